@@ -1,0 +1,3 @@
+from quoter.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""The `quoter` command: finds the sub-commands in `quoter.commands` and runs the one asked for."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+
+import quoter.commands
+from quoter import __version__
+from quoter.config import ConfigError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quoter", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"quoter {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_info in sorted(pkgutil.iter_modules(quoter.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"quoter.commands.{module_info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ConfigError as error:
+        print(f"quoter: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""The `quoter` sub-commands: each module here offers `register(subparsers)`."""

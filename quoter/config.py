@@ -1,0 +1,71 @@
+"""The one configuration tree: loaded from TOML, validated at start-up, frozen, secrets from the
+environment. Each component is handed its own section."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from quoter.pricing.config import CurvesConfig
+from quoter.sandbox.config import SandboxConfig
+from quoter.venue.config import Frozen, VenueConfig, VenueCredentials
+
+CREDENTIAL_VARIABLES = {
+    "client_id": "QUOTER_CLIENT_ID",
+    "client_secret": "QUOTER_CLIENT_SECRET",
+    "api_key": "QUOTER_API_KEY",
+}
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file and every bad key."""
+
+
+class QuoterConfig(Frozen):
+    venue: VenueConfig = VenueConfig()
+    sandbox: SandboxConfig = SandboxConfig()
+    curves: CurvesConfig = CurvesConfig()
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        what = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {where}: {what}")
+    return f"{source}: invalid configuration\n" + "\n".join(lines)
+
+
+def parse_config(data: Mapping[str, object], source: str = "<config>") -> QuoterConfig:
+    try:
+        return QuoterConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, source)) from None
+
+
+def load_config(path: Path | None) -> QuoterConfig:
+    """The configuration in `path`, or the defaults (the built-in sandbox) when there is none."""
+    if path is None:
+        return QuoterConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return parse_config(data, str(path))
+
+
+def load_credentials(environ: Mapping[str, str] | None = None) -> VenueCredentials:
+    """Credentials from the environment; a missing one is named, its value never shown."""
+    env = os.environ if environ is None else environ
+    missing = [var for var in CREDENTIAL_VARIABLES.values() if not env.get(var)]
+    if missing:
+        raise ConfigError("missing credentials in the environment: " + ", ".join(missing))
+    return VenueCredentials.model_validate(
+        {field: env[var] for field, var in CREDENTIAL_VARIABLES.items()}
+    )

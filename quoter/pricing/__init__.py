@@ -1,0 +1,1 @@
+"""The pure pricing core: delivery periods, curves, and the price of a delivery."""

@@ -1,0 +1,1 @@
+"""The venue port and its adapters: what the engine needs from entender, and how it is spoken."""

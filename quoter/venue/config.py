@@ -1,0 +1,64 @@
+"""Configuration of the venue connection and of the client's usage-plan guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class Frozen(BaseModel):
+    """Base of every configuration model: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UsagePlanConfig(Frozen):
+    """The venue's plan (soft limits that differ per customer) and the share we keep below it."""
+
+    rate_per_s: float = Field(10.0, gt=0, description="the venue's refill rate")
+    burst: int = Field(100, gt=0, description="the venue's bucket size")
+    daily_quota: int = Field(5000, gt=0, description="requests per UTC day")
+    headroom: float = Field(
+        0.9, gt=0, le=1, description="share of rate and burst the client allows itself"
+    )
+    withdraw_reserve_burst: int = Field(20, ge=0, description="burst kept for withdrawals")
+    withdraw_reserve_daily: int = Field(250, ge=0, description="daily quota kept for withdrawals")
+    submit_reserve_burst: int = Field(10, ge=0, description="burst kept from polling for quotes")
+    submit_reserve_daily: int = Field(500, ge=0, description="daily quota kept from polling")
+    ledger_path: Path = Field(
+        Path("var/quota-ledger.json"), description="where the day's spent requests are kept"
+    )
+
+    @model_validator(mode="after")
+    def _reserves_fit(self) -> UsagePlanConfig:
+        burst = int(self.burst * self.headroom)
+        if self.withdraw_reserve_burst + self.submit_reserve_burst >= burst:
+            raise ValueError(f"burst reserves leave nothing for polling out of {burst}")
+        if self.withdraw_reserve_daily + self.submit_reserve_daily >= self.daily_quota:
+            raise ValueError("daily reserves leave nothing for polling")
+        return self
+
+
+class VenueConfig(Frozen):
+    """Where the venue is and how to talk to it. Credentials come from the environment only."""
+
+    base_url: str = Field("http://127.0.0.1:8642", description="scheme, host and port")
+    api_prefix: Literal["/v2.0", "/v2.1", "/v2.2"] = "/v2.2"
+    request_timeout_s: float = Field(5.0, gt=0)
+    connect_timeout_s: float = Field(2.0, gt=0)
+    max_connections: int = Field(8, gt=0)
+    read_retries: int = Field(3, ge=0)
+    submit_retries: int = Field(2, ge=0)
+    backoff_base_s: float = Field(0.2, gt=0)
+    backoff_max_s: float = Field(5.0, gt=0)
+    usage_plan: UsagePlanConfig = UsagePlanConfig()
+
+
+class VenueCredentials(Frozen):
+    """Secrets, read from QUOTER_CLIENT_ID, QUOTER_CLIENT_SECRET and QUOTER_API_KEY."""
+
+    client_id: SecretStr
+    client_secret: SecretStr
+    api_key: SecretStr

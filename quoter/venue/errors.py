@@ -1,0 +1,85 @@
+"""The venue client's errors: every transport, HTTP, JSON and validation failure becomes one of these.
+
+    VenueError
+    ├── RetrySafe                      the same call may be made again later
+    │   ├── VenueUnavailable           connection failure, timeout, 5xx, gateway 504
+    │   └── RateLimited                429 Too Many Requests (the venue's bucket is empty)
+    └── Final                          repeating the same call will fail the same way
+        ├── QuotaExhausted             429 Limit Exceeded, or our own ledger says the day is spent
+        ├── GuardRefused               our usage-plan guard keeps the capacity for a higher lane
+        ├── AuthenticationFailed       403 (API key) or 401 after one re-authentication
+        ├── NotFound                   404
+        ├── RfqNotOpen                 409 RFQ_NOT_OPEN
+        ├── QuoteNotActive             409 QUOTE_NOT_ACTIVE
+        ├── QuoteRejected              422 INVALID_QUOTE (or any other 4xx the contract does not name)
+        ├── MalformedResponse          the body is not the JSON the contract promises
+        └── SubmitOutcomeUnknown       a quote submit whose answer never came, retries spent:
+                                       it may be live; resolve it by reading our quotes, never resend blind
+
+Messages never carry the API key, the client secret or a token.
+"""
+
+from __future__ import annotations
+
+
+class VenueError(Exception):
+    """Base of every error the venue client raises."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class RetrySafe(VenueError):
+    """The call did not take effect, or is idempotent: it may be made again after a pause."""
+
+
+class Final(VenueError):
+    """Repeating the same call will not help."""
+
+
+class VenueUnavailable(RetrySafe):
+    pass
+
+
+class RateLimited(RetrySafe):
+    pass
+
+
+class QuotaExhausted(Final):
+    pass
+
+
+class GuardRefused(Final):
+    pass
+
+
+class AuthenticationFailed(Final):
+    pass
+
+
+class NotFound(Final):
+    pass
+
+
+class RfqNotOpen(Final):
+    pass
+
+
+class QuoteNotActive(Final):
+    pass
+
+
+class QuoteRejected(Final):
+    pass
+
+
+class MalformedResponse(Final):
+    pass
+
+
+class SubmitOutcomeUnknown(Final):
+    def __init__(self, message: str, *, client_quote_id: str) -> None:
+        super().__init__(message)
+        self.client_quote_id = client_quote_id

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from quoter.config import ConfigError, load_config, load_credentials, parse_config
+
+
+def test_defaults_need_no_file() -> None:
+    config = load_config(None)
+    assert config.venue.api_prefix == "/v2.2"
+    assert config.venue.usage_plan.daily_quota == 5000
+
+
+def test_unknown_keys_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[venue]\nbase_url = "http://x"\ncolour = "red"\n[venue.usage_plan]\nbrust = 3\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "venue.colour: unknown key" in message
+    assert "venue.usage_plan.brust: unknown key" in message
+
+
+def test_bad_values_are_named() -> None:
+    with pytest.raises(ConfigError, match=r"venue\.usage_plan\.burst"):
+        parse_config({"venue": {"usage_plan": {"burst": -1}}})
+
+
+def test_reserves_must_leave_room_for_polling() -> None:
+    with pytest.raises(ConfigError, match="burst reserves"):
+        parse_config({"venue": {"usage_plan": {"withdraw_reserve_burst": 85}}})
+
+
+def test_broken_toml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("[venue\n")
+    with pytest.raises(ConfigError, match=r"broken\.toml: not valid TOML"):
+        load_config(path)
+
+
+def test_configuration_is_frozen() -> None:
+    config = load_config(None)
+    with pytest.raises(ValueError, match="frozen"):
+        config.venue.request_timeout_s = 1.0  # type: ignore[misc]
+
+
+def test_credentials_come_from_the_environment_and_never_show() -> None:
+    env = {"QUOTER_CLIENT_ID": "id-1", "QUOTER_CLIENT_SECRET": "s3cr3t", "QUOTER_API_KEY": "k3y"}
+    credentials = load_credentials(env)
+    assert credentials.client_secret.get_secret_value() == "s3cr3t"
+    assert "s3cr3t" not in repr(credentials)
+    assert "k3y" not in str(credentials)
+
+
+def test_missing_credentials_are_named_without_values() -> None:
+    with pytest.raises(ConfigError, match="QUOTER_CLIENT_SECRET, QUOTER_API_KEY"):
+        load_credentials({"QUOTER_CLIENT_ID": "id-1"})
