@@ -1,0 +1,106 @@
+"""The desk's book as the limits see it: open quotes (in flight or live), fills, positions,
+credit used and recent mids. Owned by the engine; the checks read it through a `BookView`."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+from quoter.domain import Action
+from quoter.risk.checks import QUOTE_WINDOW_S, BookView, Proposal
+
+MAX_HISTORY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    rfq_id: str
+    side: Action
+    price_eur_mwh: float
+
+
+class RiskBook:
+    """Mutable, single-owner state; every method is O(buckets of one quote) or amortised O(1)."""
+
+    def __init__(self, *, drift_window_s: float, fill_window_s: float) -> None:
+        self._drift_window_s = drift_window_s
+        self._fill_window_s = fill_window_s
+        self._open: dict[str, Proposal] = {}
+        self._sent: deque[float] = deque(maxlen=MAX_HISTORY)
+        self._fills: deque[float] = deque(maxlen=MAX_HISTORY)
+        self._positions: defaultdict[Hashable, float] = defaultdict(float)
+        self._pending_long: defaultdict[Hashable, float] = defaultdict(float)
+        self._pending_short: defaultdict[Hashable, float] = defaultdict(float)
+        self._credit: defaultdict[str, float] = defaultdict(float)
+        self._credit_pending: defaultdict[str, float] = defaultdict(float)
+        self._mids: dict[Hashable, deque[tuple[float, float]]] = {}
+
+    @property
+    def positions_mwh(self) -> Mapping[Hashable, float]:
+        return dict(self._positions)
+
+    @property
+    def open_rfq_ids(self) -> frozenset[str]:
+        return frozenset(self._open)
+
+    def view(self, proposal: Proposal, *, now_s: float, curve_age_s: float) -> BookView:
+        who = proposal.rfq.requester_id
+        return BookView(
+            now_s=now_s,
+            curve_age_s=curve_age_s,
+            open_quotes=frozenset(self._open),
+            sent_times_s=tuple(t for t in self._sent if now_s - t < QUOTE_WINDOW_S),
+            fill_times_s=tuple(t for t in self._fills if now_s - t < self._fill_window_s),
+            positions_mwh=self._positions,
+            pending_long_mwh=self._pending_long,
+            pending_short_mwh=self._pending_short,
+            credit_used_eur={who: self._credit[who] + self._credit_pending[who]},
+            mids=self._recent_mids(proposal.product_key, now_s),
+        )
+
+    def _recent_mids(self, key: Hashable, now_s: float) -> tuple[float, ...]:
+        history = self._mids.get(key)
+        if history is None:
+            return ()
+        while history and now_s - history[0][0] > self._drift_window_s:
+            history.popleft()
+        return tuple(mid for _, mid in history)
+
+    def record_mid(self, proposal: Proposal, now_s: float) -> None:
+        history = self._mids.setdefault(proposal.product_key, deque(maxlen=256))
+        history.append((now_s, proposal.mid))
+
+    def reserve(self, proposal: Proposal, now_s: float) -> None:
+        """A quote is about to be sent: it counts against every limit from now on."""
+        self.release(proposal.rfq.id)
+        self._open[proposal.rfq.id] = proposal
+        self._sent.append(now_s)
+        self._apply_pending(proposal, +1.0)
+
+    def release(self, rfq_id: str) -> None:
+        """The RFQ's quote is gone (refused, withdrawn, expired, lost)."""
+        proposal = self._open.pop(rfq_id, None)
+        if proposal is not None:
+            self._apply_pending(proposal, -1.0)
+
+    def record_fill(self, fill: Fill, now_s: float) -> None:
+        """Our quote was taken: pending exposure becomes position and credit use."""
+        proposal = self._open.get(fill.rfq_id)
+        if proposal is None:
+            return
+        self.release(fill.rfq_id)
+        sign = 1.0 if fill.side is Action.BUY else -1.0
+        for bucket, mwh in proposal.buckets_mwh.items():
+            self._positions[bucket] += sign * mwh
+        self._credit[proposal.rfq.requester_id] += abs(fill.price_eur_mwh) * proposal.energy_mwh
+        self._fills.append(now_s)
+
+    def _apply_pending(self, proposal: Proposal, sign: float) -> None:
+        self._credit_pending[proposal.rfq.requester_id] += sign * proposal.notional_eur
+        for side in proposal.sides:
+            pending = self._pending_long if side is Action.BUY else self._pending_short
+            for bucket, mwh in proposal.buckets_mwh.items():
+                pending[bucket] += sign * mwh
+                if abs(pending[bucket]) < 1e-9:
+                    del pending[bucket]

@@ -1,0 +1,201 @@
+"""The pre-trade checks: pure functions of the limits, the book and one proposed quote.
+
+Each check returns a `CheckResult` with a reason code; the verdict passes only if all pass.
+Quotes in flight are in the book the moment they are reserved, so they count at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+
+from quoter.domain import Action, Rfq
+from quoter.risk.config import RiskConfig
+
+QUOTE_WINDOW_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A quote the engine wants to send, reduced to what the limits look at."""
+
+    rfq: Rfq
+    prices: tuple[float, ...]
+    mid: float
+    energy_mwh: float
+    buckets_mwh: Mapping[Hashable, float]
+
+    @property
+    def sides(self) -> tuple[Action, ...]:
+        """The sides we may end up on: one for a one-way quote, both for a two-way one."""
+        side = self.rfq.our_side
+        return (Action.BUY, Action.SELL) if side is None else (side,)
+
+    @property
+    def notional_eur(self) -> float:
+        return max(abs(p) for p in self.prices) * self.energy_mwh
+
+    @property
+    def product_key(self) -> Hashable:
+        """What makes two RFQs the same product, for the drift check."""
+        i = self.rfq.instrument
+        return (i.commodity, i.market_area, i.load, i.start, i.end)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    code: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RiskVerdict:
+    results: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failures(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """What the checks read of the desk's book at one instant (monotonic seconds)."""
+
+    now_s: float
+    curve_age_s: float
+    open_quotes: frozenset[str]
+    sent_times_s: tuple[float, ...]
+    fill_times_s: tuple[float, ...]
+    positions_mwh: Mapping[Hashable, float]
+    pending_long_mwh: Mapping[Hashable, float]
+    pending_short_mwh: Mapping[Hashable, float]
+    credit_used_eur: Mapping[str, float]
+    mids: tuple[float, ...]
+
+
+Check = Callable[[RiskConfig, BookView, Proposal], CheckResult]
+
+
+def _result(code: str, ok: bool, detail: str) -> CheckResult:
+    return CheckResult(code, ok, "ok" if ok else detail)
+
+
+def check_scope(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    i = p.rfq.instrument
+    if i.market_area not in config.allowed_areas:
+        return _result("area-not-allowed", False, f"area {i.market_area} is not allowed")
+    if i.load not in config.allowed_loads:
+        return _result("load-not-allowed", False, f"load {i.load} is not allowed")
+    ok = i.product_type in config.allowed_products
+    return _result("product-not-allowed", ok, f"product {i.product_type} is not allowed")
+
+
+def check_curve_age(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    ok = book.curve_age_s <= config.max_curve_age_s
+    return _result("curve-stale", ok, f"curve is {book.curve_age_s:.0f} s old")
+
+
+def check_collar(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    limit = config.collar_for(p.rfq.instrument.product_type).max_distance_eur_mwh
+    worst = max(abs(price - p.mid) for price in p.prices)
+    return _result("collar", worst <= limit, f"{worst:.3f} from mid {p.mid:.3f} > {limit}")
+
+
+def check_drift(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    limit = config.collar_for(p.rfq.instrument.product_type).max_drift_eur_mwh
+    seen = (*book.mids, p.mid)
+    drift = max(seen) - min(seen)
+    return _result("drift", drift <= limit, f"mid moved {drift:.3f} in the window > {limit}")
+
+
+def check_volume(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    mw = p.rfq.quantity_mw
+    return _result("max-volume", mw <= config.max_volume_mw, f"{mw} MW > {config.max_volume_mw}")
+
+
+def check_notional(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    ok = p.notional_eur <= config.max_notional_eur
+    return _result("max-notional", ok, f"{p.notional_eur:.0f} EUR > {config.max_notional_eur}")
+
+
+def check_open_quotes(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    # A requote replaces the live quote on the same RFQ, so it adds nothing.
+    after = len(book.open_quotes | {p.rfq.id})
+    ok = after <= config.max_open_quotes
+    return _result("max-open-quotes", ok, f"{after} open quotes > {config.max_open_quotes}")
+
+
+def check_quote_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    recent = sum(1 for t in book.sent_times_s if book.now_s - t < QUOTE_WINDOW_S)
+    ok = recent < config.max_quotes_per_minute
+    return _result("max-quotes-per-minute", ok, f"{recent} quotes in the last minute")
+
+
+def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    limit = config.max_position_mwh
+    for bucket, mwh in p.buckets_mwh.items():
+        held = book.positions_mwh.get(bucket, 0.0)
+        long = held + book.pending_long_mwh.get(bucket, 0.0)
+        short = held - book.pending_short_mwh.get(bucket, 0.0)
+        for side in p.sides:
+            after = long + mwh if side is Action.BUY else short - mwh
+            if abs(after) > limit:
+                return _result("position-limit", False, f"{bucket}: {after:.1f} MWh > {limit}")
+    return _result("position-limit", True, "")
+
+
+def check_credit(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    who = p.rfq.requester_id
+    limit = config.credit_limit_by_counterparty_eur.get(who, config.credit_limit_eur)
+    after = book.credit_used_eur.get(who, 0.0) + p.notional_eur
+    return _result("credit-limit", after <= limit, f"{who}: {after:.0f} EUR > {limit}")
+
+
+def check_fill_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    window = config.fill_throttle_window_s
+    fills = sum(1 for t in book.fill_times_s if book.now_s - t < window)
+    ok = fills < config.fill_throttle_count
+    return _result("fill-throttle", ok, f"{fills} fills in {window:.0f} s")
+
+
+CHECKS: tuple[Check, ...] = (
+    check_scope,
+    check_curve_age,
+    check_collar,
+    check_drift,
+    check_volume,
+    check_notional,
+    check_open_quotes,
+    check_quote_rate,
+    check_positions,
+    check_credit,
+    check_fill_rate,
+)
+
+REASON_CODES: frozenset[str] = frozenset(
+    {
+        "area-not-allowed",
+        "load-not-allowed",
+        "product-not-allowed",
+        "curve-stale",
+        "collar",
+        "drift",
+        "max-volume",
+        "max-notional",
+        "max-open-quotes",
+        "max-quotes-per-minute",
+        "position-limit",
+        "credit-limit",
+        "fill-throttle",
+    }
+)
+
+
+def check(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
+    """Run every check; all results are kept so the audit trail shows each one."""
+    return RiskVerdict(tuple(c(config, book, proposal) for c in CHECKS))

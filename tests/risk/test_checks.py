@@ -1,0 +1,190 @@
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quoter.domain import Action, Load, ProductType, QuoteType
+from quoter.risk.book import Fill, RiskBook
+from quoter.risk.checks import Proposal, check
+from quoter.risk.config import CollarConfig, RiskConfig
+from tests.factories import make_instrument, make_rfq
+
+
+def make_config(**overrides: Any) -> RiskConfig:
+    fields: dict[str, Any] = {
+        "collar": CollarConfig(max_distance_eur_mwh=5.0, max_drift_eur_mwh=3.0, drift_window_s=60),
+        "max_volume_mw": 50.0,
+        "max_notional_eur": 1e8,
+        "max_open_quotes": 3,
+        "max_quotes_per_minute": 10,
+        "max_position_mwh": 10_000.0,
+        "credit_limit_eur": 1e9,
+        "allowed_areas": frozenset({"DE", "FR"}),
+        "allowed_loads": frozenset(Load),
+        "allowed_products": frozenset(ProductType),
+        "max_curve_age_s": 3600.0,
+        "fill_throttle_count": 3,
+        "fill_throttle_window_s": 300.0,
+    }
+    fields.update(overrides)
+    return RiskConfig(**fields)
+
+
+def make_proposal(rfq_id: str = "r1", mwh: float = 1000.0, **overrides: Any) -> Proposal:
+    rfq = overrides.pop("rfq", None) or make_rfq(id=rfq_id)
+    base = Proposal(rfq=rfq, prices=(90.0,), mid=88.0, energy_mwh=mwh, buckets_mwh={"b1": mwh})
+    return replace(base, **overrides)
+
+
+def make_book(config: RiskConfig) -> RiskBook:
+    return RiskBook(
+        drift_window_s=config.collar.drift_window_s, fill_window_s=config.fill_throttle_window_s
+    )
+
+
+def failures(config: RiskConfig, book: RiskBook, p: Proposal, now_s: float = 0.0) -> set[str]:
+    verdict = check(config, book.view(p, now_s=now_s, curve_age_s=10.0), p)
+    return {r.code for r in verdict.failures}
+
+
+def test_a_plain_quote_passes_every_check() -> None:
+    config = make_config()
+    verdict = check(
+        config, make_book(config).view(make_proposal(), now_s=0, curve_age_s=1), make_proposal()
+    )
+    assert verdict.passed
+    assert len(verdict.results) == 11
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"rfq": make_rfq(instrument=make_instrument(market_area="NL"))}, "area-not-allowed"),
+        ({"prices": (94.0,)}, "collar"),
+        ({"prices": (82.0,)}, "collar"),
+        ({"rfq": make_rfq(quantity_mw=60.0)}, "max-volume"),
+        ({"prices": (90.0,), "energy_mwh": 2e6, "buckets_mwh": {}}, "max-notional"),
+        ({"buckets_mwh": {"b1": 20_000.0}}, "position-limit"),
+    ],
+)
+def test_each_limit_refuses_with_its_code(overrides: dict[str, Any], code: str) -> None:
+    config = make_config()
+    assert failures(config, make_book(config), make_proposal(**overrides)) == {code}
+
+
+def test_allowed_loads_and_products_are_enforced() -> None:
+    config = make_config(
+        allowed_loads=frozenset({Load.BASE}), allowed_products=frozenset({ProductType.MONTH})
+    )
+    peak = make_proposal(rfq=make_rfq(instrument=make_instrument(load=Load.PEAK)))
+    assert failures(config, make_book(config), peak) == {"load-not-allowed"}
+    assert failures(config, make_book(config), make_proposal()) == {"product-not-allowed"}
+
+
+def test_stale_curve_is_refused() -> None:
+    config = make_config(max_curve_age_s=5.0)
+    p = make_proposal()
+    assert not check(config, make_book(config).view(p, now_s=0, curve_age_s=6.0), p).passed
+
+
+def test_quotes_in_flight_count_at_once_and_a_requote_adds_nothing() -> None:
+    config = make_config(max_open_quotes=2, max_position_mwh=1e9)
+    book = make_book(config)
+    book.reserve(make_proposal("r1"), now_s=0)
+    book.reserve(make_proposal("r2"), now_s=1)
+    assert failures(config, book, make_proposal("r3"), now_s=2) == {"max-open-quotes"}
+    assert failures(config, book, make_proposal("r2"), now_s=2) == set()
+    book.release("r1")
+    assert failures(config, book, make_proposal("r3"), now_s=2) == set()
+
+
+def test_quote_rate_is_per_minute() -> None:
+    config = make_config(max_quotes_per_minute=2, max_open_quotes=100, max_position_mwh=1e9)
+    book = make_book(config)
+    book.reserve(make_proposal("r1"), now_s=0)
+    book.reserve(make_proposal("r2"), now_s=10)
+    assert "max-quotes-per-minute" in failures(config, book, make_proposal("r3"), now_s=30)
+    assert "max-quotes-per-minute" not in failures(config, book, make_proposal("r3"), now_s=61)
+
+
+def test_drift_of_the_mid_inside_the_window() -> None:
+    config = make_config()
+    book = make_book(config)
+    book.record_mid(make_proposal(mid=80.0, prices=(82.0,)), now_s=0)
+    moved = make_proposal(mid=84.0, prices=(86.0,))
+    assert failures(config, book, moved, now_s=30) == {"drift"}
+    assert failures(config, book, moved, now_s=61) == set()
+
+
+def test_credit_counts_live_quotes_and_fills() -> None:
+    config = make_config(credit_limit_eur=250_000.0, max_position_mwh=1e9)
+    book = make_book(config)
+    book.reserve(make_proposal("r1", mwh=1000.0), now_s=0)  # 90 kEUR pending
+    book.reserve(make_proposal("r2", mwh=1000.0), now_s=0)
+    book.record_fill(Fill("r1", Action.SELL, 90.0), now_s=1)
+    assert failures(config, book, make_proposal("r3", mwh=1000.0), now_s=2) == {"credit-limit"}
+    other = make_rfq(id="r4", requester_id="c-999")
+    assert failures(config, book, make_proposal(rfq=other, mwh=1000.0), now_s=2) == set()
+
+
+def test_repeated_fills_trip_the_throttle() -> None:
+    config = make_config(max_open_quotes=100, max_position_mwh=1e9)
+    book = make_book(config)
+    for n in range(3):
+        book.reserve(make_proposal(f"r{n}", mwh=1.0), now_s=n)
+        book.record_fill(Fill(f"r{n}", Action.SELL, 90.0), now_s=n)
+    assert failures(config, book, make_proposal("r9", mwh=1.0), now_s=10) == {"fill-throttle"}
+    assert failures(config, book, make_proposal("r9", mwh=1.0), now_s=400) == set()
+
+
+def test_two_way_quotes_are_checked_on_both_sides() -> None:
+    config = make_config(max_position_mwh=1500.0)
+    book = make_book(config)
+    book.reserve(make_proposal("r1", mwh=1000.0), now_s=0)  # requester buys: we may go short
+    two_way = make_rfq(id="r2", action=None, quote_type=QuoteType.TWO_WAY)
+    p = make_proposal(rfq=two_way, prices=(87.0, 89.0), mwh=1000.0)
+    assert failures(config, book, p) == {"position-limit"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["reserve", "fill", "release"]),
+            st.integers(0, 5),
+            st.sampled_from([Action.BUY, Action.SELL, None]),
+            st.floats(1.0, 4000.0),
+        ),
+        max_size=40,
+    )
+)
+def test_positions_never_exceed_the_limit_whatever_fills(
+    steps: list[tuple[str, int, Action | None, float]],
+) -> None:
+    config = make_config(max_position_mwh=5000.0, max_open_quotes=100, max_quotes_per_minute=1000)
+    config = config.model_copy(update={"fill_throttle_count": 1000, "credit_limit_eur": 1e12})
+    book = make_book(config)
+    quoted: dict[str, Proposal] = {}
+    for n, (op, k, requester_side, mwh) in enumerate(steps):
+        rfq_id = f"r{k}"
+        if op == "reserve":
+            two_way = requester_side is None
+            rfq = make_rfq(
+                id=rfq_id,
+                action=requester_side,
+                quote_type=QuoteType.TWO_WAY if two_way else QuoteType.ONE_WAY,
+            )
+            p = make_proposal(rfq=rfq, prices=(87.0, 89.0) if two_way else (89.0,), mwh=mwh)
+            if check(config, book.view(p, now_s=n, curve_age_s=0), p).passed:
+                book.reserve(p, now_s=n)
+                quoted[rfq_id] = p
+        elif op == "fill" and rfq_id in quoted:
+            side = quoted[rfq_id].sides[n % len(quoted[rfq_id].sides)]
+            book.record_fill(Fill(rfq_id, side, 89.0), now_s=n)
+            del quoted[rfq_id]
+        elif op == "release":
+            book.release(rfq_id)
+            quoted.pop(rfq_id, None)
+        assert all(abs(v) <= 5000.0 + 1e-6 for v in book.positions_mwh.values())
