@@ -1,0 +1,57 @@
+"""Quota-aware polling: how long to wait before the next poll of the venue.
+
+With 5,000 requests a day polling is the binding cost. The interval is the time left in the
+session spread over the polls the budget still allows, shortened while quotes are live or
+deadlines near. Being recomputed after every poll, it slows itself down as the budget shrinks:
+a stretch of fast polling is paid for by slower polling later, and the budget is never spent
+before the close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from quoter.venue.config import Frozen
+
+
+class PollConfig(Frozen):
+    min_interval_s: float = Field(1.0, gt=0, description="never poll faster than this")
+    urgent_factor: float = Field(
+        0.25, gt=0, le=1, description="share of the even interval used while urgent"
+    )
+    urgent_deadline_s: float = Field(
+        90.0, gt=0, description="an RFQ this close to its deadline makes polling urgent"
+    )
+    closed_interval_s: float = Field(
+        900.0, gt=0, description="outside trading hours: look this rarely (reads only)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    interval_s: float
+    reason: str
+
+
+def plan_poll(
+    config: PollConfig,
+    *,
+    budget_requests: int,
+    seconds_left: float,
+    live_quotes: int,
+    nearest_deadline_s: float | None,
+) -> PollPlan:
+    """The wait before the next poll, given the polls the budget still allows until the close."""
+    if seconds_left <= 0:
+        return PollPlan(config.closed_interval_s, "closed")
+    if budget_requests <= 0:
+        return PollPlan(max(config.closed_interval_s, seconds_left), "poll budget spent")
+    even_s = seconds_left / budget_requests
+    deadline_near = (
+        nearest_deadline_s is not None and nearest_deadline_s <= config.urgent_deadline_s
+    )
+    urgent = live_quotes > 0 or deadline_near
+    interval = even_s * (config.urgent_factor if urgent else 1.0)
+    return PollPlan(max(interval, config.min_interval_s), "urgent" if urgent else "even")

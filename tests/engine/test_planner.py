@@ -1,0 +1,69 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quoter.engine.planner import PollConfig, plan_poll
+
+CONFIG = PollConfig()
+
+
+def test_even_spread_over_the_session() -> None:
+    plan = plan_poll(
+        CONFIG, budget_requests=3600, seconds_left=36000, live_quotes=0, nearest_deadline_s=None
+    )
+    assert plan.interval_s == 10.0
+    assert plan.reason == "even"
+
+
+def test_live_quotes_or_a_near_deadline_make_polling_urgent() -> None:
+    live = plan_poll(
+        CONFIG, budget_requests=3600, seconds_left=36000, live_quotes=2, nearest_deadline_s=None
+    )
+    near = plan_poll(
+        CONFIG, budget_requests=3600, seconds_left=36000, live_quotes=0, nearest_deadline_s=30
+    )
+    assert live.interval_s == near.interval_s == 2.5
+
+
+def test_never_faster_than_the_minimum_and_idle_when_spent_or_closed() -> None:
+    fast = plan_poll(
+        CONFIG, budget_requests=10**6, seconds_left=60, live_quotes=1, nearest_deadline_s=1
+    )
+    assert fast.interval_s == CONFIG.min_interval_s
+    spent = plan_poll(
+        CONFIG, budget_requests=0, seconds_left=600, live_quotes=1, nearest_deadline_s=1
+    )
+    assert spent.reason == "poll budget spent"
+    assert spent.interval_s >= 600
+    closed = plan_poll(
+        CONFIG, budget_requests=10, seconds_left=0, live_quotes=0, nearest_deadline_s=None
+    )
+    assert closed.reason == "closed"
+
+
+@settings(max_examples=300)
+@given(
+    budget=st.integers(1, 5000),
+    session_s=st.floats(600, 40_000),
+    urgency=st.lists(st.booleans(), min_size=1, max_size=50),
+)
+def test_the_budget_lasts_until_the_close_whatever_the_urgency(
+    budget: int, session_s: float, urgency: list[bool]
+) -> None:
+    """Replaying the planner over a session never spends more polls than the budget."""
+    t, spent, step = 0.0, 0, 0
+    while t < session_s:
+        urgent = urgency[step % len(urgency)]
+        plan = plan_poll(
+            CONFIG,
+            budget_requests=budget - spent,
+            seconds_left=session_s - t,
+            live_quotes=1 if urgent else 0,
+            nearest_deadline_s=None,
+        )
+        if plan.reason == "poll budget spent":
+            break
+        t += plan.interval_s
+        if t < session_s:
+            spent += 1
+        step += 1
+    assert spent <= budget
