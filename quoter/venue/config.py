@@ -53,6 +53,11 @@ class VenueConfig(Frozen):
     submit_retries: int = Field(2, ge=0)
     backoff_base_s: float = Field(0.2, gt=0)
     backoff_max_s: float = Field(5.0, gt=0)
+    max_response_bytes: int = Field(5_000_000, gt=0, description="larger bodies are refused")
+    max_page_items: int = Field(100, gt=0, le=1000, description="largest page asked or accepted")
+    token_renew_margin_s: float = Field(
+        60.0, ge=0, description="renew a token this long before its expiry"
+    )
     usage_plan: UsagePlanConfig = UsagePlanConfig()
 
 

@@ -1,0 +1,190 @@
+"""The usage-plan guard: every request the client sends first takes a token here.
+
+It keeps our bucket below the venue's, counts the UTC day's requests in the persisted ledger, and
+serves waiting callers in lane priority (WITHDRAW, then SUBMIT, then POLL; FIFO within a lane).
+A caller whose lane has no daily allowance left is refused at once. Waits use the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
+
+from quoter.clock import Clock
+from quoter.venue import bucket as arith
+from quoter.venue.bucket import Bucket, BucketPlan, DailyPlan, Lane
+from quoter.venue.config import UsagePlanConfig
+from quoter.venue.errors import GuardRefused, QuotaExhausted
+from quoter.venue.ledger import DayEntry, QuotaLedger
+from quoter.venue.stats import VenueStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardState:
+    """What the engine needs to plan polling: the day's spend, what each lane has left, tokens."""
+
+    day: date
+    spent_today: int
+    daily_quota: int
+    exhausted: bool
+    left_today: Mapping[Lane, int]
+    tokens_now: float
+    tokens_free: Mapping[Lane, float]
+    waiting: Mapping[Lane, int]
+    resets_at: datetime
+
+
+def plans_of(config: UsagePlanConfig) -> tuple[BucketPlan, DailyPlan]:
+    """Our bucket (rate and burst times headroom) and the day's allowances."""
+    bucket = BucketPlan(
+        rate_per_s=config.rate_per_s * config.headroom,
+        capacity=int(config.burst * config.headroom),
+        withdraw_reserve=config.withdraw_reserve_burst,
+        submit_reserve=config.submit_reserve_burst,
+    )
+    daily = DailyPlan(
+        quota=config.daily_quota,
+        withdraw_reserve=config.withdraw_reserve_daily,
+        submit_reserve=config.submit_reserve_daily,
+    )
+    return bucket, daily
+
+
+class UsageGuard:
+    def __init__(
+        self, config: UsagePlanConfig, clock: Clock, ledger: QuotaLedger, stats: VenueStats
+    ) -> None:
+        self._bucket_plan, self._daily_plan = plans_of(config)
+        self._clock = clock
+        self._ledger = ledger
+        self._stats = stats
+        self._entry = ledger.load(self._today())
+        self._bucket = self._restored_bucket(self._entry)
+        self._queue: list[tuple[int, int]] = []
+        self._turns: dict[tuple[int, int], asyncio.Event] = {}
+        self._seq = itertools.count()
+
+    def _today(self) -> date:
+        return self._clock.now().astimezone(UTC).date()
+
+    def _restored_bucket(self, entry: DayEntry) -> Bucket:
+        """The bucket as the last run left it, refilled for the time since; full if unknown."""
+        t_s = self._clock.monotonic()
+        if entry.bucket_level is None or entry.bucket_at is None:
+            return arith.full(self._bucket_plan, t_s)
+        elapsed_s = max(0.0, (self._clock.now() - entry.bucket_at).total_seconds())
+        level = entry.bucket_level + elapsed_s * self._bucket_plan.rate_per_s
+        return Bucket(level=min(float(self._bucket_plan.capacity), max(0.0, level)), at_s=t_s)
+
+    def _roll_day(self) -> None:
+        today = self._today()
+        if today != self._entry.day:
+            log.info("quota day %s begins; %d requests were spent on %s", today, *self._spent())
+            self._entry = self._entry.rolled(today)
+
+    def _spent(self) -> tuple[int, date]:
+        return self._entry.spent, self._entry.day
+
+    async def acquire(self, lane: Lane) -> None:
+        """Take one token for a request in `lane`, waiting our turn and for the bucket."""
+        ticket = (int(lane), next(self._seq))
+        turn = asyncio.Event()
+        bisect.insort(self._queue, ticket)
+        self._turns[ticket] = turn
+        waited_s = 0.0
+        try:
+            while True:
+                self._refuse_if_spent(lane)
+                if self._queue[0] != ticket:
+                    turn.clear()
+                    await turn.wait()
+                    continue
+                t_s = self._clock.monotonic()
+                wait_s = arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s)
+                if wait_s == 0.0:
+                    self._charge(lane, t_s)
+                    return
+                waited_s += wait_s
+                await self._clock.sleep(wait_s)
+        finally:
+            if waited_s:
+                self._stats.count_wait(lane.name, waited_s)
+            self._queue.remove(ticket)
+            del self._turns[ticket]
+            if self._queue:
+                self._turns[self._queue[0]].set()
+
+    def _refuse_if_spent(self, lane: Lane) -> None:
+        self._roll_day()
+        if arith.daily_left(self._daily_plan, self._entry.spent, self._entry.exhausted, lane) > 0:
+            return
+        self._stats.guard_refused[lane.name] += 1
+        spent, day = self._spent()
+        if self._entry.exhausted or spent >= self._daily_plan.quota:
+            raise QuotaExhausted(f"daily quota spent for {day} ({spent} requests)")
+        raise GuardRefused(
+            f"{lane.name} has used its daily allowance ({spent} spent on {day}); "
+            "the rest is kept for higher lanes"
+        )
+
+    def _charge(self, lane: Lane, t_s: float) -> None:
+        self._bucket = arith.take(self._bucket_plan, self._bucket, lane, 1, t_s)
+        self._entry = replace(
+            self._entry,
+            spent=self._entry.spent + 1,
+            bucket_level=self._bucket.level,
+            bucket_at=self._clock.now(),
+        )
+        self._persist()
+
+    def _persist(self) -> None:
+        try:
+            self._ledger.save(self._entry)
+        except OSError as error:
+            # The in-memory count stays right; only a restart would lose today's spend.
+            self._stats.ledger_write_errors += 1
+            log.error("cannot write quota ledger %s: %s", self._ledger.path, error.strerror)
+
+    def venue_bucket_empty(self) -> None:
+        """The venue answered 429 Too Many Requests: it knows better, so empty our bucket."""
+        self._bucket = arith.emptied(self._bucket, self._clock.monotonic())
+
+    def venue_day_spent(self) -> None:
+        """The venue answered 429 Limit Exceeded: nothing more goes out until 00:00 UTC."""
+        self._roll_day()
+        if not self._entry.exhausted:
+            log.warning("venue reports the daily quota spent (our count: %d)", self._entry.spent)
+            self._entry = replace(self._entry, exhausted=True)
+            self._persist()
+
+    def state(self) -> GuardState:
+        self._roll_day()
+        t_s = self._clock.monotonic()
+        level = arith.level_at(self._bucket_plan, self._bucket, t_s)
+        entry = self._entry
+        left = {
+            lane: arith.daily_left(self._daily_plan, entry.spent, entry.exhausted, lane)
+            for lane in Lane
+        }
+        free = {lane: max(0.0, level - self._bucket_plan.floor(lane)) for lane in Lane}
+        waiting = {lane: sum(1 for t in self._queue if t[0] == lane) for lane in Lane}
+        midnight = datetime.combine(entry.day + timedelta(days=1), time(0), tzinfo=UTC)
+        return GuardState(
+            day=entry.day,
+            spent_today=entry.spent,
+            daily_quota=self._daily_plan.quota,
+            exhausted=entry.exhausted,
+            left_today=MappingProxyType(left),
+            tokens_now=level,
+            tokens_free=MappingProxyType(free),
+            waiting=MappingProxyType(waiting),
+            resets_at=midnight,
+        )

@@ -1,0 +1,97 @@
+"""When to try a venue call again, and how long to wait first.
+
+Reads and withdrawals are retried on `RetrySafe` errors. A quote submit is retried only with the
+same client-quote-id; once an attempt may have reached the venue (timeout, 5xx, gateway 504), any
+later failure means the outcome is unknown and is reported as such, never resent with a new id.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from quoter.clock import Clock
+from quoter.venue.errors import RetrySafe, SubmitOutcomeUnknown, VenueError, VenueUnavailable
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with full jitter: attempt k waits uniform(0, min(max, base * 2**k))."""
+
+    base_s: float
+    max_s: float
+
+    def delay_s(self, attempt: int, rng: random.Random) -> float:
+        ceiling = min(self.max_s, self.base_s * 2.0 ** min(attempt, 30))
+        return rng.uniform(0.0, ceiling)
+
+
+def may_have_landed(error: VenueError) -> bool:
+    """True when a submit that failed this way may still have been stored by the venue."""
+    return isinstance(error, VenueUnavailable)
+
+
+async def retried(
+    call: Callable[[], Awaitable[T]],
+    *,
+    retries: int,
+    backoff: Backoff,
+    clock: Clock,
+    rng: random.Random,
+    on_retry: Callable[[RetrySafe], None],
+) -> T:
+    """`call`, made again up to `retries` times while it fails with a RetrySafe error."""
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except RetrySafe as error:
+            if attempt >= retries:
+                raise
+            on_retry(error)
+            await clock.sleep(backoff.delay_s(attempt, rng))
+            attempt += 1
+
+
+async def submitted(
+    call: Callable[[], Awaitable[T]],
+    *,
+    client_quote_id: str,
+    retries: int,
+    backoff: Backoff,
+    clock: Clock,
+    rng: random.Random,
+    on_retry: Callable[[RetrySafe], None],
+) -> T:
+    """A submit (`call` always sends the same client-quote-id), retried like a read; once an
+    attempt may have landed, a failure of the last attempt becomes SubmitOutcomeUnknown."""
+    landed = False
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except RetrySafe as error:
+            landed = landed or may_have_landed(error)
+            if attempt >= retries:
+                if landed:
+                    raise _unknown(client_quote_id, error) from error
+                raise
+            on_retry(error)
+            await clock.sleep(backoff.delay_s(attempt, rng))
+            attempt += 1
+        except VenueError as error:
+            if landed:
+                raise _unknown(client_quote_id, error) from error
+            raise
+
+
+def _unknown(client_quote_id: str, error: VenueError) -> SubmitOutcomeUnknown:
+    return SubmitOutcomeUnknown(
+        f"quote {client_quote_id}: outcome unknown after {type(error).__name__}; "
+        "read our quotes before quoting this RFQ again",
+        client_quote_id=client_quote_id,
+    )

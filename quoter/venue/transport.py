@@ -1,0 +1,162 @@
+"""One HTTP exchange with the venue, bounded in time and size, and the meaning of its status.
+
+Every aiohttp failure becomes a VenueError here; nothing from aiohttp escapes this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+from quoter.venue.errors import (
+    AuthenticationFailed,
+    MalformedResponse,
+    NotFound,
+    QuotaExhausted,
+    QuoteNotActive,
+    QuoteRejected,
+    RateLimited,
+    RfqNotOpen,
+    VenueError,
+    VenueUnavailable,
+)
+from quoter.venue.parse import decode_json
+from quoter.venue.stats import CONNECTION_ERROR, TIMEOUT, TOO_LARGE
+
+MAX_MESSAGE_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+
+
+class ExchangeFailed(Exception):
+    """Carries the translated error and the stats label of an exchange that got no status."""
+
+    def __init__(self, error: VenueError, outcome: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.outcome = outcome
+
+
+class Redactor:
+    """Blanks out secrets in any text that came from outside before it goes into a message."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def add(self, secret: str) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
+    def clean(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text[:MAX_MESSAGE_CHARS]
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise ExchangeFailed(
+            MalformedResponse(f"answer of {declared} bytes exceeds {max_bytes}"), TOO_LARGE
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise ExchangeFailed(MalformedResponse(f"answer exceeds {max_bytes} bytes"), TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: URL,
+    *,
+    headers: Mapping[str, str],
+    data: bytes | None,
+    client_timeout: aiohttp.ClientTimeout,
+    max_bytes: int,
+    what: str,
+) -> Answer:
+    """Send one request and read its answer; ExchangeFailed on any transport failure."""
+    assert client_timeout.total is not None
+    try:
+        # aiohttp's own timer is the first line; this one also bounds a body that trickles in.
+        async with asyncio.timeout(client_timeout.total + 0.5):
+            async with session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=data,
+                timeout=client_timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await _read_bounded(response, max_bytes)
+                return Answer(response.status, body)
+    except TimeoutError:
+        raise ExchangeFailed(VenueUnavailable(f"{what}: timed out"), TIMEOUT) from None
+    except aiohttp.ClientError as error:
+        kind = type(error).__name__
+        raise ExchangeFailed(
+            VenueUnavailable(f"{what}: connection failed ({kind})"), CONNECTION_ERROR
+        ) from None
+
+
+def _venue_message(body: bytes) -> tuple[str, str | None]:
+    """The gateway's `message` or the API's `error.code`/`error.message`, if the body has them."""
+    try:
+        raw = decode_json(body)
+    except MalformedResponse:
+        return "", None
+    if not isinstance(raw, dict):
+        return "", None
+    if isinstance(raw.get("error"), dict):
+        inner = raw["error"]
+        code = inner.get("code")
+        message = inner.get("message")
+        return (
+            message if isinstance(message, str) else "",
+            code if isinstance(code, str) else None,
+        )
+    message = raw.get("message")
+    return (message if isinstance(message, str) else ""), None
+
+
+def is_limit_exceeded(body: bytes) -> bool:
+    message, _ = _venue_message(body)
+    return "limit exceeded" in message.lower()
+
+
+def error_for(answer: Answer, what: str, redactor: Redactor) -> VenueError:
+    """The error a non-2xx answer means (401 is handled by the caller: it re-authenticates)."""
+    status = answer.status
+    message, code = _venue_message(answer.body)
+    detail = redactor.clean(f"{what}: {status}" + (f" {code}" if code else "") + f" {message}")
+    detail = detail.rstrip()
+    if status == 429:
+        if is_limit_exceeded(answer.body):
+            return QuotaExhausted(detail, status=status, code=code)
+        return RateLimited(detail, status=status, code=code)
+    if status >= 500:
+        return VenueUnavailable(detail, status=status, code=code)
+    if status in (401, 403):
+        return AuthenticationFailed(detail, status=status, code=code)
+    if status == 404:
+        return NotFound(detail, status=status, code=code)
+    if status == 409 and code == "RFQ_NOT_OPEN":
+        return RfqNotOpen(detail, status=status, code=code)
+    if status == 409 and code == "QUOTE_NOT_ACTIVE":
+        return QuoteNotActive(detail, status=status, code=code)
+    if 400 <= status < 500:
+        return QuoteRejected(detail, status=status, code=code)
+    return MalformedResponse(detail, status=status, code=code)

@@ -1,0 +1,206 @@
+"""The async guard on a manual clock: lanes, priority, daily allowances, the ledger, 429s."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quoter.clock import ManualClock
+from quoter.venue.bucket import Lane
+from quoter.venue.config import UsagePlanConfig
+from quoter.venue.errors import GuardRefused, QuotaExhausted
+from quoter.venue.guard import UsageGuard
+from quoter.venue.ledger import DayEntry, QuotaLedger
+from quoter.venue.stats import VenueStats
+from tests.venue.clocks import START, drive, settle
+
+KEY = "api-key-1"
+
+
+def make_guard(
+    tmp_path: Path, clock: ManualClock, *, stats: VenueStats | None = None, **plan: object
+) -> UsageGuard:
+    config = UsagePlanConfig.model_validate({"ledger_path": tmp_path / "ledger.json", **plan})
+    ledger = QuotaLedger(config.ledger_path, KEY)
+    return UsageGuard(config, clock, ledger, stats or VenueStats())
+
+
+async def take_now(guard: UsageGuard, lane: Lane, n: int) -> None:
+    for _ in range(n):
+        await asyncio.wait_for(guard.acquire(lane), timeout=1)
+
+
+async def test_each_lane_may_use_the_bucket_down_to_its_floor(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)  # 90 tokens: 20 for withdrawals, 10 more for submits
+    await take_now(guard, Lane.POLL, 60)
+    assert guard.state().tokens_free[Lane.POLL] == 0
+    await take_now(guard, Lane.SUBMIT, 10)
+    await take_now(guard, Lane.WITHDRAW, 20)
+    state = guard.state()
+    assert state.tokens_now == 0
+    assert state.spent_today == 90
+    assert state.left_today == {Lane.WITHDRAW: 4910, Lane.SUBMIT: 4660, Lane.POLL: 4160}
+
+
+async def test_waiters_are_served_in_lane_priority(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    await take_now(guard, Lane.WITHDRAW, 90)
+    served: list[str] = []
+
+    async def one(lane: Lane, name: str) -> None:
+        await guard.acquire(lane)
+        served.append(name)
+
+    await drive(
+        clock,
+        one(Lane.POLL, "poll-1"),
+        one(Lane.POLL, "poll-2"),
+        one(Lane.SUBMIT, "submit-1"),
+        one(Lane.WITHDRAW, "withdraw-1"),
+        one(Lane.SUBMIT, "submit-2"),
+        one(Lane.WITHDRAW, "withdraw-2"),
+    )
+    assert served == ["withdraw-1", "withdraw-2", "submit-1", "submit-2", "poll-1", "poll-2"]
+    # Each lane waited for the bucket to refill past its floor: W 1+1, S 21+1, P 11+1 tokens at 9/s.
+    assert clock.monotonic() == pytest.approx(36 / 9, abs=1e-6)
+
+
+async def test_a_late_withdrawal_overtakes_a_waiting_poll(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    await take_now(guard, Lane.POLL, 60)
+    poll = asyncio.ensure_future(guard.acquire(Lane.POLL))
+    await settle()
+    assert not poll.done()
+    await take_now(guard, Lane.WITHDRAW, 1)  # not queued behind the poll
+    clock.advance(10)
+    await settle()
+    assert poll.done()
+
+
+async def test_a_cancelled_waiter_does_not_block_the_queue(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    await take_now(guard, Lane.POLL, 60)
+    first = asyncio.ensure_future(guard.acquire(Lane.POLL))
+    second = asyncio.ensure_future(guard.acquire(Lane.POLL))
+    await settle()
+    first.cancel()
+    await drive(clock, second)
+    assert guard.state().waiting == {lane: 0 for lane in Lane}
+
+
+async def test_spent_lanes_are_refused_at_once_and_reserves_kept(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    stats = VenueStats()
+    QuotaLedger(tmp_path / "ledger.json", KEY).save(DayEntry(START.date(), 4250))
+    guard = make_guard(tmp_path, clock, stats=stats)
+    with pytest.raises(GuardRefused):
+        await guard.acquire(Lane.POLL)
+    await take_now(guard, Lane.SUBMIT, 10)
+    assert guard.state().spent_today == 4260
+    QuotaLedger(tmp_path / "ledger.json", KEY).save(DayEntry(START.date(), 5000))
+    guard = make_guard(tmp_path, clock, stats=stats)
+    with pytest.raises(QuotaExhausted):
+        await guard.acquire(Lane.WITHDRAW)
+    assert stats.guard_refused == {"POLL": 1, "WITHDRAW": 1}
+
+
+async def test_waiters_are_refused_when_the_venue_says_the_day_is_spent(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    await take_now(guard, Lane.WITHDRAW, 90)
+    waiters = [asyncio.ensure_future(guard.acquire(lane)) for lane in (Lane.POLL, Lane.WITHDRAW)]
+    await settle()
+    guard.venue_day_spent()
+    clock.advance(60)
+    await settle()
+    for waiter in waiters:
+        with pytest.raises(QuotaExhausted):
+            waiter.result()
+    assert guard.state().left_today == {lane: 0 for lane in Lane}
+    # The ledger remembers it across a restart, until 00:00 UTC.
+    again = make_guard(tmp_path, clock)
+    assert again.state().exhausted
+    clock.advance((START.replace(hour=0) + timedelta(days=1) - clock.now()).total_seconds())
+    assert again.state().spent_today == 0
+    await take_now(again, Lane.POLL, 1)
+
+
+async def test_a_venue_429_empties_the_bucket(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    guard.venue_bucket_empty()
+    assert guard.state().tokens_now == 0
+    task = asyncio.ensure_future(guard.acquire(Lane.WITHDRAW))
+    await settle()
+    assert not task.done()
+    await drive(clock, task)
+    assert clock.monotonic() == pytest.approx(1 / 9)
+
+
+async def test_a_restart_resumes_the_count_and_the_bucket(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    stats = VenueStats()
+    guard = make_guard(tmp_path, clock, stats=stats)
+    await take_now(guard, Lane.POLL, 40)
+    clock.advance(1.0)
+    restarted = make_guard(tmp_path, clock)
+    state = restarted.state()
+    assert state.spent_today == 40
+    assert state.tokens_now == pytest.approx(90 - 40 + 9)
+
+
+async def test_waiting_is_counted_per_lane(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    stats = VenueStats()
+    guard = make_guard(tmp_path, clock, stats=stats)
+    await take_now(guard, Lane.POLL, 60)
+    await drive(clock, guard.acquire(Lane.POLL))
+    assert stats.guard_waits == {"POLL": 1}
+    assert stats.guard_wait_s["POLL"] == pytest.approx(1 / 9)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    arrivals=st.lists(
+        st.tuples(st.floats(0, 3), st.sampled_from(Lane), st.integers(1, 40)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_granted_requests_never_exceed_the_plan(
+    tmp_path: Path, arrivals: list[tuple[float, Lane, int]]
+) -> None:
+    """Bursts of callers arriving at random times: grants stay within burst + rate * window."""
+
+    async def scenario() -> list[float]:
+        clock = ManualClock(START)
+        path = tmp_path / f"ledger-{id(arrivals)}.json"
+        path.unlink(missing_ok=True)
+        config = UsagePlanConfig(ledger_path=path)
+        guard = UsageGuard(config, clock, QuotaLedger(path, KEY), VenueStats())
+        granted: list[float] = []
+
+        async def caller(delay_s: float, lane: Lane) -> None:
+            await clock.sleep(delay_s)
+            await guard.acquire(lane)
+            granted.append(clock.monotonic())
+
+        await drive(clock, *(caller(d, lane) for d, lane, n in arrivals for _ in range(n)))
+        return granted
+
+    granted = asyncio.run(scenario())
+    for i, start in enumerate(granted):
+        for j in range(i, len(granted)):
+            assert j - i + 1 <= 100 + 10 * (granted[j] - start) + 1e-6  # the venue's plan
+            assert j - i + 1 <= 90 + 9 * (granted[j] - start) + 1e-3  # our own bucket

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from quoter.venue.ledger import DayEntry, QuotaLedger, key_digest
+
+KEY = "k3y-very-secret"
+DAY = date(2026, 3, 2)
+
+
+def test_a_new_file_starts_the_day_at_zero(tmp_path: Path) -> None:
+    assert QuotaLedger(tmp_path / "l.json", KEY).load(DAY) == DayEntry(DAY, 0)
+
+
+def test_saved_entries_resume_and_never_hold_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "l.json"
+    entry = DayEntry(DAY, 123, False, 12.5, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    QuotaLedger(path, KEY).save(entry)
+    assert QuotaLedger(path, KEY).load(DAY) == entry
+    text = path.read_text()
+    assert KEY not in text
+    assert key_digest(KEY) in text
+    assert [p.name for p in path.parent.iterdir()] == ["l.json"]  # no temp file left
+
+
+def test_a_new_utc_day_starts_from_zero_but_keeps_the_bucket(tmp_path: Path) -> None:
+    path = tmp_path / "l.json"
+    QuotaLedger(path, KEY).save(DayEntry(DAY, 4999, True, 3.0, None))
+    assert QuotaLedger(path, KEY).load(date(2026, 3, 3)) == DayEntry(
+        date(2026, 3, 3), 0, False, 3.0
+    )
+
+
+def test_other_keys_are_kept_apart_and_preserved(tmp_path: Path) -> None:
+    path = tmp_path / "l.json"
+    QuotaLedger(path, "other").save(DayEntry(DAY, 7))
+    mine = QuotaLedger(path, KEY)
+    assert mine.load(DAY) == DayEntry(DAY, 0)
+    mine.save(DayEntry(DAY, 3))
+    assert QuotaLedger(path, "other").load(DAY).spent == 7
+    assert QuotaLedger(path, KEY).load(DAY).spent == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[]",
+        '{"version": 2, "keys": {}}',
+        '{"version": 1, "keys": {"x": {"day": "2026-03-02", "spent": -1}}}',
+        '{"version": 1, "keys": {"x": {"day": "yesterday", "spent": 1}}}',
+        '{"version": 1, "keys": {"x": {"spent": 1}}}',
+        "",
+    ],
+)
+def test_a_corrupt_file_is_set_aside_with_a_clear_error(
+    tmp_path: Path, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "l.json"
+    path.write_text(text)
+    ledger = QuotaLedger(path, KEY)
+    with caplog.at_level(logging.ERROR, logger="quoter.venue.ledger"):
+        assert ledger.load(DAY) == DayEntry(DAY, 0)
+    assert ledger.corrupt_found
+    assert (tmp_path / "l.json.corrupt").read_text() == text
+    assert not path.exists()
+    assert any("corrupt" in r.getMessage() for r in caplog.records)
+    ledger.save(DayEntry(DAY, 1))
+    assert json.loads(path.read_text())["version"] == 1
