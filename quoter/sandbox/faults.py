@@ -1,0 +1,144 @@
+"""Faults queued by the controls and spent by matching public requests: gateway errors, added
+latency, 429 storms, revoked tokens, malformed RFQs in lists, quotes stored but answered 504, and
+bodies that are not JSON."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from quoter.sandbox import jsonfields as fields
+from quoter.sandbox.wire import Json
+
+MAX_QUEUED = 100
+MAX_COUNT = 100_000
+MAX_LATENCY_S = 120.0
+GATEWAY_MESSAGES = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Endpoint request timed out",
+}
+FAULT_KEYS = frozenset({"kind", "count", "path", "method", "status", "latency-s"})
+
+
+class FaultKind(StrEnum):
+    STATUS = "status"
+    LATENCY = "latency"
+    RATE_LIMIT = "rate-limit"
+    REVOKE_TOKENS = "revoke-tokens"
+    MALFORMED_RFQ = "malformed-rfq"
+    QUOTE_504 = "quote-504"
+    INVALID_JSON = "invalid-json"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    kind: FaultKind
+    remaining: int
+    path: str | None = None
+    method: str | None = None
+    status: int = 503
+    latency_s: float = 0.0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path is None or self.path in path
+        )
+
+    def as_json(self) -> Json:
+        return {
+            "kind": self.kind.value,
+            "count": self.remaining,
+            "path": self.path,
+            "method": self.method,
+            "status": self.status,
+            "latency-s": self.latency_s,
+        }
+
+
+def parse_fault(raw: object) -> Fault:
+    body = fields.obj(raw, "the fault", FAULT_KEYS)
+    kind = FaultKind(fields.choice(body.get("kind"), "kind", [k.value for k in FaultKind]))
+    count = fields.integer(body.get("count", 1), "count", 1, MAX_COUNT)
+    path = body.get("path")
+    method = body.get("method")
+    status = 503
+    if kind is FaultKind.STATUS:
+        status = fields.integer(body.get("status"), "status", 500, 504)
+        if status not in GATEWAY_MESSAGES:
+            raise fields.FieldError("status must be 500, 502, 503 or 504")
+    latency_s = 0.0
+    if kind is FaultKind.LATENCY:
+        latency_s = fields.number(body.get("latency-s"), "latency-s")
+        if not 0 < latency_s <= MAX_LATENCY_S:
+            raise fields.FieldError(f"latency-s must be within (0, {MAX_LATENCY_S:g}]")
+    return Fault(
+        kind=kind,
+        remaining=count,
+        path=None if path is None else fields.text(path, "path"),
+        method=None if method is None else fields.text(method, "method", 10).upper(),
+        status=status,
+        latency_s=latency_s,
+    )
+
+
+class Faults:
+    """The queue, in the order faults were added; the first match of a kind is spent first."""
+
+    def __init__(self) -> None:
+        self._queue: list[Fault] = []
+        self.injected: Counter[str] = Counter()
+
+    def add(self, fault: Fault) -> None:
+        if len(self._queue) >= MAX_QUEUED:
+            raise fields.FieldError(f"at most {MAX_QUEUED} faults may be queued")
+        self._queue.append(fault)
+
+    def clear(self) -> None:
+        self._queue.clear()
+
+    def pending(self) -> list[Json]:
+        return [fault.as_json() for fault in self._queue]
+
+    def take(self, kinds: frozenset[FaultKind], method: str, path: str) -> Fault | None:
+        """Spend one occurrence of the first queued fault of `kinds` matching the request."""
+        for index, fault in enumerate(self._queue):
+            if fault.kind in kinds and fault.matches(method, path):
+                if fault.remaining > 1:
+                    self._queue[index] = replace(fault, remaining=fault.remaining - 1)
+                else:
+                    del self._queue[index]
+                self.injected[fault.kind.value] += 1
+                return fault
+        return None
+
+
+def _set(item: Json, path: tuple[str, ...], value: object) -> None:
+    node: object = item
+    for key in path[:-1]:
+        if not isinstance(node, dict):
+            return
+        node = node[key]
+    if isinstance(node, dict):
+        node[path[-1]] = value
+
+
+def malform(item: Json, variant: int) -> Json:
+    """A copy of a wire RFQ broken one way, chosen by `variant`."""
+    broken = copy.deepcopy(item)
+    broken["id"] = f"malformed-{variant}"
+    match variant % 5:
+        case 0:
+            del broken["quote-deadline"]
+        case 1:
+            _set(broken, ("quantity", "amount", "value"), "NaN")
+        case 2:
+            broken["status"] = "pending-approval"
+        case 3:
+            _set(broken, ("quantity", "amount", "value"), -10)
+        case _:
+            _set(broken, ("instrument", "maturity", "start"), "not-a-date")
+    return broken
