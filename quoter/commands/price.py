@@ -1,0 +1,228 @@
+"""`quoter price RFQ.json`: price one RFQ offline with a strategy and print the decision as JSON.
+
+A decline is a normal result (exit 0); input that cannot be read (a missing file, bad JSON, a bad
+RFQ or load-shape field, an unknown strategy or parameter) exits 2 with a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from quoter.domain import Load, LoadShape, Rfq
+from quoter.pricing.curve import CurveSet
+from quoter.pricing.curve_files import load_curve_set
+from quoter.pricing.delivery import Delivery, delivery_of
+from quoter.pricing.synthetic import synthetic_curve_set
+from quoter.pricing.valuation import price_delivery
+from quoter.strategies_api import (
+    Decision,
+    Decline,
+    MarketSnapshot,
+    StrategyLoadError,
+    evaluate,
+    load_strategy,
+)
+from quoter.venue.errors import MalformedResponse
+from quoter.venue.parse import parse_load_shape, parse_rfq
+
+SHAPE_KEY = "load-shape"
+
+
+class InputError(Exception):
+    """Input the command cannot use; the message names the file and the field."""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("price", help="price one RFQ offline and print the decision")
+    parser.add_argument(
+        "rfq",
+        type=Path,
+        help="RFQ JSON as the venue sends it (load shape inline "
+        f"under {SHAPE_KEY!r} or with --shape)",
+    )
+    parser.add_argument("--curves", type=Path, help="curve file or folder; default: synthetic")
+    parser.add_argument(
+        "--strategy",
+        default="curve_spread",
+        help="built-in, entry point or package.module:attribute (default curve_spread)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="strategy parameter; VALUE is JSON or text; KEY may be dotted",
+    )
+    parser.add_argument("--shape", type=Path, help="load-shape JSON in the contract's format")
+    parser.add_argument(
+        "--now",
+        type=_instant,
+        help="decision instant, ISO with offset (default: the RFQ's created-at)",
+    )
+    parser.set_defaults(handler=run_price)
+
+
+def run_price(args: argparse.Namespace) -> int:
+    try:
+        rfq, shape = parse_rfq_document(_read_json(args.rfq), str(args.rfq))
+        if args.shape is not None:
+            shape = _parse_shape(_read_json(args.shape), str(args.shape))
+        if shape is not None and rfq.instrument.load is not Load.CUSTOM:
+            raise InputError(
+                f"{args.rfq}: a load shape goes with a custom load, not {rfq.instrument.load}"
+            )
+        params = parse_params(args.param)
+        strategy = load_strategy(args.strategy, params)
+        now: datetime = args.now or rfq.created_at
+        curves = _curves(args.curves, now)
+    except (InputError, StrategyLoadError) as error:
+        print(f"quoter price: {error}", file=sys.stderr)
+        return 2
+    market = MarketSnapshot(curves=curves, now=now, shape=shape)
+    decision = evaluate(strategy, rfq, market)
+    report = describe(rfq, decision, market, args.strategy)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def parse_rfq_document(data: object, source: str = "<rfq>") -> tuple[Rfq, LoadShape | None]:
+    """The RFQ in a venue RFQ document, and its load shape if given inline under "load-shape"."""
+    try:
+        rfq = parse_rfq(data)
+    except MalformedResponse as error:
+        raise InputError(f"{source}: {error}") from None
+    inline = data.get(SHAPE_KEY) if isinstance(data, dict) else None
+    return rfq, None if inline is None else _parse_shape(inline, f"{source}: {SHAPE_KEY}")
+
+
+def parse_params(pairs: list[str]) -> dict[str, object]:
+    """`KEY=VALUE` pairs as a (nested, for dotted keys) mapping; VALUE is JSON, else text."""
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {pair!r}: expected KEY=VALUE")
+        try:
+            value: object = json.loads(text)
+        except ValueError:
+            value = text
+        *parents, leaf = key.split(".")
+        node = params
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise InputError(f"--param {pair!r}: {part} already has a value")
+            node = child
+        node[leaf] = value
+    return params
+
+
+def describe(
+    rfq: Rfq, decision: Decision, market: MarketSnapshot, strategy: str
+) -> dict[str, object]:
+    """The decision as the JSON object the command prints."""
+    report: dict[str, object] = {
+        "rfq-id": rfq.id,
+        "decision": "quote",
+        "reason": None,
+        "detail": None,
+    }
+    if isinstance(decision, Decline):
+        report.update(decision="decline", reason=decision.reason.value, detail=decision.detail)
+        report.update(_delivery_facts(rfq, market))
+        report.update(side=None, price=None, bid=None, ask=None, components={})
+    else:
+        report.update(
+            {
+                "side": None if decision.side is None else decision.side.value,
+                "mid": _eur(decision.mid),
+                "delivery-hours": decision.delivery_hours,
+                "energy-mwh": decision.energy_mwh,
+                "price": decision.price,
+                "bid": decision.bid,
+                "ask": decision.ask,
+                "components": {name: _eur(value) for name, value in decision.components.items()},
+            }
+        )
+    series = market.curves.series.get((rfq.instrument.commodity, rfq.instrument.market_area))
+    as_of = series.as_of if series is not None else market.curves.oldest_as_of()
+    report.update(
+        {
+            "strategy": strategy,
+            "curve-id": market.curves.id,
+            "curve-as-of": None if as_of is None else _iso(as_of),
+            "now": _iso(market.now),
+        }
+    )
+    return report
+
+
+def _delivery_facts(rfq: Rfq, market: MarketSnapshot) -> Mapping[str, object]:
+    """What can still be said about a declined RFQ's delivery."""
+    delivery = delivery_of(rfq, market.shape)
+    if not isinstance(delivery, Delivery):
+        return {"mid": None, "delivery-hours": None, "energy-mwh": None}
+    mid = price_delivery(delivery, market.curves)
+    return {
+        "mid": None if isinstance(mid, Decline) else _eur(mid),
+        "delivery-hours": delivery.hours,
+        "energy-mwh": delivery.energy_mwh,
+    }
+
+
+def _curves(path: Path | None, now: datetime) -> CurveSet:
+    if path is None:
+        return synthetic_curve_set(as_of=now)
+    if not path.exists():
+        raise InputError(f"{path}: no such curve file or folder")
+    load = load_curve_set(path)
+    for problem in load.problems:
+        print(f"quoter price: curve refused: {problem}", file=sys.stderr)
+    return load.curve_set
+
+
+def _parse_shape(data: object, source: str) -> LoadShape:
+    try:
+        return parse_load_shape(data)
+    except MalformedResponse as error:
+        raise InputError(f"{source}: {error}") from None
+
+
+def _read_json(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path}: not valid JSON: line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 instant") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset or Z")
+    return moment.astimezone(UTC)
+
+
+def _eur(value: float) -> float:
+    """EUR/MWh for people: prices are 3 decimals, a mid or a component 6 are plenty."""
+    return round(value, 6)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,81 @@
+"""Safe evaluation: a strategy is a plugin, so whatever it does (raise, return NaN, an absurd
+or crossed price, the wrong kind of value) becomes a decline with a reason code, never a crash."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from quoter.domain import QuoteType, Rfq
+from quoter.pricing.reasons import Decline, ReasonCode
+from quoter.strategies_api.decision import (
+    PRICE_DECIMALS,
+    Decision,
+    QuoteDecision,
+    is_finite,
+    out_of_range,
+)
+from quoter.strategies_api.market import MarketSnapshot, Strategy
+
+
+def evaluate(strategy: Strategy, rfq: Rfq, market: MarketSnapshot) -> Decision:
+    """The strategy's decision on `rfq`, checked; any failure of the strategy is a decline."""
+    try:
+        decision: object = strategy.price(rfq, market)
+    # The plugin boundary: a strategy's bug declines this RFQ, it must not stop the engine.
+    except Exception as error:
+        return Decline(ReasonCode.STRATEGY_ERROR, f"{type(error).__name__}: {error}"[:300])
+    return check_decision(rfq, decision)
+
+
+def check_decision(rfq: Rfq, decision: object) -> Decision:
+    """`decision` if it is a valid answer to `rfq` (prices rounded to 3 decimals), else a decline."""
+    if isinstance(decision, Decline):
+        return _checked_decline(decision)
+    if not isinstance(decision, QuoteDecision):
+        return _invalid(f"a strategy returned {type(decision).__name__}, not a decision")
+    if not is_finite(decision):
+        return Decline(
+            ReasonCode.STRATEGY_NAN, f"a strategy returned a non-finite number: {decision}"
+        )
+    problem = _side_problem(rfq, decision)
+    if problem is not None:
+        return _invalid(problem)
+    rounded = _rounded(decision)
+    return out_of_range(rounded.prices()) or rounded
+
+
+def _checked_decline(decline: Decline) -> Decision:
+    try:
+        return replace(decline, reason=ReasonCode(decline.reason))
+    except ValueError:
+        return _invalid(f"a strategy declined with unknown reason {decline.reason!r}")
+
+
+def _side_problem(rfq: Rfq, decision: QuoteDecision) -> str | None:
+    if rfq.quote_type is QuoteType.TWO_WAY:
+        if decision.bid is None or decision.ask is None or decision.price is not None:
+            return "a two-way RFQ needs a bid and an ask and no single price"
+        if round(decision.bid, PRICE_DECIMALS) >= round(decision.ask, PRICE_DECIMALS):
+            return f"bid {decision.bid} is not below ask {decision.ask}"
+        return None
+    if decision.price is None or decision.bid is not None or decision.ask is not None:
+        return "a one-way RFQ needs a single price"
+    if decision.side is not rfq.our_side:
+        return f"a quote for side {decision.side} on an RFQ where we {rfq.our_side}"
+    return None
+
+
+def _rounded(decision: QuoteDecision) -> QuoteDecision:
+    def r(price: float | None) -> float | None:
+        return None if price is None else round(price, PRICE_DECIMALS)
+
+    price, bid, ask = decision.price, decision.bid, decision.ask
+    if (price is None or price == round(price, PRICE_DECIMALS)) and (
+        bid is None or (bid == round(bid, PRICE_DECIMALS) and ask == r(ask))
+    ):
+        return decision
+    return decision._replace(price=r(decision.price), bid=r(decision.bid), ask=r(decision.ask))
+
+
+def _invalid(detail: str) -> Decline:
+    return Decline(ReasonCode.STRATEGY_INVALID, detail)

@@ -1,0 +1,161 @@
+"""`quoter price`: one RFQ file in, one JSON decision out; bad input exits 2 naming the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quoter.cli import main
+from quoter.pricing.curve_files import write_curve_set
+from tests.strategies.factories import make_curves
+
+DATA = Path(__file__).parent / "data" / "rfqs"
+CAL27 = DATA / "cal27-base-buy.json"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, dict[str, Any], str]:
+    code = main(["price", *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if code == 0 else {}, captured.err
+
+
+@pytest.fixture(scope="module")
+def curve_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("curves") / "curves.csv"
+    write_curve_set(make_curves(), path)
+    return path
+
+
+def test_prices_a_one_way_rfq_on_the_synthetic_curves(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, CAL27)
+    assert code == 0
+    assert out["decision"] == "quote"
+    assert out["side"] == "sell"
+    assert out["delivery-hours"] == 8760
+    assert out["energy-mwh"] == 87600
+    assert out["price"] == round(out["mid"] + 0.4 + 0.05, 3)
+    assert list(out["components"]) == ["mid", "half-spread", "credit"]
+    assert out["strategy"] == "curve_spread"
+    assert out["curve-as-of"] == "2026-03-02T09:15:00Z"  # synthetic curves as of --now
+    assert out["now"] == "2026-03-02T09:15:00Z"  # the RFQ's created-at by default
+
+
+def test_prices_from_a_curve_file_with_a_strategy_and_params(
+    capsys: pytest.CaptureFixture[str], curve_file: Path
+) -> None:
+    code, out, _ = _run(
+        capsys,
+        DATA / "may26-peak-two-way.json",
+        "--curves",
+        curve_file,
+        "--strategy",
+        "inventory_skew",
+        "--param",
+        "inner.name=curve_spread",
+        "--param",
+        "inner.params.credit_default_eur_mwh=0.5",
+        "--now",
+        "2026-04-01T08:00:00+02:00",
+    )
+    assert code == 0
+    assert out["decision"] == "quote"
+    assert out["bid"] < out["mid"] < out["ask"]
+    assert out["components"]["credit"] == 0.5
+    assert out["components"]["skew"] == 0.0
+    assert out["curve-id"] == make_curves().id
+    assert out["now"] == "2026-04-01T06:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["custom-dst-day-inline-shape.json"],
+        ["custom-dst-day.json", "--shape", str(DATA / "custom-dst-day-shape.json")],
+    ],
+)
+def test_custom_rfq_with_its_shape_inline_or_from_a_file(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, _ = _run(capsys, DATA / argv[0], *argv[1:])
+    assert code == 0
+    assert out["decision"] == "quote"
+    assert out["delivery-hours"] == 23
+    assert out["energy-mwh"] == 8 * 11 + 12 * 12  # 24/25 format: the zero hour summed away
+
+
+def test_a_decline_is_a_normal_result(capsys: pytest.CaptureFixture[str], curve_file: Path) -> None:
+    code, out, _ = _run(capsys, DATA / "custom-dst-day.json", "--curves", curve_file)
+    assert code == 0
+    assert out["decision"] == "decline"
+    assert out["reason"] == "shape-missing"
+    assert out["price"] is None
+
+
+def test_an_area_without_a_curve_is_declined_with_what_is_known(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, curve_file: Path
+) -> None:
+    document = json.loads(CAL27.read_text())
+    document["instrument"]["market-area"] = "NL"
+    rfq = tmp_path / "nl.json"
+    rfq.write_text(json.dumps(document))
+    code, out, _ = _run(capsys, rfq, "--curves", curve_file)
+    assert code == 0
+    assert (out["decision"], out["reason"]) == ("decline", "no-curve")
+    assert out["delivery-hours"] == 8760
+    assert out["mid"] is None
+
+
+def _bad_rfq(tmp_path: Path, change: Any) -> Path:
+    document = json.loads(CAL27.read_text())
+    change(document)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda tmp: [tmp / "missing.json"], "missing.json: cannot read"),
+        (lambda tmp: [_text(tmp, "{not json")], "bad.json: not valid JSON: line 1 column 2"),
+        (
+            lambda tmp: [_bad_rfq(tmp, lambda d: d["quantity"]["amount"].update(value=-5))],
+            "bad.json: rfq: quantity.amount.value",
+        ),
+        (
+            lambda tmp: [_bad_rfq(tmp, lambda d: d["instrument"]["maturity"].pop("end"))],
+            "bad.json: rfq: instrument.maturity.end",
+        ),
+        (lambda tmp: [CAL27, "--param", "nonsense"], "expected KEY=VALUE"),
+        (lambda tmp: [CAL27, "--param", "spread=1"], "unknown parameter(s) spread"),
+        (lambda tmp: [CAL27, "--strategy", "nope"], "unknown strategy 'nope'"),
+        (
+            lambda tmp: [CAL27, "--shape", DATA / "custom-dst-day-shape.json"],
+            "goes with a custom load",
+        ),
+        (lambda tmp: [CAL27, "--curves", tmp / "none"], "none: no such curve file or folder"),
+        (
+            lambda tmp: [
+                DATA / "custom-dst-day.json",
+                "--shape",
+                _text(tmp, '{"resolution": "PT5M"}'),
+            ],
+            "bad.json: loadshape: resolution",
+        ),
+    ],
+)
+def test_bad_input_exits_2_naming_file_and_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, setup: Any, message: str
+) -> None:
+    code, _, err = _run(capsys, *setup(tmp_path))
+    assert code == 2
+    assert message in err
+
+
+def _text(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    return path
