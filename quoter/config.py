@@ -10,7 +10,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from quoter.engine.config import EngineConfig
 from quoter.pricing.config import CurvesConfig
+from quoter.risk.config import RiskConfig
 from quoter.sandbox.config import SandboxConfig
 from quoter.venue.config import Frozen, VenueConfig, VenueCredentials
 
@@ -29,6 +31,8 @@ class QuoterConfig(Frozen):
     venue: VenueConfig = VenueConfig()
     sandbox: SandboxConfig = SandboxConfig()
     curves: CurvesConfig = CurvesConfig()
+    engine: EngineConfig = EngineConfig()
+    risk: RiskConfig | None = None
 
 
 def _describe(error: ValidationError, source: str) -> str:
@@ -58,6 +62,13 @@ def load_config(path: Path | None) -> QuoterConfig:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     return parse_config(data, str(path))
+
+
+def require_risk(config: QuoterConfig, source: str) -> RiskConfig:
+    """The desk's limits; quoting against a configured venue without them refuses to start."""
+    if config.risk is None:
+        raise ConfigError(f"{source}: no [risk] section: every limit must be stated to quote")
+    return config.risk
 
 
 def load_credentials(environ: Mapping[str, str] | None = None) -> VenueCredentials:

@@ -67,6 +67,9 @@ class RiskBook:
             history.popleft()
         return tuple(mid for _, mid in history)
 
+    def recent_fills(self, now_s: float) -> int:
+        return sum(1 for t in self._fills if now_s - t < self._fill_window_s)
+
     def record_mid(self, proposal: Proposal, now_s: float) -> None:
         history = self._mids.setdefault(proposal.product_key, deque(maxlen=256))
         history.append((now_s, proposal.mid))

@@ -1,0 +1,152 @@
+"""The composition root: builds and wires the venue client, curves, strategy, kill switch,
+audit trail and engine for one run. Nothing else constructs these."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from quoter.clock import Clock, ScaledClock, SystemClock
+from quoter.config import QuoterConfig
+from quoter.domain import Load, LoadShape, ProductType
+from quoter.domain.market import AREAS, Commodity, Instrument
+from quoter.engine.audit import JsonlAudit
+from quoter.engine.config import EngineConfig
+from quoter.engine.engine import Engine
+from quoter.engine.hours import TradingCalendar
+from quoter.engine.killswitch import KillSwitch
+from quoter.engine.state import EngineContext, StrategySlot
+from quoter.pricing.config import CurvesConfig
+from quoter.pricing.curve import CurveSet
+from quoter.pricing.curve_watch import CurveStore
+from quoter.pricing.delivery import instrument_delivery
+from quoter.pricing.reasons import Decline
+from quoter.pricing.synthetic import synthetic_curve_set
+from quoter.pricing.valuation import price_delivery
+from quoter.risk.config import CollarConfig, RiskConfig
+from quoter.sandbox.reference import default_reference_price
+from quoter.strategies_api import load_strategy
+from quoter.venue.config import VenueConfig, VenueCredentials
+from quoter.venue.http import HttpVenue
+
+# The demo's limits: generous enough to quote the sandbox's market, tight enough to matter.
+DEMO_RISK = RiskConfig(
+    collar=CollarConfig(max_distance_eur_mwh=15.0, max_drift_eur_mwh=10.0, drift_window_s=300.0),
+    max_volume_mw=50.0,
+    max_notional_eur=50_000_000.0,
+    max_open_quotes=40,
+    max_quotes_per_minute=60,
+    max_position_mwh=500_000.0,
+    credit_limit_eur=200_000_000.0,
+    allowed_areas=AREAS[Commodity.POWER] | AREAS[Commodity.GAS],
+    allowed_loads=frozenset(Load),
+    allowed_products=frozenset(ProductType),
+    max_curve_age_s=36 * 3600.0,
+    fill_throttle_count=50,
+    fill_throttle_window_s=60.0,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Bot:
+    engine: Engine
+    venue: HttpVenue
+
+
+def build_curves(config: CurvesConfig, now: datetime) -> CurveStore:
+    """Curves from files (watched for changes) or, with no path, the synthetic set."""
+    if config.path is None:
+        synthetic = synthetic_curve_set(
+            now, years=config.synthetic_years, seed=config.synthetic_seed
+        )
+        return CurveStore(None, initial=synthetic)
+    return CurveStore(config.path)
+
+
+@asynccontextmanager
+async def open_bot(
+    engine_config: EngineConfig,
+    venue_config: VenueConfig,
+    risk: RiskConfig,
+    credentials: VenueCredentials,
+    clock: Clock,
+    curves: CurveStore,
+) -> AsyncIterator[Bot]:
+    strategy_config = engine_config.strategy
+    strategy = load_strategy(strategy_config.name, strategy_config.params)
+    audit = JsonlAudit(engine_config.audit_dir)
+    async with HttpVenue.open(venue_config, credentials, clock) as venue:
+        ctx = EngineContext(
+            venue=venue,
+            quota=venue,
+            clock=clock,
+            config=engine_config,
+            risk=risk,
+            curves=curves,
+            calendar=TradingCalendar(engine_config.hours),
+            killswitch=KillSwitch(engine_config.kill.latch_path),
+            audit=audit,
+            run_id=secrets.token_hex(4),
+            strategy=StrategySlot(strategy_config.name, strategy, dict(strategy_config.params)),
+        )
+        try:
+            yield Bot(Engine(ctx), venue)
+        finally:
+            audit.close()
+
+
+async def run_bot(
+    bot: Bot,
+    curves: CurveStore,
+    curves_config: CurvesConfig,
+    clock: Clock,
+    stop: asyncio.Event,
+    on_tick: Callable[[Bot], None] | None = None,
+    tick_s: float = 1.0,
+) -> None:
+    """The engine, the curve watcher and the status ticker, under one task group."""
+
+    async def ticker() -> None:
+        while on_tick is not None and not stop.is_set():
+            on_tick(bot)
+            await clock.sleep(tick_s)
+
+    async with asyncio.TaskGroup() as group:
+        watcher = group.create_task(curves.watch(clock, curves_config.poll_interval_s, stop))
+        status = group.create_task(ticker())
+        try:
+            await bot.engine.run(stop)
+        finally:
+            watcher.cancel()
+            status.cancel()
+
+
+def demo_start(config: EngineConfig, now: datetime) -> datetime:
+    """Where the demo's sandbox clock starts: now if the market is open, else the next open."""
+    calendar = TradingCalendar(config.hours)
+    areas = frozenset({"DE", "FR", "NL", "THE", "TTF"})
+    if any(calendar.is_open(a, now) for a in areas):
+        return now
+    return calendar.next_open(areas, now) + timedelta(minutes=5)
+
+
+def demo_clock(config: QuoterConfig) -> ScaledClock:
+    start = demo_start(config.engine, SystemClock().now())
+    return ScaledClock(start=config.sandbox.start or start, speed=config.sandbox.speed)
+
+
+def curve_reference(curves: CurveSet) -> Callable[[Instrument, LoadShape | None], float]:
+    """The sandbox's dealers price around the same curves the demo bot quotes from."""
+
+    def reference(instrument: Instrument, shape: LoadShape | None) -> float:
+        delivery = instrument_delivery(instrument, 1.0, shape)
+        price = delivery if isinstance(delivery, Decline) else price_delivery(delivery, curves)
+        if isinstance(price, Decline):
+            return default_reference_price(instrument, shape)  # outside the curves' reach
+        return round(price, 2)
+
+    return reference

@@ -1,0 +1,111 @@
+"""`quoter run`: quote unattended. With no configuration it starts the sandbox in-process on
+loopback, with synthetic curves and the default strategy; with `--config` it quotes any venue
+that follows the contract, credentials from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from quoter.app import (
+    DEMO_RISK,
+    Bot,
+    build_curves,
+    curve_reference,
+    demo_clock,
+    open_bot,
+    run_bot,
+)
+from quoter.clock import Clock, SystemClock
+from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
+from quoter.engine.status import render_status, status_of
+from quoter.risk.config import RiskConfig
+from quoter.sandbox.server import run_sandbox
+from quoter.venue.config import VenueConfig, VenueCredentials
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("run", help="quote: the built-in sandbox, or --config's venue")
+    parser.add_argument("--config", type=Path, help="TOML configuration (default: the demo)")
+    parser.add_argument("--speed", type=float, help="demo only: sandbox seconds per second")
+    parser.add_argument("--status-s", type=float, default=1.0, help="status refresh, seconds")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = load_config(args.config)
+    if args.speed is not None:
+        config = config.model_copy(
+            update={"sandbox": config.sandbox.model_copy(update={"speed": args.speed})}
+        )
+    return asyncio.run(_run(config, args.config, args.status_s))
+
+
+@asynccontextmanager
+async def _venue(
+    config: QuoterConfig, source: Path | None
+) -> AsyncIterator[tuple[VenueConfig, VenueCredentials, RiskConfig, Clock]]:
+    if source is not None:
+        yield config.venue, load_credentials(), require_risk(config, str(source)), SystemClock()
+        return
+    clock = demo_clock(config)
+    curves = build_curves(config.curves, clock.now()).current
+    sandbox_config = config.sandbox.model_copy(update={"port": 0})
+    async with run_sandbox(
+        sandbox_config, clock=clock, reference_price=curve_reference(curves)
+    ) as sandbox:
+        venue = config.venue.model_copy(update={"base_url": sandbox.base_url})
+        print(f"sandbox on {sandbox.base_url} (clock {clock.now():%Y-%m-%d %H:%M} UTC)")
+        yield venue, sandbox.credentials, config.risk or DEMO_RISK, clock
+
+
+async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    view = _StatusView(sys.stdout.isatty())
+    async with _venue(config, source) as (venue_config, credentials, risk, clock):
+        curves = build_curves(config.curves, clock.now())
+        await curves.refresh()
+        async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
+            await run_bot(bot, curves, config.curves, clock, stop, view.show, status_s)
+            view.close()
+            print("stopped; every live quote withdrawn\n" + _status_text(bot))
+    return 0
+
+
+def _status_text(bot: Bot) -> str:
+    return render_status(status_of(bot.engine.ctx, bot.engine.last_plan))
+
+
+class _StatusView:
+    """Redraws the status in place on a terminal; elsewhere prints it every so often."""
+
+    def __init__(self, terminal: bool) -> None:
+        self._terminal = terminal
+        self._lines = 0
+        self._ticks = 0
+
+    def show(self, bot: Bot) -> None:
+        text = _status_text(bot)
+        self._ticks += 1
+        if self._terminal:
+            up = f"\x1b[{self._lines}F\x1b[J" if self._lines else ""
+            sys.stdout.write(up + text + "\n")
+            sys.stdout.flush()
+            self._lines = text.count("\n") + 1
+        elif self._ticks % 30 == 1:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        self._lines = 0

@@ -1,0 +1,59 @@
+"""Configuration of the engine: quoting, polling, trading hours, automatic kills, strategy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, JsonValue
+
+from quoter.engine.hours import TradingHoursConfig
+from quoter.engine.planner import PollConfig
+from quoter.venue.config import Frozen
+
+
+class QuotingConfig(Frozen):
+    min_time_to_deadline_s: float = Field(
+        3.0, gt=0, description="decline an RFQ with less than this left before its deadline"
+    )
+    validity_s: float = Field(
+        300.0, gt=0, description="a quote is valid this long, never past the RFQ's deadline"
+    )
+    requote_threshold_eur_mwh: float = Field(
+        0.25, gt=0, description="requote a live quote when its price would move this much"
+    )
+    strategy_timeout_s: float = Field(
+        0.5, gt=0, description="a strategy slower than this is cut off"
+    )
+    queue_size: int = Field(1000, gt=0, description="RFQs waiting to be priced; more are shed")
+    workers: int = Field(4, gt=0, description="RFQs priced and sent concurrently")
+    reconcile: Literal["withdraw", "adopt"] = Field(
+        "withdraw", description="what a start does with quotes it finds live at the venue"
+    )
+    page_limit: int = Field(100, gt=0, le=100)
+    max_pages_per_poll: int = Field(5, gt=0)
+
+
+class KillConfig(Frozen):
+    """Automatic triggers: each halts quoting and withdraws every live quote."""
+
+    latch_path: Path = Field(Path("var/kill-latch.json"))
+    window: int = Field(50, gt=0, description="recent venue calls / decisions the rates look at")
+    max_venue_error_rate: float = Field(0.5, gt=0, le=1)
+    max_rate_limited: int = Field(3, gt=0, description="429s within the window")
+    max_strategy_fault_rate: float = Field(0.2, gt=0, le=1)
+    withdraw_timeout_s: float = Field(30.0, gt=0, description="give up withdrawing after this")
+
+
+class StrategyConfig(Frozen):
+    name: str = Field("curve-spread", description="built-in name, entry point or module:attr")
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class EngineConfig(Frozen):
+    quoting: QuotingConfig = QuotingConfig()
+    poll: PollConfig = PollConfig()
+    hours: TradingHoursConfig = TradingHoursConfig()
+    kill: KillConfig = KillConfig()
+    strategy: StrategyConfig = StrategyConfig()
+    audit_dir: Path = Field(Path("var/audit"))

@@ -1,0 +1,252 @@
+"""The engine: reconcile, then watch the venue, price and quote, until told to stop; then
+withdraw every live quote. One TaskGroup owns every task; a crash in any of them halts
+quoting, withdraws, and reaches the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from quoter.domain import Quote, QuoteStatus, Rfq
+from quoter.engine.decide import EngineReason
+from quoter.engine.killswitch import Kill
+from quoter.engine.pipeline import Pipeline
+from quoter.engine.planner import PollPlan, plan_poll
+from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.state import EngineContext
+from quoter.engine.watch import Watcher
+from quoter.engine.withdraw import Withdrawer
+from quoter.pricing.delivery import delivery_of
+from quoter.pricing.reasons import Decline
+from quoter.risk.checks import Proposal
+from quoter.venue import errors
+from quoter.venue.bucket import Lane
+
+log = logging.getLogger(__name__)
+
+FINAL_WITHDRAW_TIMEOUT_S = 10.0
+
+
+class _Stopping(Exception):
+    """Raised inside the task group to end it when the stop event is set."""
+
+
+class Engine:
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._pipeline = Pipeline(ctx)
+        self._watcher = Watcher(ctx)
+        self._withdrawer = Withdrawer(ctx)
+        self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
+        self._calls: deque[bool] = deque(maxlen=ctx.config.kill.window)
+        self._rate_limited: deque[float] = deque(maxlen=64)
+        self._wake = asyncio.Event()
+        self.last_plan = PollPlan(0.0, "starting")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Quote until `stop` is set; always end with every live quote withdrawn."""
+        try:
+            await self.reconcile()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._stop_on(stop))
+                group.create_task(self._poll_loop())
+                group.create_task(self._withdrawer.run())
+                for _ in range(self.ctx.config.quoting.workers):
+                    group.create_task(self._quote_worker())
+        except* _Stopping:
+            log.info("stopping: withdrawing every live quote")
+        except* Exception:
+            self.ctx.auto_kill("engine task crashed")
+            raise
+        finally:
+            await asyncio.shield(self._withdraw_all("shutdown"))
+
+    async def _stop_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        raise _Stopping
+
+    def wake(self) -> None:
+        """Poll now (a kill, a resume or a swap wants the loop's attention)."""
+        self._wake.set()
+
+    async def _withdraw_all(self, why: str) -> None:
+        try:
+            async with asyncio.timeout(FINAL_WITHDRAW_TIMEOUT_S):
+                await self._withdrawer.withdraw(list(self.ctx.quotes), why)
+        except TimeoutError:
+            log.error(
+                "%d quotes still live after %s s", len(self.ctx.quotes), FINAL_WITHDRAW_TIMEOUT_S
+            )
+
+    async def reconcile(self) -> None:
+        """Before quoting: read our live quotes at the venue, adopt or withdraw them by policy,
+        and quote only once the venue's view and ours agree."""
+        ctx = self.ctx
+        live = await self._venue_live_quotes()
+        adopt = ctx.config.quoting.reconcile == "adopt"
+        for quote in live:
+            rfq = await ctx.venue.get_rfq(quote.rfq_id)
+            ctx.quotes.sending(_adopted(quote, rfq, ctx.strategy.name))
+            if adopt and not await self._reserve_adopted(quote, rfq):
+                adopt = False  # one we cannot account for: withdraw them all
+        if not adopt:
+            await self._withdrawer.withdraw(list(ctx.quotes), "reconcile")
+        at_venue = {q.id for q in await self._venue_live_quotes()}
+        ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
+        if at_venue != ours:
+            ctx.auto_kill(f"reconciliation: {len(at_venue)} live at the venue, {len(ours)} ours")
+        ctx.audit.record(
+            "reconciled",
+            ctx.clock.now(),
+            {"found-live": len(live), "adopted": len(ours), "policy": ctx.config.quoting.reconcile},
+        )
+
+    async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> bool:
+        """Count an adopted quote against the limits, as if just sent."""
+        ctx = self.ctx
+        shape = await ctx.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
+        delivery = delivery_of(rfq, shape)
+        if isinstance(delivery, Decline):
+            return False
+        prices = _prices(quote)
+        proposal = Proposal(
+            rfq=rfq,
+            prices=prices,
+            mid=sum(prices) / len(prices),
+            energy_mwh=delivery.energy_mwh,
+            buckets_mwh=dict(delivery.buckets()),
+        )
+        ctx.book.reserve(proposal, ctx.clock.monotonic())
+        return True
+
+    async def _venue_live_quotes(self) -> list[Quote]:
+        found: list[Quote] = []
+        for page_number in range(self.ctx.config.quoting.max_pages_per_poll):
+            page = await self.ctx.venue.list_quotes(
+                status=QuoteStatus.ACTIVE, limit=100, skip=page_number * 100
+            )
+            found.extend(page.items)
+            if len(page.items) + len(page.rejected) < 100:
+                break
+        return found
+
+    async def _poll_loop(self) -> None:
+        ctx = self.ctx
+        while True:
+            now = ctx.clock.now()
+            areas = ctx.risk.allowed_areas
+            if not any(ctx.calendar.is_open(a, now) for a in areas):
+                await self._close_of_day()
+                wait_s = (ctx.calendar.next_open(areas, now) - now).total_seconds()
+                self.last_plan = PollPlan(wait_s, "closed")
+                await self._nap(wait_s)
+                continue
+            await self._poll_once()
+            self.last_plan = self._plan()
+            await self._nap(self.last_plan.interval_s)
+
+    async def _close_of_day(self) -> None:
+        if len(self.ctx.quotes):
+            await self._withdrawer.withdraw(list(self.ctx.quotes), "market closed")
+
+    async def _poll_once(self) -> None:
+        try:
+            to_price = await self._watcher.poll()
+            await self._watcher.resolve_unknown()
+        except errors.VenueError as error:
+            self._venue_failed(error)
+            return
+        self._calls.append(True)
+        for rfq in to_price:
+            self._enqueue(rfq)
+
+    def _enqueue(self, rfq: Rfq) -> None:
+        try:
+            self._queue.put_nowait(rfq)
+        except asyncio.QueueFull:
+            self.ctx.stats.shed += 1
+            self.ctx.stats.declined[EngineReason.QUEUE_FULL] += 1
+
+    def _venue_failed(self, error: errors.VenueError) -> None:
+        ctx = self.ctx
+        ctx.stats.venue_errors[type(error).__name__] += 1
+        log.warning("poll failed: %s: %s", type(error).__name__, error)
+        if isinstance(error, errors.AuthenticationFailed):
+            ctx.auto_kill(f"authentication failed: {error}")
+        if isinstance(error, errors.QuotaExhausted | errors.GuardRefused):
+            ctx.auto_kill(f"quota reserve reached: {error}")
+        if isinstance(error, errors.RateLimited):
+            self._rate_limited.append(ctx.clock.monotonic())
+            window = [t for t in self._rate_limited if ctx.clock.monotonic() - t < 60.0]
+            if len(window) >= ctx.config.kill.max_rate_limited:
+                ctx.auto_kill(f"{len(window)} rate-limit answers within a minute")
+        self._calls.append(False)
+        failures = self._calls.count(False)
+        if (
+            len(self._calls) >= 10
+            and failures / len(self._calls) > ctx.config.kill.max_venue_error_rate
+        ):
+            ctx.auto_kill(f"venue error rate {failures}/{len(self._calls)}")
+
+    def _plan(self) -> PollPlan:
+        ctx = self.ctx
+        now = ctx.clock.now()
+        quota = ctx.quota.guard_state()
+        deadlines = [(r.quote_deadline - now).total_seconds() for r in ctx.open_rfqs.values()]
+        return plan_poll(
+            ctx.config.poll,
+            budget_requests=quota.left_today[Lane.POLL],
+            seconds_left=ctx.calendar.seconds_to_close(now),
+            live_quotes=ctx.quotes.live_count(),
+            nearest_deadline_s=min((d for d in deadlines if d > 0), default=None),
+        )
+
+    async def _nap(self, seconds: float) -> None:
+        sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+            self._wake.clear()
+
+    async def _quote_worker(self) -> None:
+        while True:
+            rfq = await self._queue.get()
+            latest = self.ctx.open_rfqs.get(rfq.id)
+            if latest is None:
+                continue  # closed while it waited
+            await self._pipeline.handle(latest)
+
+    def kill(self, kill: Kill) -> None:
+        self.ctx.kill(kill)
+        self.wake()
+
+    def resume(self, by: str) -> tuple[Kill, ...]:
+        lifted = self.ctx.killswitch.resume()
+        self.ctx.audit.record(
+            "resume", self.ctx.clock.now(), {"by": by, "lifted": [k.reason for k in lifted]}
+        )
+        self.wake()
+        return lifted
+
+
+def _prices(quote: Quote) -> tuple[float, ...]:
+    return tuple(p.value for p in (quote.price, quote.bid, quote.ask) if p is not None)
+
+
+def _adopted(quote: Quote, rfq: Rfq, strategy: str) -> OurQuote:
+    prices = _prices(quote)
+    return OurQuote(
+        rfq=rfq,
+        client_quote_id=quote.client_quote_id,
+        prices=prices,
+        mid=sum(prices) / len(prices),
+        strategy=strategy,
+        valid_until=quote.valid_until,
+        sent_at=quote.created_at,
+        state=QuoteState.LIVE,
+        quote_id=quote.id,
+    )

@@ -1,0 +1,275 @@
+"""One RFQ through the engine: may it be quoted, what does the strategy say, do the limits
+allow it, then the quote goes out. Every outcome is counted and audited."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import cast
+
+from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
+from quoter.engine.audit import AuditError
+from quoter.engine.decide import (
+    Declined,
+    EngineReason,
+    moved_enough,
+    precheck,
+    proposal_of,
+    quote_request,
+    risk_declined,
+)
+from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.state import EngineContext, StrategySlot
+from quoter.pricing.delivery import Delivery, DeliveryBucket, delivery_of
+from quoter.risk import checks
+from quoter.strategies_api import Decision, Decline, MarketSnapshot, QuoteDecision, evaluate
+from quoter.venue import errors
+
+log = logging.getLogger(__name__)
+
+STRATEGY_FAULTS = frozenset({"strategy-error", "strategy-nan", "strategy-invalid"})
+
+
+class Pipeline:
+    def __init__(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        self._decisions: list[bool] = []  # recent decisions: True when the strategy faulted
+
+    async def handle(self, rfq: Rfq) -> None:
+        """Price and, if everything allows it, quote `rfq` (a requote when one is live)."""
+        ctx = self._ctx
+        declined = self._gate(rfq)
+        if declined is not None:
+            self._decline(rfq, declined)
+            return
+        shape = await self._shape(rfq)
+        if isinstance(shape, Declined):
+            self._decline(rfq, shape)
+            return
+        slot = ctx.strategy
+        positions = cast(Mapping[DeliveryBucket, float], ctx.book.positions_mwh)
+        market = MarketSnapshot(ctx.curves.current, ctx.clock.now(), positions, shape=shape)
+        started = ctx.clock.monotonic()
+        decision = await self._evaluate(slot, rfq, market)
+        ctx.stats.pricing_s.append(ctx.clock.monotonic() - started)
+        self._note_fault(decision)
+        if isinstance(decision, Declined):
+            self._decline(rfq, decision)
+            return
+        if isinstance(decision, Decline):
+            self._decline(rfq, Declined(decision.reason, decision.detail))
+            return
+        delivery = delivery_of(rfq, shape)
+        assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
+        await self._check_and_send(rfq, decision, delivery, market)
+
+    def _gate(self, rfq: Rfq) -> Declined | None:
+        ctx = self._ctx
+        now = ctx.clock.now()
+        instrument = rfq.instrument
+        blocked = ctx.killswitch.blocked_by(
+            instrument.market_area, instrument.product_type, ctx.strategy.name
+        )
+        if blocked is not None:
+            reason = EngineReason.KILLED if blocked.startswith("killed") else EngineReason.REDUCING
+            return Declined(reason, blocked)
+        if not ctx.calendar.is_open(instrument.market_area, now):
+            return Declined(EngineReason.MARKET_CLOSED, f"{instrument.market_area} is closed")
+        return precheck(rfq, now, ctx.config.quoting)
+
+    async def _shape(self, rfq: Rfq) -> LoadShape | Declined | None:
+        if rfq.instrument.load is not Load.CUSTOM:
+            return None
+        try:
+            return await self._ctx.venue.get_load_shape(rfq.id)
+        except errors.VenueError as error:
+            return Declined(EngineReason.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
+
+    async def _evaluate(
+        self, slot: StrategySlot, rfq: Rfq, market: MarketSnapshot
+    ) -> Decision | Declined:
+        timeout_s = self._ctx.config.quoting.strategy_timeout_s
+        try:
+            # A thread, so that a strategy that hangs is cut off instead of freezing the loop.
+            return await asyncio.wait_for(
+                asyncio.to_thread(evaluate, slot.strategy, rfq, market), timeout_s
+            )
+        except TimeoutError:
+            return Declined(EngineReason.STRATEGY_TIMEOUT, f"no decision within {timeout_s} s")
+
+    def _note_fault(self, decision: Decision | Declined) -> None:
+        reason = getattr(decision, "reason", None)
+        fault = reason in STRATEGY_FAULTS or reason == EngineReason.STRATEGY_TIMEOUT
+        window = self._ctx.config.kill.window
+        self._decisions = [*self._decisions[-(window - 1) :], fault]
+        rate = sum(self._decisions) / len(self._decisions)
+        if (
+            len(self._decisions) >= min(window, 10)
+            and rate > self._ctx.config.kill.max_strategy_fault_rate
+        ):
+            self._ctx.auto_kill(f"strategy fault rate {rate:.0%}")
+
+    async def _check_and_send(
+        self, rfq: Rfq, decision: QuoteDecision, delivery: Delivery, market: MarketSnapshot
+    ) -> None:
+        ctx = self._ctx
+        live = ctx.quotes.get(rfq.id)
+        threshold = ctx.config.quoting.requote_threshold_eur_mwh
+        if (
+            live is not None
+            and live.state is QuoteState.LIVE
+            and not moved_enough(live.prices, decision.prices(), threshold)
+        ):
+            return  # the live quote still stands: a requote would only spend a request
+        proposal = proposal_of(rfq, decision, delivery)
+        now_s = ctx.clock.monotonic()
+        series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
+        age_s = (market.now - series.as_of).total_seconds() if series else float("inf")
+        verdict = checks.check(
+            ctx.risk, ctx.book.view(proposal, now_s=now_s, curve_age_s=age_s), proposal
+        )
+        ctx.book.record_mid(proposal, now_s)
+        refused = risk_declined(verdict)
+        if refused is not None:
+            self._decline(rfq, refused, decision=decision, checks=verdict.results)
+            return
+        await self._send(rfq, decision, proposal, verdict, requote=live is not None)
+
+    async def _send(
+        self,
+        rfq: Rfq,
+        decision: QuoteDecision,
+        proposal: checks.Proposal,
+        verdict: checks.RiskVerdict,
+        *,
+        requote: bool,
+    ) -> None:
+        ctx = self._ctx
+        now = ctx.clock.now()
+        request = quote_request(
+            rfq, decision, ctx.quotes.next_client_quote_id(ctx.run_id), now, ctx.config.quoting
+        )
+        try:
+            ctx.audit.record(
+                "quote-intent",
+                now,
+                {
+                    "rfq-id": rfq.id,
+                    "client-quote-id": request.client_quote_id,
+                    "strategy": ctx.strategy.name,
+                    "decision": _decision_record(decision),
+                    "checks": [asdict(r) for r in verdict.results],
+                    "valid-until": request.valid_until.isoformat(),
+                },
+                durable=True,
+            )
+        except AuditError as error:
+            self._ctx.auto_kill(f"audit write failed: {error}")
+            return
+        ctx.book.reserve(proposal, ctx.clock.monotonic())
+        ctx.quotes.sending(
+            OurQuote(
+                rfq=rfq,
+                client_quote_id=request.client_quote_id,
+                prices=decision.prices(),
+                mid=decision.mid,
+                strategy=ctx.strategy.name,
+                valid_until=request.valid_until,
+                sent_at=now,
+                state=QuoteState.IN_FLIGHT,
+            )
+        )
+        await self._submit(rfq, request, requote=requote)
+
+    async def _submit(self, rfq: Rfq, request: QuoteRequest, *, requote: bool) -> None:
+        ctx = self._ctx
+        try:
+            quote = await ctx.venue.submit_quote(request)
+        except errors.SubmitOutcomeUnknown:
+            ctx.quotes.mark(rfq.id, QuoteState.UNKNOWN)
+            ctx.stats.outcomes_unknown += 1
+            self._audit_answer(rfq, request.client_quote_id, "outcome-unknown")
+            return
+        except (
+            errors.RfqNotOpen,
+            errors.QuoteRejected,
+            errors.NotFound,
+            errors.RateLimited,
+            errors.GuardRefused,
+            errors.QuotaExhausted,
+            errors.VenueUnavailable,
+            errors.AuthenticationFailed,
+            errors.MalformedResponse,
+        ) as error:
+            # Refused or never processed: nothing is live for this RFQ.
+            ctx.quotes.remove(rfq.id)
+            ctx.book.release(rfq.id)
+            ctx.stats.quotes_refused += 1
+            ctx.stats.venue_errors[type(error).__name__] += 1
+            self._audit_answer(
+                rfq, request.client_quote_id, f"refused: {type(error).__name__}: {error}"
+            )
+            return
+        mine = ctx.quotes.confirmed(rfq.id, quote)
+        if mine is not None and ctx.must_withdraw(mine):
+            ctx.withdraw_wanted.set()  # killed while the quote was in flight
+        if requote:
+            ctx.stats.requotes_sent += 1
+        else:
+            ctx.stats.quotes_sent += 1
+        seen = ctx.seen_at.get(rfq.id)
+        if seen is not None:
+            ctx.stats.seen_to_sent_s.append(ctx.clock.monotonic() - seen)
+        self._audit_answer(rfq, request.client_quote_id, "accepted", quote_id=quote.id)
+
+    def _audit_answer(self, rfq: Rfq, client_quote_id: str, answer: str, **extra: object) -> None:
+        try:
+            self._ctx.audit.record(
+                "quote-answer",
+                self._ctx.clock.now(),
+                {"rfq-id": rfq.id, "client-quote-id": client_quote_id, "answer": answer, **extra},
+            )
+        except AuditError as error:
+            self._ctx.auto_kill(f"audit write failed: {error}")
+
+    def _decline(
+        self,
+        rfq: Rfq,
+        declined: Declined,
+        *,
+        decision: QuoteDecision | None = None,
+        checks: tuple[checks.CheckResult, ...] = (),
+    ) -> None:
+        ctx = self._ctx
+        ctx.stats.declined[str(declined.reason)] += 1
+        data: dict[str, object] = {
+            "rfq-id": rfq.id,
+            "reason": str(declined.reason),
+            "detail": declined.detail,
+            "strategy": ctx.strategy.name,
+        }
+        if decision is not None:
+            data["decision"] = _decision_record(decision)
+        if checks:
+            data["checks"] = [asdict(r) for r in checks]
+        try:
+            ctx.audit.record("decline", ctx.clock.now(), data)
+        except AuditError as error:
+            self._ctx.auto_kill(f"audit write failed: {error}")
+
+
+def _decision_record(decision: QuoteDecision) -> dict[str, object]:
+    return {
+        "side": decision.side,
+        "mid": decision.mid,
+        "price": decision.price,
+        "bid": decision.bid,
+        "ask": decision.ask,
+        "components": dict(decision.components),
+        "delivery-hours": decision.delivery_hours,
+        "energy-mwh": decision.energy_mwh,
+        "curve-id": decision.curve_id,
+        "curve-as-of": decision.curve_as_of.isoformat(),
+    }

@@ -1,0 +1,89 @@
+"""Our quotes as the engine knows them, one per RFQ: in flight, live, outcome unknown, or being
+withdrawn. Single-owner state of the engine; no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from quoter.domain import Quote, Rfq
+from quoter.engine.killswitch import Scope
+
+
+class QuoteState(StrEnum):
+    IN_FLIGHT = "in-flight"
+    LIVE = "live"
+    UNKNOWN = "unknown"
+    WITHDRAWING = "withdrawing"
+
+
+@dataclass(frozen=True, slots=True)
+class OurQuote:
+    rfq: Rfq
+    client_quote_id: str
+    prices: tuple[float, ...]
+    mid: float
+    strategy: str
+    valid_until: datetime
+    sent_at: datetime
+    state: QuoteState
+    quote_id: str | None = None
+
+    def in_scope(self, scope: Scope) -> bool:
+        i = self.rfq.instrument
+        return scope.covers(i.market_area, i.product_type, self.strategy)
+
+
+class QuoteBook:
+    """At most one quote per RFQ: a requote replaces the entry, as the venue supersedes."""
+
+    def __init__(self) -> None:
+        self._quotes: dict[str, OurQuote] = {}
+        self._sequence = 0
+
+    def __len__(self) -> int:
+        return len(self._quotes)
+
+    def __iter__(self) -> Iterator[OurQuote]:
+        return iter(list(self._quotes.values()))
+
+    def get(self, rfq_id: str) -> OurQuote | None:
+        return self._quotes.get(rfq_id)
+
+    def next_client_quote_id(self, run_id: str) -> str:
+        """Unique per run and sequence, so a retry reuses it and a new quote never does."""
+        self._sequence += 1
+        return f"q-{run_id}-{self._sequence:06d}"
+
+    def sending(self, quote: OurQuote) -> None:
+        self._quotes[quote.rfq.id] = quote
+
+    def confirmed(self, rfq_id: str, venue_quote: Quote) -> OurQuote | None:
+        mine = self._quotes.get(rfq_id)
+        if mine is None or mine.client_quote_id != venue_quote.client_quote_id:
+            return None
+        state = QuoteState.WITHDRAWING if mine.state is QuoteState.WITHDRAWING else QuoteState.LIVE
+        updated = replace(
+            mine, quote_id=venue_quote.id, state=state, valid_until=venue_quote.valid_until
+        )
+        self._quotes[rfq_id] = updated
+        return updated
+
+    def mark(self, rfq_id: str, state: QuoteState) -> None:
+        mine = self._quotes.get(rfq_id)
+        if mine is not None:
+            self._quotes[rfq_id] = replace(mine, state=state)
+
+    def remove(self, rfq_id: str) -> OurQuote | None:
+        return self._quotes.pop(rfq_id, None)
+
+    def in_scope(self, scope: Scope) -> list[OurQuote]:
+        return [q for q in self._quotes.values() if q.in_scope(scope)]
+
+    def unknown(self) -> list[OurQuote]:
+        return [q for q in self._quotes.values() if q.state is QuoteState.UNKNOWN]
+
+    def live_count(self) -> int:
+        return sum(1 for q in self._quotes.values() if q.state is not QuoteState.WITHDRAWING)

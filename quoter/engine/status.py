@@ -1,0 +1,75 @@
+"""The engine's state at a glance: a plain snapshot (for the live view, the summary and the
+admin interface) and its rendering as text."""
+
+from __future__ import annotations
+
+from quoter.engine.planner import PollPlan
+from quoter.engine.state import EngineContext
+from quoter.venue.bucket import Lane
+
+
+def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
+    stats = ctx.stats
+    quota = ctx.quota.guard_state()
+    return {
+        "now": ctx.clock.now().isoformat(timespec="seconds"),
+        "state": ctx.killswitch.state.value,
+        "kills": [k.reason for k in ctx.killswitch.kills],
+        "conditions": dict(ctx.killswitch.conditions),
+        "strategy": ctx.strategy.name,
+        "rfqs-seen": stats.rfqs_seen,
+        "rfqs-open": len(ctx.open_rfqs),
+        "rfqs-malformed": stats.rfqs_malformed,
+        "quotes-sent": stats.quotes_sent,
+        "requotes-sent": stats.requotes_sent,
+        "quotes-live": ctx.quotes.live_count(),
+        "quotes-refused": stats.quotes_refused,
+        "outcomes-unknown": stats.outcomes_unknown,
+        "declined": dict(stats.declined.most_common()),
+        "won": stats.won,
+        "lost": stats.lost,
+        "fill-rate": stats.fill_rate,
+        "withdrawn": stats.withdrawn,
+        "shed": stats.shed,
+        "venue-errors": dict(stats.venue_errors),
+        "quota-spent": quota.spent_today,
+        "quota-left": quota.daily_quota - quota.spent_today,
+        "quota-left-for-polling": quota.left_today[Lane.POLL],
+        "next-poll-s": round(plan.interval_s, 2),
+        "poll-mode": plan.reason,
+        "seen-to-sent-ms-p50": stats.percentile_ms(stats.seen_to_sent_s, 50),
+        "seen-to-sent-ms-p99": stats.percentile_ms(stats.seen_to_sent_s, 99),
+        "pricing-ms-p50": stats.percentile_ms(stats.pricing_s, 50),
+    }
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 1 else f"{value:.1f}"
+    return str(value)
+
+
+def render_status(status: dict[str, object]) -> str:
+    declined = status["declined"]
+    assert isinstance(declined, dict)
+    reasons = ", ".join(f"{k} {v}" for k, v in declined.items()) or "none"
+    fill = status["fill-rate"]
+    fill_text = "-" if not isinstance(fill, float) else f"{fill:.0%}"
+    lines = [
+        f"quoter  {status['now']}  state {str(status['state']).upper()}  strategy {status['strategy']}",
+        f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}",
+        f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
+        f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}  withdrawn {status['withdrawn']}",
+        f"results won {status['won']}  lost {status['lost']}  fill rate {fill_text}",
+        f"declined {reasons}",
+        f"quota   spent {status['quota-spent']}  left {status['quota-left']}"
+        f"  (polling {status['quota-left-for-polling']})  next poll {status['next-poll-s']} s ({status['poll-mode']})",
+        f"latency seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms"
+        f"  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
+    ]
+    kills = status["kills"]
+    if kills:
+        lines.append(f"KILLED  {kills}  — `quoter resume` lifts it")
+    return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""Watching the venue: one poll of `GET /rfqs?updated-since=` sees new RFQs and the end of old
+ones; outcomes become fills or releases; quotes whose submit went unanswered are resolved by
+reading our quotes, never by sending again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus
+from quoter.engine.audit import AuditError
+from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.state import EngineContext
+from quoter.risk.book import Fill
+
+log = logging.getLogger(__name__)
+
+# updated-since is inclusive and clocks differ: look back a little and skip what was seen.
+CURSOR_OVERLAP = timedelta(seconds=1)
+
+
+class Watcher:
+    def __init__(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        self._seen_versions: dict[str, object] = {}
+        self._awaiting_trade: dict[str, OurQuote] = {}
+
+    async def poll(self) -> list[Rfq]:
+        """One poll (paged, bounded); returns the RFQs to price now, oldest first."""
+        ctx = self._ctx
+        config = ctx.config.quoting
+        since = None if ctx.cursor is None else ctx.cursor - CURSOR_OVERLAP
+        status = RfqStatus.OPEN if since is None else None
+        to_price: list[Rfq] = []
+        for page_number in range(config.max_pages_per_poll):
+            page = await ctx.venue.list_rfqs(
+                status=status,
+                updated_since=since,
+                limit=config.page_limit,
+                skip=page_number * config.page_limit,
+            )
+            for rejected in page.rejected:
+                ctx.stats.rfqs_malformed += 1
+                self._audit(
+                    "rfq-refused",
+                    {
+                        "index": rejected.index,
+                        "rfq-id": rejected.item_id,
+                        "reason": rejected.reason,
+                    },
+                )
+            for rfq in page.items:
+                if self._on_rfq(rfq):
+                    to_price.append(rfq)
+            if len(page.items) + len(page.rejected) < config.page_limit:
+                break
+        if self._awaiting_trade:
+            await self._capture_trades()
+        return to_price
+
+    async def _capture_trades(self) -> None:
+        """A won two-way quote: the trade says which side we took and at what price."""
+        ctx = self._ctx
+        since = min(q.sent_at for q in self._awaiting_trade.values())
+        page = await ctx.venue.list_trades(traded_from=since, limit=100)
+        for trade in page.items:
+            mine = self._awaiting_trade.pop(trade.rfq_id, None)
+            if mine is not None:
+                self._fill(mine, trade.action, trade.price.value)
+
+    def _on_rfq(self, rfq: Rfq) -> bool:
+        """Take in one RFQ; whether it should be priced now."""
+        ctx = self._ctx
+        if ctx.cursor is None or rfq.updated_at > ctx.cursor:
+            ctx.cursor = rfq.updated_at
+        version = (rfq.updated_at, rfq.status, rfq.my_quote_status)
+        if self._seen_versions.get(rfq.id) == version:
+            return False
+        self._seen_versions[rfq.id] = version
+        if rfq.status is not RfqStatus.OPEN:
+            self._close(rfq)
+            return False
+        is_new = rfq.id not in ctx.open_rfqs
+        ctx.open_rfqs[rfq.id] = rfq
+        if is_new:
+            ctx.stats.rfqs_seen += 1
+            ctx.seen_at[rfq.id] = ctx.clock.monotonic()
+            self._audit("rfq", {"rfq": _rfq_record(rfq)})
+            return True
+        mine = ctx.quotes.get(rfq.id)
+        expired = rfq.my_quote_status is MyQuoteStatus.EXPIRED
+        if mine is not None and expired and mine.state is QuoteState.LIVE:
+            ctx.quotes.remove(rfq.id)
+            ctx.book.release(rfq.id)
+            ctx.stats.expired += 1
+            return True  # our quote expired while the RFQ is open: requote if allowed
+        return False
+
+    def _close(self, rfq: Rfq) -> None:
+        ctx = self._ctx
+        ctx.open_rfqs.pop(rfq.id, None)
+        ctx.seen_at.pop(rfq.id, None)
+        self._seen_versions.pop(rfq.id, None)
+        mine = ctx.quotes.remove(rfq.id)
+        if mine is None:
+            return
+        if rfq.my_quote_status is MyQuoteStatus.WON:
+            side = mine.rfq.our_side
+            if side is None:
+                self._awaiting_trade[rfq.id] = mine
+            else:
+                self._fill(mine, side, mine.prices[0])
+        else:
+            ctx.book.release(rfq.id)
+            if rfq.my_quote_status is MyQuoteStatus.LOST:
+                ctx.stats.lost += 1
+        self._audit(
+            "outcome",
+            {
+                "rfq-id": rfq.id,
+                "status": rfq.status,
+                "my-quote-status": rfq.my_quote_status,
+                "client-quote-id": mine.client_quote_id,
+            },
+        )
+
+    def _fill(self, mine: OurQuote, side: Action, price: float) -> None:
+        ctx = self._ctx
+        ctx.book.record_fill(Fill(mine.rfq.id, side, price), ctx.clock.monotonic())
+        ctx.stats.won += 1
+        self._audit(
+            "fill",
+            {
+                "rfq-id": mine.rfq.id,
+                "side": side,
+                "price": price,
+                "client-quote-id": mine.client_quote_id,
+            },
+        )
+        self._after_fill()
+
+    def _after_fill(self) -> None:
+        ctx = self._ctx
+        limit = ctx.risk.max_position_mwh
+        breached = [b for b, v in ctx.book.positions_mwh.items() if abs(v) > limit]
+        if breached:
+            ctx.auto_kill(f"position limit breached in {breached[0]}")
+        fills = ctx.book.recent_fills(ctx.clock.monotonic())
+        if fills >= ctx.risk.fill_throttle_count:
+            ctx.auto_kill(f"{fills} fills within {ctx.risk.fill_throttle_window_s:.0f} s")
+
+    async def resolve_unknown(self) -> None:
+        """Read our quotes to learn whether unanswered submits went live."""
+        ctx = self._ctx
+        waiting = [q for q in ctx.quotes.unknown()]
+        if not waiting:
+            return
+        since = min(q.sent_at for q in waiting) - CURSOR_OVERLAP
+        found = {}
+        for page_number in range(ctx.config.quoting.max_pages_per_poll):
+            page = await ctx.venue.list_quotes(
+                updated_since=since, limit=100, skip=page_number * 100
+            )
+            found.update({q.client_quote_id: q for q in page.items})
+            if len(page.items) + len(page.rejected) < 100:
+                break
+        for mine in waiting:
+            venue_quote = found.get(mine.client_quote_id)
+            if venue_quote is None:
+                ctx.quotes.remove(mine.rfq.id)  # never created: the request did not land
+                ctx.book.release(mine.rfq.id)
+            elif venue_quote.status is QuoteStatus.ACTIVE:
+                ctx.quotes.confirmed(mine.rfq.id, venue_quote)
+            else:
+                ctx.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
+            self._audit(
+                "outcome-resolved",
+                {
+                    "rfq-id": mine.rfq.id,
+                    "client-quote-id": mine.client_quote_id,
+                    "found": None if venue_quote is None else venue_quote.status,
+                },
+            )
+
+    def _audit(self, kind: str, data: dict[str, object]) -> None:
+        try:
+            self._ctx.audit.record(kind, self._ctx.clock.now(), data)
+        except AuditError as error:
+            self._ctx.auto_kill(f"audit write failed: {error}")
+
+
+def _rfq_record(rfq: Rfq) -> dict[str, object]:
+    i = rfq.instrument
+    return {
+        "id": rfq.id,
+        "short-id": rfq.short_id,
+        "status": rfq.status,
+        "action": rfq.action,
+        "quote-type": rfq.quote_type,
+        "deadline": rfq.quote_deadline.isoformat(),
+        "requester": rfq.requester_id,
+        "commodity": i.commodity,
+        "market-area": i.market_area,
+        "load": i.load,
+        "product": i.product_type,
+        "label": i.product_label,
+        "start": i.start.isoformat(),
+        "end": i.end.isoformat(),
+        "quantity-mw": rfq.quantity_mw,
+    }
