@@ -17,14 +17,13 @@ from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass
 
 from quoter.domain import Action, Load, Rfq
-from quoter.pricing.delivery import Delivery
 from quoter.pricing.valuation import value_instrument
 from quoter.strategies_api import (
     Decision,
     Decline,
     MarketSnapshot,
     ReasonCode,
-    build_quote,
+    assemble_quote,
 )
 
 DAY_S = 86400
@@ -103,14 +102,15 @@ class CurveSpread:
         days_ahead = (valued.start_s - market.now_s) / DAY_S
         tenor = tables.tenor_values[bisect_left(tables.tenor_bounds, days_ahead)]
         size = tables.size_values[bisect_left(tables.size_bounds, quantity_mw)]
-        half_widths = {
-            "half-spread": tenor * self.load_factor.get(instrument.load, 1.0) + size,
-            "credit": self.credit_eur_mwh.get(rfq.requester_id, self.credit_default_eur_mwh),
-        }
+        half_spread = tenor * self.load_factor.get(instrument.load, 1.0) + size
+        credit = self.credit_eur_mwh.get(rfq.requester_id, self.credit_default_eur_mwh)
+        mid = valued.mid_eur_mwh
+        components = MappingProxyType({"mid": mid, "half-spread": half_spread, "credit": credit})
         shape_energy_mwh = valued.shape_energy_mwh
         energy_mwh = quantity_mw * valued.hours if shape_energy_mwh is None else shape_energy_mwh
         facts = (valued.hours, energy_mwh, curves.id, valued.curve_as_of)
-        return build_quote(_OUR_SIDE[rfq.action], valued.mid_eur_mwh, half_widths, facts)
+        side = _OUR_SIDE[rfq.action]
+        return assemble_quote(side, mid, half_spread + credit, components, facts)
 
     # Built on first use from the frozen parameters (a cached property writes the instance
     # dict directly, which a frozen dataclass allows).

@@ -7,6 +7,7 @@ from quoter.strategies_api.decision import (
     Decision,
     DeliveryFacts,
     QuoteDecision,
+    assemble_quote,
     build_quote,
     shift_quote,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ReasonCode",
     "Strategy",
     "StrategyLoadError",
+    "assemble_quote",
     "build_quote",
     "check_decision",
     "evaluate",

@@ -75,9 +75,19 @@ def build_quote(
 ) -> QuoteDecision | Decline:
     """A quote around `mid`, `sum(half_widths)` away on our side (both sides when two-way; a
     two-way quote is at least one tick wide)."""
-    width = sum(half_widths.values())
     components = MappingProxyType({"mid": mid, **half_widths})
-    hours, energy_mwh, curve_id, curve_as_of = facts
+    return assemble_quote(side, mid, sum(half_widths.values()), components, facts)
+
+
+def assemble_quote(
+    side: Action | None,
+    mid: float,
+    width: float,
+    components: Mapping[str, float],
+    facts: DeliveryFacts,
+) -> QuoteDecision | Decline:
+    """`build_quote` for a caller that already holds the read-only build-up (`mid` first, then
+    the half-widths) and their sum `width`: it spares a hot path a second mapping."""
     if side is None:
         bid = round(mid - width, PRICE_DECIMALS)
         ask = round(mid + width, PRICE_DECIMALS)
@@ -87,13 +97,11 @@ def build_quote(
             return _out_of_range(bid)
         if not PRICE_MIN_EUR_MWH <= ask <= PRICE_MAX_EUR_MWH:
             return _out_of_range(ask)
-        quote = (side, mid, None, bid, ask, components, hours, energy_mwh, curve_id, curve_as_of)
-        return _QUOTE(QuoteDecision, quote)
+        return _QUOTE(QuoteDecision, (side, mid, None, bid, ask, components, *facts))
     price = round(mid + width if side is _SELL else mid - width, PRICE_DECIMALS)
     if not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH:
         return _out_of_range(price)
-    quote = (side, mid, price, None, None, components, hours, energy_mwh, curve_id, curve_as_of)
-    return _QUOTE(QuoteDecision, quote)
+    return _QUOTE(QuoteDecision, (side, mid, price, None, None, components, *facts))
 
 
 def shift_quote(

@@ -11,12 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quoter.domain import Action, Load, QuoteType
-from quoter.pricing.delivery import Delivery, delivery_of
-from quoter.pricing.valuation import price_delivery
-from quoter.strategies_api import Decline, QuoteDecision, ReasonCode
+from quoter.domain import Action, Commodity, Load, QuoteType
+from quoter.pricing.delivery import Delivery, clear_caches, delivery_of
+from quoter.pricing.valuation import clear_valuation_cache, price_delivery
+from quoter.strategies_api import Decision, Decline, QuoteDecision, ReasonCode
 from strategies.curve_spread import CurveSpread
-from tests.strategies.factories import AS_OF, make_curves, make_series, period_rfq, snapshot
+from tests.strategies.factories import (
+    AS_OF,
+    make_curves,
+    make_series,
+    period_rfq,
+    snapshot,
+    wavy,
+)
 
 MAY = (date(2026, 5, 1), date(2026, 6, 1))
 PLAIN = CurveSpread(
@@ -168,3 +175,31 @@ def test_price_is_monotone_in_the_half_spread(low: float, extra: float, action: 
 
     narrow, wide = price(low), price(low + extra)
     assert (wide >= narrow) if action is Action.BUY else (wide <= narrow)
+
+
+def test_decisions_are_identical_with_caches_cold_and_warm() -> None:
+    rfqs = [
+        period_rfq(*MAY, action=Action.BUY),
+        period_rfq(*MAY, Load.PEAK, quote_type=QuoteType.TWO_WAY),
+        period_rfq(date(2027, 1, 1), date(2028, 1, 1), Load.OFF_PEAK, action=Action.SELL),
+        period_rfq(*MAY, commodity=Commodity.GAS, area="THE", requester_id="c-risky"),
+    ]
+
+    def decide() -> list[Decision]:
+        return [PLAIN.price(rfq, snapshot()) for rfq in rfqs]
+
+    clear_caches()
+    clear_valuation_cache()
+    cold = decide()
+    assert all(isinstance(d, QuoteDecision) for d in cold)
+    assert decide() == cold
+
+
+def test_a_new_curve_set_gives_a_new_mid() -> None:
+    rfq = period_rfq(*MAY, action=Action.BUY)
+    old = _quote(PLAIN, rfq)
+    higher = make_curves(make_series(prices=lambda t: wavy(t) + 5.0))
+    new = _quote(PLAIN, rfq, curves=higher)
+    assert new.curve_id != old.curve_id
+    assert new.mid == pytest.approx(old.mid + 5.0, rel=1e-12)
+    assert _quote(PLAIN, rfq).mid == old.mid
