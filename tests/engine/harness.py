@@ -1,0 +1,114 @@
+"""The real engine against the real sandbox over loopback, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from quoter.app import DEMO_RISK
+from quoter.engine.audit import JsonlAudit
+from quoter.engine.config import EngineConfig
+from quoter.engine.engine import Engine
+from quoter.engine.hours import TradingCalendar
+from quoter.engine.killswitch import KillSwitch
+from quoter.engine.planner import PollConfig
+from quoter.engine.state import EngineContext, StrategySlot
+from quoter.pricing.curve_watch import CurveStore
+from quoter.pricing.synthetic import synthetic_curve_set
+from quoter.risk.config import RiskConfig
+from quoter.sandbox.server import RunningSandbox, run_sandbox
+from quoter.strategies_api import Strategy, load_strategy
+from tests.conftest import SANDBOX_START, sandbox_config
+from tests.venue.contract import client
+
+BIG_QUOTA = 1_000_000
+CURVES = synthetic_curve_set(SANDBOX_START)
+
+
+@asynccontextmanager
+async def fast_sandbox(**overrides: Any) -> AsyncIterator[RunningSandbox]:
+    """A sandbox whose daily quota lets the engine poll every few tens of milliseconds."""
+    async with run_sandbox(sandbox_config(daily_quota=BIG_QUOTA, **overrides)) as running:
+        yield running
+
+
+def engine_config(tmp_path: Path, **quoting: Any) -> EngineConfig:
+    return EngineConfig.model_validate(
+        {
+            "poll": PollConfig(min_interval_s=0.02),
+            "quoting": {"strategy_timeout_s": 0.5, **quoting},
+            "kill": {"latch_path": tmp_path / "kill.json", "withdraw_timeout_s": 5.0},
+            "audit_dir": tmp_path / "audit",
+        }
+    )
+
+
+@dataclass
+class Running:
+    engine: Engine
+    stop: asyncio.Event
+
+    @property
+    def ctx(self) -> EngineContext:
+        return self.engine.ctx
+
+
+@asynccontextmanager
+async def running_engine(
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    *,
+    strategy: Strategy | None = None,
+    risk: RiskConfig = DEMO_RISK,
+    config: EngineConfig | None = None,
+    venue: dict[str, Any] | None = None,
+) -> AsyncIterator[Running]:
+    config = config or engine_config(tmp_path)
+    plan = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve_daily": 500}
+    async with client(sandbox, tmp_path, usage_plan=plan, **(venue or {})) as http:
+        ctx = EngineContext(
+            venue=http,
+            quota=http,
+            clock=sandbox.clock,
+            config=config,
+            risk=risk,
+            curves=CurveStore(None, initial=CURVES),
+            calendar=TradingCalendar(config.hours),
+            killswitch=KillSwitch(config.kill.latch_path),
+            audit=JsonlAudit(config.audit_dir),
+            run_id="test",
+            strategy=StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
+        )
+        engine = Engine(ctx)
+        stop = asyncio.Event()
+        task = asyncio.create_task(engine.run(stop))
+        try:
+            yield Running(engine, stop)
+        finally:
+            stop.set()
+            await task
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    """Wait (briefly, for the engine's own loop) until `condition` holds."""
+    give_up = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"timed out waiting for: {what}")
+        await asyncio.sleep(0.01)
+
+
+def audit_records(tmp_path: Path, kind: str | None = None) -> list[dict[str, Any]]:
+    records = [
+        orjson.loads(line)
+        for path in sorted((tmp_path / "audit").glob("audit-*.jsonl"))
+        for line in path.read_bytes().splitlines()
+    ]
+    return [r for r in records if kind is None or r["kind"] == kind]

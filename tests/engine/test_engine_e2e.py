@@ -1,0 +1,164 @@
+"""The engine quoting the real sandbox over HTTP: quotes, declines, kills, faults, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from quoter.domain import Rfq
+from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.strategies_api import MarketSnapshot
+from tests.conftest import SANDBOX_START
+from tests.engine.harness import (
+    audit_records,
+    eventually,
+    fast_sandbox,
+    running_engine,
+)
+from tests.venue.contract import advance, counters, fault, new_rfq
+
+
+def _month_ahead(label: str = "Apr-26") -> dict[str, object]:
+    return {
+        "instrument": {
+            "load": "base",
+            "maturity": {"start": "2026-03-31T22:00:00.000Z", "end": "2026-04-30T22:00:00.000Z"},
+            "product": {"type": "month", "label": label},
+        }
+    }
+
+
+async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        async with running_engine(sandbox, tmp_path) as bot:
+            rfq_id = await new_rfq(sandbox, **_month_ahead())
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            live = await counters(sandbox)
+            assert live["live-quotes"] == 1
+        after = await counters(sandbox)
+        assert after["live-quotes"] == 0
+        assert after["rate-limited"] == 0
+    intents = audit_records(tmp_path, "quote-intent")
+    assert [r["rfq-id"] for r in intents] == [rfq_id]
+    decision = intents[0]["decision"]
+    assert abs(decision["price"] - decision["mid"]) <= 15.0  # inside the demo collar
+    assert {c["code"] for c in intents[0]["checks"]} >= {"collar", "position-limit"}
+
+
+async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        for _ in range(5):
+            await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
+        bot.engine.kill(Kill(reason="desk says stop", by="test", at=sandbox.clock.now()))
+        await eventually(lambda: bot.ctx.stats.withdrawn == 5, "five withdrawals")
+        assert (await counters(sandbox))["live-quotes"] == 0
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "a killed decline")
+        assert bot.ctx.stats.quotes_sent == 5
+    assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
+
+
+async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        fr = _month_ahead()
+        fr["instrument"] = {**fr["instrument"], "market-area": "FR"}  # type: ignore[dict-item]
+        await new_rfq(sandbox, **fr)
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        scope = Scope(areas=frozenset({"FR"}))
+        bot.engine.kill(Kill(reason="FR desk", by="test", at=sandbox.clock.now(), scope=scope))
+        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the FR quote withdrawn")
+        assert (await counters(sandbox))["live-quotes"] == 1
+
+
+async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        await fault(sandbox, "malformed-rfq", count=2)
+        await fault(sandbox, "status", count=3, status=503, path="/rfqs")
+        await fault(sandbox, "quote-504", count=2)
+        async with running_engine(sandbox, tmp_path) as bot:
+            for _ in range(6):
+                await new_rfq(sandbox, **_month_ahead())
+            await eventually(
+                lambda: bot.ctx.stats.quotes_sent + bot.ctx.stats.outcomes_unknown >= 6, "quotes"
+            )
+            await eventually(lambda: not bot.ctx.quotes.unknown(), "unknown outcomes resolved")
+            seen = await counters(sandbox)
+            assert seen["duplicate-live"] == 0
+            assert seen["max-live-quotes-per-rfq"] <= 1
+            assert seen["live-quotes"] == 6
+            assert bot.ctx.stats.rfqs_malformed >= 1
+            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+    refused = audit_records(tmp_path, "rfq-refused")
+    assert refused
+    assert all(r["reason"] for r in refused)
+
+
+async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        deadline = sandbox.clock.now() + timedelta(seconds=1)
+        await new_rfq(sandbox, **_month_ahead(), **{"quote-deadline": deadline.isoformat()})
+        await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
+        assert bot.ctx.stats.quotes_sent == 0
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A strategy that raises on every RFQ."""
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
+        raise RuntimeError("division by zero in the quant's code")
+
+
+async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Path) -> None:
+    broken = Broken()
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, strategy=broken) as bot:  # type: ignore[arg-type]
+        for _ in range(12):
+            await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
+        await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
+        assert bot.ctx.stats.quotes_sent == 0
+        assert (await counters(sandbox))["quotes-created"] == 0
+    declines = audit_records(tmp_path, "decline")
+    assert any("division by zero" in r["detail"] for r in declines)
+
+
+async def test_a_won_rfq_becomes_a_position(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        # The requester buys; a competitor far above us means we win at the deadline.
+        await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        await advance(sandbox, 301)
+        await eventually(lambda: bot.ctx.stats.won == 1, "the win")
+        positions = bot.ctx.book.positions_mwh
+        assert positions
+        assert all(v < 0 for v in positions.values())  # we sold
+        assert sum(positions.values()) < 0
+    assert audit_records(tmp_path, "fill")
+
+
+async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        first, second = tmp_path / "first", tmp_path / "second"
+        async with running_engine(sandbox, first) as bot:
+            await new_rfq(sandbox, **_month_ahead())
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
+        assert (await counters(sandbox))["live-quotes"] == 1
+        async with running_engine(sandbox, second) as bot:
+            await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the orphan withdrawn")
+            assert (await counters(sandbox))["live-quotes"] == 0
+            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+    assert audit_records(second, "reconciled")[0]["found-live"] == 1
+
+
+async def test_outside_market_hours_nothing_is_quoted(tmp_path: Path) -> None:
+    saturday = SANDBOX_START + timedelta(days=5)
+    async with fast_sandbox(start=saturday) as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.engine.last_plan.reason == "closed", "closed")
+        spent = (await counters(sandbox))["requests"]
+        assert bot.ctx.stats.quotes_sent == 0
+        assert spent < 10  # reconciliation only: closed hours spend nearly nothing
