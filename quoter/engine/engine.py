@@ -10,7 +10,7 @@ from collections import deque
 
 from quoter.domain import Quote, QuoteStatus, Rfq
 from quoter.engine.decide import EngineReason
-from quoter.engine.killswitch import Kill
+from quoter.engine.killswitch import Kill, LatchError
 from quoter.engine.pipeline import Pipeline
 from quoter.engine.planner import PollPlan, plan_poll
 from quoter.engine.quotes import OurQuote, QuoteState
@@ -26,6 +26,7 @@ from quoter.venue.bucket import Lane
 log = logging.getLogger(__name__)
 
 FINAL_WITHDRAW_TIMEOUT_S = 10.0
+LATCH_POLL_S = 0.2
 
 
 class _Stopping(Exception):
@@ -52,6 +53,7 @@ class Engine:
                 group.create_task(self._stop_on(stop))
                 group.create_task(self._poll_loop())
                 group.create_task(self._withdrawer.run())
+                group.create_task(self._watch_latch())
                 for _ in range(self.ctx.config.quoting.workers):
                     group.create_task(self._quote_worker())
         except* _Stopping:
@@ -65,6 +67,24 @@ class Engine:
     async def _stop_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
         raise _Stopping
+
+    async def _watch_latch(self) -> None:
+        """Take in kills and resumes written by `quoter kill` / `quoter resume`."""
+        ctx = self.ctx
+        while True:
+            await ctx.clock.sleep(LATCH_POLL_S)
+            try:
+                changed = ctx.killswitch.sync()
+            except LatchError as error:
+                ctx.auto_kill(f"kill latch unreadable: {error}")
+                continue
+            if changed:
+                kills = [f"{k.reason} (by {k.by})" for k in ctx.killswitch.kills]
+                state = ctx.killswitch.state.value
+                ctx.audit.record("kill-switch", ctx.clock.now(), {"state": state, "kills": kills})
+                log.warning("kill switch now %s: %s", state, kills or "no kills")
+                ctx.withdraw_wanted.set()
+                self.wake()
 
     def wake(self) -> None:
         """Poll now (a kill, a resume or a swap wants the loop's attention)."""

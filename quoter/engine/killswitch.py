@@ -11,9 +11,11 @@ A kill may cover only some areas, products or strategies; then the rest goes on 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +67,19 @@ class KillSwitch:
         self._path = latch_path
         self._kills: list[Kill] = _read_latch(latch_path) if latch_path else []
         self._conditions: dict[str, str] = {}
+        self._seen = _stamp(latch_path)
+
+    def sync(self) -> bool:
+        """Take in kills and resumes another process (`quoter kill`, `quoter resume`) wrote to
+        the latch; True if they changed anything."""
+        if self._path is None or _stamp(self._path) == self._seen:
+            return False
+        with _locked(self._path):
+            kills = _read_latch(self._path)
+            self._seen = _stamp(self._path)
+        changed = kills != self._kills
+        self._kills = kills
+        return changed
 
     @property
     def kills(self) -> tuple[Kill, ...]:
@@ -95,14 +110,13 @@ class KillSwitch:
     def kill(self, kill: Kill) -> None:
         """Latch a kill. It holds in memory even if the latch file cannot be written (raised)."""
         self._kills.append(kill)
-        self._write()
+        self._update(lambda kills: [*kills, kill])
 
     def resume(self) -> tuple[Kill, ...]:
         """Lift every latched kill; returns what was lifted."""
         lifted = tuple(self._kills)
-        self._kills.clear()
-        self._write()
-        return lifted
+        self._kills = []
+        return self._update(lambda kills: []) or lifted
 
     def set_condition(self, code: str, detail: str) -> None:
         self._conditions[code] = detail
@@ -110,20 +124,48 @@ class KillSwitch:
     def clear_condition(self, code: str) -> None:
         self._conditions.pop(code, None)
 
-    def _write(self) -> None:
+    def _update(self, change: Callable[[list[Kill]], list[Kill]]) -> tuple[Kill, ...]:
+        """Read, change and write the latch under a lock, so no process's kill is lost;
+        returns the kills the file held before."""
         if self._path is None:
-            return
-        records = [_kill_to_json(k) for k in self._kills]
-        tmp = self._path.with_suffix(".tmp")
+            return ()
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("w", encoding="utf-8") as f:
-                json.dump(records, f, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self._path)
+            with _locked(self._path):
+                before = _read_latch(self._path)
+                self._kills = change(before)
+                _write_latch(self._path, self._kills)
+                self._seen = _stamp(self._path)
         except OSError as error:
             raise LatchError(f"{self._path}: cannot write the kill latch: {error}") from error
+        return tuple(before)
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    try:
+        stat = path.stat() if path else None
+    except OSError:  # missing, or not reachable: nothing to take in
+        return None
+    return None if stat is None else (stat.st_mtime_ns, stat.st_size)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_latch(path: Path, kills: list[Kill]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        json.dump([_kill_to_json(k) for k in kills], f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _kill_to_json(kill: Kill) -> dict[str, object]:

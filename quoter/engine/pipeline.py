@@ -82,10 +82,15 @@ class Pipeline:
     async def _shape(self, rfq: Rfq) -> LoadShape | Declined | None:
         if rfq.instrument.load is not Load.CUSTOM:
             return None
-        try:
-            return await self._ctx.venue.get_load_shape(rfq.id)
-        except errors.VenueError as error:
-            return Declined(EngineReason.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
+        # Kept while the RFQ is open: a requote neither spends a request on it nor misses
+        # the delivery caches, which know a shape by identity.
+        shapes = self._ctx.shapes
+        if rfq.id not in shapes:
+            try:
+                shapes[rfq.id] = await self._ctx.venue.get_load_shape(rfq.id)
+            except errors.VenueError as error:
+                return Declined(EngineReason.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
+        return shapes[rfq.id]
 
     async def _evaluate(
         self, slot: StrategySlot, rfq: Rfq, market: MarketSnapshot

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from quoter.clock import Clock
-from quoter.domain import Rfq
+from quoter.domain import LoadShape, Rfq
 from quoter.engine.audit import Audit
 from quoter.engine.config import EngineConfig
 from quoter.engine.hours import TradingCalendar
@@ -62,6 +62,7 @@ class EngineContext:
     book: RiskBook = field(init=False)
     open_rfqs: dict[str, Rfq] = field(default_factory=dict)
     seen_at: dict[str, float] = field(default_factory=dict)
+    shapes: dict[str, LoadShape] = field(default_factory=dict)
     cursor: datetime | None = None
     withdraw_wanted: asyncio.Event = field(default_factory=asyncio.Event)
 

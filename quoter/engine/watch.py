@@ -100,6 +100,7 @@ class Watcher:
         ctx = self._ctx
         ctx.open_rfqs.pop(rfq.id, None)
         ctx.seen_at.pop(rfq.id, None)
+        ctx.shapes.pop(rfq.id, None)
         self._seen_versions.pop(rfq.id, None)
         mine = ctx.quotes.remove(rfq.id)
         if mine is None:

@@ -155,7 +155,7 @@ def _maturity(
     )
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)  # holds shapes: a quarter-hourly year is ~3 MB
 def _shaped_maturity(
     shape_key: _Same[LoadShape], commodity: Commodity, area: str, start: datetime, end: datetime
 ) -> Period | Decline:
@@ -305,7 +305,7 @@ def _shape_problem(starts: IntArray, step_s: int, start_s: int, end_s: int) -> s
     return None
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)  # holds shapes: a quarter-hourly year is ~3 MB
 def _shaped_period(
     shape_key: _Same[LoadShape], commodity: Commodity, start_s: int, end_s: int
 ) -> Period | Decline:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from quoter.cli import main
 from quoter.domain import Rfq
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.strategies_api import MarketSnapshot
@@ -162,3 +163,21 @@ async def test_outside_market_hours_nothing_is_quoted(tmp_path: Path) -> None:
         spent = (await counters(sandbox))["requests"]
         assert bot.ctx.stats.quotes_sent == 0
         assert spent < 10  # reconciliation only: closed hours spend nearly nothing
+
+
+async def test_quoter_kill_and_resume_reach_a_running_bot(tmp_path: Path) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[engine.kill]\nlatch_path = "{tmp_path / "kill.json"}"\n')
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        for _ in range(3):
+            await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "three quotes")
+        assert main(["kill", "--config", str(config), "--reason", "lunch"]) == 0
+        await eventually(lambda: bot.ctx.stats.withdrawn == 3, "withdrawn after quoter kill")
+        assert (await counters(sandbox))["live-quotes"] == 0
+        assert main(["resume", "--config", str(config)]) == 0
+        await eventually(lambda: bot.ctx.killswitch.state is TradingState.ACTIVE, "resumed")
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 4, "quoting again")
+    states = [r["state"] for r in audit_records(tmp_path, "kill-switch")]
+    assert states == ["halted", "active"]
