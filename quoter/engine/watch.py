@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # updated-since is inclusive and clocks differ: look back a little and skip what was seen.
 CURSOR_OVERLAP = timedelta(seconds=1)
+FORGET_AFTER = timedelta(hours=1)
 
 
 class Watcher:
@@ -56,7 +57,22 @@ class Watcher:
                 break
         if self._awaiting_trade:
             await self._capture_trades()
+        self._prune()
         return to_price
+
+    def _prune(self) -> None:
+        """Forget RFQs long past their deadline whose end we never saw, so state stays bounded."""
+        ctx = self._ctx
+        horizon = ctx.clock.now() - FORGET_AFTER
+        for rfq in [r for r in ctx.open_rfqs.values() if r.quote_deadline < horizon]:
+            ctx.open_rfqs.pop(rfq.id, None)
+            ctx.seen_at.pop(rfq.id, None)
+            ctx.shapes.pop(rfq.id, None)
+            self._seen_versions.pop(rfq.id, None)
+            if ctx.quotes.remove(rfq.id) is not None:
+                ctx.book.release(rfq.id)  # expired with its RFQ's deadline
+        for rfq_id in [i for i in self._seen_versions if i not in ctx.open_rfqs]:
+            del self._seen_versions[rfq_id]
 
     async def _capture_trades(self) -> None:
         """A won two-way quote: the trade says which side we took and at what price."""
