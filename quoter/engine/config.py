@@ -17,7 +17,12 @@ class QuotingConfig(Frozen):
         3.0, gt=0, description="decline an RFQ with less than this left before its deadline"
     )
     validity_s: float = Field(
-        300.0, gt=0, description="a quote is valid this long, never past the RFQ's deadline"
+        900.0, gt=0, description="a quote is valid this long, never past the RFQ's deadline"
+    )
+    refresh_margin_s: float = Field(
+        10.0,
+        gt=0,
+        description="requote a live quote this long before it runs out, if its RFQ lasts longer",
     )
     requote_threshold_eur_mwh: float = Field(
         0.25, gt=0, description="requote a live quote when its price would move this much"

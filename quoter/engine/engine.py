@@ -11,7 +11,7 @@ from collections import deque
 from quoter.domain import Quote, QuoteStatus, Rfq
 from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import Kill, LatchError
-from quoter.engine.pipeline import Pipeline
+from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPlan, plan_poll
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
@@ -40,6 +40,8 @@ class Engine:
         self._watcher = Watcher(ctx)
         self._withdrawer = Withdrawer(ctx)
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
+        self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
+        self._curve_id = ""
         self._calls: deque[bool] = deque(maxlen=ctx.config.kill.window)
         self._rate_limited: deque[float] = deque(maxlen=64)
         self._wake = asyncio.Event()
@@ -178,15 +180,36 @@ class Engine:
             self._venue_failed(error)
             return
         self._calls.append(True)
-        for rfq in to_price:
+        for rfq in [*to_price, *self._requotes_due()]:
             self._enqueue(rfq)
 
+    def _requotes_due(self) -> list[Rfq]:
+        """Open RFQs whose live quote should be priced again: the curves changed, or the
+        quote runs out before the RFQ's deadline."""
+        ctx = self.ctx
+        curve_id = ctx.curves.current.id
+        curves_moved, self._curve_id = curve_id != self._curve_id, curve_id
+        margin = ctx.config.quoting.refresh_margin_s
+        now = ctx.clock.now()
+        due = []
+        for quote in ctx.quotes:
+            rfq = ctx.open_rfqs.get(quote.rfq.id)
+            if rfq is None or quote.state is not QuoteState.LIVE:
+                continue
+            if curves_moved or refresh_due(quote, rfq, now, margin):
+                due.append(rfq)
+        return due
+
     def _enqueue(self, rfq: Rfq) -> None:
+        if rfq.id in self._queued:
+            return  # already waiting: its handler reads the latest version
         try:
             self._queue.put_nowait(rfq)
         except asyncio.QueueFull:
             self.ctx.stats.shed += 1
             self.ctx.stats.declined[EngineReason.QUEUE_FULL] += 1
+            return
+        self._queued.add(rfq.id)
 
     def _venue_failed(self, error: errors.VenueError) -> None:
         ctx = self.ctx
@@ -235,10 +258,12 @@ class Engine:
     async def _quote_worker(self) -> None:
         while True:
             rfq = await self._queue.get()
-            latest = self.ctx.open_rfqs.get(rfq.id)
-            if latest is None:
-                continue  # closed while it waited
-            await self._pipeline.handle(latest)
+            try:
+                latest = self.ctx.open_rfqs.get(rfq.id)
+                if latest is not None:  # else closed while it waited
+                    await self._pipeline.handle(latest)
+            finally:
+                self._queued.discard(rfq.id)
 
     def kill(self, kill: Kill) -> None:
         self.ctx.kill(kill)

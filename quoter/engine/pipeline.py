@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime
 from typing import cast
 
 from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
@@ -121,13 +122,13 @@ class Pipeline:
     ) -> None:
         ctx = self._ctx
         live = ctx.quotes.get(rfq.id)
-        threshold = ctx.config.quoting.requote_threshold_eur_mwh
-        if (
-            live is not None
-            and live.state is QuoteState.LIVE
-            and not moved_enough(live.prices, decision.prices(), threshold)
-        ):
-            return  # the live quote still stands: a requote would only spend a request
+        if live is not None:
+            if live.state is not QuoteState.LIVE:
+                return  # in flight, unknown or being withdrawn: its outcome comes first
+            quoting = ctx.config.quoting
+            moved = moved_enough(live.prices, decision.prices(), quoting.requote_threshold_eur_mwh)
+            if not moved and not refresh_due(live, rfq, market.now, quoting.refresh_margin_s):
+                return  # the live quote still stands: a requote would only spend a request
         proposal = proposal_of(rfq, decision, delivery)
         now_s = ctx.clock.monotonic()
         series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
@@ -263,6 +264,12 @@ class Pipeline:
             ctx.audit.record("decline", ctx.clock.now(), data)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
+
+
+def refresh_due(quote: OurQuote, rfq: Rfq, now: datetime, margin_s: float) -> bool:
+    """The live quote runs out within `margin_s`, before the RFQ's deadline."""
+    runs_out = quote.valid_until < rfq.quote_deadline
+    return runs_out and (quote.valid_until - now).total_seconds() < margin_s
 
 
 def _decision_record(decision: QuoteDecision) -> dict[str, object]:

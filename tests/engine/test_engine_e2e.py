@@ -6,13 +6,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from quoter.cli import main
 from quoter.domain import Rfq
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.pricing.curve import CurveSeries, CurveSet
+from quoter.pricing.curve_watch import CurveStore
 from quoter.strategies_api import MarketSnapshot
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
+    CURVES,
     audit_records,
+    engine_config,
     eventually,
     fast_sandbox,
     running_engine,
@@ -181,3 +187,47 @@ async def test_quoter_kill_and_resume_reach_a_running_bot(tmp_path: Path) -> Non
         await eventually(lambda: bot.ctx.stats.quotes_sent == 4, "quoting again")
     states = [r["state"] for r in audit_records(tmp_path, "kill-switch")]
     assert states == ["halted", "active"]
+
+
+def _shifted(curves: CurveSet, by_eur_mwh: float) -> CurveSet:
+    return CurveSet(
+        {
+            key: CurveSeries(
+                s.commodity,
+                s.market_area,
+                s.start_s,
+                s.step_s,
+                s.prices + by_eur_mwh,
+                s.as_of,
+                s.source,
+            )
+            for key, s in curves.items()
+        }
+    )
+
+
+async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        before = next(iter(bot.ctx.quotes)).prices
+        bot.ctx.curves = CurveStore(None, initial=_shifted(CURVES, 5.0))
+        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the requote")
+        after = next(iter(bot.ctx.quotes)).prices
+        assert after[0] == pytest.approx(before[0] + 5.0, abs=0.002)
+        seen = await counters(sandbox)
+        assert seen["live-quotes"] == 1
+        assert seen["quotes-created"] == 2  # the first was superseded, not duplicated
+        await eventually(lambda: bot.engine.last_plan.reason == "urgent", "a few more polls")
+        assert bot.ctx.stats.requotes_sent == 1  # unchanged prices are not sent again
+
+
+async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
+    config = engine_config(tmp_path, validity_s=20.0, refresh_margin_s=10.0)
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        assert bot.ctx.stats.requotes_sent == 0
+        await advance(sandbox, 12)
+        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the refresh")
+        assert (await counters(sandbox))["live-quotes"] == 1
