@@ -35,6 +35,9 @@ class QuotingConfig(Frozen):
     reconcile: Literal["withdraw", "adopt"] = Field(
         "withdraw", description="what a start does with quotes it finds live at the venue"
     )
+    positions_since_days: int = Field(
+        30, ge=0, description="a start rebuilds positions from the venue's trades this far back"
+    )
     page_limit: int = Field(100, gt=0, le=100)
     max_pages_per_poll: int = Field(5, gt=0)
 
@@ -47,7 +50,6 @@ class KillConfig(Frozen):
     max_venue_error_rate: float = Field(0.5, gt=0, le=1)
     max_rate_limited: int = Field(3, gt=0, description="429s within the window")
     max_strategy_fault_rate: float = Field(0.2, gt=0, le=1)
-    withdraw_timeout_s: float = Field(30.0, gt=0, description="give up withdrawing after this")
 
 
 class StrategyConfig(Frozen):

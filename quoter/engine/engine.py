@@ -7,17 +7,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from datetime import timedelta
 
-from quoter.domain import Quote, QuoteStatus, Rfq
+from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
 from quoter.engine.decide import EngineReason
-from quoter.engine.killswitch import Kill, LatchError
+from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPlan, plan_poll
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer
-from quoter.pricing.delivery import delivery_of
+from quoter.pricing.delivery import delivery_of, instrument_delivery
 from quoter.pricing.reasons import Decline
 from quoter.risk.checks import Proposal
 from quoter.venue import errors
@@ -26,6 +27,7 @@ from quoter.venue.bucket import Lane
 log = logging.getLogger(__name__)
 
 FINAL_WITHDRAW_TIMEOUT_S = 10.0
+MAX_TRADE_PAGES = 50
 LATCH_POLL_S = 0.2
 
 
@@ -105,6 +107,7 @@ class Engine:
         """Before quoting: read our live quotes at the venue, adopt or withdraw them by policy,
         and quote only once the venue's view and ours agree."""
         ctx = self.ctx
+        await self._load_positions()
         live = await self._venue_live_quotes()
         adopt = ctx.config.quoting.reconcile == "adopt"
         for quote in live:
@@ -122,6 +125,32 @@ class Engine:
             "reconciled",
             ctx.clock.now(),
             {"found-live": len(live), "adopted": len(ours), "policy": ctx.config.quoting.reconcile},
+        )
+
+    async def _load_positions(self) -> None:
+        """The desk's position per delivery month from our trades at the venue."""
+        ctx = self.ctx
+        since = ctx.clock.now() - timedelta(days=ctx.config.quoting.positions_since_days)
+        trades, skipped = 0, []
+        for page_number in range(MAX_TRADE_PAGES):
+            page = await ctx.venue.list_trades(traded_from=since, limit=100, skip=page_number * 100)
+            for trade in page.items:
+                shape = None
+                if trade.instrument.load is Load.CUSTOM:
+                    shape = await ctx.venue.get_load_shape(trade.rfq_id)
+                delivery = instrument_delivery(trade.instrument, trade.quantity_mw, shape)
+                if isinstance(delivery, Decline):
+                    skipped.append(f"{trade.id}: {delivery.detail}")
+                    continue
+                sign = 1.0 if trade.action is Action.BUY else -1.0
+                ctx.book.add_position(dict(delivery.buckets()), sign)
+                trades += 1
+            if len(page.items) + len(page.rejected) < 100:
+                break
+        ctx.audit.record(
+            "positions-loaded",
+            ctx.clock.now(),
+            {"trades": trades, "skipped": skipped, "since": since.isoformat()},
         )
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> bool:
@@ -159,11 +188,13 @@ class Engine:
             now = ctx.clock.now()
             areas = ctx.risk.allowed_areas
             if not any(ctx.calendar.is_open(a, now) for a in areas):
+                ctx.killswitch.set_condition("market-closed", "outside trading hours")
                 await self._close_of_day()
                 wait_s = (ctx.calendar.next_open(areas, now) - now).total_seconds()
                 self.last_plan = PollPlan(wait_s, "closed")
                 await self._nap(wait_s)
                 continue
+            ctx.killswitch.clear_condition("market-closed")
             await self._poll_once()
             self.last_plan = self._plan()
             await self._nap(self.last_plan.interval_s)
@@ -180,8 +211,22 @@ class Engine:
             self._venue_failed(error)
             return
         self._calls.append(True)
+        self._kill_stale_curves()
         for rfq in [*to_price, *self._requotes_due()]:
             self._enqueue(rfq)
+
+    def _kill_stale_curves(self) -> None:
+        """A curve older than the limit kills its area until a person resumes."""
+        ctx = self.ctx
+        now = ctx.clock.now()
+        for (commodity, area), series in ctx.curves.current.items():
+            age_h = (now - series.as_of).total_seconds() / 3600
+            if age_h * 3600 <= ctx.risk.max_curve_age_s or area not in ctx.risk.allowed_areas:
+                continue
+            if not ctx.killswitch.covers_area(area):
+                scope = Scope(areas=frozenset({area}))
+                reason = f"curve stale: {commodity}/{area} is {age_h:.1f} h old"
+                ctx.kill(Kill(reason=reason, by="engine", at=now, scope=scope))
 
     def _requotes_due(self) -> list[Rfq]:
         """Open RFQs whose live quote should be priced again: the curves changed, or the

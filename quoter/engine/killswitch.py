@@ -107,6 +107,13 @@ class KillSwitch:
             return f"reducing: {code}"
         return None
 
+    def covers_area(self, area: str) -> bool:
+        """A latched kill stops everything in `area`."""
+        return any(
+            k.scope.covers(area, "", "") and not k.scope.products and not k.scope.strategies
+            for k in self._kills
+        )
+
     def kill(self, kill: Kill) -> None:
         """Latch a kill. It holds in memory even if the latch file cannot be written (raised)."""
         self._kills.append(kill)

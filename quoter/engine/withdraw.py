@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from quoter.domain import QuoteStatus
 from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
@@ -14,7 +15,8 @@ from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
-RETRY_PAUSE_S = 0.2
+RETRY_PAUSE_S = 0.1
+MAX_PAUSE_S = 5.0
 
 
 class Withdrawer:
@@ -41,33 +43,46 @@ class Withdrawer:
                 group.create_task(self._withdraw_one(quote.rfq.id, why))
 
     async def _withdraw_one(self, rfq_id: str, why: str) -> None:
+        """Until the venue confirms the quote gone or it expires by itself."""
         ctx = self._ctx
-        give_up_s = ctx.clock.monotonic() + ctx.config.kill.withdraw_timeout_s
-        while ctx.clock.monotonic() < give_up_s:
+        failures = 0
+        while True:
             quote = ctx.quotes.get(rfq_id)
             if quote is None or _expired(quote, ctx.clock.now()):
                 self._gone(rfq_id, why, "expired" if quote else "closed")
                 return
-            if quote.quote_id is None:
-                await ctx.clock.sleep(RETRY_PAUSE_S)  # in flight or unknown: wait for its id
-                continue
             try:
-                await ctx.venue.withdraw_quote(rfq_id, quote.quote_id)
+                quote_id = quote.quote_id or await self._find(quote)
+                if quote_id is None and quote.state is QuoteState.UNKNOWN:
+                    self._gone(rfq_id, why, "never created")
+                    return
+                if quote_id is not None:
+                    await ctx.venue.withdraw_quote(rfq_id, quote_id)
+                    self._gone(rfq_id, why, "withdrawn")
+                    ctx.stats.withdrawn += 1
+                    return
             except (errors.QuoteNotActive, errors.NotFound):
                 # Already gone: expired, or accepted in a race; the RFQ poll tells which.
-                ctx.quotes.mark(rfq_id, QuoteState.WITHDRAWING)
                 self._audit(rfq_id, why, "not-active")
                 return
             except errors.VenueError as error:
+                failures += 1
                 ctx.stats.withdraw_failures += 1
                 log.warning("withdrawal of %s failed (%s); retrying", rfq_id, type(error).__name__)
-                await ctx.clock.sleep(RETRY_PAUSE_S)
-                continue
-            self._gone(rfq_id, why, "withdrawn")
-            ctx.stats.withdrawn += 1
-            return
-        log.error("gave up withdrawing the quote on RFQ %s", rfq_id)
-        self._audit(rfq_id, why, "gave-up")
+            # In flight (its answer gives the id) or failed: back off, so a venue that is down
+            # does not eat the withdrawal reserve.
+            await ctx.clock.sleep(min(RETRY_PAUSE_S * 2**failures, MAX_PAUSE_S))
+
+    async def _find(self, quote: OurQuote) -> str | None:
+        """The venue's id of a quote whose submit went unanswered: read, never guess."""
+        if quote.state is not QuoteState.UNKNOWN:
+            return None  # in flight: the submit's answer brings the id
+        since = quote.sent_at - timedelta(seconds=1)
+        page = await self._ctx.venue.list_quotes(updated_since=since, limit=100)
+        found = [q for q in page.items if q.client_quote_id == quote.client_quote_id]
+        if found and found[0].status is QuoteStatus.ACTIVE:
+            return found[0].id
+        return None
 
     def _gone(self, rfq_id: str, why: str, how: str) -> None:
         self._ctx.quotes.remove(rfq_id)

@@ -87,6 +87,11 @@ class RiskBook:
         if proposal is not None:
             self._apply_pending(proposal, -1.0)
 
+    def add_position(self, buckets_mwh: Mapping[Hashable, float], sign: float) -> None:
+        """A trade done before this run (read from the venue at start): position only."""
+        for bucket, mwh in buckets_mwh.items():
+            self._positions[bucket] += sign * mwh
+
     def record_fill(self, fill: Fill, now_s: float) -> None:
         """Our quote was taken: pending exposure becomes position and credit use."""
         proposal = self._open.get(fill.rfq_id)

@@ -44,7 +44,7 @@ def engine_config(tmp_path: Path, **quoting: Any) -> EngineConfig:
         {
             "poll": PollConfig(min_interval_s=0.02),
             "quoting": {"strategy_timeout_s": 0.5, **quoting},
-            "kill": {"latch_path": tmp_path / "kill.json", "withdraw_timeout_s": 5.0},
+            "kill": {"latch_path": tmp_path / "kill.json"},
             "audit_dir": tmp_path / "audit",
         }
     )

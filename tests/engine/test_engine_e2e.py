@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from quoter.cli import main
-from quoter.domain import Rfq
+from quoter.domain import Commodity, Rfq
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.pricing.curve_watch import CurveStore
@@ -132,18 +132,26 @@ async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Pat
     assert any("division by zero" in r["detail"] for r in declines)
 
 
-async def test_a_won_rfq_becomes_a_position(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        # The requester buys; a competitor far above us means we win at the deadline.
-        await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        await advance(sandbox, 301)
-        await eventually(lambda: bot.ctx.stats.won == 1, "the win")
-        positions = bot.ctx.book.positions_mwh
+async def test_a_won_rfq_becomes_a_position_and_a_restart_rebuilds_it(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        async with running_engine(sandbox, tmp_path / "first") as bot:
+            # The requester buys; a competitor far above us means we win at the deadline.
+            await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            await advance(sandbox, 301)
+            await eventually(lambda: bot.ctx.stats.won == 1, "the win")
+            positions = bot.ctx.book.positions_mwh
         assert positions
         assert all(v < 0 for v in positions.values())  # we sold
-        assert sum(positions.values()) < 0
-    assert audit_records(tmp_path, "fill")
+        async with running_engine(sandbox, tmp_path / "second") as bot:
+            await eventually(
+                lambda: bool(audit_records(tmp_path / "second", "reconciled")), "start"
+            )
+            rebuilt = bot.ctx.book.positions_mwh
+        assert rebuilt.keys() == positions.keys()
+        assert all(rebuilt[k] == pytest.approx(v) for k, v in positions.items())
+    assert audit_records(tmp_path / "first", "fill")
+    assert audit_records(tmp_path / "second", "positions-loaded")[0]["trades"] == 1
 
 
 async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path) -> None:
@@ -231,3 +239,23 @@ async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
         await advance(sandbox, 12)
         await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the refresh")
         assert (await counters(sandbox))["live-quotes"] == 1
+
+
+async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
+    de = CURVES[(Commodity.POWER, "DE")]
+    old = CurveSeries(
+        de.commodity,
+        "DE",
+        de.start_s,
+        de.step_s,
+        de.prices,
+        SANDBOX_START - timedelta(days=3),
+        de.source,
+    )
+    curves = CurveSet({**CURVES.series, old.key: old})
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        bot.ctx.curves = CurveStore(None, initial=curves)
+        await eventually(lambda: bot.ctx.killswitch.covers_area("DE"), "the DE kill")
+        assert not bot.ctx.killswitch.covers_area("FR")
+        assert bot.ctx.killswitch.state is TradingState.ACTIVE
+        assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
