@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean prometheus
 
 setup: $(VENV)/.installed
 
@@ -21,8 +21,13 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint prometheus
 	$(BIN)/pytest
+
+# The observability tests run a real Prometheus and promtool: Debian's package, installed once.
+prometheus:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq prometheus; }
 
 bench: setup
 	$(PY) -m benchmarks

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry
 
 from quoter.clock import Clock, ScaledClock, SystemClock
 from quoter.config import QuoterConfig
@@ -20,6 +22,10 @@ from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
+from quoter.metrics.audit import TimedAudit
+from quoter.metrics.collector import build_registry
+from quoter.metrics.config import MetricsConfig
+from quoter.metrics.server import serve_metrics
 from quoter.pricing.config import CurvesConfig
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_watch import CurveStore
@@ -55,6 +61,7 @@ DEMO_RISK = RiskConfig(
 class Bot:
     engine: Engine
     venue: HttpVenue
+    registry: CollectorRegistry
 
 
 def build_curves(config: CurvesConfig, now: datetime) -> CurveStore:
@@ -79,6 +86,8 @@ async def open_bot(
     strategy_config = engine_config.strategy
     strategy = load_strategy(strategy_config.name, strategy_config.params)
     audit = JsonlAudit(engine_config.audit_dir)
+    # Audit writes are timed on the real clock: they cost real time whatever the clock's speed.
+    timed_audit = TimedAudit(audit, SystemClock().monotonic)
     async with HttpVenue.open(venue_config, credentials, clock) as venue:
         ctx = EngineContext(
             venue=venue,
@@ -89,12 +98,13 @@ async def open_bot(
             curves=curves,
             calendar=TradingCalendar(engine_config.hours),
             killswitch=KillSwitch(engine_config.kill.latch_path),
-            audit=audit,
+            audit=timed_audit,
             run_id=secrets.token_hex(4),
             strategy=StrategySlot(strategy_config.name, strategy, dict(strategy_config.params)),
         )
+        registry = build_registry(ctx, venue.stats, timed_audit)
         try:
-            yield Bot(Engine(ctx), venue)
+            yield Bot(Engine(ctx), venue, registry)
         finally:
             audit.close()
 
@@ -107,14 +117,30 @@ async def run_bot(
     stop: asyncio.Event,
     on_tick: Callable[[Bot], None] | None = None,
     tick_s: float = 1.0,
+    metrics: MetricsConfig | None = None,
 ) -> None:
-    """The engine, the curve watcher and the status ticker, under one task group."""
+    """The engine, the curve watcher and the status ticker, under one task group; `/metrics`
+    served for as long as they run when `metrics` is enabled."""
 
     async def ticker() -> None:
         while on_tick is not None and not stop.is_set():
             on_tick(bot)
             await clock.sleep(tick_s)
 
+    async with AsyncExitStack() as stack:
+        if metrics is not None and metrics.enabled:
+            await stack.enter_async_context(serve_metrics(metrics, bot.registry))
+        await _run_tasks(bot, curves, curves_config, clock, stop, ticker)
+
+
+async def _run_tasks(
+    bot: Bot,
+    curves: CurveStore,
+    curves_config: CurvesConfig,
+    clock: Clock,
+    stop: asyncio.Event,
+    ticker: Callable[[], Coroutine[object, object, None]],
+) -> None:
     async with asyncio.TaskGroup() as group:
         watcher = group.create_task(curves.watch(clock, curves_config.poll_interval_s, stop))
         status = group.create_task(ticker())

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from quoter.engine.config import EngineConfig
+from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.config import SandboxConfig
@@ -33,6 +34,7 @@ class QuoterConfig(Frozen):
     curves: CurvesConfig = CurvesConfig()
     engine: EngineConfig = EngineConfig()
     risk: RiskConfig | None = None
+    metrics: MetricsConfig = MetricsConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:

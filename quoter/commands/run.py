@@ -78,7 +78,11 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
         curves = build_curves(config.curves, clock.now())
         await curves.refresh()
         async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
-            await run_bot(bot, curves, config.curves, clock, stop, view.show, status_s)
+            if config.metrics.enabled:
+                print(f"metrics on http://{config.metrics.host}:{config.metrics.port}/metrics")
+            await run_bot(
+                bot, curves, config.curves, clock, stop, view.show, status_s, config.metrics
+            )
             view.close()
             print("stopped; every live quote withdrawn\n" + _status_text(bot))
     return 0

@@ -228,6 +228,7 @@ class Pipeline:
         seen = ctx.seen_at.get(rfq.id)
         if seen is not None:
             ctx.stats.seen_to_sent_s.append(ctx.clock.monotonic() - seen)
+        ctx.stats.created_to_ack_s.append((ctx.clock.now() - rfq.created_at).total_seconds())
         self._audit_answer(rfq, request.client_quote_id, "accepted", quote_id=quote.id)
 
     def _audit_answer(self, rfq: Rfq, client_quote_id: str, answer: str, **extra: object) -> None:

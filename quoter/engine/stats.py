@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from quoter.metrics.histogram import LATENCY_BOUNDS_S, RESPONSE_BOUNDS_S, BucketCounts
+
 LATENCY_SAMPLES = 10_000
+
+
+class Samples(deque[float]):
+    """The recent samples (for the status view's percentiles) and, for metrics, histogram
+    counts over every sample of the run. Appending costs one bisect more than a deque."""
+
+    def __init__(
+        self, bounds: Sequence[float] = LATENCY_BOUNDS_S, maxlen: int = LATENCY_SAMPLES
+    ) -> None:
+        super().__init__(maxlen=maxlen)
+        self.histogram = BucketCounts(bounds)
+
+    def append(self, value: float) -> None:
+        super().append(value)
+        self.histogram.observe(value)
 
 
 @dataclass(slots=True)
@@ -27,8 +45,10 @@ class EngineStats:
     declined: Counter[str] = field(default_factory=Counter)
     venue_errors: Counter[str] = field(default_factory=Counter)
     kills: int = 0
-    seen_to_sent_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
-    pricing_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+    seen_to_sent_s: Samples = field(default_factory=Samples)
+    pricing_s: Samples = field(default_factory=Samples)
+    # RFQ created at the venue to our quote acknowledged; by the venue's clock and ours.
+    created_to_ack_s: Samples = field(default_factory=lambda: Samples(RESPONSE_BOUNDS_S))
 
     @property
     def fill_rate(self) -> float | None:

@@ -157,6 +157,7 @@ class VenueSession:
         qs = query_string(query or {})
         url = URL(self._root + path + (f"?{qs}" if qs else ""), encoded=True)
         await self._guard.acquire(lane)
+        started = self._clock.monotonic()
         try:
             answer = await exchange(
                 self._session,
@@ -169,10 +170,12 @@ class VenueSession:
                 what=endpoint,
             )
         except ExchangeFailed as failed:
-            self._stats.count_request(lane.name, endpoint, failed.outcome)
+            elapsed = self._clock.monotonic() - started
+            self._stats.count_request(lane.name, endpoint, failed.outcome, seconds=elapsed)
             log.warning("%s %s: %s", method, endpoint, failed.error)
             raise failed.error from None
-        self._stats.count_request(lane.name, endpoint, answer.status)
+        elapsed = self._clock.monotonic() - started
+        self._stats.count_request(lane.name, endpoint, answer.status, seconds=elapsed)
         log.debug("%s %s -> %d", method, endpoint, answer.status)
         if answer.status == 429:
             self._note_429(answer)

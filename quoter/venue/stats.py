@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from quoter.metrics.histogram import BucketCounts
+
 # Outcomes of a request that got no HTTP status.
 TIMEOUT = "timeout"
 CONNECTION_ERROR = "connection-error"
@@ -65,9 +67,19 @@ class VenueStats:
     malformed_responses: Counter[str] = field(default_factory=Counter)
     submit_outcome_unknown: int = 0
     ledger_write_errors: int = 0
+    # Time of one exchange (token in hand to answer read), by endpoint and status: for metrics.
+    request_s: dict[tuple[str, str], BucketCounts] = field(default_factory=dict)
 
-    def count_request(self, lane: str, endpoint: str, status: int | str) -> None:
+    def count_request(
+        self, lane: str, endpoint: str, status: int | str, seconds: float | None = None
+    ) -> None:
         self.requests[(lane, endpoint, str(status))] += 1
+        if seconds is not None:
+            key = (endpoint, str(status))
+            timing = self.request_s.get(key)
+            if timing is None:
+                timing = self.request_s[key] = BucketCounts()
+            timing.observe(seconds)
 
     def count_wait(self, lane: str, seconds: float) -> None:
         self.guard_waits[lane] += 1

@@ -1,0 +1,178 @@
+"""The engine's metrics, read from its single-owner state at scrape time: RFQs, quotes and
+their outcomes, latencies, trading state and kills, trading hours, curve ages and positions.
+
+Labels are bounded: reason codes, outcome and state names, error classes, curve series and
+delivery buckets (commodity, area, month). Never an RFQ, quote or counterparty id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from quoter.engine.decide import EngineReason
+from quoter.engine.killswitch import TradingState
+from quoter.engine.state import EngineContext
+from quoter.metrics.families import (
+    counter,
+    gauge,
+    histogram,
+    labelled_counter,
+    labelled_gauge,
+)
+from quoter.pricing.delivery import DeliveryBucket
+from quoter.pricing.reasons import ReasonCode
+
+STRATEGY_FAULTS: dict[str, str] = {
+    "error": ReasonCode.STRATEGY_ERROR,
+    "nan": ReasonCode.STRATEGY_NAN,
+    "invalid": ReasonCode.STRATEGY_INVALID,
+    "timeout": EngineReason.STRATEGY_TIMEOUT,
+}
+
+
+def _text(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+def activity(ctx: EngineContext) -> Iterator[Metric]:
+    s = ctx.stats
+    yield counter("quoter_rfqs_seen", "RFQs seen open for the first time.", s.rfqs_seen)
+    yield counter(
+        "quoter_rfqs_malformed", "RFQs the venue sent that failed validation.", s.rfqs_malformed
+    )
+    yield counter("quoter_rfqs_shed", "RFQs dropped because the pricing queue was full.", s.shed)
+    yield labelled_counter(
+        "quoter_rfqs_declined", "RFQs declined, by reason code.", "reason", dict(s.declined)
+    )
+    yield gauge(
+        "quoter_rfqs_open", "RFQs open at the venue that the engine follows.", len(ctx.open_rfqs)
+    )
+    yield labelled_counter(
+        "quoter_quotes_sent",
+        "Quotes the venue acknowledged: first quotes (new) and requotes.",
+        "kind",
+        {"new": s.quotes_sent, "requote": s.requotes_sent},
+    )
+    yield labelled_counter(
+        "quoter_quote_outcomes",
+        "What became of our quotes: won, lost, expired, withdrawn, refused by the venue, "
+        "or sent without an answer (unknown).",
+        "outcome",
+        {
+            "won": s.won,
+            "lost": s.lost,
+            "expired": s.expired,
+            "withdrawn": s.withdrawn,
+            "refused": s.quotes_refused,
+            "unknown": s.outcomes_unknown,
+        },
+    )
+    yield counter("quoter_quote_withdraw_failures", "Withdrawals that failed.", s.withdraw_failures)
+    yield gauge("quoter_quotes_live", "Our quotes live or in flight.", ctx.quotes.live_count())
+    fill = s.fill_rate
+    if fill is not None:
+        yield gauge("quoter_fill_ratio", "Won over decided (won + lost) quotes, this run.", fill)
+    yield labelled_counter(
+        "quoter_strategy_faults",
+        "Strategy decisions that failed: raised (error), NaN, invalid, or too slow (timeout).",
+        "kind",
+        {kind: s.declined.get(reason, 0) for kind, reason in STRATEGY_FAULTS.items()},
+    )
+    yield labelled_counter(
+        "quoter_venue_errors",
+        "Venue calls the engine saw fail, by error class.",
+        "error",
+        dict(s.venue_errors),
+    )
+
+
+def latencies(ctx: EngineContext) -> Iterator[Metric]:
+    s = ctx.stats
+    yield histogram(
+        "quoter_rfq_seen_to_sent_seconds",
+        "From an RFQ seen by our poll to its quote acknowledged by the venue.",
+        s.seen_to_sent_s.histogram,
+    )
+    yield histogram(
+        "quoter_rfq_created_to_ack_seconds",
+        "From an RFQ's creation at the venue to our quote acknowledged.",
+        s.created_to_ack_s.histogram,
+    )
+    yield histogram(
+        "quoter_pricing_seconds", "Time a strategy took to decide.", s.pricing_s.histogram
+    )
+
+
+def trading(ctx: EngineContext) -> Iterator[Metric]:
+    switch = ctx.killswitch
+    state = switch.state
+    yield labelled_gauge(
+        "quoter_trading_state",
+        "1 for the current trading state (active, reducing, halted), 0 for the others.",
+        "state",
+        {s.value: float(s is state) for s in TradingState},
+    )
+    kills = len(switch.kills)
+    yield gauge("quoter_kill_switch_active", "1 while any kill is latched.", float(kills > 0))
+    yield gauge("quoter_kill_switch_kills", "Kills latched now (some may be scoped).", kills)
+    yield gauge(
+        "quoter_trading_conditions",
+        "Conditions holding now that stop new quotes (quoting reduces).",
+        len(switch.conditions),
+    )
+    yield counter("quoter_kills", "Kills latched by this run.", ctx.stats.kills)
+    now = ctx.clock.now()
+    is_open = any(ctx.calendar.is_open(area, now) for area in ctx.risk.allowed_areas)
+    yield gauge(
+        "quoter_market_open", "1 while any allowed area is in trading hours.", float(is_open)
+    )
+    yield gauge(
+        "quoter_market_close_seconds",
+        "Seconds until today's close (0 after it).",
+        ctx.calendar.seconds_to_close(now),
+    )
+    yield gauge(
+        "quoter_quoting_min_time_to_deadline_seconds",
+        "RFQs with less time than this before their deadline are declined.",
+        ctx.config.quoting.min_time_to_deadline_s,
+    )
+    info = GaugeMetricFamily(
+        "quoter_strategy_info", "The strategy quoting now.", labels=["strategy"]
+    )
+    info.add_metric([ctx.strategy.name], 1.0)
+    yield info
+
+
+def market(ctx: EngineContext) -> Iterator[Metric]:
+    now = ctx.clock.now()
+    ages = GaugeMetricFamily(
+        "quoter_curve_age_seconds",
+        "Seconds since each curve series' as-of time.",
+        labels=["commodity", "area"],
+    )
+    for (commodity, area), series in sorted(ctx.curves.current.items()):
+        ages.add_metric([_text(commodity), area], (now - series.as_of).total_seconds())
+    yield ages
+    yield gauge(
+        "quoter_curve_max_age_seconds",
+        "Curves older than this are stale: quoting on them stops.",
+        ctx.risk.max_curve_age_s,
+    )
+    positions = GaugeMetricFamily(
+        "quoter_position_mwh",
+        "Net position per delivery bucket (positive long), MWh.",
+        labels=["commodity", "area", "month"],
+    )
+    for bucket, mwh in ctx.book.positions_mwh.items():
+        if isinstance(bucket, DeliveryBucket):
+            positions.add_metric([_text(bucket.commodity), bucket.market_area, bucket.month], mwh)
+    yield positions
+
+
+def engine_metrics(ctx: EngineContext) -> Iterator[Metric]:
+    yield from activity(ctx)
+    yield from latencies(ctx)
+    yield from trading(ctx)
+    yield from market(ctx)

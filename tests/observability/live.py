@@ -1,0 +1,96 @@
+"""A real Prometheus server on loopback for the observability tests: a temporary config that
+scrapes one target every second and loads the repository's rules, storage in a temp folder."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from tests.observability.promql import RULES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def prometheus_config(target: str) -> dict[str, Any]:
+    return {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(RULES)],
+        "scrape_configs": [{"job_name": "quoter", "static_configs": [{"targets": [target]}]}],
+    }
+
+
+class Prometheus:
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self._session = session
+
+    async def query(self, expr: str) -> list[dict[str, Any]]:
+        async with self._session.get(f"{self.url}/api/v1/query", params={"query": expr}) as r:
+            body = await r.json()
+        assert body["status"] == "success", f"{expr}: {body}"
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    async def until(self, expr: str, what: str, timeout_s: float = 15.0) -> list[dict[str, Any]]:
+        """Wait (bounded) until `expr` returns data."""
+        give_up = time.monotonic() + timeout_s
+        while not (result := await self.query(expr)):
+            if time.monotonic() > give_up:
+                raise AssertionError(f"Prometheus never had {what}: {expr}")
+            await asyncio.sleep(0.25)
+        return result
+
+
+@asynccontextmanager
+async def running_prometheus(binary: str, tmp_path: Path, target: str) -> AsyncIterator[Prometheus]:
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(prometheus_config(target)), encoding="utf-8")
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=(tmp_path / "prometheus.log").open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            await _ready(session, url, process)
+            yield Prometheus(url, session)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+async def _ready(
+    session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process
+) -> None:
+    give_up = time.monotonic() + 20.0
+    while time.monotonic() < give_up:
+        if process.returncode is not None:
+            raise AssertionError(f"prometheus exited with {process.returncode}")
+        try:
+            async with session.get(f"{url}/-/ready") as answer:
+                if answer.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("prometheus not ready within 20 s")

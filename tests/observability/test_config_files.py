@@ -1,0 +1,115 @@
+"""The stack's files, checked offline (no Docker engine here): Prometheus config and rules
+with promtool, the alerts' unit tests, the compose file and Grafana's provisioning."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from quoter.config import load_config
+from quoter.metrics import dashboard
+from tests.observability.promql import DASHBOARD, ROOT, RULES, need_binary, rule_expressions
+
+PROMETHEUS = ROOT / "config/prometheus"
+GRAFANA = ROOT / "config/grafana"
+
+
+def _promtool(*args: str) -> None:
+    done = subprocess.run(
+        [need_binary("promtool"), *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_prometheus_config_and_rules_are_valid() -> None:
+    _promtool("check", "config", str(PROMETHEUS / "prometheus.yml"))
+    _promtool("check", "rules", str(RULES))
+
+
+def test_every_alert_passes_its_unit_tests() -> None:
+    _promtool("test", "rules", *map(str, sorted((PROMETHEUS / "tests").glob("*.yml"))))
+
+
+def test_every_alert_has_a_unit_test() -> None:
+    alerts = {e.where.removeprefix("alert: ") for e in rule_expressions() if e.is_alert}
+    tested = {
+        case["alertname"]
+        for path in (PROMETHEUS / "tests").glob("*.yml")
+        for group in _yaml(path)["tests"]
+        for case in group.get("alert_rule_test", [])
+        if case.get("exp_alerts")
+    }
+    assert alerts == tested
+    assert {
+        "QuoterDown", "QuoterKillSwitchActive", "QuoterQuotaRunsOutBeforeClose",
+        "QuoterRateLimited", "QuoterCurveStale", "QuoterLatencyNearDeadline",
+        "QuoterNoRfqsInMarketHours",
+    } <= alerts  # fmt: skip
+
+
+def test_the_dashboard_file_is_the_dashboard_code() -> None:
+    assert DASHBOARD.read_text(encoding="utf-8") == dashboard.render(), (
+        "regenerate: python -m quoter.metrics.dashboard"
+    )
+
+
+def test_grafana_provisions_the_datasource_and_dashboard_the_panels_use() -> None:
+    sources = _yaml(GRAFANA / "provisioning/datasources/prometheus.yml")["datasources"]
+    providers = _yaml(GRAFANA / "provisioning/dashboards/quoter.yml")["providers"]
+    uids = {s["uid"] for s in sources}
+    assert [s["url"] for s in sources] == ["http://prometheus:9090"]
+    assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards"]
+    board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in board["panels"]:
+        assert panel["targets"], panel["title"]
+        assert {t["datasource"]["uid"] for t in panel["targets"]} <= uids
+    titles = " ".join(p["title"].lower() for p in board["panels"])
+    for topic in ("latency", "fill", "quota", "declines", "state", "curve age", "venue errors",
+                  "positions"):  # fmt: skip
+        assert topic in titles or (topic == "latency" and "acknowledged" in titles), topic
+
+
+def test_compose_runs_the_stack_with_health_checks_and_files_that_exist() -> None:
+    compose = _yaml(ROOT / "docker-compose.yml")
+    services = compose["services"]
+    assert set(services) == {"sandbox", "quoter", "prometheus", "grafana"}
+    for name, service in services.items():
+        assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+            else:
+                assert source in compose["volumes"], f"{name}: undeclared volume {source}"
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services
+            assert condition == {"condition": "service_healthy"}
+    assert (ROOT / "Dockerfile").exists()
+    assert services["quoter"]["depends_on"] == {"sandbox": {"condition": "service_healthy"}}
+
+
+def test_compose_wires_quoter_to_the_sandbox_and_prometheus_to_quoter() -> None:
+    compose = _yaml(ROOT / "docker-compose.yml")
+    command = compose["services"]["quoter"]["command"]
+    config = load_config(ROOT / command[command.index("--config") + 1])
+    assert config.venue.base_url == "http://sandbox:8642"
+    assert config.metrics.enabled
+    assert config.metrics.host == "0.0.0.0"
+    scrape = _yaml(PROMETHEUS / "prometheus.yml")["scrape_configs"]
+    targets = {t for job in scrape for c in job["static_configs"] for t in c["targets"]}
+    assert f"quoter:{config.metrics.port}" in targets
+    sandbox_port = int(config.venue.base_url.rsplit(":", 1)[1])
+    assert config.sandbox.port == sandbox_port
+    assert config.sandbox.use_env_credentials
