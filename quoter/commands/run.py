@@ -84,7 +84,13 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
                 bot, curves, config.curves, clock, stop, view.show, status_s, config.metrics
             )
             view.close()
-            print("stopped; every live quote withdrawn\n" + _status_text(bot))
+            left = len(bot.engine.ctx.quotes)
+            if left:
+                print(f"stopped with {left} quote(s) possibly still live: check the venue")
+            else:
+                print("stopped; every live quote withdrawn")
+            print(_status_text(bot))
+            return 1 if left else 0
     return 0
 
 

@@ -27,6 +27,7 @@ from quoter.venue.bucket import Lane
 log = logging.getLogger(__name__)
 
 FINAL_WITHDRAW_TIMEOUT_S = 10.0
+DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
 MAX_TRADE_PAGES = 50
 LATCH_POLL_S = 0.2
 
@@ -47,6 +48,10 @@ class Engine:
         self._calls: deque[bool] = deque(maxlen=ctx.config.kill.window)
         self._rate_limited: deque[float] = deque(maxlen=64)
         self._wake = asyncio.Event()
+        self._draining = False
+        self._handling = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.last_plan = PollPlan(0.0, "starting")
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -70,6 +75,14 @@ class Engine:
 
     async def _stop_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
+        # A submit cancelled on its way may still go live, and then no one learns its id:
+        # take no new RFQ and let the submits already sent be answered before ending.
+        self._draining = True
+        try:
+            async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                await self._idle.wait()
+        except TimeoutError:
+            log.error("stopping with submits unanswered after %s s", DRAIN_TIMEOUT_S)
         raise _Stopping
 
     async def _watch_latch(self) -> None:
@@ -95,6 +108,10 @@ class Engine:
         self._wake.set()
 
     async def _withdraw_all(self, why: str) -> None:
+        for quote in self.ctx.quotes:
+            if quote.state is QuoteState.IN_FLIGHT:
+                # Its submit was cut off: no answer will bring the id, read the venue instead.
+                self.ctx.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
         try:
             async with asyncio.timeout(FINAL_WITHDRAW_TIMEOUT_S):
                 await self._withdrawer.withdraw(list(self.ctx.quotes), why)
@@ -303,12 +320,17 @@ class Engine:
     async def _quote_worker(self) -> None:
         while True:
             rfq = await self._queue.get()
+            self._handling += 1
+            self._idle.clear()
             try:
                 latest = self.ctx.open_rfqs.get(rfq.id)
-                if latest is not None:  # else closed while it waited
+                if latest is not None and not self._draining:  # else closed or stopping
                     await self._pipeline.handle(latest)
             finally:
                 self._queued.discard(rfq.id)
+                self._handling -= 1
+                if not self._handling:
+                    self._idle.set()
 
     def kill(self, kill: Kill) -> None:
         self.ctx.kill(kill)

@@ -99,9 +99,10 @@ class Pipeline:
         timeout_s = self._ctx.config.quoting.strategy_timeout_s
         try:
             # A thread, so that a strategy that hangs is cut off instead of freezing the loop.
-            return await asyncio.wait_for(
-                asyncio.to_thread(evaluate, slot.strategy, rfq, market), timeout_s
-            )
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # lands as the thread finishes, and the worker then outlives its task group.
+            async with asyncio.timeout(timeout_s):
+                return await asyncio.to_thread(evaluate, slot.strategy, rfq, market)
         except TimeoutError:
             return Declined(EngineReason.STRATEGY_TIMEOUT, f"no decision within {timeout_s} s")
 

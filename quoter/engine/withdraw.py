@@ -40,9 +40,11 @@ class Withdrawer:
             self._ctx.quotes.mark(quote.rfq.id, QuoteState.WITHDRAWING)
         async with asyncio.TaskGroup() as group:
             for quote in targets:
-                group.create_task(self._withdraw_one(quote.rfq.id, why))
+                # Its state before the mark: an unknown outcome is read, not waited for.
+                unknown = quote.state is QuoteState.UNKNOWN
+                group.create_task(self._withdraw_one(quote.rfq.id, why, unknown=unknown))
 
-    async def _withdraw_one(self, rfq_id: str, why: str) -> None:
+    async def _withdraw_one(self, rfq_id: str, why: str, *, unknown: bool) -> None:
         """Until the venue confirms the quote gone or it expires by itself."""
         ctx = self._ctx
         failures = 0
@@ -52,8 +54,9 @@ class Withdrawer:
                 self._gone(rfq_id, why, "expired" if quote else "closed")
                 return
             try:
-                quote_id = quote.quote_id or await self._find(quote)
-                if quote_id is None and quote.state is QuoteState.UNKNOWN:
+                unknown = unknown or quote.state is QuoteState.UNKNOWN
+                quote_id = quote.quote_id or (await self._find(quote) if unknown else None)
+                if quote_id is None and unknown:
                     self._gone(rfq_id, why, "never created")
                     return
                 if quote_id is not None:
@@ -75,8 +78,6 @@ class Withdrawer:
 
     async def _find(self, quote: OurQuote) -> str | None:
         """The venue's id of a quote whose submit went unanswered: read, never guess."""
-        if quote.state is not QuoteState.UNKNOWN:
-            return None  # in flight: the submit's answer brings the id
         since = quote.sent_at - timedelta(seconds=1)
         page = await self._ctx.venue.list_quotes(updated_since=since, limit=100)
         found = [q for q in page.items if q.client_quote_id == quote.client_quote_id]
