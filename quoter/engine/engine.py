@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from datetime import timedelta
+from datetime import date, timedelta
 
 from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
 from quoter.engine.decide import EngineReason
@@ -53,6 +53,8 @@ class Engine:
         self._idle = asyncio.Event()
         self._idle.set()
         self.last_plan = PollPlan(0.0, "starting")
+        self._started_s = ctx.clock.monotonic()
+        self._day_even: tuple[date, float] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
@@ -279,8 +281,11 @@ class Engine:
         log.warning("poll failed: %s: %s", type(error).__name__, error)
         if isinstance(error, errors.AuthenticationFailed):
             ctx.auto_kill(f"authentication failed: {error}")
-        if isinstance(error, errors.QuotaExhausted | errors.GuardRefused):
-            ctx.auto_kill(f"quota reserve reached: {error}")
+        if isinstance(error, errors.QuotaExhausted):
+            ctx.auto_kill(f"quota spent: {error}")
+        # GuardRefused: the poll lane's allowance is spent. Not a kill (that would halt quoting
+        # until a person resumes, and withdrawals keep their reserve): the plan says "poll
+        # budget spent" and the loop waits for the close.
         if isinstance(error, errors.RateLimited):
             self._rate_limited.append(ctx.clock.monotonic())
             window = [t for t in self._rate_limited if ctx.clock.monotonic() - t < 60.0]
@@ -298,14 +303,30 @@ class Engine:
         ctx = self.ctx
         now = ctx.clock.now()
         quota = ctx.quota.guard_state()
+        seconds_left = ctx.calendar.seconds_to_close(now)
+        if self._day_even is None or self._day_even[0] != quota.day:
+            # The even pace of this session, fixed at its first poll.
+            pace = seconds_left / max(1, quota.left_today[Lane.POLL])
+            self._day_even = (quota.day, pace)
         deadlines = [(r.quote_deadline - now).total_seconds() for r in ctx.open_rfqs.values()]
         return plan_poll(
             ctx.config.poll,
             budget_requests=quota.left_today[Lane.POLL],
-            seconds_left=ctx.calendar.seconds_to_close(now),
+            seconds_left=seconds_left,
             live_quotes=ctx.quotes.live_count(),
             nearest_deadline_s=min((d for d in deadlines if d > 0), default=None),
+            quoting_requests=self._quoting_requests(seconds_left),
+            day_even_s=self._day_even[1],
         )
+
+    def _quoting_requests(self, seconds_left: float) -> int:
+        """Quote submits expected until the close at this run's pace so far, with 50% to spare:
+        they come out of the same daily allowance as the polls."""
+        stats = self.ctx.stats
+        sent = stats.quotes_sent + stats.requotes_sent + stats.quotes_refused
+        sent += stats.outcomes_unknown
+        elapsed_s = max(600.0, self.ctx.clock.monotonic() - self._started_s)
+        return int(1.5 * sent / elapsed_s * seconds_left)
 
     async def _nap(self, seconds: float) -> None:
         sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))

@@ -175,6 +175,7 @@ class Pipeline:
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
             return
+        previous = ctx.quotes.get(rfq.id)  # a requote replaces the live quote's record
         ctx.book.reserve(proposal, ctx.clock.monotonic())
         ctx.quotes.sending(
             OurQuote(
@@ -188,12 +189,19 @@ class Pipeline:
                 state=QuoteState.IN_FLIGHT,
             )
         )
-        await self._submit(rfq, request, requote=requote)
+        await self._submit(rfq, request, requote=requote, previous=previous)
 
-    async def _submit(self, rfq: Rfq, request: QuoteRequest, *, requote: bool) -> None:
+    async def _submit(
+        self, rfq: Rfq, request: QuoteRequest, *, requote: bool, previous: OurQuote | None
+    ) -> None:
         ctx = self._ctx
         try:
             quote = await ctx.venue.submit_quote(request)
+        except asyncio.CancelledError:
+            # Stopped while the request was out: it may have landed. UNKNOWN, so that the final
+            # withdrawal looks it up by its client-quote-id instead of waiting for an answer.
+            ctx.quotes.mark(rfq.id, QuoteState.UNKNOWN)
+            raise
         except errors.SubmitOutcomeUnknown:
             ctx.quotes.mark(rfq.id, QuoteState.UNKNOWN)
             ctx.stats.outcomes_unknown += 1
@@ -210,9 +218,14 @@ class Pipeline:
             errors.AuthenticationFailed,
             errors.MalformedResponse,
         ) as error:
-            # Refused or never processed: nothing is live for this RFQ.
-            ctx.quotes.remove(rfq.id)
-            ctx.book.release(rfq.id)
+            # Refused or never processed: nothing new is live for this RFQ. A refused requote
+            # left the quote it was to replace live (unless the RFQ closed): keep tracking it,
+            # or no kill would withdraw it.
+            if previous is not None and not isinstance(error, errors.RfqNotOpen):
+                ctx.quotes.sending(previous)
+            else:
+                ctx.quotes.remove(rfq.id)
+                ctx.book.release(rfq.id)
             ctx.stats.quotes_refused += 1
             ctx.stats.venue_errors[type(error).__name__] += 1
             self._audit_answer(

@@ -42,16 +42,26 @@ def plan_poll(
     seconds_left: float,
     live_quotes: int,
     nearest_deadline_s: float | None,
+    quoting_requests: int = 0,
+    day_even_s: float | None = None,
 ) -> PollPlan:
-    """The wait before the next poll, given the polls the budget still allows until the close."""
+    """The wait before the next poll, given the polls the budget still allows until the close
+    once `quoting_requests` (what quoting is expected to spend until then) are set aside.
+
+    Urgency borrows from later polls. It is allowed only while polling is not behind the day's
+    even pace `day_even_s`: with quotes live nearly all day, an unconditional factor of 0.25
+    makes the left budget fall as (time left)^4, leaving the afternoon without polls."""
     if seconds_left <= 0:
         return PollPlan(config.closed_interval_s, "closed")
-    if budget_requests <= 0:
-        return PollPlan(max(config.closed_interval_s, seconds_left), "poll budget spent")
-    even_s = seconds_left / budget_requests
+    budget = budget_requests - quoting_requests
+    if budget <= 0:
+        # Wake at the close at the latest: the close withdraws what is still live.
+        return PollPlan(seconds_left, "poll budget spent")
+    even_s = seconds_left / budget
     deadline_near = (
         nearest_deadline_s is not None and nearest_deadline_s <= config.urgent_deadline_s
     )
-    urgent = live_quotes > 0 or deadline_near
+    on_pace = day_even_s is None or even_s <= day_even_s
+    urgent = (live_quotes > 0 or deadline_near) and on_pace
     interval = even_s * (config.urgent_factor if urgent else 1.0)
     return PollPlan(max(interval, config.min_interval_s), "urgent" if urgent else "even")

@@ -259,3 +259,18 @@ async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
         assert not bot.ctx.killswitch.covers_area("FR")
         assert bot.ctx.killswitch.state is TradingState.ACTIVE
         assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
+
+
+async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await new_rfq(sandbox, **_month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        first = next(iter(bot.ctx.quotes))
+        await fault(sandbox, "rate-limit", count=20, path="/quotes", method="POST")
+        bot.ctx.curves = CurveStore(None, initial=_shifted(CURVES, 5.0))
+        await eventually(lambda: bot.ctx.stats.quotes_refused == 1, "the refused requote")
+        kept = next(iter(bot.ctx.quotes))
+        assert kept.quote_id == first.quote_id
+        bot.engine.kill(Kill(reason="check", by="test", at=sandbox.clock.now()))
+        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the original withdrawn")
+        assert (await counters(sandbox))["live-quotes"] == 0

@@ -67,3 +67,50 @@ def test_the_budget_lasts_until_the_close_whatever_the_urgency(
             spent += 1
         step += 1
     assert spent <= budget
+
+
+def test_quoting_requests_are_set_aside_from_the_poll_budget() -> None:
+    plan = plan_poll(
+        CONFIG,
+        budget_requests=3600,
+        seconds_left=36000,
+        live_quotes=0,
+        nearest_deadline_s=None,
+        quoting_requests=1800,
+    )
+    assert plan.interval_s == 20.0
+
+
+def test_urgency_only_while_polling_is_on_the_days_pace() -> None:
+    on_pace = plan_poll(
+        CONFIG,
+        budget_requests=3600,
+        seconds_left=36000,
+        live_quotes=1,
+        nearest_deadline_s=None,
+        day_even_s=10.0,
+    )
+    behind = plan_poll(
+        CONFIG,
+        budget_requests=3000,
+        seconds_left=36000,
+        live_quotes=1,
+        nearest_deadline_s=None,
+        day_even_s=10.0,
+    )
+    assert on_pace.reason == "urgent"
+    assert behind.reason == "even"
+    assert behind.interval_s == 12.0
+
+
+def test_a_spent_budget_waits_for_the_close_not_longer() -> None:
+    plan = plan_poll(
+        CONFIG,
+        budget_requests=100,
+        seconds_left=600,
+        live_quotes=0,
+        nearest_deadline_s=None,
+        quoting_requests=200,
+    )
+    assert plan.reason == "poll budget spent"
+    assert plan.interval_s == 600
