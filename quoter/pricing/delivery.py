@@ -9,6 +9,7 @@ keeps its shape's volumes per interval. All arrays handed out are read-only.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,8 @@ G = TypeVar("G", bound=np.generic)
 PeriodKey = tuple[Hashable, ...]
 
 GAS_DAY_START_S = GAS_DAY_START_HOUR * HOUR_S
+# Shape expansions kept: ~4M intervals is ~115 quarter-hourly years, a few hundred MB at most.
+SHAPE_CACHE_INTERVALS = 4_000_000
 _RESOLUTION_NAMES = {900: "PT15M", 3600: "PT1H"}
 
 
@@ -127,7 +130,7 @@ def instrument_delivery(
     if load is Load.CUSTOM:
         if shape is None:
             return Decline(ReasonCode.SHAPE_MISSING, "a custom load needs its load shape")
-        period = _shaped_maturity(_Same(shape), commodity, area, instrument.start, instrument.end)
+        period = _shapes.get(shape, commodity, area, instrument.start, instrument.end)
     else:
         period = _maturity(commodity, area, load, instrument.start, instrument.end)
     if isinstance(period, Decline):
@@ -155,19 +158,47 @@ def _maturity(
     )
 
 
-@lru_cache(maxsize=128)  # holds shapes: a quarter-hourly year is ~3 MB
-def _shaped_maturity(
-    shape_key: _Same[LoadShape], commodity: Commodity, area: str, start: datetime, end: datetime
-) -> Period | Decline:
-    return _area_problem(commodity, area) or _shaped_period(
-        shape_key, commodity, epoch_s(start), epoch_s(end)
-    )
+class _ShapeCache:
+    """Expansions of load shapes, bounded by the intervals held rather than by count: a shape
+    object (~90 bytes an interval) is its own key, and a quarter-hourly year has 35,040."""
+
+    def __init__(self, max_intervals: int) -> None:
+        self._max = max_intervals
+        self._held = 0
+        self._entries: OrderedDict[Hashable, tuple[Period | Decline, int]] = OrderedDict()
+
+    def get(
+        self, shape: LoadShape, commodity: Commodity, area: str, start: datetime, end: datetime
+    ) -> Period | Decline:
+        key = (_Same(shape), commodity, area, start, end)
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            return found[0]
+        period = _area_problem(commodity, area) or _shaped_period(
+            shape, commodity, epoch_s(start), epoch_s(end)
+        )
+        size = len(shape.starts)
+        self._entries[key] = (period, size)
+        self._held += size
+        while self._held > self._max and len(self._entries) > 1:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._held -= dropped
+        return period
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._held = 0
+
+
+_shapes = _ShapeCache(SHAPE_CACHE_INTERVALS)
 
 
 def clear_caches() -> None:
     """Forget every cached expansion (benchmarks measure the cold path with this)."""
-    for cached in (_maturity, _shaped_maturity, constant_period, _shaped_period):
+    for cached in (_maturity, constant_period):
         cached.cache_clear()
+    _shapes.clear()
 
 
 def epoch_s(instant: datetime) -> int:
@@ -305,14 +336,12 @@ def _shape_problem(starts: IntArray, step_s: int, start_s: int, end_s: int) -> s
     return None
 
 
-@lru_cache(maxsize=128)  # holds shapes: a quarter-hourly year is ~3 MB
 def _shaped_period(
-    shape_key: _Same[LoadShape], commodity: Commodity, start_s: int, end_s: int
+    shape: LoadShape, commodity: Commodity, start_s: int, end_s: int
 ) -> Period | Decline:
     problem = _check_maturity(commodity, start_s, end_s)
     if problem is not None:
         return problem
-    shape = shape_key.value
     step_s = shape.resolution_s
     # Whole seconds are exact in a float's 53 bits; map() spares a Python frame per interval.
     stamps = np.fromiter(map(datetime.timestamp, shape.starts), np.float64, len(shape.starts))
