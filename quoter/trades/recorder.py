@@ -1,0 +1,42 @@
+"""The running bot's side of trade capture: the engine hands over what it learns of fills and
+the trade file keeps them, the same file `quoter trades export` fills."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from quoter.domain.market import Action
+from quoter.domain.trading import Trade
+from quoter.trades.rows import Row, fill_row, trade_row
+from quoter.trades.store import TradeStore
+
+
+class TradeRecorder:
+    """Called from the event loop when a fill is learnt. Each call rewrites the file (fills are
+    rare: a few a minute at most); a write that fails raises OSError for the engine to audit."""
+
+    def __init__(self, store: TradeStore) -> None:
+        self._store = store
+
+    def record(self, trade: Trade) -> bool:
+        """The venue's trade; whether it was new."""
+        return self.record_all([trade]) == 1
+
+    def record_all(self, trades: Iterable[Trade]) -> int:
+        return self._store.merge(trade_row(t) for t in trades)
+
+    def record_fill(
+        self,
+        rfq_id: str,
+        side: Action,
+        price: float,
+        at: datetime,
+        *,
+        quote_id: str = "",
+        venue: str = "entender",
+    ) -> bool:
+        """A won one-way quote, known before the venue's trade: kept as pending until the trade
+        for its RFQ replaces it."""
+        row: Row = fill_row(rfq_id, side, price, at, quote_id=quote_id, venue=venue)
+        return self._store.merge([row]) == 1

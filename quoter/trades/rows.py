@@ -1,0 +1,87 @@
+"""A trade as one flat row, pure: the columns the desk's systems read, in a fixed order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from quoter.domain.market import Action
+from quoter.domain.trading import Trade
+
+COLUMNS = (
+    "trade-id",
+    "short-id",
+    "traded-at",
+    "venue",
+    "rfq-id",
+    "quote-id",
+    "action",
+    "commodity",
+    "market-area",
+    "load",
+    "settlement",
+    "product-type",
+    "product-label",
+    "delivery-start",
+    "delivery-end",
+    "quantity-mw",
+    "price",
+    "currency",
+    "counterparty",
+    "source",
+)
+PENDING_PREFIX = "pending:"  # a fill the bot saw before the venue's trade: replaced by it
+
+Row = dict[str, str | float]
+
+
+def iso(at: datetime) -> str:
+    """UTC, milliseconds, `Z`: sorts as text in the same order as in time."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def trade_row(trade: Trade, source: str = "venue") -> Row:
+    i = trade.instrument
+    return {
+        "trade-id": trade.id,
+        "short-id": trade.short_id,
+        "traded-at": iso(trade.traded_at),
+        "venue": trade.venue,
+        "rfq-id": trade.rfq_id,
+        "quote-id": trade.quote_id,
+        "action": str(trade.action),
+        "commodity": str(i.commodity),
+        "market-area": i.market_area,
+        "load": str(i.load),
+        "settlement": i.settlement,
+        "product-type": str(i.product_type),
+        "product-label": i.product_label,
+        "delivery-start": iso(i.start),
+        "delivery-end": iso(i.end),
+        "quantity-mw": float(trade.quantity_mw),
+        "price": float(trade.price.value),
+        "currency": trade.price.currency,
+        "counterparty": trade.counterparty_name,
+        "source": source,
+    }
+
+
+def fill_row(
+    rfq_id: str, side: Action, price: float, at: datetime, *, quote_id: str = "", venue: str = ""
+) -> Row:
+    """What the bot knows of a fill before the venue's trade record: kept as pending until a
+    trade for the same RFQ arrives and takes its place."""
+    row: Row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        {
+            "trade-id": f"{PENDING_PREFIX}{rfq_id}",
+            "traded-at": iso(at),
+            "venue": venue,
+            "rfq-id": rfq_id,
+            "quote-id": quote_id,
+            "action": str(side),
+            "quantity-mw": float("nan"),
+            "price": float(price),
+            "source": "bot-fill",
+        }
+    )
+    return row

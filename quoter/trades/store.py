@@ -1,0 +1,79 @@
+"""The trade file: CSV or Parquet by its suffix, merged by trade id so a row is never added
+twice, written whole to a temporary file and moved into place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from quoter.trades.rows import COLUMNS, PENDING_PREFIX, Row
+
+TEXT_COLUMNS = [c for c in COLUMNS if c not in ("quantity-mw", "price")]
+
+
+class TradeStore:
+    def __init__(self, path: Path) -> None:
+        if path.suffix.lower() not in (".csv", ".parquet"):
+            raise ValueError(f"{path}: the trade file must end in .csv or .parquet")
+        self.path = path
+
+    def load(self) -> pd.DataFrame:
+        if not self.path.exists():
+            return _frame([])
+        if self.path.suffix.lower() == ".csv":
+            frame = pd.read_csv(
+                self.path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False
+            )
+        else:
+            frame = pd.read_parquet(self.path)
+        return _typed(frame.reindex(columns=list(COLUMNS)))
+
+    def latest_traded_at(self) -> str | None:
+        """The newest venue trade's time in the file (pending fills do not count)."""
+        frame = self.load()
+        venue_rows = frame[~frame["trade-id"].str.startswith(PENDING_PREFIX)]
+        return None if venue_rows.empty else str(venue_rows["traded-at"].max())
+
+    def merge(self, rows: Iterable[Row]) -> int:
+        """Add the rows not yet in the file; returns how many were new."""
+        existing = self.load()
+        merged = merge_rows(existing, _frame(list(rows)))
+        added = len(set(merged["trade-id"]) - set(existing["trade-id"]))
+        if added or len(merged) != len(existing):
+            self._write(merged)
+        return added
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        if self.path.suffix.lower() == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
+        temporary.replace(self.path)
+
+
+def merge_rows(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Rows already kept win over the same trade id seen again; a pending fill gives way to the
+    venue's trade for its RFQ."""
+    both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
+    both = both.drop_duplicates(subset="trade-id", keep="first")
+    pending = both["trade-id"].str.startswith(PENDING_PREFIX)
+    settled = set(both.loc[~pending, "rfq-id"])
+    both = both[~(pending & both["rfq-id"].isin(settled))]
+    return both.sort_values(["traded-at", "trade-id"], kind="stable").reset_index(drop=True)
+
+
+def _frame(rows: list[Row]) -> pd.DataFrame:
+    return _typed(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in TEXT_COLUMNS:
+        frame[column] = frame[column].fillna("").astype(str)
+    for column in ("quantity-mw", "price"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame

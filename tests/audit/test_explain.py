@@ -1,0 +1,59 @@
+"""`quoter audit explain` on the trail of a real engine run against the sandbox: a quote that
+wins and fills, and a decline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from quoter.audit import verify
+from quoter.cli import main
+from tests.engine.harness import eventually, fast_sandbox, running_engine
+from tests.engine.test_engine_e2e import _month_ahead
+from tests.venue.contract import advance, new_rfq
+
+
+async def test_explain_tells_a_quote_and_a_decline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        stats = bot.ctx.stats
+        won = await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
+        deadline = sandbox.clock.now() + timedelta(seconds=1)
+        late = await new_rfq(sandbox, **_month_ahead(), **{"quote-deadline": deadline.isoformat()})
+        await eventually(lambda: stats.quotes_sent == 1 and stats.declined["too-late"] == 1, "both")
+        await advance(sandbox, 301)
+        await eventually(lambda: stats.won == 1, "the win")
+    trail = tmp_path / "audit"
+    assert verify(trail).intact, verify(trail).summary()
+
+    assert main(["audit", "explain", won, "--dir", str(trail)]) == 0
+    text = capsys.readouterr().out
+    for words in (
+        "received RFQ",
+        "priced by strategy curve-spread",
+        "components:",
+        "curve ",
+        "risk check collar: passed",
+        "quoting: sending",
+        "venue answered",
+        ": accepted",
+        "our quote won",
+        "filled: we",
+    ):
+        assert words in text, f"{words!r} not in:\n{text}"
+
+    assert main(["audit", "explain", late, "--dir", str(trail), "--json"]) == 0
+    story = orjson.loads(capsys.readouterr().out)
+    kinds = [e["kind"] for e in story["events"]]
+    assert kinds[0] == "rfq"
+    assert "decline" in kinds
+    decline = story["events"][kinds.index("decline")]
+    assert decline["record"]["reason"] == "too-late"
+    assert decline["says"].startswith("strategy curve-spread in charge\ndeclined: too-late")
+
+    assert main(["audit", "explain", "no-such-rfq", "--dir", str(trail)]) == 1
+    assert "not in the trail" in capsys.readouterr().out
