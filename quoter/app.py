@@ -9,9 +9,14 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
+from quoter.admin.config import AdminConfig
+from quoter.admin.reload import watch_config
+from quoter.admin.server import serve_admin
 from quoter.clock import Clock, ScaledClock, SystemClock
 from quoter.config import QuoterConfig
 from quoter.domain import Load, LoadShape, ProductType
@@ -36,6 +41,8 @@ from quoter.pricing.valuation import price_delivery
 from quoter.risk.config import CollarConfig, RiskConfig
 from quoter.sandbox.reference import default_reference_price
 from quoter.strategies_api import load_strategy
+from quoter.trades.recorder import TradeRecorder
+from quoter.trades.store import TradeStore
 from quoter.venue.config import VenueConfig, VenueCredentials
 from quoter.venue.http import HttpVenue
 
@@ -55,6 +62,17 @@ DEMO_RISK = RiskConfig(
     fill_throttle_count=50,
     fill_throttle_window_s=60.0,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAccess:
+    """How the running bot is steered: the admin interface (off without a token) and the
+    config file whose strategy sections it follows (None: none)."""
+
+    config: AdminConfig
+    token: SecretStr | None
+    config_path: Path | None = None
+    config_poll_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +103,17 @@ async def open_bot(
 ) -> AsyncIterator[Bot]:
     strategy_config = engine_config.strategy
     strategy = load_strategy(strategy_config.name, strategy_config.params)
-    audit = JsonlAudit(engine_config.audit_dir)
+    shadow_config = engine_config.shadow
+    shadow = None
+    if shadow_config is not None:
+        shadow_strategy = load_strategy(shadow_config.name, shadow_config.params)
+        shadow = StrategySlot(shadow_config.name, shadow_strategy, dict(shadow_config.params))
+    # A credential that leaks into an error message is redacted from the trail too.
+    secret_values = [
+        c.get_secret_value()
+        for c in (credentials.client_id, credentials.client_secret, credentials.api_key)
+    ]
+    audit = JsonlAudit(engine_config.audit_dir, secret_values=secret_values)
     # Audit writes are timed on the real clock: they cost real time whatever the clock's speed.
     timed_audit = TimedAudit(audit, SystemClock().monotonic)
     async with HttpVenue.open(venue_config, credentials, clock) as venue:
@@ -101,12 +129,18 @@ async def open_bot(
             audit=timed_audit,
             run_id=secrets.token_hex(4),
             strategy=StrategySlot(strategy_config.name, strategy, dict(strategy_config.params)),
+            shadow=shadow,
+            trades=_trade_recorder(engine_config.trades_file),
         )
         registry = build_registry(ctx, venue.stats, timed_audit)
         try:
             yield Bot(Engine(ctx), venue, registry)
         finally:
             audit.close()
+
+
+def _trade_recorder(path: Path | None) -> TradeRecorder | None:
+    return None if path is None else TradeRecorder(TradeStore(path))
 
 
 async def run_bot(
@@ -118,9 +152,11 @@ async def run_bot(
     on_tick: Callable[[Bot], None] | None = None,
     tick_s: float = 1.0,
     metrics: MetricsConfig | None = None,
+    admin: AdminAccess | None = None,
 ) -> None:
-    """The engine, the curve watcher and the status ticker, under one task group; `/metrics`
-    served for as long as they run when `metrics` is enabled."""
+    """The engine, the curve watcher, the status ticker and, with `admin.config_path`, the
+    config-file watcher, under one task group; `/metrics` and the admin interface served for
+    as long as they run when configured."""
 
     async def ticker() -> None:
         while on_tick is not None and not stop.is_set():
@@ -130,7 +166,9 @@ async def run_bot(
     async with AsyncExitStack() as stack:
         if metrics is not None and metrics.enabled:
             await stack.enter_async_context(serve_metrics(metrics, bot.registry))
-        await _run_tasks(bot, curves, curves_config, clock, stop, ticker)
+        if admin is not None and admin.token is not None and admin.config.enabled:
+            await stack.enter_async_context(serve_admin(admin.config, bot.engine, admin.token))
+        await _run_tasks(bot, curves, curves_config, clock, stop, ticker, admin)
 
 
 async def _run_tasks(
@@ -140,15 +178,21 @@ async def _run_tasks(
     clock: Clock,
     stop: asyncio.Event,
     ticker: Callable[[], Coroutine[object, object, None]],
+    admin: AdminAccess | None,
 ) -> None:
     async with asyncio.TaskGroup() as group:
-        watcher = group.create_task(curves.watch(clock, curves_config.poll_interval_s, stop))
-        status = group.create_task(ticker())
+        helpers = [
+            group.create_task(curves.watch(clock, curves_config.poll_interval_s, stop)),
+            group.create_task(ticker()),
+        ]
+        if admin is not None and admin.config_path is not None:
+            watch = watch_config(admin.config_path, bot.engine, clock, admin.config_poll_s)
+            helpers.append(group.create_task(watch))
         try:
             await bot.engine.run(stop)
         finally:
-            watcher.cancel()
-            status.cancel()
+            for helper in helpers:
+                helper.cancel()
 
 
 def demo_start(config: EngineConfig, now: datetime) -> datetime:

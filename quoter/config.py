@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from quoter.admin.config import AdminConfig
 from quoter.engine.config import EngineConfig
 from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
@@ -35,6 +36,7 @@ class QuoterConfig(Frozen):
     engine: EngineConfig = EngineConfig()
     risk: RiskConfig | None = None
     metrics: MetricsConfig = MetricsConfig()
+    admin: AdminConfig = AdminConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -1,21 +1,25 @@
-"""`quoter kill` and `quoter resume`: latch or lift a kill in the kill-switch file a running
-bot watches. A kill withdraws every live quote it covers within a fraction of a second and
-holds across restarts until `quoter resume`."""
+"""`quoter kill` and `quoter resume`: through the running bot's admin interface, which latches
+or lifts the kill and withdraws at once; when no bot answers, straight into the kill-switch
+file, which a bot takes in while running or at its next start. The file is the latch either
+way: a kill holds across restarts until `quoter resume`."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from pathlib import Path
 
+from quoter.admin.client import AdminClient, AdminError
+from quoter.admin.config import AdminTokenError
 from quoter.clock import SystemClock
-from quoter.config import load_config
+from quoter.config import QuoterConfig, load_config
 from quoter.engine.killswitch import Kill, KillSwitch, Scope
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kill = subparsers.add_parser("kill", help="stop quoting and withdraw live quotes (latched)")
-    kill.add_argument("--config", type=Path, help="the bot's configuration (for the latch path)")
+    kill.add_argument("--config", type=Path, help="the bot's configuration (admin, latch path)")
     kill.add_argument("--area", action="append", default=[], help="only this market area")
     kill.add_argument("--product", action="append", default=[], help="only this product type")
     kill.add_argument("--strategy", action="append", default=[], help="only this strategy")
@@ -26,29 +30,72 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     resume.set_defaults(handler=handle_resume)
 
 
-def _switch(config_path: Path | None) -> KillSwitch:
-    return KillSwitch(load_config(config_path).engine.kill.latch_path)
+def _admin(config: QuoterConfig) -> AdminClient | str:
+    """A client for the running bot, or why there is none."""
+    if not config.admin.enabled:
+        return "the admin interface is off in the configuration"
+    try:
+        return AdminClient.from_config(config.admin)
+    except AdminTokenError as error:
+        return str(error)
 
 
 def handle_kill(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
     scope = Scope(frozenset(args.area), frozenset(args.product), frozenset(args.strategy))
+    what = "everything" if scope.everything else _describe(scope)
+    client = _admin(config)
+    if isinstance(client, AdminClient):
+        try:
+            answer = client.kill(args.reason, args.area, args.product, args.strategy)
+        except AdminError as error:
+            client = str(error)
+        else:
+            print(f"killed {what}: {args.reason}; state {answer['state']} (through the bot)")
+            return 0
+    _fallback(client)
     kill = Kill(
         reason=args.reason, by=f"{getpass.getuser()} (cli)", at=SystemClock().now(), scope=scope
     )
-    switch = _switch(args.config)
+    switch = KillSwitch(config.engine.kill.latch_path)
     switch.kill(kill)
-    what = "everything" if scope.everything else _describe(scope)
     print(f"killed {what}: {args.reason}; state {switch.state.value}")
     return 0
 
 
 def handle_resume(args: argparse.Namespace) -> int:
-    lifted = _switch(args.config).resume()
+    config = load_config(args.config)
+    client = _admin(config)
+    if isinstance(client, AdminClient):
+        try:
+            answer = client.resume()
+        except AdminError as error:
+            client = str(error)
+        else:
+            lifted = [f"{k['reason']} (by {k['by']} at {k['at']})" for k in answer["lifted"]]
+            _print_lifted(lifted)
+            print(f"state {answer['state']} (through the bot)")
+            return 0
+    _fallback(client)
+    kills = KillSwitch(config.engine.kill.latch_path).resume()
+    _print_lifted([f"{k.reason} (by {k.by} at {k.at:%Y-%m-%d %H:%M:%S})" for k in kills])
+    return 0
+
+
+def _fallback(why: str) -> None:
+    print(
+        f"quoter: not through the bot: {why}\n"
+        "quoter: writing the kill-switch file instead; a running bot takes it in within a "
+        "second, a stopped one at its next start",
+        file=sys.stderr,
+    )
+
+
+def _print_lifted(lifted: list[str]) -> None:
     if not lifted:
         print("nothing to resume: no kill was latched")
     for kill in lifted:
-        print(f"lifted: {kill.reason} (by {kill.by} at {kill.at:%Y-%m-%d %H:%M:%S})")
-    return 0
+        print(f"lifted: {kill}")
 
 
 def _describe(scope: Scope) -> str:

@@ -13,8 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from quoter.admin.config import AdminTokenError, create_token_file, read_token
 from quoter.app import (
     DEMO_RISK,
+    AdminAccess,
     Bot,
     build_curves,
     curve_reference,
@@ -80,8 +84,9 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
         async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
             if config.metrics.enabled:
                 print(f"metrics on http://{config.metrics.host}:{config.metrics.port}/metrics")
+            admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
             await run_bot(
-                bot, curves, config.curves, clock, stop, view.show, status_s, config.metrics
+                bot, curves, config.curves, clock, stop, view.show, status_s, config.metrics, admin
             )
             view.close()
             left = len(bot.engine.ctx.quotes)
@@ -92,6 +97,23 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
             print(_status_text(bot))
             return 1 if left else 0
     return 0
+
+
+def _admin_token(config: QuoterConfig, source: Path | None) -> SecretStr | None:
+    """The admin token, or None (the interface off, said so). The demo makes itself one."""
+    admin = config.admin
+    if not admin.enabled:
+        return None
+    try:
+        token = read_token(admin)
+    except AdminTokenError as error:
+        if source is not None or admin.token_file.exists():
+            print(f"admin interface off: {error}")
+            return None
+        token = create_token_file(admin.token_file)
+        print(f"admin token written to {admin.token_file} (owner-only)")
+    print(f"admin on {admin.url()}")
+    return token
 
 
 def _status_text(bot: Bot) -> str:

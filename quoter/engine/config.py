@@ -63,4 +63,11 @@ class EngineConfig(Frozen):
     hours: TradingHoursConfig = TradingHoursConfig()
     kill: KillConfig = KillConfig()
     strategy: StrategyConfig = StrategyConfig()
+    shadow: StrategyConfig | None = Field(
+        None, description="a strategy priced beside the live one that sends nothing"
+    )
     audit_dir: Path = Field(Path("var/audit"))
+    trades_file: Path | None = Field(
+        Path("var/trades.parquet"),
+        description="fills as learnt, the file `quoter trades export` completes; none: off",
+    )

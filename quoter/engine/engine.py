@@ -15,7 +15,7 @@ from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPlan, plan_poll
 from quoter.engine.quotes import OurQuote, QuoteState
-from quoter.engine.state import EngineContext
+from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer
 from quoter.pricing.delivery import delivery_of, instrument_delivery
@@ -364,6 +364,49 @@ class Engine:
         )
         self.wake()
         return lifted
+
+    def swap(self, slot: StrategySlot, *, by: str, source: str) -> StrategySlot:
+        """Quote with `slot` (loaded and validated by the caller) from the next decision on;
+        decisions already running finish with the old one. Returns the old one."""
+        ctx = self.ctx
+        old = ctx.strategy
+        # On the trail first: a swap that cannot be audited does not happen.
+        ctx.audit.record(
+            "strategy-swap",
+            ctx.clock.now(),
+            {"by": by, "source": source, "old": old.describe(), "new": slot.describe()},
+        )
+        ctx.strategy = slot
+        ctx.stats.strategy_swaps["done"] += 1
+        log.warning("strategy swapped by %s (%s): %s -> %s", by, source, old.name, slot.name)
+        return old
+
+    def swap_refused(self, name: str, error: str, *, by: str, source: str) -> None:
+        """A swap whose strategy failed to load or validate: the old one goes on quoting."""
+        ctx = self.ctx
+        ctx.stats.strategy_swaps["refused"] += 1
+        ctx.audit.record(
+            "strategy-swap-refused",
+            ctx.clock.now(),
+            {"by": by, "source": source, "name": name, "error": error, "kept": ctx.strategy.name},
+        )
+        log.error("strategy swap to %s refused (%s): %s", name, source, error)
+
+    def shadow(self, slot: StrategySlot | None, *, by: str, source: str) -> None:
+        """Price beside the live strategy with `slot` from the next decision on (None: stop)."""
+        ctx = self.ctx
+        old = ctx.shadow
+        ctx.audit.record(
+            "shadow-swap",
+            ctx.clock.now(),
+            {
+                "by": by,
+                "source": source,
+                "old": None if old is None else old.describe(),
+                "new": None if slot is None else slot.describe(),
+            },
+        )
+        ctx.shadow = slot
 
 
 def _prices(quote: Quote) -> tuple[float, ...]:

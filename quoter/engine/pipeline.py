@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import cast
 
-from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
+from quoter.domain import Load, LoadShape, Price, QuoteRequest, Rfq
+from quoter.engine import shadow
 from quoter.engine.audit import AuditError
 from quoter.engine.decide import (
     Declined,
@@ -39,39 +41,77 @@ class Pipeline:
         self._decisions: list[bool] = []  # recent decisions: True when the strategy faulted
 
     async def handle(self, rfq: Rfq) -> None:
-        """Price and, if everything allows it, quote `rfq` (a requote when one is live)."""
+        """Price and, if everything allows it, quote `rfq` (a requote when one is live); then let
+        the shadow strategy, if any, price it too."""
         ctx = self._ctx
-        declined = self._gate(rfq)
+        # Read once: a swap takes effect between two decisions, never within one.
+        slot = ctx.strategy
+        declined = self._gate(rfq, slot)
         if declined is not None:
-            self._decline(rfq, declined)
+            self._decline(rfq, declined, slot)
             return
         shape = await self._shape(rfq)
         if isinstance(shape, Declined):
-            self._decline(rfq, shape)
+            self._decline(rfq, shape, slot)
             return
-        slot = ctx.strategy
         positions = cast(Mapping[DeliveryBucket, float], ctx.book.positions_mwh)
         market = MarketSnapshot(ctx.curves.current, ctx.clock.now(), positions, shape=shape)
         started = ctx.clock.monotonic()
         decision = await self._evaluate(slot, rfq, market)
         ctx.stats.pricing_s.append(ctx.clock.monotonic() - started)
         self._note_fault(decision)
+        await self._act(rfq, slot, decision, market)
+        shadow = ctx.shadow
+        if shadow is not None:
+            # After the live quote is sent: the shadow never delays it.
+            await self._shadow(rfq, slot, shadow, decision, market)
+
+    async def _act(
+        self, rfq: Rfq, slot: StrategySlot, decision: Decision | Declined, market: MarketSnapshot
+    ) -> None:
+        """What the live decision leads to: a decline, or the checks and the quote sent."""
         if isinstance(decision, Declined):
-            self._decline(rfq, decision)
+            self._decline(rfq, decision, slot, priced=True)
             return
         if isinstance(decision, Decline):
-            self._decline(rfq, Declined(decision.reason, decision.detail))
+            self._decline(rfq, Declined(decision.reason, decision.detail), slot, priced=True)
             return
-        delivery = delivery_of(rfq, shape)
+        delivery = delivery_of(rfq, market.shape)
         assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
-        await self._check_and_send(rfq, decision, delivery, market)
+        await self._check_and_send(rfq, slot, decision, delivery, market)
 
-    def _gate(self, rfq: Rfq) -> Declined | None:
+    async def _shadow(
+        self,
+        rfq: Rfq,
+        live_slot: StrategySlot,
+        slot: StrategySlot,
+        live: Decision | Declined,
+        market: MarketSnapshot,
+    ) -> None:
+        """The shadow strategy's decision on the live one's snapshot: audited and counted,
+        never sent, never counted as a fault of the live strategy."""
+        ctx = self._ctx
+        decision = await self._evaluate(slot, rfq, market)
+        comparison = shadow.compare(live, decision)
+        stats = ctx.stats
+        stats.shadow_decisions["quote" if isinstance(decision, QuoteDecision) else "decline"] += 1
+        stats.shadow_comparisons[comparison.kind] += 1
+        if comparison.difference_eur_mwh is not None:
+            stats.shadow_difference_eur_mwh.append(abs(comparison.difference_eur_mwh))
+        record = shadow.shadow_record(
+            rfq.id, live_slot.name, slot.describe(), live, decision, comparison
+        )
+        try:
+            ctx.audit.record("shadow", ctx.clock.now(), record)
+        except AuditError as error:
+            ctx.auto_kill(f"audit write failed: {error}")
+
+    def _gate(self, rfq: Rfq, slot: StrategySlot) -> Declined | None:
         ctx = self._ctx
         now = ctx.clock.now()
         instrument = rfq.instrument
         blocked = ctx.killswitch.blocked_by(
-            instrument.market_area, instrument.product_type, ctx.strategy.name
+            instrument.market_area, instrument.product_type, slot.name
         )
         if blocked is not None:
             reason = EngineReason.KILLED if blocked.startswith("killed") else EngineReason.REDUCING
@@ -119,7 +159,12 @@ class Pipeline:
             self._ctx.auto_kill(f"strategy fault rate {rate:.0%}")
 
     async def _check_and_send(
-        self, rfq: Rfq, decision: QuoteDecision, delivery: Delivery, market: MarketSnapshot
+        self,
+        rfq: Rfq,
+        slot: StrategySlot,
+        decision: QuoteDecision,
+        delivery: Delivery,
+        market: MarketSnapshot,
     ) -> None:
         ctx = self._ctx
         live = ctx.quotes.get(rfq.id)
@@ -140,18 +185,24 @@ class Pipeline:
         ctx.book.record_mid(proposal, now_s)
         refused = risk_declined(verdict)
         if refused is not None:
-            self._decline(rfq, refused, decision=decision, checks=verdict.results)
+            self._decline(
+                rfq, refused, slot, decision=decision, checks=verdict.results, curve_age_s=age_s
+            )
             return
-        await self._send(rfq, decision, proposal, verdict, requote=live is not None)
+        await self._send(
+            rfq, slot, decision, proposal, verdict, requote=live is not None, curve_age_s=age_s
+        )
 
     async def _send(
         self,
         rfq: Rfq,
+        slot: StrategySlot,
         decision: QuoteDecision,
         proposal: checks.Proposal,
         verdict: checks.RiskVerdict,
         *,
         requote: bool,
+        curve_age_s: float,
     ) -> None:
         ctx = self._ctx
         now = ctx.clock.now()
@@ -165,9 +216,18 @@ class Pipeline:
                 {
                     "rfq-id": rfq.id,
                     "client-quote-id": request.client_quote_id,
-                    "strategy": ctx.strategy.name,
+                    "strategy": slot.name,
+                    "params": slot.params,
+                    "strategy-version": _version(slot),
+                    "curve-age-s": curve_age_s,
                     "decision": _decision_record(decision),
                     "checks": [asdict(r) for r in verdict.results],
+                    "sent": {
+                        "price": _value(request.price),
+                        "bid": _value(request.bid),
+                        "ask": _value(request.ask),
+                        "requote": requote,
+                    },
                     "valid-until": request.valid_until.isoformat(),
                 },
                 durable=True,
@@ -183,7 +243,7 @@ class Pipeline:
                 client_quote_id=request.client_quote_id,
                 prices=decision.prices(),
                 mid=decision.mid,
-                strategy=ctx.strategy.name,
+                strategy=slot.name,
                 valid_until=request.valid_until,
                 sent_at=now,
                 state=QuoteState.IN_FLIGHT,
@@ -259,9 +319,12 @@ class Pipeline:
         self,
         rfq: Rfq,
         declined: Declined,
+        slot: StrategySlot,
         *,
+        priced: bool = False,
         decision: QuoteDecision | None = None,
         checks: tuple[checks.CheckResult, ...] = (),
+        curve_age_s: float | None = None,
     ) -> None:
         ctx = self._ctx
         ctx.stats.declined[str(declined.reason)] += 1
@@ -269,8 +332,13 @@ class Pipeline:
             "rfq-id": rfq.id,
             "reason": str(declined.reason),
             "detail": declined.detail,
-            "strategy": ctx.strategy.name,
+            "strategy": slot.name,
         }
+        if priced or decision is not None:
+            data["params"] = slot.params
+            data["strategy-version"] = _version(slot)
+        if curve_age_s is not None:
+            data["curve-age-s"] = curve_age_s
         if decision is not None:
             data["decision"] = _decision_record(decision)
         if checks:
@@ -279,6 +347,19 @@ class Pipeline:
             ctx.audit.record("decline", ctx.clock.now(), data)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
+
+
+def _version(slot: StrategySlot) -> str | None:
+    """A strategy's own `version` attribute, or its module's `__version__`, if it has one."""
+    version = getattr(slot.strategy, "version", None)
+    if version is None:
+        module = sys.modules.get(type(slot.strategy).__module__)
+        version = getattr(module, "__version__", None)
+    return None if version is None else str(version)
+
+
+def _value(price: Price | None) -> float | None:
+    return None if price is None else price.value
 
 
 def refresh_due(quote: OurQuote, rfq: Rfq, now: datetime, margin_s: float) -> bool:

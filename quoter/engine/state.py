@@ -20,6 +20,7 @@ from quoter.pricing.curve import CurveSet
 from quoter.risk.book import RiskBook
 from quoter.risk.config import RiskConfig
 from quoter.strategies_api import Strategy
+from quoter.trades.recorder import TradeRecorder
 from quoter.venue.guard import GuardState
 from quoter.venue.port import Venue
 
@@ -43,6 +44,10 @@ class StrategySlot:
     strategy: Strategy
     params: dict[str, object] = field(default_factory=dict)
 
+    def describe(self) -> dict[str, object]:
+        """Name and parameters, as the audit trail and the admin interface show them."""
+        return {"name": self.name, "params": self.params}
+
 
 @dataclass(slots=True)
 class EngineContext:
@@ -57,6 +62,8 @@ class EngineContext:
     audit: Audit
     run_id: str
     strategy: StrategySlot
+    # Prices every RFQ the live strategy prices, and sends nothing (None: no shadow).
+    shadow: StrategySlot | None = None
     stats: EngineStats = field(default_factory=EngineStats)
     quotes: QuoteBook = field(default_factory=QuoteBook)
     book: RiskBook = field(init=False)
@@ -65,6 +72,7 @@ class EngineContext:
     shapes: dict[str, LoadShape] = field(default_factory=dict)
     cursor: datetime | None = None
     withdraw_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    trades: TradeRecorder | None = None
 
     def __post_init__(self) -> None:
         self.book = RiskBook(

@@ -11,6 +11,10 @@ import numpy as np
 from quoter.metrics.histogram import LATENCY_BOUNDS_S, RESPONSE_BOUNDS_S, BucketCounts
 
 LATENCY_SAMPLES = 10_000
+# EUR/MWh: how far the shadow strategy's price is from the live one's.
+PRICE_DIFFERENCE_BOUNDS: tuple[float, ...] = (
+    0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0,
+)  # fmt: skip
 
 
 class Samples(deque[float]):
@@ -49,6 +53,14 @@ class EngineStats:
     pricing_s: Samples = field(default_factory=Samples)
     # RFQ created at the venue to our quote acknowledged; by the venue's clock and ours.
     created_to_ack_s: Samples = field(default_factory=lambda: Samples(RESPONSE_BOUNDS_S))
+    # The shadow strategy: its decisions (quote, decline) and how they compare with the live
+    # strategy's (same, decision, side, price); the absolute price difference when both quote.
+    shadow_decisions: Counter[str] = field(default_factory=Counter)
+    shadow_comparisons: Counter[str] = field(default_factory=Counter)
+    shadow_difference_eur_mwh: Samples = field(
+        default_factory=lambda: Samples(PRICE_DIFFERENCE_BOUNDS)
+    )
+    strategy_swaps: Counter[str] = field(default_factory=Counter)  # done, refused
 
     @property
     def fill_rate(self) -> float | None:

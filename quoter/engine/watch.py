@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus
+from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
@@ -82,7 +82,7 @@ class Watcher:
         for trade in page.items:
             mine = self._awaiting_trade.pop(trade.rfq_id, None)
             if mine is not None:
-                self._fill(mine, trade.action, trade.price.value)
+                self._fill(mine, trade.action, trade.price.value, trade)
 
     def _on_rfq(self, rfq: Rfq) -> bool:
         """Take in one RFQ; whether it should be priced now."""
@@ -141,10 +141,11 @@ class Watcher:
             },
         )
 
-    def _fill(self, mine: OurQuote, side: Action, price: float) -> None:
+    def _fill(self, mine: OurQuote, side: Action, price: float, trade: Trade | None = None) -> None:
         ctx = self._ctx
         ctx.book.record_fill(Fill(mine.rfq.id, side, price), ctx.clock.monotonic())
         ctx.stats.won += 1
+        self._capture(mine, side, price, trade)
         self._audit(
             "fill",
             {
@@ -155,6 +156,21 @@ class Watcher:
             },
         )
         self._after_fill()
+
+    def _capture(self, mine: OurQuote, side: Action, price: float, trade: Trade | None) -> None:
+        """Keep the desk's trade record as fills are learnt: the venue's trade when we have it,
+        else a pending row its trade replaces on the next export."""
+        recorder = self._ctx.trades
+        if recorder is None:
+            return
+        try:
+            if trade is not None:
+                recorder.record(trade)
+            else:
+                at, quote_id = self._ctx.clock.now(), mine.quote_id or ""
+                recorder.record_fill(mine.rfq.id, side, price, at, quote_id=quote_id)
+        except OSError as error:
+            self._audit("trade-capture-failed", {"rfq-id": mine.rfq.id, "error": str(error)})
 
     def _after_fill(self) -> None:
         ctx = self._ctx

@@ -171,8 +171,46 @@ def market(ctx: EngineContext) -> Iterator[Metric]:
     yield positions
 
 
+def strategies(ctx: EngineContext) -> Iterator[Metric]:
+    """Strategy swaps, and the shadow strategy's decisions beside the live one's."""
+    s = ctx.stats
+    yield labelled_counter(
+        "quoter_strategy_swaps",
+        "Strategy swaps: done, or refused (the old strategy kept quoting).",
+        "outcome",
+        {"done": s.strategy_swaps["done"], "refused": s.strategy_swaps["refused"]},
+    )
+    yield labelled_counter(
+        "quoter_shadow_decisions",
+        "Decisions of the shadow strategy (never sent), by decision: quote or decline.",
+        "decision",
+        {"quote": s.shadow_decisions["quote"], "decline": s.shadow_decisions["decline"]},
+    )
+    yield labelled_counter(
+        "quoter_shadow_comparisons",
+        "Shadow against live decision: same, or how they differ first "
+        "(decision: quote vs decline, side, price).",
+        "differs",
+        {kind: s.shadow_comparisons[kind] for kind in ("same", "decision", "side", "price")},
+    )
+    yield histogram(
+        "quoter_shadow_price_difference_eur_mwh",
+        "Absolute difference between the shadow's and the live strategy's price, EUR/MWh, "
+        "when both quote the same way.",
+        s.shadow_difference_eur_mwh.histogram,
+    )
+    shadow = ctx.shadow
+    info = GaugeMetricFamily(
+        "quoter_shadow_strategy_info", "The shadow strategy pricing now.", labels=["strategy"]
+    )
+    if shadow is not None:
+        info.add_metric([shadow.name], 1.0)
+    yield info
+
+
 def engine_metrics(ctx: EngineContext) -> Iterator[Metric]:
     yield from activity(ctx)
+    yield from strategies(ctx)
     yield from latencies(ctx)
     yield from trading(ctx)
     yield from market(ctx)

@@ -14,6 +14,8 @@ from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.pricing.curve_watch import CurveStore
 from quoter.strategies_api import MarketSnapshot
+from quoter.trades.recorder import TradeRecorder
+from quoter.trades.store import TradeStore
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     CURVES,
@@ -135,6 +137,8 @@ async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Pat
 async def test_a_won_rfq_becomes_a_position_and_a_restart_rebuilds_it(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, tmp_path / "first") as bot:
+            trades = TradeStore(tmp_path / "trades.csv")
+            bot.ctx.trades = TradeRecorder(trades)
             # The requester buys; a competitor far above us means we win at the deadline.
             await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
@@ -143,6 +147,8 @@ async def test_a_won_rfq_becomes_a_position_and_a_restart_rebuilds_it(tmp_path: 
             positions = bot.ctx.book.positions_mwh
         assert positions
         assert all(v < 0 for v in positions.values())  # we sold
+        kept = trades.load()
+        assert len(kept) == 1  # the fill, kept as the bot learnt it
         async with running_engine(sandbox, tmp_path / "second") as bot:
             await eventually(
                 lambda: bool(audit_records(tmp_path / "second", "reconciled")), "start"
@@ -179,9 +185,16 @@ async def test_outside_market_hours_nothing_is_quoted(tmp_path: Path) -> None:
         assert spent < 10  # reconciliation only: closed hours spend nearly nothing
 
 
-async def test_quoter_kill_and_resume_reach_a_running_bot(tmp_path: Path) -> None:
+async def test_quoter_kill_and_resume_reach_a_running_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QUOTER_ADMIN_TOKEN", raising=False)
     config = tmp_path / "bot.toml"
-    config.write_text(f'[engine.kill]\nlatch_path = "{tmp_path / "kill.json"}"\n')
+    # No admin token: the CLI writes the latch file, never a real bot's admin port.
+    config.write_text(
+        f'[engine.kill]\nlatch_path = "{tmp_path / "kill.json"}"\n'
+        f'[admin]\ntoken_file = "{tmp_path / "no-token"}"\n'
+    )
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         for _ in range(3):
             await new_rfq(sandbox, **_month_ahead())

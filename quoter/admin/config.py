@@ -1,0 +1,72 @@
+"""Configuration of the admin interface, and where its token comes from: the environment
+(`QUOTER_ADMIN_TOKEN`) or a file only the desk can read. Never the configuration itself."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+
+from quoter.sandbox.config import is_loopback
+from quoter.venue.config import Frozen
+
+TOKEN_VARIABLE = "QUOTER_ADMIN_TOKEN"
+USER_HEADER = "X-Quoter-User"  # who calls, as the caller says: for the audit trail
+MIN_TOKEN_CHARS = 16
+
+
+class AdminTokenError(Exception):
+    """No usable admin token; the message says where one was looked for (never its value)."""
+
+
+class AdminConfig(Frozen):
+    enabled: bool = Field(True, description="serve the admin interface while quoting")
+    host: str = Field("127.0.0.1", description="address to bind (loopback unless allow_remote)")
+    port: int = Field(9465, ge=0, le=65535, description="0: any free port")
+    token_file: Path = Field(
+        Path("var/admin-token"), description=f"the token, unless {TOKEN_VARIABLE} is set"
+    )
+    allow_remote: bool = Field(False, description="permit binding a non-loopback host")
+    timeout_s: float = Field(5.0, gt=0, description="the CLI's wait for an answer")
+
+    @model_validator(mode="after")
+    def _loopback_unless_allowed(self) -> AdminConfig:
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(f"host {self.host!r} is not loopback; set allow_remote to bind it")
+        return self
+
+    def url(self, port: int | None = None) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port if port is None else port}"
+
+
+def read_token(config: AdminConfig, environ: Mapping[str, str] | None = None) -> SecretStr:
+    """The token from the environment, else from `token_file`."""
+    env = os.environ if environ is None else environ
+    token = env.get(TOKEN_VARIABLE, "").strip()
+    source = TOKEN_VARIABLE
+    if not token:
+        source = str(config.token_file)
+        try:
+            token = config.token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise AdminTokenError(
+                f"no admin token: {TOKEN_VARIABLE} is not set and {source} cannot be read "
+                f"({error.strerror})"
+            ) from None
+    if len(token) < MIN_TOKEN_CHARS:
+        raise AdminTokenError(f"admin token from {source} is shorter than {MIN_TOKEN_CHARS}")
+    return SecretStr(token)
+
+
+def create_token_file(path: Path) -> SecretStr:
+    """A fresh random token in a new file readable by its owner only (the demo's default)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    return SecretStr(token)

@@ -1,0 +1,67 @@
+"""A changed config file swaps the strategy (and the shadow) of the running bot: the file is
+polled for a new mtime; a file that does not load, or a strategy that does not validate, is
+audited and logged, and the strategy quoting goes on quoting."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from pathlib import Path
+
+from quoter.admin.swap import swap_shadow, swap_strategy
+from quoter.clock import Clock
+from quoter.config import ConfigError, load_config
+from quoter.engine.engine import Engine
+from quoter.strategies_api import StrategyLoadError
+
+BY = "config file"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:  # being replaced, or gone: the next change is picked up
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+async def watch_config(path: Path, engine: Engine, clock: Clock, poll_s: float) -> None:
+    """Until cancelled: apply `[engine.strategy]` and `[engine.shadow]` whenever `path` changes.
+    The first look applies it too (a no-op when it names what runs): an edit made while the bot
+    was starting is not missed."""
+    seen: tuple[int, int] | None = None
+    while True:
+        stamp = _stamp(path)
+        if stamp is not None and stamp != seen:
+            seen = stamp
+            await apply_config(path, engine)
+        await clock.sleep(poll_s)
+
+
+async def apply_config(path: Path, engine: Engine) -> None:
+    """Swap to what `path` names, if it differs from what runs now."""
+    source = f"config {path}"
+    try:
+        config = load_config(path).engine
+    except ConfigError as error:
+        engine.swap_refused(engine.ctx.strategy.name, str(error), by=BY, source=source)
+        return
+    ctx = engine.ctx
+    wanted = config.strategy
+    if (wanted.name, wanted.params) != (ctx.strategy.name, ctx.strategy.params):
+        # A refusal is audited and logged by the swap; the old strategy goes on quoting.
+        with suppress(StrategyLoadError):
+            await swap_strategy(engine, wanted.name, wanted.params, by=BY, source=source)
+    shadow = config.shadow
+    running = None if ctx.shadow is None else (ctx.shadow.name, ctx.shadow.params)
+    if (None if shadow is None else (shadow.name, shadow.params)) != running:
+        try:
+            await swap_shadow(
+                engine,
+                None if shadow is None else shadow.name,
+                {} if shadow is None else shadow.params,
+                by=BY,
+                source=source,
+            )
+        except StrategyLoadError as error:
+            name = "(none)" if shadow is None else shadow.name
+            engine.swap_refused(name, str(error), by=BY, source=f"{source} (shadow)")

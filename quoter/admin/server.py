@@ -1,0 +1,252 @@
+"""The admin interface: an aiohttp app on loopback. Every request must carry the bearer token
+(compared in constant time) and a Host naming the address we bound (so a web page a browser
+loads cannot reach it by DNS rebinding); every request, refused or not, is audited. The token
+is never logged nor audited.
+
+    GET  /status    the engine's status
+    POST /kill      {areas, products, strategies, reason, by}: latch a kill, withdraw
+    POST /resume    {by}: lift every latched kill
+    POST /swap      {name, params, by}: load, validate, then quote with a new strategy
+    GET  /shadow    the shadow report from the audit trail
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
+
+from quoter.admin.config import USER_HEADER, AdminConfig
+from quoter.admin.swap import swap_strategy
+from quoter.engine.audit import AuditError
+from quoter.engine.engine import Engine
+from quoter.engine.killswitch import Kill, Scope
+from quoter.engine.shadow import read_trail, report
+from quoter.engine.status import status_of
+from quoter.sandbox.config import is_loopback
+from quoter.strategies_api import StrategyLoadError
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class _Admin:
+    engine: Engine
+    token: SecretStr
+    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    def authorised(self, header: str) -> bool:
+        scheme, _, given = header.partition(" ")
+        expected = self.token.get_secret_value().encode()
+        # Compared even when the scheme is wrong, so the timing tells nothing either way.
+        same = hmac.compare_digest(given.strip().encode(), expected)
+        return scheme.lower() == "bearer" and same
+
+
+ADMIN_KEY = web.AppKey("admin", _Admin)
+WHO_KEY = web.RequestKey("who", str)
+DETAIL_KEY = web.RequestKey("detail", dict[str, object])  # what the call did, for the trail
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: str | None = Field(None, max_length=100)
+
+
+class KillBody(_Body):
+    areas: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    strategies: list[str] = Field(default_factory=list)
+    reason: str = Field("manual kill", min_length=1, max_length=300)
+
+
+class SwapBody(_Body):
+    name: str = Field(min_length=1, max_length=300)
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+BodyT = TypeVar("BodyT", bound="_Body")
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+
+
+def _refuse(status: int, message: str) -> web.Response:
+    return _json({"error": message}, status)
+
+
+async def _parse(request: web.Request, model: type[BodyT]) -> BodyT:
+    try:
+        return model.model_validate_json(await request.read() or b"{}")
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+        )
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": problems}), content_type="application/json"
+        ) from None
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    admin = request.app[ADMIN_KEY]
+    who = request.headers.get(USER_HEADER, "unknown")[:100]
+    request[WHO_KEY] = who
+    status = 500
+    try:
+        if request.headers.get("Host", "").lower() not in admin.allowed_hosts:
+            response: web.StreamResponse = _refuse(403, "Host not allowed")
+        elif not admin.authorised(request.headers.get("Authorization", "")):
+            response = _refuse(401, "missing or wrong admin token")
+            response.headers["WWW-Authenticate"] = "Bearer"
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPException as error:
+                status = error.status
+                raise
+        status = response.status
+        return response
+    finally:
+        _audit(admin.engine, request, status)
+
+
+def _audit(engine: Engine, request: web.Request, status: int) -> None:
+    ctx = engine.ctx
+    data: dict[str, object] = {
+        "method": request.method,
+        "path": request.path,
+        "who": request[WHO_KEY],
+        "outcome": status,
+        "remote": request.remote,
+    }
+    detail = request.get(DETAIL_KEY)
+    if detail is not None:
+        data["detail"] = detail
+    try:
+        ctx.audit.record("admin", ctx.clock.now(), data)
+    except AuditError as error:
+        ctx.auto_kill(f"audit write failed: {error}")
+
+
+def _engine(request: web.Request) -> Engine:
+    return request.app[ADMIN_KEY].engine
+
+
+def _status(engine: Engine) -> dict[str, object]:
+    ctx = engine.ctx
+    shadow = ctx.shadow
+    return {
+        **status_of(ctx, engine.last_plan),
+        "strategy-params": ctx.strategy.params,
+        "shadow": None if shadow is None else shadow.describe(),
+    }
+
+
+async def _get_status(request: web.Request) -> web.Response:
+    return _json(_status(_engine(request)))
+
+
+async def _post_kill(request: web.Request) -> web.Response:
+    body = await _parse(request, KillBody)
+    engine = _engine(request)
+    scope = Scope(frozenset(body.areas), frozenset(body.products), frozenset(body.strategies))
+    by = f"{body.by or request[WHO_KEY]} (admin)"
+    detail: dict[str, object] = {"reason": body.reason, "by": by, "scope": _scope_json(scope)}
+    request[DETAIL_KEY] = detail
+    engine.kill(Kill(reason=body.reason, by=by, at=engine.ctx.clock.now(), scope=scope))
+    return _json(_status(engine))
+
+
+async def _post_resume(request: web.Request) -> web.Response:
+    body = await _parse(request, _Body)
+    engine = _engine(request)
+    lifted = engine.resume(f"{body.by or request[WHO_KEY]} (admin)")
+    detail: dict[str, object] = {"lifted": [k.reason for k in lifted]}
+    request[DETAIL_KEY] = detail
+    return _json({"lifted": [_kill_json(k) for k in lifted], **_status(engine)})
+
+
+async def _post_swap(request: web.Request) -> web.Response:
+    body = await _parse(request, SwapBody)
+    engine = _engine(request)
+    by = f"{body.by or request[WHO_KEY]} (admin)"
+    detail: dict[str, object] = {"name": body.name, "params": body.params}
+    request[DETAIL_KEY] = detail
+    try:
+        old, new = await swap_strategy(engine, body.name, body.params, by=by, source="admin")
+    except StrategyLoadError as error:
+        return _refuse(400, str(error))
+    return _json({"old": old.describe(), "new": new.describe()})
+
+
+async def _get_shadow(request: web.Request) -> web.Response:
+    ctx = _engine(request).ctx
+    directory = ctx.config.audit_dir
+    found = await asyncio.to_thread(lambda: report(read_trail(directory)))
+    shadow = ctx.shadow
+    return _json({"shadow": None if shadow is None else shadow.describe(), **found})
+
+
+def _scope_json(scope: Scope) -> dict[str, list[str]]:
+    return {
+        "areas": sorted(scope.areas),
+        "products": sorted(scope.products),
+        "strategies": sorted(scope.strategies),
+    }
+
+
+def _kill_json(kill: Kill) -> dict[str, Any]:
+    return {"reason": kill.reason, "by": kill.by, "at": kill.at.isoformat()}
+
+
+def build_app(engine: Engine, token: SecretStr) -> web.Application:
+    app = web.Application(middlewares=[_guard], client_max_size=MAX_BODY_BYTES)
+    app[ADMIN_KEY] = _Admin(engine, token)
+    app.router.add_get("/status", _get_status)
+    app.router.add_post("/kill", _post_kill)
+    app.router.add_post("/resume", _post_resume)
+    app.router.add_post("/swap", _post_swap)
+    app.router.add_get("/shadow", _get_shadow)
+    return app
+
+
+def allowed_hosts(config: AdminConfig, port: int) -> frozenset[str]:
+    """The Host headers a request may carry: the loopback names of the bound port, and the
+    configured host itself."""
+    configured = f"[{config.host}]" if ":" in config.host else config.host
+    names = {"127.0.0.1", "localhost", "[::1]", configured.lower()}
+    return frozenset(f"{name}:{port}" for name in names)
+
+
+@asynccontextmanager
+async def serve_admin(config: AdminConfig, engine: Engine, token: SecretStr) -> AsyncIterator[str]:
+    """Serve until the block ends; yields the base URL (with the bound port)."""
+    if not config.allow_remote and not is_loopback(config.host):
+        raise ValueError(f"admin host {config.host!r} is not loopback; set allow_remote")
+    app = build_app(engine, token)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        port = int(runner.addresses[0][1])
+        app[ADMIN_KEY].allowed_hosts = allowed_hosts(config, port)
+        url = config.url(port)
+        log.info("admin interface on %s", url)
+        yield url
+    finally:
+        await runner.cleanup()

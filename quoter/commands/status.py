@@ -1,0 +1,36 @@
+"""`quoter status`: the running bot's status, from its admin interface."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from quoter.admin.client import AdminClient, AdminError
+from quoter.admin.config import AdminTokenError
+from quoter.config import load_config
+from quoter.engine.status import render_status
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("status", help="the running bot's status")
+    parser.add_argument("--config", type=Path, help="the bot's configuration (admin address)")
+    parser.add_argument("--json", action="store_true", help="the status as JSON")
+    parser.set_defaults(handler=handle_status)
+
+
+def handle_status(args: argparse.Namespace) -> int:
+    try:
+        status = AdminClient.from_config(load_config(args.config).admin).status()
+    except (AdminError, AdminTokenError) as error:
+        print(f"quoter status: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return 0
+    print(render_status(status))
+    shadow = status.get("shadow")
+    if isinstance(shadow, dict):
+        print(f"shadow  {shadow['name']} {json.dumps(shadow['params'])}")
+    return 0

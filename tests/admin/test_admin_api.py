@@ -1,0 +1,134 @@
+"""status, kill, resume and swap through the real admin interface of an engine quoting the
+sandbox: over HTTP, and as `quoter status|kill|resume|swap` run them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from quoter.admin.config import TOKEN_VARIABLE
+from quoter.cli import main
+from quoter.engine.killswitch import KillSwitch, TradingState
+from tests.admin.harness import TOKEN, admin_for, bot_config, call
+from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
+from tests.venue.contract import counters, new_rfq
+
+MONTH_AHEAD = {
+    "instrument": {
+        "load": "base",
+        "maturity": {"start": "2026-03-31T22:00:00.000Z", "end": "2026-04-30T22:00:00.000Z"},
+        "product": {"type": "month", "label": "Apr-26"},
+    }
+}
+
+
+async def _cli(*args: str) -> int:
+    """`quoter ARGS` off the event loop, as from another terminal."""
+    return await asyncio.to_thread(main, list(args))
+
+
+async def test_status_kill_resume_and_swap_over_http(tmp_path: Path) -> None:
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path) as bot,
+        admin_for(bot) as url,
+    ):
+        for _ in range(2):
+            await new_rfq(sandbox, **MONTH_AHEAD)
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        status, state = await call(url, "GET", "/status")
+        assert (status, state["state"], state["quotes-sent"]) == (200, "active", 2)
+        assert state["strategy"] == "curve-spread"
+        status, killed = await call(url, "POST", "/kill", {"reason": "lunch", "by": "ann"})
+        assert (status, killed["state"]) == (200, "halted")
+        await eventually(lambda: bot.ctx.stats.withdrawn == 2, "withdrawn at once")
+        assert (await counters(sandbox))["live-quotes"] == 0
+        status, resumed = await call(url, "POST", "/resume", {})
+        assert status == 200
+        assert [k["reason"] for k in resumed["lifted"]] == ["lunch"]
+        assert resumed["state"] == "active"
+        params = {"credit_default_eur_mwh": 0.4}
+        status, swapped = await call(
+            url, "POST", "/swap", {"name": "curve_spread", "params": params}
+        )
+        assert status == 200
+        assert swapped["new"] == {"name": "curve_spread", "params": params}
+        assert bot.ctx.strategy.params == params
+        status, refused = await call(url, "POST", "/kill", {"reason": "", "bogus": 1})
+        assert status == 400
+        assert "bogus" in refused["error"]
+    kinds = [(r["path"], r["outcome"]) for r in audit_records(tmp_path, "admin")]
+    assert kinds == [
+        ("/status", 200),
+        ("/kill", 200),
+        ("/resume", 200),
+        ("/swap", 200),
+        ("/kill", 400),
+    ]
+    kill = audit_records(tmp_path, "admin")[1]["detail"]
+    assert kill["by"] == "ann (admin)"
+    assert KillSwitch(tmp_path / "kill.json").state is TradingState.ACTIVE
+    [swap] = audit_records(tmp_path, "strategy-swap")
+    assert swap["old"] == {"name": "curve-spread", "params": {}}
+    assert swap["new"] == {"name": "curve_spread", "params": {"credit_default_eur_mwh": 0.4}}
+
+
+async def test_the_cli_talks_to_the_running_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path) as bot,
+        admin_for(bot) as url,
+    ):
+        config = str(bot_config(tmp_path, url))
+        await new_rfq(sandbox, **MONTH_AHEAD)
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote")
+        assert await _cli("status", "--config", config, "--json") == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["quotes-sent"] == 1
+        assert await _cli("status", "--config", config) == 0
+        assert "state ACTIVE" in capsys.readouterr().out
+        assert await _cli("kill", "--config", config, "--area", "DE", "--reason", "DE") == 0
+        assert "through the bot" in capsys.readouterr().out
+        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the DE quote withdrawn")
+        assert bot.ctx.killswitch.kills[0].scope.areas == {"DE"}
+        assert await _cli("resume", "--config", config) == 0
+        assert "lifted: DE" in capsys.readouterr().out
+        assert not bot.ctx.killswitch.kills
+        swap = ("swap", "curve_spread", "--param", "credit_default_eur_mwh=0.3")
+        assert await _cli(*swap, "--config", config) == 0
+        assert bot.ctx.strategy.params == {"credit_default_eur_mwh": 0.3}
+        bad = ("swap", "curve_spread", "--param", "credit_default_eur_mwh=-1")
+        assert await _cli(*bad, "--config", config) == 2
+        assert "the old strategy goes on quoting" in capsys.readouterr().err
+        assert bot.ctx.strategy.params == {"credit_default_eur_mwh": 0.3}
+        assert await _cli("swap", "x", "--param", "nokey", "--config", config) == 2
+    users = {r["who"] for r in audit_records(tmp_path, "admin")}
+    assert len(users) == 1
+    assert "unknown" not in users  # the CLI says who calls
+
+
+async def test_kill_and_resume_fall_back_to_the_latch_when_no_bot_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(TOKEN_VARIABLE, "a-token-nobody-serves-" + "x" * 10)
+    config = str(bot_config(tmp_path))  # a port nothing listens on
+    assert main(["kill", "--config", config, "--reason", "night"]) == 0
+    out = capsys.readouterr()
+    assert "no bot answering" in out.err
+    assert "kill-switch file" in out.err
+    assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
+    assert main(["resume", "--config", config]) == 0
+    assert "lifted: night" in capsys.readouterr().out
+    assert KillSwitch(tmp_path / "kill.json").state is TradingState.ACTIVE
+    assert main(["status", "--config", config]) == 1
+    assert "no bot answering" in capsys.readouterr().err
+    monkeypatch.delenv(TOKEN_VARIABLE)
+    assert main(["kill", "--config", config]) == 0  # no token at all: the latch still works
+    assert "no admin token" in capsys.readouterr().err
+    assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED

@@ -1,0 +1,159 @@
+"""Shadow quoting: a second strategy prices every RFQ the live one prices, sends nothing, and
+its decisions land in the trail, the metrics and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quoter.cli import main
+from quoter.domain import Rfq
+from quoter.engine.killswitch import TradingState
+from quoter.engine.shadow import report
+from quoter.engine.state import StrategySlot
+from quoter.metrics.engine_metrics import strategies
+from quoter.strategies_api import Decision, MarketSnapshot, load_strategy
+from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
+from tests.venue.contract import counters, new_rfq
+
+MONTH_AHEAD = {
+    "instrument": {
+        "load": "base",
+        "maturity": {"start": "2026-03-31T22:00:00.000Z", "end": "2026-04-30T22:00:00.000Z"},
+        "product": {"type": "month", "label": "Apr-26"},
+    }
+}
+
+
+@dataclass(frozen=True)
+class Broken:
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> Decision:
+        raise RuntimeError("shadow bug")
+
+
+def _samples(ctx: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in strategies(ctx)
+        for s in family.samples
+    }
+
+
+async def test_the_shadow_prices_beside_the_live_strategy_and_sends_nothing(
+    tmp_path: Path, capsys: Any
+) -> None:
+    wider: dict[str, object] = {"credit_default_eur_mwh": 0.55}
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        slot = StrategySlot("curve_spread", load_strategy("curve_spread", wider), wider)
+        bot.engine.shadow(slot, by="test", source="test")
+        for _ in range(3):
+            await new_rfq(sandbox, **MONTH_AHEAD)
+        await eventually(lambda: bot.ctx.stats.shadow_decisions["quote"] == 3, "three shadows")
+        assert bot.ctx.stats.quotes_sent == 3
+        assert (await counters(sandbox))["quotes-created"] == 3  # the shadow sent nothing
+        samples = _samples(bot.ctx)
+    shadows = audit_records(tmp_path, "shadow")
+    assert len(shadows) == 3
+    for record in shadows:
+        assert (record["decision"], record["live"]["decision"]) == ("quote", "quote")
+        assert record["differs"] == "price"
+        assert abs(abs(record["difference-eur-mwh"]) - 0.5) < 1e-9
+        assert abs(abs(record["price"] - record["live"]["price"]) - 0.5) < 1e-9
+        assert record["params"] == wider
+    assert samples[("quoter_shadow_comparisons_total", (("differs", "price"),))] == 3
+    assert samples[("quoter_shadow_decisions_total", (("decision", "quote"),))] == 3
+    assert samples[("quoter_shadow_price_difference_eur_mwh_count", ())] == 3
+    assert samples[("quoter_shadow_strategy_info", (("strategy", "curve_spread"),))] == 1
+    found = report(audit_records(tmp_path))
+    assert (found["decisions"], found["differ"], found["differ-rate"]) == (3, 3, 1.0)
+    assert abs(float(found["mean-abs-difference-eur-mwh"]) - 0.5) < 1e-9  # type: ignore[arg-type]
+    assert main(["shadow", "report", "--dir", str(tmp_path / "audit")]) == 0
+    assert "differ from live  3 (100%)" in capsys.readouterr().out
+
+
+async def test_a_failing_shadow_never_stops_the_live_strategy(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        bot.engine.shadow(StrategySlot("broken", Broken()), by="test", source="test")
+        for _ in range(12):
+            await new_rfq(sandbox, **MONTH_AHEAD)
+        await eventually(lambda: bot.ctx.stats.shadow_decisions["decline"] == 12, "12 shadows")
+        assert bot.ctx.stats.quotes_sent == 12
+        assert bot.ctx.killswitch.state is TradingState.ACTIVE  # no strategy-fault kill
+    reasons = {r["reason"] for r in audit_records(tmp_path, "shadow")}
+    assert reasons == {"strategy-error"}
+    assert {r["differs"] for r in audit_records(tmp_path, "shadow")} == {"decision"}
+
+
+def _shadow(rfq: str, live: dict[str, Any], **shadow: Any) -> dict[str, Any]:
+    one = {"decision": "quote", "price": None, "bid": None, "ask": None, **shadow}
+    differs = "price" if one.get("price") != live.get("price") else "same"
+    diff = None
+    if one["decision"] == "quote" and live["decision"] == "quote" and one["price"] is not None:
+        diff = one["price"] - live["price"]
+    if one["decision"] != live["decision"]:
+        differs = "decision"
+    return {
+        "kind": "shadow",
+        "rfq-id": rfq,
+        **one,
+        "live": live,
+        "differs": differs,
+        "difference-eur-mwh": diff,
+    }
+
+
+def _sent(rfq: str, side: str | None, **prices: float) -> dict[str, Any]:
+    decision = {"side": side, "price": None, "bid": None, "ask": None, **prices}
+    return {"kind": "quote-intent", "rfq-id": rfq, "decision": decision}
+
+
+def _outcome(rfq: str, status: str) -> dict[str, Any]:
+    return {"kind": "outcome", "rfq-id": rfq, "my-quote-status": status}
+
+
+def test_the_report_on_a_known_trail() -> None:
+    sell = {"decision": "quote", "side": "sell", "price": 100.0}
+    buy = {"decision": "quote", "side": "buy", "price": 50.0}
+    records = [
+        # we sold at 100 and won: a shadow asking 99.5 would have won too
+        _sent("a", "sell", price=100.0),
+        _shadow("a", sell, side="sell", price=99.5),
+        _outcome("a", "won"),
+        # we asked 100 and lost: a rival asked less, so 101 would have lost
+        _sent("b", "sell", price=100.0),
+        _shadow("b", sell, side="sell", price=101.0),
+        _outcome("b", "lost"),
+        # won at 100; 100.5 might or might not have beaten the rival: unknown
+        _sent("c", "sell", price=100.0),
+        _shadow("c", sell, side="sell", price=100.5),
+        _outcome("c", "won"),
+        # we bid 50 and lost: a rival bid more, so 49 would have lost
+        _sent("d", "buy", price=50.0),
+        _shadow("d", buy, side="buy", price=49.0),
+        _outcome("d", "lost"),
+        # the shadow declined an RFQ we won: it would not have won it
+        _sent("e", "sell", price=100.0),
+        _shadow("e", sell, decision="decline"),
+        _outcome("e", "won"),
+        # two-way, we sold at our ask 101 and won: a shadow ask of 100.8 wins too
+        _sent("f", None, bid=99.0, ask=101.0),
+        {
+            **_shadow("f", {"decision": "quote"}, bid=99.2, ask=100.8),
+            "differs": "price",
+            "difference-eur-mwh": 0.2,
+        },
+        _outcome("f", "won"),
+        {"kind": "fill", "rfq-id": "f", "side": "sell", "price": 101.0},
+        # still open: counted as a decision, not as an outcome
+        _shadow("g", sell, side="sell", price=100.0),
+    ]
+    found = report(records)
+    assert found["decisions"] == 7
+    assert found["by-kind"] == {"same": 1, "decision": 1, "side": 0, "price": 5}
+    assert found["differ"] == 6
+    assert found["price-differences"] == 6  # every both-quoted one, "g" (0.0) included
+    assert found["max-abs-difference-eur-mwh"] == 1.0
+    assert abs(float(found["mean-abs-difference-eur-mwh"]) - 3.2 / 6) < 1e-9  # type: ignore[arg-type]
+    assert found["outcomes-known"] == 6
+    assert found["shadow-at-venue-prices"] == {"would-win": 2, "would-lose": 3, "unknown": 1}

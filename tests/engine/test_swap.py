@@ -1,0 +1,170 @@
+"""Hot strategy swaps on an engine quoting the sandbox: under load no RFQ is lost and no
+decision mixes two parameter sets; a bad swap leaves the old strategy quoting; a changed config
+file swaps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from quoter.admin.reload import watch_config
+from quoter.app import DEMO_RISK
+from tests.admin.harness import admin_for, call
+from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
+from tests.venue.contract import new_rfq
+
+A = {"credit_default_eur_mwh": 0.05}
+B = {"credit_default_eur_mwh": 0.85}
+RFQS = 60
+ROOMY = DEMO_RISK.model_copy(update={"max_open_quotes": 500, "max_quotes_per_minute": 10_000})
+
+
+def _rfq(day: int) -> dict[str, object]:
+    return {
+        "instrument": {
+            "load": "base",
+            "maturity": {
+                "start": f"2026-04-{day:02d}T22:00:00.000Z",
+                "end": f"2026-04-{day + 1:02d}T22:00:00.000Z",
+            },
+            "product": {"type": "day", "label": f"{day + 1:02d}-Apr-26"},
+        }
+    }
+
+
+def _decisions(tmp_path: Path) -> list[dict[str, object]]:
+    """Every record of a strategy's decision: quotes meant, and declines after pricing."""
+    return [
+        r
+        for r in audit_records(tmp_path)
+        if r["kind"] in ("quote-intent", "decline") and "params" in r
+    ]
+
+
+async def test_a_swap_under_load_loses_no_rfq_and_mixes_no_parameters(tmp_path: Path) -> None:
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path, risk=ROOMY) as bot,
+        admin_for(bot) as url,
+    ):
+        await call(url, "POST", "/swap", {"name": "curve_spread", "params": A})
+
+        async def swap_back_and_forth() -> int:
+            swaps = 0
+            while bot.ctx.stats.rfqs_seen < RFQS or swaps < 10:
+                params = B if swaps % 2 == 0 else A
+                status, _ = await call(
+                    url, "POST", "/swap", {"name": "curve_spread", "params": params}
+                )
+                assert status == 200
+                swaps += 1
+                await asyncio.sleep(0.005)
+            return swaps
+
+        swapping = asyncio.create_task(swap_back_and_forth())
+        created = set()
+        for day in range(1, RFQS + 1):
+            created.add(await new_rfq(sandbox, **_rfq(day % 28 + 1)))
+            await asyncio.sleep(0.002)
+        swaps = await swapping
+        await eventually(
+            lambda: created <= {str(r["rfq-id"]) for r in _decisions(tmp_path)},
+            "a decision for every RFQ",
+        )
+    decisions = _decisions(tmp_path)
+    assert created <= {r["rfq-id"] for r in decisions}  # none lost
+    used = []
+    for record in decisions:
+        params = record["params"]
+        assert params in (A, B), record
+        decision = record.get("decision")
+        if isinstance(decision, dict):  # priced: its credit add-on is its own parameter set's
+            assert decision["components"]["credit"] == params["credit_default_eur_mwh"], record
+            used.append(params["credit_default_eur_mwh"])
+    assert {0.05, 0.85} <= set(used), "both parameter sets quoted"
+    assert len(audit_records(tmp_path, "strategy-swap")) == swaps + 1
+
+
+async def test_a_bad_swap_leaves_the_old_strategy_quoting(tmp_path: Path) -> None:
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path) as bot,
+        admin_for(bot) as url,
+    ):
+        before = bot.ctx.strategy
+        answers = [
+            await call(url, "POST", "/swap", {"name": "curve_spread", "params": {"nope": 1}}),
+            await call(url, "POST", "/swap", {"name": "no_such_strategy"}),
+            await call(
+                url,
+                "POST",
+                "/swap",
+                {"name": "curve_spread", "params": {"credit_default_eur_mwh": -1}},
+            ),
+        ]
+        assert [status for status, _ in answers] == [400, 400, 400]
+        assert "unknown parameter(s) nope" in answers[0][1]["error"]
+        assert "unknown strategy 'no_such_strategy'" in answers[1][1]["error"]
+        assert bot.ctx.strategy is before
+        await new_rfq(sandbox, **_rfq(3))
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "quoting with the old one")
+    assert [r["name"] for r in audit_records(tmp_path, "strategy-swap-refused")] == [
+        "curve_spread",
+        "no_such_strategy",
+        "curve_spread",
+    ]
+    assert audit_records(tmp_path, "strategy-swap") == []
+    [intent] = audit_records(tmp_path, "quote-intent")
+    assert (intent["strategy"], intent["params"]) == ("curve-spread", {})
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path) -> None:
+    path = tmp_path / "bot.toml"
+    _write(path, '[engine.strategy]\nname = "curve-spread"\n')
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        watcher = asyncio.create_task(watch_config(path, bot.engine, sandbox.clock, 0.01))
+        try:
+            _write(
+                path,
+                '[engine.strategy]\nname = "curve_spread"\n'
+                "[engine.strategy.params]\ncredit_default_eur_mwh = 0.7\n",
+            )
+            await eventually(
+                lambda: bot.ctx.strategy.params == {"credit_default_eur_mwh": 0.7}, "swap"
+            )
+            good = bot.ctx.strategy
+            _write(
+                path, '[engine.strategy]\nname = "curve_spread"\n[engine.strategy.params]\nx = 1\n'
+            )
+            await eventually(
+                lambda: bool(audit_records(tmp_path, "strategy-swap-refused")), "refusal"
+            )
+            _write(path, "[engine.strategy\nbroken toml")
+            await eventually(
+                lambda: len(audit_records(tmp_path, "strategy-swap-refused")) == 2, "2"
+            )
+            _write(
+                path,
+                '[engine.strategy]\nname = "curve_spread"\n'
+                "[engine.strategy.params]\ncredit_default_eur_mwh = 0.7\n"
+                '[engine.shadow]\nname = "curve_spread"\n',
+            )
+            await eventually(lambda: bot.ctx.shadow is not None, "a shadow from the file")
+            assert bot.ctx.strategy is good  # unchanged section: no swap
+            await new_rfq(sandbox, **_rfq(4))
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "quoting")
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+    refused = audit_records(tmp_path, "strategy-swap-refused")
+    assert "unknown parameter(s) x" in refused[0]["error"]
+    assert "not valid TOML" in refused[1]["error"]
+    assert len(audit_records(tmp_path, "strategy-swap")) == 1
+    [intent] = audit_records(tmp_path, "quote-intent")
+    assert intent["params"] == {"credit_default_eur_mwh": 0.7}
