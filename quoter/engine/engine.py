@@ -7,20 +7,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from datetime import date, timedelta
+from datetime import date
 
-from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
+from quoter.domain import Rfq
 from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPlan, plan_poll
-from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.quotes import QuoteState
+from quoter.engine.reconcile import Reconciler
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer
-from quoter.pricing.delivery import delivery_of, instrument_delivery
-from quoter.pricing.reasons import Decline
-from quoter.risk.checks import Proposal
 from quoter.venue import errors
 from quoter.venue.bucket import Lane
 
@@ -28,7 +26,6 @@ log = logging.getLogger(__name__)
 
 FINAL_WITHDRAW_TIMEOUT_S = 10.0
 DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
-MAX_TRADE_PAGES = 50
 LATCH_POLL_S = 0.2
 
 
@@ -123,83 +120,8 @@ class Engine:
             )
 
     async def reconcile(self) -> None:
-        """Before quoting: read our live quotes at the venue, adopt or withdraw them by policy,
-        and quote only once the venue's view and ours agree."""
-        ctx = self.ctx
-        await self._load_positions()
-        live = await self._venue_live_quotes()
-        adopt = ctx.config.quoting.reconcile == "adopt"
-        for quote in live:
-            rfq = await ctx.venue.get_rfq(quote.rfq_id)
-            ctx.quotes.sending(_adopted(quote, rfq, ctx.strategy.name))
-            if adopt and not await self._reserve_adopted(quote, rfq):
-                adopt = False  # one we cannot account for: withdraw them all
-        if not adopt:
-            await self._withdrawer.withdraw(list(ctx.quotes), "reconcile")
-        at_venue = {q.id for q in await self._venue_live_quotes()}
-        ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
-        if at_venue != ours:
-            ctx.auto_kill(f"reconciliation: {len(at_venue)} live at the venue, {len(ours)} ours")
-        ctx.audit.record(
-            "reconciled",
-            ctx.clock.now(),
-            {"found-live": len(live), "adopted": len(ours), "policy": ctx.config.quoting.reconcile},
-        )
-
-    async def _load_positions(self) -> None:
-        """The desk's position per delivery month from our trades at the venue."""
-        ctx = self.ctx
-        since = ctx.clock.now() - timedelta(days=ctx.config.quoting.positions_since_days)
-        trades, skipped = 0, []
-        for page_number in range(MAX_TRADE_PAGES):
-            page = await ctx.venue.list_trades(traded_from=since, limit=100, skip=page_number * 100)
-            for trade in page.items:
-                shape = None
-                if trade.instrument.load is Load.CUSTOM:
-                    shape = await ctx.venue.get_load_shape(trade.rfq_id)
-                delivery = instrument_delivery(trade.instrument, trade.quantity_mw, shape)
-                if isinstance(delivery, Decline):
-                    skipped.append(f"{trade.id}: {delivery.detail}")
-                    continue
-                sign = 1.0 if trade.action is Action.BUY else -1.0
-                ctx.book.add_position(dict(delivery.buckets()), sign)
-                trades += 1
-            if len(page.items) + len(page.rejected) < 100:
-                break
-        ctx.audit.record(
-            "positions-loaded",
-            ctx.clock.now(),
-            {"trades": trades, "skipped": skipped, "since": since.isoformat()},
-        )
-
-    async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> bool:
-        """Count an adopted quote against the limits, as if just sent."""
-        ctx = self.ctx
-        shape = await ctx.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
-        delivery = delivery_of(rfq, shape)
-        if isinstance(delivery, Decline):
-            return False
-        prices = _prices(quote)
-        proposal = Proposal(
-            rfq=rfq,
-            prices=prices,
-            mid=sum(prices) / len(prices),
-            energy_mwh=delivery.energy_mwh,
-            buckets_mwh=dict(delivery.buckets()),
-        )
-        ctx.book.reserve(proposal, ctx.clock.monotonic())
-        return True
-
-    async def _venue_live_quotes(self) -> list[Quote]:
-        found: list[Quote] = []
-        for page_number in range(self.ctx.config.quoting.max_pages_per_poll):
-            page = await self.ctx.venue.list_quotes(
-                status=QuoteStatus.ACTIVE, limit=100, skip=page_number * 100
-            )
-            found.extend(page.items)
-            if len(page.items) + len(page.rejected) < 100:
-                break
-        return found
+        """Before quoting: positions from our trades, then our live quotes adopted or withdrawn."""
+        await Reconciler(self.ctx, self._withdrawer).run()
 
     async def _poll_loop(self) -> None:
         ctx = self.ctx
@@ -407,22 +329,3 @@ class Engine:
             },
         )
         ctx.shadow = slot
-
-
-def _prices(quote: Quote) -> tuple[float, ...]:
-    return tuple(p.value for p in (quote.price, quote.bid, quote.ask) if p is not None)
-
-
-def _adopted(quote: Quote, rfq: Rfq, strategy: str) -> OurQuote:
-    prices = _prices(quote)
-    return OurQuote(
-        rfq=rfq,
-        client_quote_id=quote.client_quote_id,
-        prices=prices,
-        mid=sum(prices) / len(prices),
-        strategy=strategy,
-        valid_until=quote.valid_until,
-        sent_at=quote.created_at,
-        state=QuoteState.LIVE,
-        quote_id=quote.id,
-    )

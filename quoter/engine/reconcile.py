@@ -1,0 +1,121 @@
+"""Reconciliation before quoting: the desk's positions from our trades at the venue, then our
+quotes live at the venue adopted or withdrawn by policy; quoting starts only when the venue's
+view and ours agree."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
+from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.state import EngineContext
+from quoter.engine.withdraw import Withdrawer
+from quoter.pricing.delivery import delivery_of, instrument_delivery
+from quoter.pricing.reasons import Decline
+from quoter.risk.checks import Proposal
+
+MAX_TRADE_PAGES = 50
+
+
+class Reconciler:
+    def __init__(self, ctx: EngineContext, withdrawer: Withdrawer) -> None:
+        self._ctx = ctx
+        self._withdrawer = withdrawer
+
+    async def run(self) -> None:
+        """Before quoting: read our live quotes at the venue, adopt or withdraw them by policy,
+        and quote only once the venue's view and ours agree."""
+        ctx = self._ctx
+        await self._load_positions()
+        live = await self._venue_live_quotes()
+        adopt = ctx.config.quoting.reconcile == "adopt"
+        for quote in live:
+            rfq = await ctx.venue.get_rfq(quote.rfq_id)
+            ctx.quotes.sending(_adopted(quote, rfq, ctx.strategy.name))
+            if adopt and not await self._reserve_adopted(quote, rfq):
+                adopt = False  # one we cannot account for: withdraw them all
+        if not adopt:
+            await self._withdrawer.withdraw(list(ctx.quotes), "reconcile")
+        at_venue = {q.id for q in await self._venue_live_quotes()}
+        ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
+        if at_venue != ours:
+            ctx.auto_kill(f"reconciliation: {len(at_venue)} live at the venue, {len(ours)} ours")
+        ctx.audit.record(
+            "reconciled",
+            ctx.clock.now(),
+            {"found-live": len(live), "adopted": len(ours), "policy": ctx.config.quoting.reconcile},
+        )
+
+    async def _load_positions(self) -> None:
+        """The desk's position per delivery month from our trades at the venue."""
+        ctx = self._ctx
+        since = ctx.clock.now() - timedelta(days=ctx.config.quoting.positions_since_days)
+        trades, skipped = 0, []
+        for page_number in range(MAX_TRADE_PAGES):
+            page = await ctx.venue.list_trades(traded_from=since, limit=100, skip=page_number * 100)
+            for trade in page.items:
+                shape = None
+                if trade.instrument.load is Load.CUSTOM:
+                    shape = await ctx.venue.get_load_shape(trade.rfq_id)
+                delivery = instrument_delivery(trade.instrument, trade.quantity_mw, shape)
+                if isinstance(delivery, Decline):
+                    skipped.append(f"{trade.id}: {delivery.detail}")
+                    continue
+                sign = 1.0 if trade.action is Action.BUY else -1.0
+                ctx.book.add_position(dict(delivery.buckets()), sign)
+                trades += 1
+            if len(page.items) + len(page.rejected) < 100:
+                break
+        ctx.audit.record(
+            "positions-loaded",
+            ctx.clock.now(),
+            {"trades": trades, "skipped": skipped, "since": since.isoformat()},
+        )
+
+    async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> bool:
+        """Count an adopted quote against the limits, as if just sent."""
+        ctx = self._ctx
+        shape = await ctx.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
+        delivery = delivery_of(rfq, shape)
+        if isinstance(delivery, Decline):
+            return False
+        prices = _prices(quote)
+        proposal = Proposal(
+            rfq=rfq,
+            prices=prices,
+            mid=sum(prices) / len(prices),
+            energy_mwh=delivery.energy_mwh,
+            buckets_mwh=dict(delivery.buckets()),
+        )
+        ctx.book.reserve(proposal, ctx.clock.monotonic())
+        return True
+
+    async def _venue_live_quotes(self) -> list[Quote]:
+        found: list[Quote] = []
+        for page_number in range(self._ctx.config.quoting.max_pages_per_poll):
+            page = await self._ctx.venue.list_quotes(
+                status=QuoteStatus.ACTIVE, limit=100, skip=page_number * 100
+            )
+            found.extend(page.items)
+            if len(page.items) + len(page.rejected) < 100:
+                break
+        return found
+
+
+def _prices(quote: Quote) -> tuple[float, ...]:
+    return tuple(p.value for p in (quote.price, quote.bid, quote.ask) if p is not None)
+
+
+def _adopted(quote: Quote, rfq: Rfq, strategy: str) -> OurQuote:
+    prices = _prices(quote)
+    return OurQuote(
+        rfq=rfq,
+        client_quote_id=quote.client_quote_id,
+        prices=prices,
+        mid=sum(prices) / len(prices),
+        strategy=strategy,
+        valid_until=quote.valid_until,
+        sent_at=quote.created_at,
+        state=QuoteState.LIVE,
+        quote_id=quote.id,
+    )
