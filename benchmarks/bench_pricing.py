@@ -44,7 +44,7 @@ from strategies.curve_spread import CurveSpread
 RFQ_COUNT = 10_000
 PANDAS_SAMPLE = 200
 WARM_PASSES, COLD_PASSES, PANDAS_PASSES = 5, 3, 3
-DISTINCT_SHAPES = 200  # custom RFQs reuse this many load shapes (the shape cache keeps ~4M intervals)
+DISTINCT_SHAPES = 200  # custom RFQs reuse this many load shapes
 NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 AREAS = [(Commodity.POWER, a) for a in ("DE", "FR", "NL", "AT")] + [
     (Commodity.GAS, a) for a in ("THE", "TTF")
