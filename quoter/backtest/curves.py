@@ -1,0 +1,85 @@
+"""Curves for a replay: a fixed curve set, or synthetic curves re-marked each trading day.
+
+`DailyCurves` gives, for the clock's current local day, the synthetic curve set as of 07:00
+that day with every series scaled by exp(sigma * W(day)), W a standard random walk in days
+seeded by `seed`: prices move from day to day, reproducibly. The same object marks trades at
+later curve dates (`at_day`), so the P&L at +1 and +5 days is marked on the walk's later curves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+
+from quoter.clock import Clock
+from quoter.pricing.calendar import MARKET_TIMEZONE
+from quoter.pricing.curve import CurveSeries, CurveSet
+from quoter.pricing.synthetic import synthetic_curve_set
+
+DAILY_SIGMA = 0.015  # 1.5% a day: front-month power vol of a quiet market
+
+
+@dataclass(frozen=True, slots=True)
+class StaticCurves:
+    curves: CurveSet
+
+    @property
+    def current(self) -> CurveSet:
+        return self.curves
+
+    def at_day(self, day: date) -> CurveSet:
+        return self.curves
+
+
+@dataclass(slots=True)
+class DailyCurves:
+    clock: Clock | None
+    origin: date
+    seed: int = 0
+    sigma: float = DAILY_SIGMA
+    _cache: dict[date, CurveSet] = field(default_factory=dict)
+
+    @property
+    def current(self) -> CurveSet:
+        if self.clock is None:
+            raise RuntimeError("DailyCurves without a clock has no current day")
+        return self.at_day(self.clock.now().astimezone(MARKET_TIMEZONE).date())
+
+    def at_day(self, day: date) -> CurveSet:
+        found = self._cache.get(day)
+        if found is None:
+            found = self._cache[day] = self._build(day)
+            if len(self._cache) > 64:
+                del self._cache[min(self._cache)]
+        return found
+
+    def walk(self, day: date) -> float:
+        days = (day - self.origin).days
+        if days <= 0:
+            return 0.0
+        steps = np.random.default_rng([self.seed, 7]).standard_normal(days)
+        return float(steps.sum())
+
+    def _build(self, day: date) -> CurveSet:
+        as_of = datetime.combine(day, time(7, 0), MARKET_TIMEZONE)
+        base = synthetic_curve_set(as_of, seed=self.seed)
+        factor = float(np.exp(self.sigma * self.walk(day)))
+        return CurveSet({key: _scaled(s, factor) for key, s in base.items()})
+
+
+def _scaled(series: CurveSeries, factor: float) -> CurveSeries:
+    return CurveSeries(
+        commodity=series.commodity,
+        market_area=series.market_area,
+        start_s=series.start_s,
+        step_s=series.step_s,
+        prices=series.prices * factor,
+        as_of=series.as_of,
+        source=f"{series.source} walk x{factor:.4f}",
+    )
+
+
+def local_day(moment: datetime, plus_days: int = 0) -> date:
+    return moment.astimezone(MARKET_TIMEZONE).date() + timedelta(days=plus_days)

@@ -1,0 +1,207 @@
+"""The replay driver: the production engine, wired as `quoter.app.open_bot` wires it, with a
+`SimVenue` and a `ManualClock`, run event to event until the tape ends.
+
+Time advances only when the loop is quiescent: no callback ready and no strategy evaluation in
+its thread (the pipeline's `asyncio.to_thread` with its real-time timeout stays as in
+production; a counting default executor tells the driver when that work has been delivered back
+to the loop). Then the clock jumps to the earliest of the engine's sleepers (`next_wake_s`) and
+the tape's next arrival; the venue stamps every arrival and end with the instant it happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from quoter.backtest.curves import DailyCurves, StaticCurves
+from quoter.backtest.fills import FillModel
+from quoter.backtest.simvenue import SimVenue, memory_guard
+from quoter.backtest.tape import Tape
+from quoter.clock import ManualClock
+from quoter.engine.config import EngineConfig
+from quoter.engine.engine import Engine
+from quoter.engine.hours import TradingCalendar
+from quoter.engine.killswitch import KillSwitch
+from quoter.engine.state import EngineContext, StrategySlot
+from quoter.risk.config import RiskConfig
+from quoter.strategies_api import load_strategy
+from quoter.venue.config import UsagePlanConfig
+
+Progress = Callable[[int, int], None]
+KEPT_KINDS = frozenset({"quote-intent", "decline", "fill", "outcome"})
+AFTER_END = timedelta(minutes=5)  # time for the engine to see the last outcomes
+
+
+class TrackedExecutor(ThreadPoolExecutor):
+    """A thread pool that knows whether work is still on its way back to the event loop: a
+    task counts until its result has been handed to the waiting asyncio future's callbacks."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="backtest-strategy")
+        self._lock = threading.Condition()
+        self._pending: set[Future[Any]] = set()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        outer: Future[Any] = Future()
+        with self._lock:
+            self._pending.add(outer)
+
+        def run() -> None:
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:  # handed to the awaiting task, as the pool would
+                if not outer.cancelled():
+                    outer.set_exception(error)
+            else:
+                if not outer.cancelled():
+                    outer.set_result(result)  # runs asyncio's wake-up before we count it done
+            finally:
+                with self._lock:
+                    self._pending.discard(outer)
+                    self._lock.notify_all()
+
+        super().submit(run)
+        return outer
+
+    def busy(self) -> bool:
+        """Work whose answer the loop has not been handed yet (abandoned work does not count)."""
+        with self._lock:
+            return any(not f.cancelled() for f in self._pending)
+
+    def wait(self, timeout_s: float) -> None:
+        with self._lock:
+            self._lock.wait_for(lambda: not self._pending, timeout_s)
+
+
+class RecordingAudit:
+    """The audit trail kept in memory: the decisions the results are made from."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, datetime, dict[str, object]]] = []
+
+    def record(
+        self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
+    ) -> None:
+        if kind in KEPT_KINDS:
+            self.records.append((kind, at, dict(data)))
+
+
+DEFAULT_PLAN = UsagePlanConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One run of a comparison: a strategy with its parameters, under a label."""
+
+    label: str
+    strategy: str = "curve_spread"
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySettings:
+    engine: EngineConfig
+    risk: RiskConfig
+    usage_plan: UsagePlanConfig = DEFAULT_PLAN
+
+
+@dataclass(slots=True)
+class Replayed:
+    spec: RunSpec
+    audit: RecordingAudit
+    venue: SimVenue
+    ctx: EngineContext
+    steps: int
+
+
+async def _quiesce(executor: TrackedExecutor) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(0)
+        ready = getattr(loop, "_ready", None)  # CPython's queue of callbacks due now
+        if ready:
+            continue
+        if executor.busy():
+            executor.wait(0.001)  # blocks the loop: nothing else can move until it answers
+            continue
+        return
+
+
+async def replay(
+    tape: Tape,
+    spec: RunSpec,
+    fills: FillModel,
+    settings: ReplaySettings,
+    curves: StaticCurves | DailyCurves,
+    progress: Progress | None = None,
+) -> Replayed:
+    """Replay `tape` through the engine with `spec`'s strategy; returns what happened."""
+    clock = ManualClock(tape.start)
+    # Inline: simulated time does not pass while a strategy runs, so a thread hop and its
+    # real-time timeout would only cost; the decision path is otherwise the live one.
+    quoting = settings.engine.quoting.model_copy(update={"strategy_in_thread": False})
+    config = settings.engine.model_copy(update={"quoting": quoting})
+    if isinstance(curves, DailyCurves):
+        curves.clock = clock
+    executor = TrackedExecutor(settings.engine.quoting.workers)
+    asyncio.get_running_loop().set_default_executor(executor)
+    venue = SimVenue(tape, clock, fills, memory_guard(settings.usage_plan, clock))
+    audit = RecordingAudit()
+    ctx = EngineContext(
+        venue=venue,
+        quota=venue,
+        clock=clock,
+        config=config,
+        risk=settings.risk,
+        curves=curves,
+        calendar=TradingCalendar(config.hours),
+        killswitch=KillSwitch(None),  # kills hold in memory: a replay never touches the latch
+        audit=audit,
+        run_id=spec.label,
+        strategy=StrategySlot(spec.strategy, load_strategy(spec.strategy, spec.params)),
+    )
+    engine = Engine(ctx)
+    stop = asyncio.Event()
+    end = tape.end + AFTER_END
+    steps = 0
+    async with asyncio.TaskGroup() as group:
+        running = group.create_task(engine.run(stop))
+        while True:
+            await _quiesce(executor)
+            steps += 1
+            if progress is not None and steps % 256 == 0:
+                progress(venue.settled, len(tape))
+            now = clock.now()
+            venue.catch_up()  # arrivals due now are stamped; the next one is in the future
+            if now >= end or (venue.done() and not ctx.open_rfqs and not len(ctx.quotes)):
+                break
+            clock.advance(_next_step_s(clock, venue, end))
+        stop.set()
+        while not running.done():
+            await _quiesce(executor)
+            wake = clock.next_wake_s()
+            if wake is None:
+                await asyncio.sleep(0.001)  # only real-time timeouts are left to fire
+            else:
+                clock.advance(max(0.0, wake - clock.monotonic()))
+    executor.shutdown(wait=False)
+    if progress is not None:
+        progress(venue.settled, len(tape))
+    return Replayed(spec, audit, venue, ctx, steps)
+
+
+def _next_step_s(clock: ManualClock, venue: SimVenue, end: datetime) -> float:
+    now_s = clock.monotonic()
+    candidates = [(end - clock.now()).total_seconds() + now_s]
+    wake = clock.next_wake_s()
+    if wake is not None:
+        candidates.append(wake)
+    arrival = venue.next_arrival()
+    if arrival is not None:
+        candidates.append((arrival - clock.now()).total_seconds() + now_s)
+    return max(0.0, min(candidates) - now_s)

@@ -1,0 +1,113 @@
+"""Running backtests: one run in this process, several side by side in parallel processes, or
+on a Dask cluster. A job names its tape by path, so each worker reads it itself."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from quoter.app import DEMO_RISK
+from quoter.backtest.curves import DailyCurves, StaticCurves
+from quoter.backtest.driver import Progress, ReplaySettings, RunSpec, replay
+from quoter.backtest.fills import fill_model
+from quoter.backtest.results import concat, tables
+from quoter.backtest.tape import Tape, read_tape
+from quoter.engine.config import EngineConfig
+from quoter.pricing.curve_files import load_curve_set
+from quoter.risk.config import RiskConfig
+from quoter.venue.config import UsagePlanConfig
+
+Tables = dict[str, pd.DataFrame]
+
+
+DEFAULT_PLAN = UsagePlanConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    tape: Path
+    spec: RunSpec
+    fill: str = "auction"
+    seed: int = 0
+    curves: Path | None = None
+    risk: RiskConfig = DEMO_RISK
+    usage_plan: UsagePlanConfig = DEFAULT_PLAN
+
+
+def settings_for(job: Job, workdir: Path) -> ReplaySettings:
+    engine = EngineConfig.model_validate(
+        {"kill": {"latch_path": workdir / "unused-latch.json"}, "audit_dir": workdir / "audit"}
+    )
+    return ReplaySettings(engine, job.risk, job.usage_plan)
+
+
+def curves_for(job: Job, tape: Tape) -> StaticCurves | DailyCurves:
+    if job.curves is None:
+        return DailyCurves(None, tape.start.date(), seed=0)
+    loaded = load_curve_set(job.curves)
+    if loaded.problems and not len(loaded.curve_set):
+        raise ValueError("; ".join(str(p) for p in loaded.problems))
+    return StaticCurves(loaded.curve_set)
+
+
+def run_tape(job: Job, tape: Tape, progress: Progress | None = None) -> Tables:
+    curves = curves_for(job, tape)
+    settings = settings_for(job, Path("var/backtest"))
+    fills = fill_model(job.fill, job.seed)
+    run = asyncio.run(replay(tape, job.spec, fills, settings, curves, progress))
+    return tables(run, curves)
+
+
+def run_job(job: Job) -> Tables:
+    """One run in this process (the unit a pool or a cluster runs)."""
+    return run_tape(job, read_tape(job.tape))
+
+
+def run_jobs(
+    jobs: list[Job],
+    *,
+    workers: int = 1,
+    cluster: str | None = None,
+    progress: Progress | None = None,
+) -> Tables:
+    if cluster is not None:
+        return concat(_on_dask(jobs, cluster))
+    if workers <= 1 or len(jobs) == 1:
+        tape = read_tape(jobs[0].tape)
+        return concat([run_tape(j, tape, progress) for j in jobs])
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return concat(list(pool.map(run_job, jobs)))
+
+
+def _on_dask(jobs: list[Job], address: str) -> list[Tables]:
+    try:
+        from dask.distributed import Client  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise RuntimeError(
+            "--cluster needs Dask: pip install 'dask[distributed]' (a Ray cluster is not supported)"
+        ) from None
+    with Client(address) as client:
+        futures = client.map(run_job, jobs, pure=False)
+        results: list[Tables] = client.gather(futures)
+    return results
+
+
+def status_line(label: str) -> Callable[[int, int], None]:
+    """A progress bar on stderr (a `\\r` line; no dependency)."""
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(1, total)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r{label} [{bar}] {done}/{total} RFQs")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show

@@ -1,0 +1,316 @@
+"""SimVenue: the `Venue` port in-process, on the engine's clock, serving a tape.
+
+RFQs become visible when created-at <= now; quotes go through the sandbox's own submit/withdraw
+(the contract's validation, supersede, idempotent client-quote-ids); each RFQ ends at its
+cancellation or deadline, where the fill model decides whether our active quote trades. Every
+change is stamped with the instant it happened, so it does not matter when it is processed: the
+venue catches up with the clock on each call, as the sandbox steps its market. Each call first
+takes a token from the usage-plan guard in its lane, as the HTTP client does, so the engine's
+poll planning and quota behave as live.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from quoter.backtest.fills import FillModel
+from quoter.backtest.tape import Tape, TapeRfq
+from quoter.clock import Clock
+from quoter.domain import (
+    LoadShape,
+    MyQuoteStatus,
+    Page,
+    Price,
+    Quote,
+    QuoteRequest,
+    QuoteStatus,
+    Rfq,
+    RfqStatus,
+    Trade,
+)
+from quoter.sandbox import quoting
+from quoter.sandbox.errors import ApiError
+from quoter.sandbox.market import our_price, touch
+from quoter.sandbox.records import SimRfq, floor_ms, new_hex_id, new_short_id
+from quoter.sandbox.store import Store
+from quoter.venue import errors
+from quoter.venue.bucket import Lane
+from quoter.venue.config import UsagePlanConfig
+from quoter.venue.encode import quote_body
+from quoter.venue.guard import GuardState, UsageGuard
+from quoter.venue.ledger import DayEntry, QuotaLedger
+from quoter.venue.stats import VenueStats
+
+END, EXPIRE = 0, 1
+T = TypeVar("T")
+
+
+class MemoryLedger(QuotaLedger):
+    """The quota ledger without a file: a replay's spend lives and dies with the replay."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("backtest-ledger-in-memory"), api_key="")
+
+    def load(self, today: date) -> DayEntry:
+        return DayEntry(today, 0)
+
+    def save(self, entry: DayEntry) -> None:
+        return None
+
+
+def memory_guard(plan: UsagePlanConfig, clock: Clock) -> UsageGuard:
+    return UsageGuard(plan, clock, MemoryLedger(), VenueStats())
+
+
+class SimVenue:
+    def __init__(self, tape: Tape, clock: Clock, fills: FillModel, guard: UsageGuard) -> None:
+        self._tape = tape.rfqs
+        self._clock = clock
+        self._fills = fills
+        self.guard = guard
+        big = len(self._tape) + 1
+        self.store = Store(big, 4 * big, big)
+        self._entries: dict[str, TapeRfq] = {}
+        self._next = 0  # tape index of the next arrival
+        self._events: list[tuple[datetime, int, int, str]] = []
+        self._seq = itertools.count()
+        self._log_at: list[datetime] = []  # updated-at of each change, ascending
+        self._log_id: list[str] = []
+        self._ids = random.Random("simvenue/quotes")
+        self._trade_ids = random.Random("simvenue/trades")
+        self.trades: list[Trade] = []
+        self.settled = 0
+
+    # the driver's view
+
+    def next_arrival(self) -> datetime | None:
+        return self._tape[self._next].rfq.created_at if self._next < len(self._tape) else None
+
+    def done(self) -> bool:
+        """Every tape RFQ has arrived and ended."""
+        return self._next >= len(self._tape) and self.settled >= len(self._tape)
+
+    def guard_state(self) -> GuardState:
+        return self.guard.state()
+
+    # the port
+
+    async def list_rfqs(
+        self,
+        *,
+        status: RfqStatus | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        skip: int = 0,
+    ) -> Page[Rfq]:
+        await self.guard.acquire(Lane.POLL)
+        self.catch_up()
+        if updated_since is None:
+            rows = [s.rfq for s in self.store.rfqs.values() if status in (None, s.rfq.status)]
+            rows.sort(key=lambda r: r.updated_at, reverse=True)
+        else:
+            rows = self._changed_since(updated_since, status)
+        return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
+
+    def _changed_since(self, since: datetime, status: RfqStatus | None) -> list[Rfq]:
+        rows: list[Rfq] = []
+        shown: set[str] = set()
+        for i in range(bisect.bisect_left(self._log_at, since), len(self._log_at)):
+            rfq = self.store.rfqs[self._log_id[i]].rfq
+            if rfq.updated_at != self._log_at[i] or rfq.id in shown:
+                continue  # a later change of the same RFQ comes further on
+            if status is None or rfq.status is status:
+                shown.add(rfq.id)
+                rows.append(rfq)
+        return rows
+
+    async def get_rfq(self, rfq_id: str) -> Rfq:
+        await self.guard.acquire(Lane.POLL)
+        self.catch_up()
+        return _translated(lambda: quoting.find_rfq(self.store, rfq_id)).rfq
+
+    async def get_load_shape(self, rfq_id: str) -> LoadShape:
+        await self.guard.acquire(Lane.SUBMIT)
+        entry = self._entries.get(rfq_id)
+        if entry is None or entry.shape is None:
+            raise errors.NotFound(f"RFQ {rfq_id} has no load shape", status=404)
+        return entry.shape
+
+    async def submit_quote(self, request: QuoteRequest) -> Quote:
+        await self.guard.acquire(Lane.SUBMIT)
+        now = self.catch_up()
+        body = quote_body(request)
+        quote, created = _translated(
+            lambda: quoting.submit(self.store, self._ids, request.rfq_id, body, now)
+        )
+        if created:
+            self._logged(request.rfq_id)
+            end = self._end_at(self._entries[request.rfq_id])
+            if quote.valid_until < end:
+                self._push(quote.valid_until, EXPIRE, quote.id)
+        return quote
+
+    async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
+        await self.guard.acquire(Lane.WITHDRAW)
+        now = self.catch_up()
+        _translated(lambda: quoting.withdraw(self.store, rfq_id, quote_id, now))
+        self._logged(rfq_id)
+
+    async def list_quotes(
+        self,
+        *,
+        status: QuoteStatus | None = None,
+        updated_since: datetime | None = None,
+        limit: int = 100,
+        skip: int = 0,
+    ) -> Page[Quote]:
+        await self.guard.acquire(Lane.POLL)
+        self.catch_up()
+        rows = [
+            q
+            for q in self.store.quotes.values()
+            if status in (None, q.status)
+            and (updated_since is None or q.updated_at >= updated_since)
+        ]
+        rows.sort(key=lambda q: q.updated_at, reverse=updated_since is None)
+        return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
+
+    async def list_trades(
+        self,
+        *,
+        traded_from: datetime | None = None,
+        traded_to: datetime | None = None,
+        limit: int = 100,
+        skip: int = 0,
+    ) -> Page[Trade]:
+        await self.guard.acquire(Lane.POLL)
+        self.catch_up()
+        rows = [
+            t
+            for t in reversed(self.trades)
+            if (traded_from is None or t.traded_at >= traded_from)
+            and (traded_to is None or t.traded_at < traded_to)
+        ]
+        return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
+
+    # the market
+
+    def catch_up(self) -> datetime:
+        """Bring arrivals and ends up to the clock, in the order they happened."""
+        now = floor_ms(self._clock.now())
+        while True:
+            arrival = self.next_arrival()
+            event = self._events[0][0] if self._events else None
+            if arrival is not None and arrival <= now and (event is None or arrival <= event):
+                self._arrive(self._tape[self._next])
+                self._next += 1
+            elif event is not None and event <= now:
+                at, _, kind, key = heapq.heappop(self._events)
+                if kind == END:
+                    self._end(self.store.rfqs[key], at)
+                else:
+                    self._expire(key, at)
+            else:
+                return now
+
+    def _arrive(self, entry: TapeRfq) -> None:
+        side = entry.requester_side
+        price = entry.competitor_price
+        sim = SimRfq(entry.rfq, None, price, price, side, entry.cancel_at)
+        self.store.add_rfq(sim)
+        self._entries[entry.id] = entry
+        self._logged(entry.id)
+        self._push(self._end_at(entry), END, entry.id)
+
+    def _end_at(self, entry: TapeRfq) -> datetime:
+        cancel, deadline = entry.cancel_at, entry.rfq.quote_deadline
+        return cancel if cancel is not None and cancel < deadline else deadline
+
+    def _push(self, at: datetime, kind: int, key: str) -> None:
+        heapq.heappush(self._events, (at, next(self._seq), kind, key))
+
+    def _logged(self, rfq_id: str) -> None:
+        at = self.store.rfqs[rfq_id].rfq.updated_at
+        if self._log_at and at < self._log_at[-1]:
+            i = bisect.bisect_right(self._log_at, at)
+            self._log_at.insert(i, at)
+            self._log_id.insert(i, rfq_id)
+        else:
+            self._log_at.append(at)
+            self._log_id.append(rfq_id)
+
+    def _set_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
+        self.store.put_quote(replace(quote, status=status, updated_at=max(at, quote.updated_at)))
+
+    def _expire(self, quote_id: str, at: datetime) -> None:
+        quote = self.store.quotes.get(quote_id)
+        if quote is None or quote.status is not QuoteStatus.ACTIVE:
+            return
+        self._set_quote(quote, QuoteStatus.EXPIRED, at)
+        sim = self.store.rfqs[quote.rfq_id]
+        self.store.put_rfq(touch(sim, at, my_quote_status=MyQuoteStatus.EXPIRED))
+        self._logged(sim.id)
+
+    def _end(self, sim: SimRfq, at: datetime) -> None:
+        entry = self._entries[sim.id]
+        quote = self.store.active_quote(sim)
+        mine = sim.rfq.my_quote_status
+        if at < sim.rfq.quote_deadline:  # cancelled by the requester
+            if quote is not None:
+                self._set_quote(quote, QuoteStatus.LOST, at)
+                mine = MyQuoteStatus.LOST
+            sim = touch(sim, at, status=RfqStatus.CANCELLED, my_quote_status=mine)
+        elif quote is not None and self._fills.wins(
+            entry, ours := our_price(quote, sim.requester_side)
+        ):
+            self._set_quote(quote, QuoteStatus.ACCEPTED, at)
+            self.trades.append(self._trade(sim, quote, ours, at))
+            sim = touch(sim, at, status=RfqStatus.TRADED, my_quote_status=MyQuoteStatus.WON)
+        else:
+            if quote is not None:
+                self._set_quote(quote, QuoteStatus.LOST, at)
+                mine = MyQuoteStatus.LOST
+            traded = entry.competitor_price is not None  # a competitor took it
+            status = RfqStatus.TRADED if traded else RfqStatus.EXPIRED
+            sim = touch(sim, at, status=status, my_quote_status=mine)
+        self.store.put_rfq(sim)
+        self._logged(sim.id)
+        self.settled += 1
+
+    def _trade(self, sim: SimRfq, quote: Quote, price: float, at: datetime) -> Trade:
+        return Trade(
+            id=new_hex_id(self._trade_ids, "t"),
+            short_id=new_short_id(self._trade_ids, "TR"),
+            action=sim.requester_side.opposite,
+            traded_at=at,
+            venue=sim.rfq.venue,
+            rfq_id=sim.id,
+            quote_id=quote.id,
+            instrument=sim.rfq.instrument,
+            quantity_mw=sim.rfq.quantity_mw,
+            price=Price(price),
+            counterparty_name=sim.rfq.requester_name,
+        )
+
+
+def _translated(call: Callable[[], T]) -> T:
+    """The sandbox's API errors as the HTTP client would raise them."""
+    try:
+        return call()
+    except ApiError as error:
+        kind: type[errors.VenueError] = errors.QuoteRejected
+        if error.status == 404:
+            kind = errors.NotFound
+        elif error.code == "RFQ_NOT_OPEN":
+            kind = errors.RfqNotOpen
+        elif error.code == "QUOTE_NOT_ACTIVE":
+            kind = errors.QuoteNotActive
+        raise kind(error.message, status=error.status, code=error.code) from None

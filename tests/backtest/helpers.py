@@ -1,0 +1,43 @@
+"""Small tapes and runs for the backtest tests."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pandas as pd
+
+from quoter.app import DEMO_RISK
+from quoter.backtest.curves import DailyCurves, StaticCurves
+from quoter.backtest.driver import Replayed, ReplaySettings, RunSpec, replay
+from quoter.backtest.fills import FillModel
+from quoter.backtest.synth import synthetic_tape
+from quoter.backtest.tape import Tape, parse_frame
+from quoter.engine.config import EngineConfig
+
+
+def short_tape(minutes: float = 20.0, per_min: float = 4.0, seed: int = 7) -> pd.DataFrame:
+    frame = synthetic_tape(1, per_min=per_min, seed=seed)
+    first = frame.created_at.min()
+    kept: pd.DataFrame = frame[frame.created_at < first + pd.Timedelta(minutes=minutes)]
+    return kept.reset_index(drop=True)
+
+
+def run(
+    tape: Tape,
+    fills: FillModel,
+    tmp_path: Path,
+    curves: StaticCurves | DailyCurves | None = None,
+    spec: RunSpec | None = None,
+) -> Replayed:
+    config = EngineConfig.model_validate(
+        {"kill": {"latch_path": tmp_path / "k.json"}, "audit_dir": tmp_path / "audit"}
+    )
+    curves = curves or DailyCurves(None, tape.start.date())
+    return asyncio.run(
+        replay(tape, spec or RunSpec("t"), fills, ReplaySettings(config, DEMO_RISK), curves)
+    )
+
+
+def tape_of(frame: pd.DataFrame) -> Tape:
+    return parse_frame(frame, "test-tape")
