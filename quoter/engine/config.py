@@ -27,6 +27,11 @@ class QuotingConfig(Frozen):
     requote_threshold_eur_mwh: float = Field(
         0.25, gt=0, description="requote a live quote when its price would move this much"
     )
+    strategy_in_thread: bool = Field(
+        True,
+        description="evaluate strategies in a thread, cut off after strategy_timeout_s; "
+        "backtests evaluate inline, where time is simulated and a thread hop is all overhead",
+    )
     strategy_timeout_s: float = Field(
         0.5, gt=0, description="a strategy slower than this is cut off"
     )

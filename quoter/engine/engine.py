@@ -61,7 +61,8 @@ class Engine:
                 group.create_task(self._stop_on(stop))
                 group.create_task(self._poll_loop())
                 group.create_task(self._withdrawer.run())
-                group.create_task(self._watch_latch())
+                if self.ctx.killswitch.latched_on_disk:
+                    group.create_task(self._watch_latch())
                 for _ in range(self.ctx.config.quoting.workers):
                     group.create_task(self._quote_worker())
         except* _Stopping:

@@ -82,6 +82,11 @@ class KillSwitch:
         return changed
 
     @property
+    def latched_on_disk(self) -> bool:
+        """Whether kills are kept in a file other processes may write (`quoter kill`)."""
+        return self._path is not None
+
+    @property
     def kills(self) -> tuple[Kill, ...]:
         return tuple(self._kills)
 

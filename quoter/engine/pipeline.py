@@ -136,7 +136,10 @@ class Pipeline:
     async def _evaluate(
         self, slot: StrategySlot, rfq: Rfq, market: MarketSnapshot
     ) -> Decision | Declined:
-        timeout_s = self._ctx.config.quoting.strategy_timeout_s
+        quoting = self._ctx.config.quoting
+        if not quoting.strategy_in_thread:
+            return evaluate(slot.strategy, rfq, market)
+        timeout_s = quoting.strategy_timeout_s
         try:
             # A thread, so that a strategy that hangs is cut off instead of freezing the loop.
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that

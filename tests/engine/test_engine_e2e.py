@@ -16,6 +16,7 @@ from quoter.pricing.curve_watch import CurveStore
 from quoter.strategies_api import MarketSnapshot
 from quoter.trades.recorder import TradeRecorder
 from quoter.trades.store import TradeStore
+from quoter.venue.http import HttpVenue
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     CURVES,
@@ -239,7 +240,11 @@ async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
         seen = await counters(sandbox)
         assert seen["live-quotes"] == 1
         assert seen["quotes-created"] == 2  # the first was superseded, not duplicated
-        await eventually(lambda: bot.engine.last_plan.reason == "urgent", "a few more polls")
+        assert isinstance(bot.ctx.venue, HttpVenue)
+        stats = bot.ctx.venue.stats
+        polls = stats.snapshot().requests_by(endpoint="list_rfqs")
+        more = lambda: stats.snapshot().requests_by(endpoint="list_rfqs") >= polls + 3  # noqa: E731
+        await eventually(more, "three more polls")
         assert bot.ctx.stats.requotes_sent == 1  # unchanged prices are not sent again
 
 
