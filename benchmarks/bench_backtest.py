@@ -26,9 +26,8 @@ BIG_PLAN = UsagePlanConfig(rate_per_s=1e6, burst=1_000_000, daily_quota=10**9)
 
 
 def _dense(rfqs: int, per_min: float) -> pd.DataFrame:
-    """A tape of about `rfqs` RFQs at `per_min`, repeated day after day as needed."""
-    day = synthetic_tape(1, per_min=per_min)
-    return day.head(rfqs).reset_index(drop=True)
+    """A tape of `rfqs` RFQs arriving at `per_min`."""
+    return synthetic_tape(1, per_min=per_min, max_rfqs=rfqs)
 
 
 def _settings(workdir: Path, quotes: int) -> ReplaySettings:
@@ -56,7 +55,7 @@ def rate(rfqs: int = 20_000, per_min: float = 3000.0) -> float:
 
 def memory(rfqs: int = 1_000_000, replayed: int = 20_000) -> None:
     with tempfile.TemporaryDirectory() as work:
-        day = synthetic_tape(1, per_min=3000.0)
+        day = synthetic_tape(1, per_min=3000.0, max_rfqs=50_000)
         copies = -(-rfqs // len(day))
         frames = []
         for k in range(copies):

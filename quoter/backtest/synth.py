@@ -30,9 +30,11 @@ def synthetic_tape(
     per_min: float = 2.0,
     seed: int = 7,
     market: MarketConfig | None = None,
+    max_rfqs: int | None = None,
 ) -> pd.DataFrame:
     """A tape of `days` calendar days from `start`, RFQs arriving (Poisson, `per_min`) while the
-    DE market is open; no custom loads (they would need load-shape side files)."""
+    DE market is open, at most `max_rfqs` of them; no custom loads (they would need load-shape
+    side files)."""
     config = market or MarketConfig(custom_share=0.0)  # arrivals: `per_min` below
     calendar = TradingCalendar(TradingHoursConfig())
     curves = DailyCurves(None, start, seed=0)
@@ -46,7 +48,7 @@ def synthetic_tape(
         opens = datetime.combine(day, time(8, 0), MARKET_TIMEZONE)
         closes = datetime.combine(day, time(17, 50), MARKET_TIMEZONE)
         at = opens + timedelta(seconds=rng.expovariate(per_min / 60))
-        while at < closes:
+        while at < closes and (max_rfqs is None or len(entries) < max_rfqs):
             entries.append(_entry(rng, at, config, reference))
             at += timedelta(seconds=round(rng.expovariate(per_min / 60), 3))
     return tape_frame(entries)

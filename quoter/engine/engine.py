@@ -5,6 +5,7 @@ quoting, withdraws, and reaches the caller."""
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 from collections import deque
 from datetime import date
@@ -56,6 +57,7 @@ class Engine:
     async def run(self, stop: asyncio.Event) -> None:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
         try:
+            self._record_start()
             await self.reconcile()
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._stop_on(stop))
@@ -119,6 +121,25 @@ class Engine:
             log.error(
                 "%d quotes still live after %s s", len(self.ctx.quotes), FINAL_WITHDRAW_TIMEOUT_S
             )
+
+    def _record_start(self) -> None:
+        """The limits, strategy and settings this run quotes under: a change of limits between
+        runs is in the trail as the difference of two start records."""
+        ctx = self.ctx
+        ctx.audit.record(
+            "start",
+            ctx.clock.now(),
+            {
+                "run-id": ctx.run_id,
+                "by": _user(),
+                "limits": ctx.risk.model_dump(mode="json"),
+                "engine": ctx.config.model_dump(mode="json"),
+                "strategy": ctx.strategy.name,
+                "params": ctx.strategy.params,
+                "kill-switch": ctx.killswitch.state.value,
+            },
+            durable=True,
+        )
 
     async def reconcile(self) -> None:
         """Before quoting: positions from our trades, then our live quotes adopted or withdrawn."""
@@ -330,3 +351,10 @@ class Engine:
             },
         )
         ctx.shadow = slot
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"

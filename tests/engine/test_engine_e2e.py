@@ -49,6 +49,9 @@ async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
         after = await counters(sandbox)
         assert after["live-quotes"] == 0
         assert after["rate-limited"] == 0
+    start = audit_records(tmp_path, "start")[0]
+    assert start["limits"]["max_open_quotes"] == 40
+    assert start["strategy"] == "curve-spread"
     intents = audit_records(tmp_path, "quote-intent")
     assert [r["rfq-id"] for r in intents] == [rfq_id]
     decision = intents[0]["decision"]
