@@ -128,6 +128,7 @@ def roomy_risk(quotes: int) -> RiskConfig:
             "max_quotes_per_minute": quotes * 2,
             "credit_limit_eur": 1e15,
             "max_position_mwh": 1e15,
+            "fill_throttle_count": max(quotes, 1),  # dense tapes fill fast: not the figure's point
         }
     )
 
