@@ -28,7 +28,6 @@ from quoter.domain import (
     LoadShape,
     MyQuoteStatus,
     Page,
-    Price,
     Quote,
     QuoteRequest,
     QuoteStatus,
@@ -39,7 +38,7 @@ from quoter.domain import (
 from quoter.sandbox import quoting
 from quoter.sandbox.errors import ApiError
 from quoter.sandbox.market import our_price, touch
-from quoter.sandbox.records import SimRfq, floor_ms, new_hex_id, new_short_id
+from quoter.sandbox.records import SimRfq, floor_ms, trade_of
 from quoter.sandbox.store import Store
 from quoter.venue import errors
 from quoter.venue.bucket import Lane
@@ -286,19 +285,7 @@ class SimVenue:
         self.settled += 1
 
     def _trade(self, sim: SimRfq, quote: Quote, price: float, at: datetime) -> Trade:
-        return Trade(
-            id=new_hex_id(self._trade_ids, "t"),
-            short_id=new_short_id(self._trade_ids, "TR"),
-            action=sim.requester_side.opposite,
-            traded_at=at,
-            venue=sim.rfq.venue,
-            rfq_id=sim.id,
-            quote_id=quote.id,
-            instrument=sim.rfq.instrument,
-            quantity_mw=sim.rfq.quantity_mw,
-            price=Price(price),
-            counterparty_name=sim.rfq.requester_name,
-        )
+        return trade_of(sim, quote, price, at, self._trade_ids)
 
 
 def _translated(call: Callable[[], T]) -> T:

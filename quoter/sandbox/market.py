@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from quoter.domain import Action, MyQuoteStatus, Price, Quote, QuoteStatus, RfqStatus, Trade
+from quoter.domain import Action, MyQuoteStatus, Quote, QuoteStatus, RfqStatus, Trade
 from quoter.sandbox.config import MarketConfig
 from quoter.sandbox.generate import RfqSpec, build_rfq, random_dealers, random_spec
-from quoter.sandbox.records import SimRfq, floor_ms, new_hex_id, new_short_id
+from quoter.sandbox.records import SimRfq, floor_ms, trade_of
 from quoter.sandbox.reference import ReferencePrice
 from quoter.sandbox.store import Store
 
@@ -162,19 +162,7 @@ class Market:
         self.store.put_rfq(sim)
 
     def _trade(self, sim: SimRfq, quote: Quote, price: float, at: datetime) -> Trade:
-        return Trade(
-            id=new_hex_id(self._ids, "t"),
-            short_id=new_short_id(self._ids, "TR"),
-            action=sim.requester_side.opposite,
-            traded_at=at,
-            venue=sim.rfq.venue,
-            rfq_id=sim.id,
-            quote_id=quote.id,
-            instrument=sim.rfq.instrument,
-            quantity_mw=sim.rfq.quantity_mw,
-            price=Price(price),
-            counterparty_name=sim.rfq.requester_name,
-        )
+        return trade_of(sim, quote, price, at, self._ids)
 
 
 def _beats(ours: float, competitor: float | None, requester_side: Action) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from quoter.domain import Action, Rfq
+from quoter.domain import Action, Price, Quote, Rfq, Trade
 
 
 class ShapeFormat(StrEnum):
@@ -64,3 +64,20 @@ def floor_ms(moment: datetime) -> datetime:
     """The instant at millisecond precision, in UTC: what the wire can carry."""
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def trade_of(sim: SimRfq, quote: Quote, price: float, at: datetime, ids: random.Random) -> Trade:
+    """The trade our won quote makes; `action` is our side."""
+    return Trade(
+        id=new_hex_id(ids, "t"),
+        short_id=new_short_id(ids, "TR"),
+        action=sim.requester_side.opposite,
+        traded_at=at,
+        venue=sim.rfq.venue,
+        rfq_id=sim.id,
+        quote_id=quote.id,
+        instrument=sim.rfq.instrument,
+        quantity_mw=sim.rfq.quantity_mw,
+        price=Price(price),
+        counterparty_name=sim.rfq.requester_name,
+    )
