@@ -34,5 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"quoter: {error}", file=sys.stderr)
         return 2
+    except BaseExceptionGroup as group:
+        # A configuration found unusable inside a task group (a port already taken).
+        matched, rest = group.split(ConfigError)
+        if matched is None or rest is not None:
+            raise
+        for leaf in _leaves(matched):
+            print(f"quoter: {leaf}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _leaves(group: BaseExceptionGroup[ConfigError]) -> list[BaseException]:
+    return [
+        leaf
+        for error in group.exceptions
+        for leaf in (_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    ]

@@ -29,6 +29,10 @@ class ConfigError(Exception):
     """A configuration that cannot be used; the message names the file and every bad key."""
 
 
+class ListenError(ConfigError):
+    """A configured address that cannot be listened on (taken, or not this machine's)."""
+
+
 class QuoterConfig(Frozen):
     venue: VenueConfig = VenueConfig()
     sandbox: SandboxConfig = SandboxConfig()

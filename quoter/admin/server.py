@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 
 from quoter.admin.config import USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
+from quoter.config import ListenError
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
 from quoter.engine.killswitch import Kill, Scope
@@ -242,7 +243,13 @@ async def serve_admin(config: AdminConfig, engine: Engine, token: SecretStr) -> 
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise ListenError(
+                f"[admin] cannot listen on {config.host}:{config.port}: "
+                f"{error.strerror}; change [admin] port or set enabled = false"
+            ) from None
         port = int(runner.addresses[0][1])
         app[ADMIN_KEY].allowed_hosts = allowed_hosts(config, port)
         url = config.url(port)

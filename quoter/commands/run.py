@@ -46,6 +46,9 @@ def handle(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Where the endpoints listen, said once they do.
+    for name in ("quoter.metrics.server", "quoter.admin.server"):
+        logging.getLogger(name).setLevel(logging.INFO)
     config = load_config(args.config)
     if args.speed is not None:
         config = config.model_copy(
@@ -82,8 +85,6 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
         curves = build_curves(config.curves, clock.now())
         await curves.refresh()
         async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
-            if config.metrics.enabled:
-                print(f"metrics on http://{config.metrics.host}:{config.metrics.port}/metrics")
             admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
             await run_bot(
                 bot, curves, config.curves, clock, stop, view.show, status_s, config.metrics, admin
@@ -112,7 +113,6 @@ def _admin_token(config: QuoterConfig, source: Path | None) -> SecretStr | None:
             return None
         token = create_token_file(admin.token_file)
         print(f"admin token written to {admin.token_file} (owner-only)")
-    print(f"admin on {admin.url()}")
     return token
 
 

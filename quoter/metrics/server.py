@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from quoter.config import ListenError
 from quoter.metrics.config import MetricsConfig
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,13 @@ async def serve_metrics(config: MetricsConfig, registry: CollectorRegistry) -> A
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise ListenError(
+                f"[metrics] cannot listen on {config.host}:{config.port}: "
+                f"{error.strerror}; change [metrics] port or set enabled = false"
+            ) from None
         host, port = runner.addresses[0][:2]
         url = f"http://[{host}]:{port}/metrics" if ":" in host else f"http://{host}:{port}/metrics"
         log.info("metrics on %s", url)
