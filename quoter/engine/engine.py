@@ -8,7 +8,7 @@ import asyncio
 import getpass
 import logging
 from collections import deque
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from quoter.domain import Rfq
 from quoter.engine.decide import EngineReason
@@ -43,6 +43,7 @@ class Engine:
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
+        self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
         self._calls: deque[bool] = deque(maxlen=ctx.config.kill.window)
         self._rate_limited: deque[float] = deque(maxlen=64)
         self._wake = asyncio.Event()
@@ -197,15 +198,23 @@ class Engine:
         ctx = self.ctx
         curve_id = ctx.curves.current.id
         curves_moved, self._curve_id = curve_id != self._curve_id, curve_id
-        margin = ctx.config.quoting.refresh_margin_s
+        quoting = ctx.config.quoting
         now = ctx.clock.now()
+        if not curves_moved and now < self._next_refresh:
+            return []  # no live quote can be due yet: the scan below costs what is live
+        # A quote sent after this scan runs out no sooner than validity_s from now.
+        earliest = now + timedelta(seconds=quoting.validity_s - quoting.refresh_margin_s)
         due = []
         for quote in ctx.quotes:
             rfq = ctx.open_rfqs.get(quote.rfq.id)
             if rfq is None or quote.state is not QuoteState.LIVE:
                 continue
-            if curves_moved or refresh_due(quote, rfq, now, margin):
+            if curves_moved or refresh_due(quote, rfq, now, quoting.refresh_margin_s):
                 due.append(rfq)
+            elif quote.valid_until < rfq.quote_deadline:
+                refresh_at = quote.valid_until - timedelta(seconds=quoting.refresh_margin_s)
+                earliest = min(earliest, refresh_at)
+        self._next_refresh = earliest
         return due
 
     def _enqueue(self, rfq: Rfq) -> None:

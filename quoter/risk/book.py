@@ -49,9 +49,10 @@ class RiskBook:
         return BookView(
             now_s=now_s,
             curve_age_s=curve_age_s,
-            open_quotes=frozenset(self._open),
-            sent_times_s=tuple(t for t in self._sent if now_s - t < QUOTE_WINDOW_S),
-            fill_times_s=tuple(t for t in self._fills if now_s - t < self._fill_window_s),
+            open_quotes=len(self._open),
+            already_open=proposal.rfq.id in self._open,
+            quotes_last_minute=_within(self._sent, now_s, QUOTE_WINDOW_S),
+            fills_in_window=_within(self._fills, now_s, self._fill_window_s),
             positions_mwh=self._positions,
             pending_long_mwh=self._pending_long,
             pending_short_mwh=self._pending_short,
@@ -68,7 +69,7 @@ class RiskBook:
         return tuple(mid for _, mid in history)
 
     def recent_fills(self, now_s: float) -> int:
-        return sum(1 for t in self._fills if now_s - t < self._fill_window_s)
+        return _within(self._fills, now_s, self._fill_window_s)
 
     def record_mid(self, proposal: Proposal, now_s: float) -> None:
         history = self._mids.setdefault(proposal.product_key, deque(maxlen=256))
@@ -112,3 +113,11 @@ class RiskBook:
                 pending[bucket] += sign * mwh
                 if abs(pending[bucket]) < 1e-9:
                     del pending[bucket]
+
+
+def _within(times: deque[float], now_s: float, window_s: float) -> int:
+    """How many times lie inside the window; older ones are dropped for good (times only
+    grow), so a check costs nothing like the day's history."""
+    while times and now_s - times[0] >= window_s:
+        times.popleft()
+    return len(times)

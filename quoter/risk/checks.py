@@ -68,9 +68,10 @@ class BookView:
 
     now_s: float
     curve_age_s: float
-    open_quotes: frozenset[str]
-    sent_times_s: tuple[float, ...]
-    fill_times_s: tuple[float, ...]
+    open_quotes: int
+    already_open: bool  # the proposal's RFQ has a quote open: a requote replaces it
+    quotes_last_minute: int
+    fills_in_window: int
     positions_mwh: Mapping[Hashable, float]
     pending_long_mwh: Mapping[Hashable, float]
     pending_short_mwh: Mapping[Hashable, float]
@@ -125,13 +126,13 @@ def check_notional(config: RiskConfig, book: BookView, p: Proposal) -> CheckResu
 
 def check_open_quotes(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     # A requote replaces the live quote on the same RFQ, so it adds nothing.
-    after = len(book.open_quotes | {p.rfq.id})
+    after = book.open_quotes + (0 if book.already_open else 1)
     ok = after <= config.max_open_quotes
     return _result("max-open-quotes", ok, f"{after} open quotes > {config.max_open_quotes}")
 
 
 def check_quote_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
-    recent = sum(1 for t in book.sent_times_s if book.now_s - t < QUOTE_WINDOW_S)
+    recent = book.quotes_last_minute
     ok = recent < config.max_quotes_per_minute
     return _result("max-quotes-per-minute", ok, f"{recent} quotes in the last minute")
 
@@ -158,7 +159,7 @@ def check_credit(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult
 
 def check_fill_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     window = config.fill_throttle_window_s
-    fills = sum(1 for t in book.fill_times_s if book.now_s - t < window)
+    fills = book.fills_in_window
     ok = fills < config.fill_throttle_count
     return _result("fill-throttle", ok, f"{fills} fills in {window:.0f} s")
 
