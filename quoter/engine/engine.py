@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import heapq
 import logging
 from collections import deque
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +44,7 @@ class Engine:
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
+        self._deadlines: list[tuple[datetime, str]] = []  # (deadline, RFQ id) of RFQs queued
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
         self._calls: deque[bool] = deque(maxlen=ctx.config.kill.window)
         self._rate_limited: deque[float] = deque(maxlen=64)
@@ -227,6 +229,7 @@ class Engine:
             self.ctx.stats.declined[EngineReason.QUEUE_FULL] += 1
             return
         self._queued.add(rfq.id)
+        heapq.heappush(self._deadlines, (rfq.quote_deadline, rfq.id))
 
     def _venue_failed(self, error: errors.VenueError) -> None:
         ctx = self.ctx
@@ -261,16 +264,23 @@ class Engine:
             # The even pace of this session, fixed at its first poll.
             pace = seconds_left / max(1, quota.left_today[Lane.POLL])
             self._day_even = (quota.day, pace)
-        deadlines = [(r.quote_deadline - now).total_seconds() for r in ctx.open_rfqs.values()]
         return plan_poll(
             ctx.config.poll,
             budget_requests=quota.left_today[Lane.POLL],
             seconds_left=seconds_left,
             live_quotes=ctx.quotes.live_count(),
-            nearest_deadline_s=min((d for d in deadlines if d > 0), default=None),
+            nearest_deadline_s=self._nearest_deadline_s(now),
             quoting_requests=self._quoting_requests(seconds_left),
             day_even_s=self._day_even[1],
         )
+
+    def _nearest_deadline_s(self, now: datetime) -> float | None:
+        """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines
+        seen, cleaned lazily, so a poll costs the deadlines that passed, not every open RFQ."""
+        heap, open_rfqs = self._deadlines, self.ctx.open_rfqs
+        while heap and (heap[0][0] <= now or heap[0][1] not in open_rfqs):
+            heapq.heappop(heap)
+        return (heap[0][0] - now).total_seconds() if heap else None
 
     def _quoting_requests(self, seconds_left: float) -> int:
         """Quote submits expected until the close at this run's pace so far, with 50% to spare:

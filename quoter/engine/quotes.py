@@ -37,10 +37,13 @@ class OurQuote:
 
 
 class QuoteBook:
-    """At most one quote per RFQ: a requote replaces the entry, as the venue supersedes."""
+    """At most one quote per RFQ: a requote replaces the entry, as the venue supersedes.
+    Every write goes through `_put` or `remove`, which keep the per-state index, so the
+    engine's per-poll questions (how many live, which unknown) cost what they answer."""
 
     def __init__(self) -> None:
         self._quotes: dict[str, OurQuote] = {}
+        self._by_state: dict[QuoteState, set[str]] = {state: set() for state in QuoteState}
         self._sequence = 0
 
     def __len__(self) -> int:
@@ -57,8 +60,16 @@ class QuoteBook:
         self._sequence += 1
         return f"q-{run_id}-{self._sequence:06d}"
 
+    def _put(self, quote: OurQuote) -> None:
+        rfq_id = quote.rfq.id
+        old = self._quotes.get(rfq_id)
+        if old is not None:
+            self._by_state[old.state].discard(rfq_id)
+        self._quotes[rfq_id] = quote
+        self._by_state[quote.state].add(rfq_id)
+
     def sending(self, quote: OurQuote) -> None:
-        self._quotes[quote.rfq.id] = quote
+        self._put(quote)
 
     def confirmed(self, rfq_id: str, venue_quote: Quote) -> OurQuote | None:
         mine = self._quotes.get(rfq_id)
@@ -68,22 +79,25 @@ class QuoteBook:
         updated = replace(
             mine, quote_id=venue_quote.id, state=state, valid_until=venue_quote.valid_until
         )
-        self._quotes[rfq_id] = updated
+        self._put(updated)
         return updated
 
     def mark(self, rfq_id: str, state: QuoteState) -> None:
         mine = self._quotes.get(rfq_id)
         if mine is not None:
-            self._quotes[rfq_id] = replace(mine, state=state)
+            self._put(replace(mine, state=state))
 
     def remove(self, rfq_id: str) -> OurQuote | None:
-        return self._quotes.pop(rfq_id, None)
+        mine = self._quotes.pop(rfq_id, None)
+        if mine is not None:
+            self._by_state[mine.state].discard(rfq_id)
+        return mine
 
     def in_scope(self, scope: Scope) -> list[OurQuote]:
         return [q for q in self._quotes.values() if q.in_scope(scope)]
 
     def unknown(self) -> list[OurQuote]:
-        return [q for q in self._quotes.values() if q.state is QuoteState.UNKNOWN]
+        return [self._quotes[i] for i in self._by_state[QuoteState.UNKNOWN]]
 
     def live_count(self) -> int:
-        return sum(1 for q in self._quotes.values() if q.state is not QuoteState.WITHDRAWING)
+        return len(self._quotes) - len(self._by_state[QuoteState.WITHDRAWING])

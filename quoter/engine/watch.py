@@ -5,7 +5,7 @@ reading our quotes, never by sending again."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.audit import AuditError
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 # updated-since is inclusive and clocks differ: look back a little and skip what was seen.
 CURSOR_OVERLAP = timedelta(seconds=1)
 FORGET_AFTER = timedelta(hours=1)
+PRUNE_EVERY = timedelta(minutes=1)
 
 
 class Watcher:
@@ -25,6 +26,7 @@ class Watcher:
         self._ctx = ctx
         self._seen_versions: dict[str, object] = {}
         self._awaiting_trade: dict[str, OurQuote] = {}
+        self._next_prune = datetime.min.replace(tzinfo=UTC)
 
     async def poll(self) -> list[Rfq]:
         """One poll (paged, bounded); returns the RFQs to price now, oldest first."""
@@ -61,9 +63,14 @@ class Watcher:
         return to_price
 
     def _prune(self) -> None:
-        """Forget RFQs long past their deadline whose end we never saw, so state stays bounded."""
+        """Forget RFQs long past their deadline whose end we never saw, so state stays bounded;
+        at most once a minute, since it looks at every open RFQ."""
         ctx = self._ctx
-        horizon = ctx.clock.now() - FORGET_AFTER
+        now = ctx.clock.now()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY
+        horizon = now - FORGET_AFTER
         for rfq in [r for r in ctx.open_rfqs.values() if r.quote_deadline < horizon]:
             ctx.open_rfqs.pop(rfq.id, None)
             ctx.seen_at.pop(rfq.id, None)
