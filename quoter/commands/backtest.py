@@ -24,15 +24,18 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("tape", help="tape file (Parquet or CSV), or make-tape")
     parser.add_argument("--curves", type=Path, help="curve file or folder; default: synthetic")
+    # Both go to one ordered list, so each --param belongs to the --strategy before it.
     parser.add_argument(
         "--strategy",
-        action="append",
+        dest="runs",
+        action=_Tagged,
         default=[],
         help="strategy of one run; repeat for side-by-side runs (default curve_spread)",
     )
     parser.add_argument(
         "--param",
-        action="append",
+        dest="runs",
+        action=_Tagged,
         default=[],
         metavar="KEY=VALUE",
         help="parameter of the run named by the --strategy before it",
@@ -46,17 +49,30 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run_backtest)
 
 
-def specs_of(argv: list[str]) -> list[RunSpec]:
-    """--strategy NAME --param K=V ... groups, in order, from the raw command line."""
+class _Tagged(argparse.Action):
+    """Appends (option, value) to one list shared by --strategy and --param, keeping order."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        items = [*getattr(namespace, self.dest, []), (option_string, values)]
+        setattr(namespace, self.dest, items)
+
+
+def specs_of(items: list[tuple[str, str]]) -> list[RunSpec]:
+    """--strategy NAME --param K=V ... groups, in the order given."""
     groups: list[tuple[str, list[str]]] = []
-    items = iter(argv)
-    for item in items:
-        if item == "--strategy":
-            groups.append((next(items), []))
-        elif item == "--param":
+    for option, value in items:
+        if option == "--strategy":
+            groups.append((value, []))
+        else:
             if not groups:
                 groups.append(("curve_spread", []))
-            groups[-1][1].append(next(items))
+            groups[-1][1].append(value)
     groups = groups or [("curve_spread", [])]
     return [
         RunSpec(f"{i}:{name}", name, parse_params(params))
@@ -72,7 +88,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         return 0
     try:
         tape = read_tape(Path(args.tape))
-        specs = specs_of(sys.argv[1:])
+        specs = specs_of(args.runs)
     except (TapeError, InputError) as error:
         print(f"quoter backtest: {error}", file=sys.stderr)
         return 2
