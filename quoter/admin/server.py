@@ -26,12 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 
 from quoter.admin.config import USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
-from quoter.config import ListenError
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
 from quoter.engine.killswitch import Kill, Scope
 from quoter.engine.shadow import read_trail, report
 from quoter.engine.status import status_of
+from quoter.listening import listening
 from quoter.sandbox.config import is_loopback
 from quoter.strategies_api import StrategyLoadError
 
@@ -239,21 +239,8 @@ async def serve_admin(config: AdminConfig, engine: Engine, token: SecretStr) -> 
     if not config.allow_remote and not is_loopback(config.host):
         raise ValueError(f"admin host {config.host!r} is not loopback; set allow_remote")
     app = build_app(engine, token)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, config.host, config.port)
-        try:
-            await site.start()
-        except OSError as error:
-            raise ListenError(
-                f"[admin] cannot listen on {config.host}:{config.port}: "
-                f"{error.strerror}; change [admin] port or set enabled = false"
-            ) from None
-        port = int(runner.addresses[0][1])
+    async with listening(app, config.host, config.port, "admin") as (_, port):
         app[ADMIN_KEY].allowed_hosts = allowed_hosts(config, port)
         url = config.url(port)
         log.info("admin interface on %s", url)
         yield url
-    finally:
-        await runner.cleanup()

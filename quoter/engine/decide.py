@@ -25,7 +25,6 @@ class EngineReason(StrEnum):
     QUEUE_FULL = "queue-full"
     STRATEGY_TIMEOUT = "strategy-timeout"
     SHAPE_UNAVAILABLE = "shape-unavailable"
-    UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True, slots=True)

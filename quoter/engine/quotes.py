@@ -9,7 +9,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from quoter.domain import Quote, Rfq
-from quoter.engine.killswitch import Scope
 
 
 class QuoteState(StrEnum):
@@ -30,10 +29,6 @@ class OurQuote:
     sent_at: datetime
     state: QuoteState
     quote_id: str | None = None
-
-    def in_scope(self, scope: Scope) -> bool:
-        i = self.rfq.instrument
-        return scope.covers(i.market_area, i.product_type, self.strategy)
 
 
 class QuoteBook:
@@ -92,9 +87,6 @@ class QuoteBook:
         if mine is not None:
             self._by_state[mine.state].discard(rfq_id)
         return mine
-
-    def in_scope(self, scope: Scope) -> list[OurQuote]:
-        return [q for q in self._quotes.values() if q.in_scope(scope)]
 
     def unknown(self) -> list[OurQuote]:
         return [self._quotes[i] for i in self._by_state[QuoteState.UNKNOWN]]

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from quoter.config import ListenError
+from quoter.listening import http_url, listening
 from quoter.metrics.config import MetricsConfig
 
 log = logging.getLogger(__name__)
@@ -40,20 +40,7 @@ def build_app(registry: CollectorRegistry) -> web.Application:
 @asynccontextmanager
 async def serve_metrics(config: MetricsConfig, registry: CollectorRegistry) -> AsyncIterator[str]:
     """Serve until the block ends; yields the `/metrics` URL (with the bound port)."""
-    runner = web.AppRunner(build_app(registry), access_log=None, handle_signals=False)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, config.host, config.port)
-        try:
-            await site.start()
-        except OSError as error:
-            raise ListenError(
-                f"[metrics] cannot listen on {config.host}:{config.port}: "
-                f"{error.strerror}; change [metrics] port or set enabled = false"
-            ) from None
-        host, port = runner.addresses[0][:2]
-        url = f"http://[{host}]:{port}/metrics" if ":" in host else f"http://{host}:{port}/metrics"
+    async with listening(build_app(registry), config.host, config.port, "metrics") as bound:
+        url = http_url(*bound, "/metrics")
         log.info("metrics on %s", url)
         yield url
-    finally:
-        await runner.cleanup()

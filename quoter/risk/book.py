@@ -40,10 +40,6 @@ class RiskBook:
     def positions_mwh(self) -> Mapping[Hashable, float]:
         return dict(self._positions)
 
-    @property
-    def open_rfq_ids(self) -> frozenset[str]:
-        return frozenset(self._open)
-
     def view(self, proposal: Proposal, *, now_s: float, curve_age_s: float) -> BookView:
         who = proposal.rfq.requester_id
         return BookView(

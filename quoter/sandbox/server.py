@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from quoter.clock import ScaledClock
+from quoter.listening import http_url, listening
 from quoter.sandbox import api, controls
 from quoter.sandbox.config import SandboxConfig, is_loopback
 from quoter.sandbox.core import SANDBOX, Sandbox, build_sandbox
@@ -58,10 +59,6 @@ async def tick(sandbox: Sandbox) -> None:
         await sandbox.clock.sleep(sandbox.config.market.tick_s)
 
 
-def _base_url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 @asynccontextmanager
 async def run_sandbox(
     config: SandboxConfig,
@@ -74,13 +71,10 @@ async def run_sandbox(
     clock = clock if clock is not None else ScaledClock(start=config.start, speed=config.speed)
     credentials, source = resolve_credentials(config, os.environ)
     sandbox = build_sandbox(config, clock, credentials, reference_price or default_reference_price)
-    runner = web.AppRunner(build_app(sandbox), access_log=None, handle_signals=False)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
-        port = int(runner.addresses[0][1])
-        running = RunningSandbox(_base_url(config.host, port), credentials, source, clock, sandbox)
+    app = build_app(sandbox)
+    async with listening(app, config.host, config.port, "sandbox") as (_, port):
+        base_url = http_url(config.host, port)
+        running = RunningSandbox(base_url, credentials, source, clock, sandbox)
         log.info("sandbox serving on %s", running.base_url)
         async with asyncio.TaskGroup() as group:
             ticker = group.create_task(tick(sandbox), name="sandbox-market")
@@ -88,5 +82,3 @@ async def run_sandbox(
                 yield running
             finally:
                 ticker.cancel()
-    finally:
-        await runner.cleanup()
