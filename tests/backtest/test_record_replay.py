@@ -33,9 +33,9 @@ async def test_a_recorded_sandbox_run_replays_to_the_same_prices(tmp_path: Path)
     for kind, _, data in replayed.audit.records:
         if kind == "quote-intent":
             again.setdefault(str(data["rfq-id"]), data["decision"])
-    common = live.keys() & again.keys()
-    assert len(common) >= 0.8 * len(live) > 0
-    for rfq_id in common:
+    assert len(live) >= 3
+    assert live.keys() <= again.keys()  # every RFQ quoted live is quoted in the replay
+    for rfq_id in live:
         ours, theirs = live[rfq_id], again[rfq_id]
         assert (ours["price"], ours["bid"], ours["ask"]) == (
             theirs["price"],
