@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from quoter.domain import Action
 from quoter.risk.checks import QUOTE_WINDOW_S, BookView, Proposal
 
-MAX_HISTORY = 10_000
-
 
 @dataclass(frozen=True, slots=True)
 class Fill:
@@ -27,8 +25,9 @@ class RiskBook:
         self._drift_window_s = drift_window_s
         self._fill_window_s = fill_window_s
         self._open: dict[str, Proposal] = {}
-        self._sent: deque[float] = deque(maxlen=MAX_HISTORY)
-        self._fills: deque[float] = deque(maxlen=MAX_HISTORY)
+        # Pruned to their windows at every check: a cap here would only undercount.
+        self._sent: deque[float] = deque()
+        self._fills: deque[float] = deque()
         self._positions: defaultdict[Hashable, float] = defaultdict(float)
         self._pending_long: defaultdict[Hashable, float] = defaultdict(float)
         self._pending_short: defaultdict[Hashable, float] = defaultdict(float)
