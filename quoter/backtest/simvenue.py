@@ -71,7 +71,7 @@ def memory_guard(plan: UsagePlanConfig, clock: Clock) -> UsageGuard:
 
 class SimVenue:
     def __init__(self, tape: Tape, clock: Clock, fills: FillModel, guard: UsageGuard) -> None:
-        self._tape = tape.rfqs
+        self._tape = tape
         self._clock = clock
         self._fills = fills
         self.guard = guard
@@ -91,7 +91,7 @@ class SimVenue:
     # the driver's view
 
     def next_arrival(self) -> datetime | None:
-        return self._tape[self._next].rfq.created_at if self._next < len(self._tape) else None
+        return self._tape.arrival(self._next) if self._next < len(self._tape) else None
 
     def done(self) -> bool:
         """Every tape RFQ has arrived and ended."""
@@ -209,7 +209,7 @@ class SimVenue:
             arrival = self.next_arrival()
             event = self._events[0][0] if self._events else None
             if arrival is not None and arrival <= now and (event is None or arrival <= event):
-                self._arrive(self._tape[self._next])
+                self._arrive(self._tape.entry(self._next))
                 self._next += 1
             elif event is not None and event <= now:
                 at, _, kind, key = heapq.heappop(self._events)

@@ -36,6 +36,7 @@ and field named, and the good rows are kept: `read_tape` returns both.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,6 +139,17 @@ class Tape:
 
     def __len__(self) -> int:
         return len(self.rfqs)
+
+    def __iter__(self) -> Iterator[TapeRfq]:
+        return iter(self.rfqs)
+
+    def entry(self, index: int) -> TapeRfq:
+        """The `index`-th RFQ in arrival order."""
+        return self.rfqs[index]
+
+    def arrival(self, index: int) -> datetime:
+        """When the `index`-th RFQ becomes visible."""
+        return self.rfqs[index].rfq.created_at
 
     @property
     def start(self) -> datetime:

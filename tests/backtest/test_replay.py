@@ -31,7 +31,7 @@ def test_same_tape_and_seed_give_identical_results(tmp_path: Path) -> None:
 def test_the_auction_fills_exactly_the_quotes_better_than_the_competitor(tmp_path: Path) -> None:
     tape = tape_of(short_tape(30))
     replayed = run(tape, AuctionFill(), tmp_path)
-    entries = {t.id: t for t in tape.rfqs}
+    entries = {t.id: t for t in tape}
     won = {t.rfq_id for t in replayed.venue.trades}
     assert won
     for trade in replayed.venue.trades:

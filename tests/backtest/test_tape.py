@@ -15,8 +15,8 @@ def test_a_written_tape_reads_back_whole(tmp_path: Path, suffix: str) -> None:
     write_tape(frame, path)
     tape = read_tape(path)
     assert not tape.problems
-    assert [t.id for t in tape.rfqs] == sorted(frame.id, key=list(frame.id).index)
-    first = tape.rfqs[0]
+    assert [t.id for t in tape] == sorted(frame.id, key=list(frame.id).index)
+    first = tape.entry(0)
     assert first.rfq.created_at == frame.created_at.iloc[0].to_pydatetime()
 
 
