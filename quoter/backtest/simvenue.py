@@ -36,14 +36,14 @@ from quoter.domain import (
     Trade,
 )
 from quoter.sandbox import quoting
-from quoter.sandbox.errors import ApiError
+from quoter.sandbox.errors import ApiError, invalid_quote
+from quoter.sandbox.jsonfields import FieldError
 from quoter.sandbox.market import our_price, touch
 from quoter.sandbox.records import SimRfq, floor_ms, trade_of
 from quoter.sandbox.store import Store
 from quoter.venue import errors
 from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
-from quoter.venue.encode import quote_body
 from quoter.venue.guard import GuardState, UsageGuard
 from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
@@ -86,6 +86,7 @@ class SimVenue:
         self._ids = random.Random("simvenue/quotes")
         self._trade_ids = random.Random("simvenue/trades")
         self.trades: list[Trade] = []
+        self._traded_at: list[datetime] = []  # of each trade, ascending
         self.settled = 0
 
     # the driver's view
@@ -146,10 +147,16 @@ class SimVenue:
     async def submit_quote(self, request: QuoteRequest) -> Quote:
         await self.guard.acquire(Lane.SUBMIT)
         now = self.catch_up()
-        body = quote_body(request)
-        quote, created = _translated(
-            lambda: quoting.submit(self.store, self._ids, request.rfq_id, body, now)
-        )
+
+        def place() -> tuple[Quote, bool]:
+            sim = quoting.find_rfq(self.store, request.rfq_id)
+            try:
+                body = quoting.body_of(request)
+            except FieldError as error:
+                raise invalid_quote(str(error)) from None
+            return quoting.place(self.store, self._ids, sim, body, now)
+
+        quote, created = _translated(place)
         if created:
             self._logged(request.rfq_id)
             end = self._end_at(self._entries[request.rfq_id])
@@ -192,13 +199,15 @@ class SimVenue:
     ) -> Page[Trade]:
         await self.guard.acquire(Lane.POLL)
         self.catch_up()
-        rows = [
-            t
-            for t in reversed(self.trades)
-            if (traded_from is None or t.traded_at >= traded_from)
-            and (traded_to is None or t.traded_at < traded_to)
-        ]
-        return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
+        # Trades are made in time order: the window is a slice, newest first as the venue lists.
+        low = 0 if traded_from is None else bisect.bisect_left(self._traded_at, traded_from)
+        high = len(self.trades)
+        if traded_to is not None:
+            high = bisect.bisect_left(self._traded_at, traded_to)
+        count = max(0, high - low)
+        newest = high - skip
+        rows = self.trades[max(low, newest - limit) : max(low, newest)]
+        return Page(tuple(reversed(rows)), count, limit, skip)
 
     # the market
 
@@ -272,6 +281,7 @@ class SimVenue:
         ):
             self._set_quote(quote, QuoteStatus.ACCEPTED, at)
             self.trades.append(self._trade(sim, quote, ours, at))
+            self._traded_at.append(at)
             sim = touch(sim, at, status=RfqStatus.TRADED, my_quote_status=MyQuoteStatus.WON)
         else:
             if quote is not None:

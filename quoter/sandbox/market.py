@@ -28,10 +28,10 @@ class StoreFull(Exception):
 
 def touch(sim: SimRfq, at: datetime, **changes: Any) -> SimRfq:
     """The RFQ with `changes`; `updated-at` moves to `at` only if what the API shows changed."""
-    changed = replace(sim.rfq, **changes)
-    if changed == sim.rfq:
+    rfq = sim.rfq
+    if all(getattr(rfq, name) == value for name, value in changes.items()):
         return sim
-    return replace(sim, rfq=replace(changed, updated_at=max(at, sim.rfq.updated_at)))
+    return replace(sim, rfq=replace(rfq, **changes, updated_at=max(at, rfq.updated_at)))
 
 
 def our_price(quote: Quote, requester_side: Action) -> float:

@@ -17,6 +17,7 @@ from quoter.domain import (
     MyQuoteStatus,
     Price,
     Quote,
+    QuoteRequest,
     QuoteStatus,
     QuoteType,
     Rfq,
@@ -49,6 +50,10 @@ def _price(value: object, where: str) -> Price | None:
     amount = fields.number(body.get("value"), f"{where}.value")
     if body.get("currency") != "EUR":
         raise fields.FieldError(f"{where}.currency must be EUR")
+    return _checked(amount, where)
+
+
+def _checked(amount: float, where: str) -> Price:
     exponent = Decimal(repr(amount)).as_tuple().exponent
     if isinstance(exponent, int) and exponent < -3:
         raise fields.FieldError(f"{where}.value has more than 3 decimals")
@@ -67,6 +72,26 @@ def parse_quote(raw: object) -> QuoteBody:
         bid=_price(body.get("bid"), "bid"),
         ask=_price(body.get("ask"), "ask"),
         valid_until=floor_ms(fields.instant(body.get("valid-until"), "valid-until")),
+    )
+
+
+def body_of(request: QuoteRequest) -> QuoteBody:
+    """The body the venue reads from our client's request (prices at 3 decimals, instants at
+    milliseconds), held to the same rules as one parsed from JSON: for an in-process venue."""
+
+    def price(value: Price | None, where: str) -> Price | None:
+        if value is None:
+            return None
+        if value.currency != "EUR":
+            raise fields.FieldError(f"{where}.currency must be EUR")
+        return _checked(round(value.value, 3), where)
+
+    return QuoteBody(
+        client_quote_id=fields.text(request.client_quote_id, "client-quote-id", 100),
+        price=price(request.price, "price"),
+        bid=price(request.bid, "bid"),
+        ask=price(request.ask, "ask"),
+        valid_until=floor_ms(request.valid_until),
     )
 
 
@@ -101,6 +126,14 @@ def submit(
         body = parse_quote(raw)
     except fields.FieldError as error:
         raise invalid_quote(str(error)) from None
+    return place(store, ids, sim, body, now)
+
+
+def place(
+    store: Store, ids: random.Random, sim: SimRfq, body: QuoteBody, now: datetime
+) -> tuple[Quote, bool]:
+    """A well-formed quote body on `sim`: the rules after the body's shape (see submit)."""
+    rfq_id = sim.id
     known = store.quote_for_client_id(body.client_quote_id)
     if known is not None:
         if known.rfq_id != rfq_id:

@@ -95,6 +95,12 @@ class UsageGuard:
 
     async def acquire(self, lane: Lane) -> None:
         """Take one token for a request in `lane`, waiting our turn and for the bucket."""
+        if not self._queue:  # nobody waiting: take the token now if there is one
+            self._refuse_if_spent(lane)
+            t_s = self._clock.monotonic()
+            if arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s) == 0.0:
+                self._charge(lane, t_s)
+                return
         ticket = (int(lane), next(self._seq))
         turn = asyncio.Event()
         bisect.insort(self._queue, ticket)
