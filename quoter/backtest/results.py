@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from quoter.backtest.curves import DailyCurves, StaticCurves, local_day
-from quoter.backtest.driver import Replayed
+from quoter.backtest.driver import DecisionRow, Replayed
 from quoter.domain import Action
 from quoter.pricing.delivery import Delivery, instrument_delivery
 from quoter.pricing.valuation import price_delivery
@@ -20,31 +20,13 @@ from quoter.risk.checks import REASON_CODES
 MARK_DAYS = (1, 5)
 
 
+DECISION_COLUMNS = ["run", *DecisionRow._fields]
+
+
 def decisions_frame(run: Replayed) -> pd.DataFrame:
-    rows = []
-    for kind, at, data in run.audit.records:
-        if kind not in ("quote-intent", "decline"):
-            continue
-        decision = data.get("decision")
-        d = decision if isinstance(decision, dict) else {}
-        rows.append(
-            {
-                "run": run.spec.label,
-                "at": at,
-                "rfq_id": data["rfq-id"],
-                "action": "quote" if kind == "quote-intent" else "decline",
-                "reason": data.get("reason"),
-                "side": None if d.get("side") is None else str(d.get("side")),
-                "mid": d.get("mid"),
-                "price": d.get("price"),
-                "bid": d.get("bid"),
-                "ask": d.get("ask"),
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=["run", "at", "rfq_id", "action", "reason", "side", "mid", "price", "bid", "ask"],
-    )
+    frame = pd.DataFrame(run.audit.decisions, columns=list(DecisionRow._fields))
+    frame.insert(0, "run", run.spec.label)
+    return frame[DECISION_COLUMNS]
 
 
 def fills_frame(run: Replayed, curves: StaticCurves | DailyCurves) -> pd.DataFrame:
@@ -100,7 +82,7 @@ def inventory_frame(run: Replayed) -> pd.DataFrame:
 
 
 def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> dict[str, object]:
-    rfqs = len(run.venue.store.rfqs)
+    rfqs = run.venue.arrived
     quoted = decisions.loc[decisions.action == "quote", "rfq_id"].nunique()
     declines = decisions[decisions.action == "decline"]
     reasons = declines.reason.value_counts().to_dict()

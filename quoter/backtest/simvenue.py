@@ -15,6 +15,7 @@ import bisect
 import heapq
 import itertools
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -49,6 +50,10 @@ from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
 
 END, EXPIRE = 0, 1
+# A replay forgets an ended RFQ once its end has been listed to the engine and this many more
+# have ended since (finished quotes likewise, four times as many), so a long tape's replay stays
+# bounded; the engine only asks what changed since its last poll. Trades are all kept.
+KEPT_ENDED = 20_000
 T = TypeVar("T")
 
 
@@ -70,19 +75,30 @@ def memory_guard(plan: UsagePlanConfig, clock: Clock) -> UsageGuard:
 
 
 class SimVenue:
-    def __init__(self, tape: Tape, clock: Clock, fills: FillModel, guard: UsageGuard) -> None:
+    def __init__(
+        self,
+        tape: Tape,
+        clock: Clock,
+        fills: FillModel,
+        guard: UsageGuard,
+        kept_ended: int = KEPT_ENDED,
+    ) -> None:
         self._tape = tape
         self._clock = clock
         self._fills = fills
         self.guard = guard
-        big = len(self._tape) + 1
-        self.store = Store(big, 4 * big, big)
+        # No cap on RFQs: `_forget` drops them. Trades live in `self.trades`.
+        self.store = Store(len(tape) + 1, 4 * kept_ended, 1)
+        self._kept_ended = kept_ended
+        self._shown_ended: deque[str] = deque()  # ended RFQs listed since they ended, oldest first
+        self._shown_ended_ids: set[str] = set()
         self._entries: dict[str, TapeRfq] = {}
         self._next = 0  # tape index of the next arrival
         self._events: list[tuple[datetime, int, int, str]] = []
         self._seq = itertools.count()
         self._log_at: list[datetime] = []  # updated-at of each change, ascending
         self._log_id: list[str] = []
+        self._log_floor: datetime | None = None  # changes before it were forgotten
         self._ids = random.Random("simvenue/quotes")
         self._trade_ids = random.Random("simvenue/trades")
         self.trades: list[Trade] = []
@@ -93,6 +109,11 @@ class SimVenue:
 
     def next_arrival(self) -> datetime | None:
         return self._tape.arrival(self._next) if self._next < len(self._tape) else None
+
+    @property
+    def arrived(self) -> int:
+        """Tape RFQs that have arrived so far."""
+        return self._next
 
     def done(self) -> bool:
         """Every tape RFQ has arrived and ended."""
@@ -113,18 +134,40 @@ class SimVenue:
     ) -> Page[Rfq]:
         await self.guard.acquire(Lane.POLL)
         self.catch_up()
-        if updated_since is None:
-            rows = [s.rfq for s in self.store.rfqs.values() if status in (None, s.rfq.status)]
-            rows.sort(key=lambda r: r.updated_at, reverse=True)
+        floor = self._log_floor
+        if updated_since is None or (floor is not None and updated_since < floor):
+            rows = [
+                s.rfq
+                for s in self.store.rfqs.values()
+                if status in (None, s.rfq.status)
+                and (updated_since is None or s.rfq.updated_at >= updated_since)
+            ]
+            rows.sort(key=lambda r: r.updated_at, reverse=updated_since is None)
         else:
             rows = self._changed_since(updated_since, status)
-        return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
+        shown = rows[skip : skip + limit]
+        self._shown(shown)
+        return Page(tuple(shown), len(rows), limit, skip)
+
+    def _shown(self, rfqs: list[Rfq]) -> None:
+        """Ended RFQs the engine has now been told of may be forgotten in their turn."""
+        for rfq in rfqs:
+            if rfq.status is not RfqStatus.OPEN and rfq.id not in self._shown_ended_ids:
+                self._shown_ended.append(rfq.id)
+                self._shown_ended_ids.add(rfq.id)
+        while len(self._shown_ended) > self._kept_ended:
+            gone = self._shown_ended.popleft()
+            self._shown_ended_ids.discard(gone)
+            del self.store.rfqs[gone]
 
     def _changed_since(self, since: datetime, status: RfqStatus | None) -> list[Rfq]:
         rows: list[Rfq] = []
         shown: set[str] = set()
         for i in range(bisect.bisect_left(self._log_at, since), len(self._log_at)):
-            rfq = self.store.rfqs[self._log_id[i]].rfq
+            sim = self.store.rfqs.get(self._log_id[i])
+            if sim is None:
+                continue  # ended long ago and forgotten
+            rfq = sim.rfq
             if rfq.updated_at != self._log_at[i] or rfq.id in shown:
                 continue  # a later change of the same RFQ comes further on
             if status is None or rfq.status is status:
@@ -233,6 +276,8 @@ class SimVenue:
         side = entry.requester_side
         price = entry.competitor_price
         sim = SimRfq(entry.rfq, None, price, price, side, entry.cancel_at)
+        # The quote cap counts active quotes too: keep the finished ones beyond them.
+        self.store.max_quotes = 4 * self._kept_ended + self._next - self.settled + 1
         self.store.add_rfq(sim)
         self._entries[entry.id] = entry
         self._logged(entry.id)
@@ -254,6 +299,10 @@ class SimVenue:
         else:
             self._log_at.append(at)
             self._log_id.append(rfq_id)
+        if len(self._log_at) > 8 * self._kept_ended:
+            half = len(self._log_at) // 2
+            del self._log_at[:half], self._log_id[:half]
+            self._log_floor = self._log_at[0]
 
     def _set_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
         self.store.put_quote(replace(quote, status=status, updated_at=max(at, quote.updated_at)))
@@ -292,6 +341,7 @@ class SimVenue:
             sim = touch(sim, at, status=status, my_quote_status=mine)
         self.store.put_rfq(sim)
         self._logged(sim.id)
+        del self._entries[sim.id]
         self.settled += 1
 
     def _trade(self, sim: SimRfq, quote: Quote, price: float, at: datetime) -> Trade:

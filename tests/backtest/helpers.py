@@ -30,13 +30,15 @@ def run(
     curves: StaticCurves | DailyCurves | None = None,
     spec: RunSpec | None = None,
 ) -> Replayed:
+    curves = curves or DailyCurves(None, tape.start.date())
+    return asyncio.run(replay(tape, spec or RunSpec("t"), fills, settings(tmp_path), curves))
+
+
+def settings(tmp_path: Path) -> ReplaySettings:
     config = EngineConfig.model_validate(
         {"kill": {"latch_path": tmp_path / "k.json"}, "audit_dir": tmp_path / "audit"}
     )
-    curves = curves or DailyCurves(None, tape.start.date())
-    return asyncio.run(
-        replay(tape, spec or RunSpec("t"), fills, ReplaySettings(config, DEMO_RISK), curves)
-    )
+    return ReplaySettings(config, DEMO_RISK)
 
 
 def tape_of(frame: pd.DataFrame) -> Tape:

@@ -30,15 +30,11 @@ async def test_a_recorded_sandbox_run_replays_to_the_same_prices(tmp_path: Path)
         run, tape, AuctionFill(), tmp_path / "replay", StaticCurves(CURVES)
     )
     again: dict[str, Any] = {}
-    for kind, _, data in replayed.audit.records:
-        if kind == "quote-intent":
-            again.setdefault(str(data["rfq-id"]), data["decision"])
+    for row in replayed.audit.decisions:
+        if row.action == "quote":
+            again.setdefault(row.rfq_id, row)
     assert len(live) >= 3
     assert live.keys() <= again.keys()  # every RFQ quoted live is quoted in the replay
     for rfq_id in live:
         ours, theirs = live[rfq_id], again[rfq_id]
-        assert (ours["price"], ours["bid"], ours["ask"]) == (
-            theirs["price"],
-            theirs["bid"],
-            theirs["ask"],
-        )
+        assert (ours["price"], ours["bid"], ours["ask"]) == (theirs.price, theirs.bid, theirs.ask)

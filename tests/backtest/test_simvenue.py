@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from quoter.backtest.curves import DailyCurves
+from quoter.backtest.driver import Replayed, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
 from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.clock import ManualClock
 from quoter.domain import Price, QuoteRequest, QuoteType, Trade
 from quoter.venue import errors
 from quoter.venue.config import UsagePlanConfig
-from tests.backtest.helpers import run, short_tape, tape_of
+from tests.backtest.helpers import run, settings, short_tape, tape_of
 
 
 def _window(trades: list[Trade], low: datetime | None, high: datetime | None) -> list[Trade]:
@@ -101,3 +104,20 @@ def test_a_good_quote_is_stored_once_and_a_retry_returns_it() -> None:
 
     asyncio.run(twice())
     assert len(venue.store.quotes) == 1
+
+
+def test_forgetting_ended_rfqs_changes_nothing_the_engine_sees(tmp_path: Path) -> None:
+    tape = tape_of(short_tape(60, per_min=6.0))
+    # A plan roomy enough for this pace: the engine polls every second, as it would live.
+    roomy = replace(settings(tmp_path), usage_plan=UsagePlanConfig(daily_quota=100_000))
+
+    def replayed(kept_ended: int) -> Replayed:
+        chosen = replace(roomy, kept_ended=kept_ended)
+        curves = DailyCurves(None, tape.start.date())
+        return asyncio.run(replay(tape, RunSpec("t"), AuctionFill(), chosen, curves))
+
+    small, whole = replayed(40), replayed(10**6)
+    assert len(tape) > 200
+    assert len(small.venue.store.rfqs) < len(tape) // 4  # it did forget
+    assert small.audit.decisions == whole.audit.decisions
+    assert small.venue.trades == whole.venue.trades
