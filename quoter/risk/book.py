@@ -33,7 +33,7 @@ class RiskBook:
         self._pending_short: defaultdict[Hashable, float] = defaultdict(float)
         self._credit: defaultdict[str, float] = defaultdict(float)
         self._credit_pending: defaultdict[str, float] = defaultdict(float)
-        self._mids: dict[Hashable, deque[tuple[float, float]]] = {}
+        self._mids: dict[Hashable, MidWindow] = {}
 
     @property
     def positions_mwh(self) -> Mapping[Hashable, float]:
@@ -52,23 +52,18 @@ class RiskBook:
             pending_long_mwh=self._pending_long,
             pending_short_mwh=self._pending_short,
             credit_used_eur={who: self._credit[who] + self._credit_pending[who]},
-            mids=self._recent_mids(proposal.product_key, now_s),
+            mid_range=self._mid_range(proposal.product_key, now_s),
         )
 
-    def _recent_mids(self, key: Hashable, now_s: float) -> tuple[float, ...]:
-        history = self._mids.get(key)
-        if history is None:
-            return ()
-        while history and now_s - history[0][0] > self._drift_window_s:
-            history.popleft()
-        return tuple(mid for _, mid in history)
+    def _mid_range(self, key: Hashable, now_s: float) -> tuple[float, float] | None:
+        window = self._mids.get(key)
+        return None if window is None else window.range(now_s, self._drift_window_s)
 
     def recent_fills(self, now_s: float) -> int:
         return _within(self._fills, now_s, self._fill_window_s)
 
     def record_mid(self, proposal: Proposal, now_s: float) -> None:
-        history = self._mids.setdefault(proposal.product_key, deque(maxlen=256))
-        history.append((now_s, proposal.mid))
+        self._mids.setdefault(proposal.product_key, MidWindow()).add(now_s, proposal.mid)
 
     def reserve(self, proposal: Proposal, now_s: float) -> None:
         """A quote is about to be sent: it counts against every limit from now on."""
@@ -108,6 +103,33 @@ class RiskBook:
                 pending[bucket] += sign * mwh
                 if abs(pending[bucket]) < 1e-9:
                     del pending[bucket]
+
+
+class MidWindow:
+    """The lowest and highest mid of one product in a sliding time window, amortised O(1) a mid:
+    each side keeps only the mids that can still be its extreme (a mid outlived by a newer one
+    at least as low can never again be the lowest), oldest first."""
+
+    def __init__(self) -> None:
+        self._low: deque[tuple[float, float]] = deque()
+        self._high: deque[tuple[float, float]] = deque()
+
+    def add(self, t_s: float, mid: float) -> None:
+        while self._low and self._low[-1][1] >= mid:
+            self._low.pop()
+        self._low.append((t_s, mid))
+        while self._high and self._high[-1][1] <= mid:
+            self._high.pop()
+        self._high.append((t_s, mid))
+
+    def range(self, now_s: float, window_s: float) -> tuple[float, float] | None:
+        """(lowest, highest) of the mids added within `window_s` before `now_s`, if any."""
+        for side in (self._low, self._high):
+            while side and now_s - side[0][0] > window_s:
+                side.popleft()
+        if not self._low:
+            return None
+        return self._low[0][1], self._high[0][1]
 
 
 def _within(times: deque[float], now_s: float, window_s: float) -> int:

@@ -76,7 +76,7 @@ class BookView:
     pending_long_mwh: Mapping[Hashable, float]
     pending_short_mwh: Mapping[Hashable, float]
     credit_used_eur: Mapping[str, float]
-    mids: tuple[float, ...]
+    mid_range: tuple[float, float] | None  # lowest and highest mid in the drift window
 
 
 Check = Callable[[RiskConfig, BookView, Proposal], CheckResult]
@@ -109,8 +109,8 @@ def check_collar(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult
 
 def check_drift(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     limit = config.collar_for(p.rfq.instrument.product_type).max_drift_eur_mwh
-    seen = (*book.mids, p.mid)
-    drift = max(seen) - min(seen)
+    low, high = book.mid_range or (p.mid, p.mid)
+    drift = max(high, p.mid) - min(low, p.mid)
     return _result("drift", drift <= limit, f"mid moved {drift:.3f} in the window > {limit}")
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quoter.domain import Action, Load, ProductType, QuoteType
-from quoter.risk.book import Fill, RiskBook
+from quoter.risk.book import Fill, MidWindow, RiskBook
 from quoter.risk.checks import Proposal, check
 from quoter.risk.config import CollarConfig, RiskConfig
 from tests.factories import make_instrument, make_rfq
@@ -188,3 +188,24 @@ def test_positions_never_exceed_the_limit_whatever_fills(
             book.release(rfq_id)
             quoted.pop(rfq_id, None)
         assert all(abs(v) <= 5000.0 + 1e-6 for v in book.positions_mwh.values())
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 5, allow_nan=False), st.floats(-500, 500, allow_nan=False)),
+        max_size=60,
+    ),
+    st.floats(0.5, 20),
+)
+def test_the_mid_window_gives_the_extremes_of_exactly_the_window(
+    steps: list[tuple[float, float]], window_s: float
+) -> None:
+    window, seen, now_s = MidWindow(), [], 0.0
+    for gap_s, mid in steps:
+        now_s += gap_s
+        window.add(now_s, mid)
+        seen.append((now_s, mid))
+        inside = [m for t, m in seen if now_s - t <= window_s]
+        assert window.range(now_s, window_s) == (min(inside), max(inside))
+    later = now_s + window_s + 1
+    assert window.range(later, window_s) is None
