@@ -4,8 +4,9 @@
 Time advances only when the loop is quiescent: no callback ready and no strategy evaluation in
 its thread (the pipeline's `asyncio.to_thread` with its real-time timeout stays as in
 production; a counting default executor tells the driver when that work has been delivered back
-to the loop). Then the clock jumps to the earliest of the engine's sleepers (`next_wake_s`) and
-the tape's next arrival; the venue stamps every arrival and end with the instant it happened.
+to the loop). Then the clock jumps to the engine's next wake (`next_wake_s`): nothing else can
+make the engine act, and the venue stamps every arrival and end with the instant it happened
+when it is next called, so stopping at them would change nothing.
 """
 
 from __future__ import annotations
@@ -217,7 +218,7 @@ async def replay(
                 venue.catch_up()  # arrivals due now are stamped; the next one is in the future
                 if now >= end or (venue.done() and not ctx.open_rfqs and not len(ctx.quotes)):
                     break
-                clock.advance(_next_step_s(clock, venue, end))
+                clock.advance(_next_step_s(clock, end))
             stop.set()
             while not running.done():
                 await _quiesce(executor)
@@ -245,13 +246,12 @@ def _fewer_full_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _next_step_s(clock: ManualClock, venue: SimVenue, end: datetime) -> float:
+def _next_step_s(clock: ManualClock, end: datetime) -> float:
+    """To the engine's next wake (or the end). Arrivals and ends in between need no stop: the
+    venue stamps each with its own instant when the engine next calls."""
     now_s = clock.monotonic()
-    candidates = [(end - clock.now()).total_seconds() + now_s]
+    until_end_s = (end - clock.now()).total_seconds()
     wake = clock.next_wake_s()
-    if wake is not None:
-        candidates.append(wake)
-    arrival = venue.next_arrival()
-    if arrival is not None:
-        candidates.append((arrival - clock.now()).total_seconds() + now_s)
-    return max(0.0, min(candidates) - now_s)
+    if wake is None:
+        return max(0.0, until_end_s)
+    return max(0.0, min(wake - now_s, until_end_s))
