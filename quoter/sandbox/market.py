@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from quoter.domain import Action, MyQuoteStatus, Quote, QuoteStatus, RfqStatus, Trade
+from quoter.domain import Action, MyQuoteStatus, Quote, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.sandbox.config import MarketConfig
 from quoter.sandbox.generate import RfqSpec, build_rfq, random_dealers, random_spec
 from quoter.sandbox.records import SimRfq, floor_ms, trade_of
@@ -28,10 +28,15 @@ class StoreFull(Exception):
 
 def touch(sim: SimRfq, at: datetime, **changes: Any) -> SimRfq:
     """The RFQ with `changes`; `updated-at` moves to `at` only if what the API shows changed."""
-    rfq = sim.rfq
+    rfq = touched(sim.rfq, at, **changes)
+    return sim if rfq is sim.rfq else replace(sim, rfq=rfq)
+
+
+def touched(rfq: Rfq, at: datetime, **changes: Any) -> Rfq:
+    """`touch` for the public RFQ alone."""
     if all(getattr(rfq, name) == value for name, value in changes.items()):
-        return sim
-    return replace(sim, rfq=replace(rfq, **changes, updated_at=max(at, rfq.updated_at)))
+        return rfq
+    return replace(rfq, **changes, updated_at=max(at, rfq.updated_at))
 
 
 def our_price(quote: Quote, requester_side: Action) -> float:

@@ -26,7 +26,7 @@ from quoter.domain import (
 from quoter.domain.trading import PRICE_MAX_EUR_MWH, PRICE_MIN_EUR_MWH
 from quoter.sandbox import jsonfields as fields
 from quoter.sandbox.errors import ApiError, invalid_quote, not_found
-from quoter.sandbox.market import touch
+from quoter.sandbox.market import touch, touched
 from quoter.sandbox.records import SimRfq, floor_ms, new_hex_id
 from quoter.sandbox.store import Store
 
@@ -158,8 +158,8 @@ def place(
         updated_at=now,
     )
     store.add_quote(quote)
-    sim = touch(sim, now, my_quote_status=MyQuoteStatus.QUOTED)
-    store.put_rfq(replace(sim, latest_quote_id=quote.id))
+    rfq = touched(sim.rfq, now, my_quote_status=MyQuoteStatus.QUOTED)
+    store.put_rfq(replace(sim, rfq=rfq, latest_quote_id=quote.id))
     return quote, True
 
 
