@@ -1,5 +1,7 @@
 """Running backtests: one run in this process, several side by side in parallel processes, or
-on a Dask cluster. A job names its tape by path, so each worker reads it itself."""
+on a Dask cluster. A job names its tape (and curves) by path, so each worker reads it itself:
+on a cluster of several machines the path must be one every worker can read (a shared
+filesystem), and every worker needs quoter installed (`pip install -e '.[cluster]'`)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +29,11 @@ Tables = dict[str, pd.DataFrame]
 
 
 DEFAULT_PLAN = UsagePlanConfig()
+CONNECT_TIMEOUT_S = 10.0
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot be used: Dask missing, no scheduler at the address, or no address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +81,11 @@ def run_jobs(
     *,
     workers: int = 1,
     cluster: str | None = None,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
     progress: Progress | None = None,
 ) -> Tables:
     if cluster is not None:
-        return concat(_on_dask(jobs, cluster))
+        return concat(_on_dask(jobs, cluster, connect_timeout_s))
     if workers <= 1 or len(jobs) == 1:
         tape = read_tape(jobs[0].tape)
         return concat([run_tape(j, tape, progress) for j in jobs])
@@ -85,17 +93,33 @@ def run_jobs(
         return concat(list(pool.map(run_job, jobs)))
 
 
-def _on_dask(jobs: list[Job], address: str) -> list[Tables]:
+def _on_dask(jobs: list[Job], address: str, connect_timeout_s: float) -> list[Tables]:
     try:
-        from dask.distributed import Client  # type: ignore[import-not-found,unused-ignore]
+        from dask.distributed import Client
     except ImportError:
-        raise RuntimeError(
+        raise ClusterError(
             "--cluster needs Dask: pip install 'dask[distributed]' (a Ray cluster is not supported)"
         ) from None
-    with Client(address) as client:
+    # Workers start elsewhere: a relative path would be resolved against their directory.
+    jobs = [replace(j, tape=j.tape.resolve(), curves=_resolved(j.curves)) for j in jobs]
+    try:
+        client = Client(address, timeout=connect_timeout_s)  # type: ignore[no-untyped-call]
+    except OSError:  # unreachable: refused, no route, timed out (TimeoutError is an OSError)
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address} within {connect_timeout_s:g} s"
+        ) from None
+    except ValueError as error:  # no port, unknown scheme
+        raise ClusterError(f"{address}: not a Dask scheduler address: {error}") from None
+    except MemoryError:  # an HTTP server (the dashboard?) answered: its reply read as a length
+        raise ClusterError(f"{address}: what answers there is not a Dask scheduler") from None
+    with client:
         futures = client.map(run_job, jobs, pure=False)
-        results: list[Tables] = client.gather(futures)
+        results: list[Tables] = client.gather(futures)  # type: ignore[no-untyped-call]
     return results
+
+
+def _resolved(path: Path | None) -> Path | None:
+    return None if path is None else path.resolve()
 
 
 def status_line(label: str) -> Callable[[int, int], None]:

@@ -1,28 +1,47 @@
 """`quoter backtest TAPE`: replay an RFQ tape through the engine, one run per strategy/parameter
-set, and write the tables (Parquet and CSV) and an HTML report; `quoter backtest make-tape`
-writes the synthetic sample tape."""
+set (or per run of a `--sweep` file), and write the tables (Parquet and CSV) and an HTML report.
+`quoter backtest make-tape` writes the synthetic sample tape; `quoter backtest record` exports a
+contract venue's RFQs and our trades in them as a tape."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from quoter.backtest.driver import RunSpec
+from quoter.backtest.record import (
+    MAX_REQUESTS,
+    RecordingTooLarge,
+    VenueRecording,
+    shapes_dir_for,
+    venue_tape,
+)
 from quoter.backtest.report import write_report, write_tables
-from quoter.backtest.run import Job, run_jobs, status_line
+from quoter.backtest.run import CONNECT_TIMEOUT_S, Job, run_jobs, status_line
+from quoter.backtest.sweep import SweepError, load_sweep
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
+from quoter.clock import SystemClock
 from quoter.commands.price import InputError, parse_params
+from quoter.config import load_config, load_credentials
 from quoter.strategies_api import StrategyLoadError
+from quoter.venue.errors import VenueError
+from quoter.venue.http import HttpVenue
+
+RUN_OUT = Path("var/backtest")
+SAMPLE_TAPE = Path("backtests/sample-tape.parquet")
+TAPE_SUFFIXES = (".parquet", ".csv")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "backtest", help="replay an RFQ tape through the engine (or: backtest make-tape)"
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "backtest", help="replay an RFQ tape through the engine (or: make-tape, record)"
     )
-    parser.add_argument("tape", help="tape file (Parquet or CSV), or make-tape")
+    parser.add_argument("tape", help="tape file (Parquet or CSV), or make-tape, or record")
     parser.add_argument("--curves", type=Path, help="curve file or folder; default: synthetic")
     # Both go to one ordered list, so each --param belongs to the --strategy before it.
     parser.add_argument(
@@ -40,12 +59,39 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="parameter of the run named by the --strategy before it",
     )
+    parser.add_argument("--sweep", type=Path, metavar="FILE", help="runs from a TOML sweep file")
     parser.add_argument("--fill", choices=("auction", "logistic"), default="auction")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("var/backtest"))
+    parser.add_argument(
+        "--out", type=Path, help=f"results folder (default {RUN_OUT}); make-tape, record: the tape"
+    )
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--cluster", help="a Dask scheduler address, tcp://host:port")
+    parser.add_argument(
+        "--cluster-timeout",
+        type=float,
+        default=CONNECT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"give up reaching the scheduler after this (default {CONNECT_TIMEOUT_S:g})",
+    )
     parser.add_argument("--days", type=int, default=30, help="make-tape: calendar days")
+    record = parser.add_argument_group("record --from ISO [--to ISO] --out TAPE")
+    record.add_argument("--config", type=Path, help="the venue's configuration (TOML)")
+    record.add_argument(
+        "--from", dest="start", type=_instant, metavar="ISO", help="RFQs created from"
+    )
+    record.add_argument(
+        "--to", dest="end", type=_instant, metavar="ISO", help="until, excluded (default now)"
+    )
+    record.add_argument(
+        "--max-requests",
+        type=int,
+        default=MAX_REQUESTS,
+        help=f"stop before spending more of the day's quota (default {MAX_REQUESTS})",
+    )
+    record.add_argument(
+        "--skip-custom", action="store_true", help="leave custom RFQs out (a request each)"
+    )
     parser.set_defaults(handler=run_backtest)
 
 
@@ -82,28 +128,83 @@ def specs_of(items: list[tuple[str, str]]) -> list[RunSpec]:
 
 def run_backtest(args: argparse.Namespace) -> int:
     if args.tape == "make-tape":
-        out = args.out if args.out.suffix else Path("backtests/sample-tape.parquet")
+        out = args.out or SAMPLE_TAPE
         write_tape(synthetic_tape(args.days, seed=args.seed or 7), out)
         print(f"wrote {out}")
         return 0
+    if args.tape == "record":
+        return record(args)
+    return replay(args)
+
+
+def replay(args: argparse.Namespace) -> int:
     try:
+        if args.sweep is not None and args.runs:
+            raise InputError("--sweep and --strategy/--param: give the runs one way")
+        specs = load_sweep(args.sweep) if args.sweep is not None else specs_of(args.runs)
         tape = read_tape(Path(args.tape))
-        specs = specs_of(args.runs)
-    except (TapeError, InputError) as error:
-        print(f"quoter backtest: {error}", file=sys.stderr)
-        return 2
+    except (TapeError, InputError, SweepError) as error:
+        return _fail(error)
     for problem in tape.problems:
         print(f"refused: {problem}", file=sys.stderr)
     jobs = [Job(Path(args.tape), s, args.fill, args.seed, args.curves) for s in specs]
     try:
         tables = run_jobs(
-            jobs, workers=args.workers, cluster=args.cluster, progress=status_line("replay")
+            jobs,
+            workers=args.workers,
+            cluster=args.cluster,
+            connect_timeout_s=args.cluster_timeout,
+            progress=status_line("replay"),
         )
-    except (StrategyLoadError, RuntimeError, ValueError) as error:
-        print(f"quoter backtest: {error}", file=sys.stderr)
-        return 2
-    write_tables(tables, args.out)
-    report = write_report(tables, args.out, f"backtest of {args.tape}")
+    except (StrategyLoadError, TapeError, RuntimeError, ValueError) as error:
+        return _fail(error)
+    out = args.out or RUN_OUT
+    write_tables(tables, out)
+    report = write_report(tables, out, f"backtest of {args.tape}")
     print(tables["summary"].T.to_string(header=False))
     print(f"report: {report}")
     return 0
+
+
+def record(args: argparse.Namespace) -> int:
+    """The venue's RFQs created in [--from, --to) and our trades in them, as a tape."""
+    out: Path | None = args.out
+    if args.start is None or out is None or out.suffix not in TAPE_SUFFIXES:
+        return _fail(InputError("record needs --from ISO and --out TAPE.parquet (or .csv)"))
+    config = load_config(args.config)
+    credentials = load_credentials()
+    clock = SystemClock()
+    end: datetime = args.end or clock.now()
+    shapes_dir = None if args.skip_custom else shapes_dir_for(out)
+
+    async def pull() -> VenueRecording:
+        async with HttpVenue.open(config.venue, credentials, clock) as venue:
+            return await venue_tape(
+                venue, args.start, end, shapes_dir, max_requests=args.max_requests
+            )
+
+    try:
+        recording = asyncio.run(pull())
+    except RecordingTooLarge as error:
+        return _fail(error)
+    except VenueError as error:
+        return _fail(f"the venue failed: {type(error).__name__}: {error}", code=1)
+    write_tape(recording.tape, out)
+    span = f"{args.start.isoformat()} to {end.isoformat()}"
+    print(f"{len(recording.tape)} RFQs created {span}, {recording.requests} requests: {out}")
+    if recording.malformed:
+        print(f"{recording.malformed} malformed item(s) set aside: see the log", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _fail(error: Exception | str, code: int = 2) -> int:
+    print(f"quoter backtest: {error}", file=sys.stderr)
+    return code
+
+
+def _instant(text: str) -> datetime:
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text}: give a UTC offset (Z or +00:00)")
+    return at

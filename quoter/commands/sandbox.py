@@ -1,17 +1,26 @@
-"""`quoter sandbox`: run the sandbox venue with its market on until Ctrl-C or SIGTERM."""
+"""`quoter sandbox`: run the sandbox venue with its market on until Ctrl-C or SIGTERM; with
+`--record-tape PATH`, write every RFQ it served, with its outcome drivers, as a backtest tape
+when it stops (see quoter/backtest/record.py)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
+from quoter.backtest.record import SandboxRecorder, shapes_dir_for
+from quoter.backtest.tape import write_tape
 from quoter.config import load_config
 from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.credentials import CredentialSource, write_env_file
 from quoter.sandbox.server import RunningSandbox, run_sandbox
+
+COLLECT_EVERY_S = 0.1  # real seconds: the store must not evict an RFQ before it is collected
+TAPE_SUFFIXES = (".parquet", ".csv")
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +32,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, help="port to bind (0: any free port)")
     parser.add_argument("--speed", type=float, help="sandbox seconds per real second")
     parser.add_argument("--seed", type=int, help="seed of the simulated market")
+    parser.add_argument(
+        "--record-tape",
+        type=Path,
+        metavar="PATH",
+        help="on stop, write the RFQs served as a backtest tape (.parquet or .csv)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -51,7 +66,7 @@ def describe(running: RunningSandbox, config: SandboxConfig) -> list[str]:
     return lines
 
 
-async def serve(config: SandboxConfig) -> None:
+async def serve(config: SandboxConfig, record_to: Path | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -60,14 +75,41 @@ async def serve(config: SandboxConfig) -> None:
         async with run_sandbox(config) as running:
             for line in describe(running, config):
                 print(line, flush=True)
-            await stop.wait()
+            if record_to is None:
+                await stop.wait()
+            else:
+                recorder = SandboxRecorder(running.state)
+                await collect_until(recorder, stop)
+                write_recording(recorder, record_to)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 
 
+async def collect_until(recorder: SandboxRecorder, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        recorder.collect()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), COLLECT_EVERY_S)
+
+
+def write_recording(recorder: SandboxRecorder, path: Path) -> None:
+    tape = recorder.tape(shapes_dir_for(path))
+    write_tape(tape, path)
+    print(f"sandbox: {len(tape)} RFQs recorded to {path}", flush=True)
+    if recorder.dropped:
+        print(f"sandbox: {recorder.dropped} later RFQs not recorded (recording full)", flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     config = sandbox_config(args)
-    asyncio.run(serve(config))
+    record_to: Path | None = args.record_tape
+    if record_to is not None and record_to.suffix not in TAPE_SUFFIXES:
+        print(
+            f"quoter sandbox: --record-tape {record_to}: give a .parquet or .csv path",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(serve(config, record_to))
     print("sandbox: stopped", flush=True)
     return 0

@@ -1,0 +1,145 @@
+"""Parameter sweeps from a TOML file: a strategy and a grid of parameter values whose every
+combination is one run, and/or runs listed one by one. Each run is labelled by its parameters.
+
+    strategy = "curve_spread"              # the grid's strategy, and the runs' default
+
+    [grid]                                 # every combination is a run: 3 x 2 = 6 here
+    credit_default_eur_mwh = [0.0, 0.05, 0.2]
+    size_add_on_eur_mwh = [[[25, 0.0], [100, 0.05]], [[25, 0.1], [100, 0.2]]]
+
+    [[runs]]                               # a run of its own; label and strategy optional
+    label = "skewed"
+    strategy = "inventory_skew"
+    params = { inner = "curve_spread", k_eur_mwh_per_mwh = 0.0001 }
+
+A grid value is the list of values to try (a parameter that is itself a list is given as a list
+of lists); a sub-table or dotted key (`load_factor.peak = [...]`) sets a nested parameter. Unknown
+keys are refused by name, and every run's parameters are checked by loading its strategy before
+anything runs, so a bad value is named with the file and the run's key=value label.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from pydantic import Field, JsonValue, ValidationError
+
+from quoter.backtest.driver import RunSpec
+from quoter.strategies_api import StrategyLoadError, load_strategy
+from quoter.venue.config import Frozen
+
+MAX_RUNS = 1000  # a grid past this is a typo or a job for a narrower sweep
+
+
+class SweepError(Exception):
+    """A sweep file that cannot be used; the message names the file and the key."""
+
+
+class SweepRun(Frozen):
+    label: str | None = Field(None, min_length=1, description="default: its parameters")
+    strategy: str | None = Field(None, min_length=1, description="default: the file's strategy")
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class SweepFile(Frozen):
+    strategy: str = Field("curve_spread", min_length=1)
+    grid: dict[str, JsonValue] = Field(default_factory=dict)
+    runs: list[SweepRun] = Field(default_factory=list)
+
+
+def load_sweep(path: Path) -> list[RunSpec]:
+    """The runs `path` describes, every one's parameters already checked by its strategy."""
+    sweep = _parse(path)
+    specs = [*_grid_specs(path, sweep), *_listed_specs(sweep)]
+    if not specs:
+        raise SweepError(f"{path}: no runs: give a [grid] or [[runs]]")
+    if len(specs) > MAX_RUNS:
+        raise SweepError(f"{path}: {len(specs)} runs; at most {MAX_RUNS} in one sweep")
+    numbered = [RunSpec(f"{i}:{s.label}", s.strategy, s.params) for i, s in enumerate(specs)]
+    for spec in numbered:
+        try:
+            load_strategy(spec.strategy, spec.params)
+        except StrategyLoadError as error:
+            raise SweepError(f"{path}: run {spec.label}: {error}") from None
+    return numbered
+
+
+def _parse(path: Path) -> SweepFile:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SweepError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SweepError(f"{path}: not valid TOML: {error}") from None
+    try:
+        return SweepFile.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(p) for p in item['loc'])}: "
+            + ("unknown key" if item["type"] == "extra_forbidden" else item["msg"])
+            for item in error.errors()
+        ]
+        raise SweepError(f"{path}: " + "; ".join(problems)) from None
+
+
+def _grid_specs(path: Path, sweep: SweepFile) -> list[RunSpec]:
+    axes = list(_axes(path, sweep.grid, ()))
+    if not axes:
+        return []
+    names = [".".join(keys) for keys, _ in axes]
+    count = 1
+    for _, values in axes:
+        count *= len(values)
+    if count > MAX_RUNS:
+        raise SweepError(f"{path}: [grid] makes {count} runs; at most {MAX_RUNS} in one sweep")
+    specs = []
+    for combination in itertools.product(*(values for _, values in axes)):
+        params: dict[str, object] = {}
+        for (keys, _), value in zip(axes, combination, strict=True):
+            _set(params, keys, value)
+        label = " ".join(f"{n}={_text(v)}" for n, v in zip(names, combination, strict=True))
+        specs.append(RunSpec(label, sweep.strategy, params))
+    return specs
+
+
+def _axes(
+    path: Path, node: Mapping[str, JsonValue], keys: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], list[JsonValue]]]:
+    """(key path, values to try) for every list in the grid, sub-tables followed."""
+    for key, value in node.items():
+        where = (*keys, key)
+        if isinstance(value, dict):
+            yield from _axes(path, value, where)
+        elif isinstance(value, list) and value:
+            yield where, value
+        else:
+            name = "grid." + ".".join(where)
+            raise SweepError(f"{path}: {name}: give a non-empty list of values to try")
+
+
+def _listed_specs(sweep: SweepFile) -> list[RunSpec]:
+    specs = []
+    for run in sweep.runs:
+        strategy = run.strategy or sweep.strategy
+        label = run.label or " ".join(
+            [strategy, *(f"{k}={_text(v)}" for k, v in sorted(run.params.items()))]
+        )
+        specs.append(RunSpec(label, strategy, dict(run.params)))
+    return specs
+
+
+def _set(params: dict[str, object], keys: tuple[str, ...], value: object) -> None:
+    node = params
+    for key in keys[:-1]:
+        child = node.setdefault(key, {})
+        assert isinstance(child, dict)  # the grid is a tree: a key is a table or a list
+        node = child
+    node[keys[-1]] = value
+
+
+def _text(value: JsonValue) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
