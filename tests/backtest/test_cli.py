@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from quoter.backtest.run import status_line
 from quoter.backtest.tape import write_tape
 from quoter.cli import main
 from tests.backtest.helpers import short_tape
@@ -39,3 +40,15 @@ def test_cluster_without_dask_says_how_to_get_it(
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if not installed
     assert main(["backtest", str(tape), "--cluster", "tcp://127.0.0.1:1"]) == 2
     assert "pip install 'dask[distributed]'" in capsys.readouterr().err
+
+
+def test_the_progress_bar_redraws_sparingly_and_always_ends(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    show = status_line("replay", every_s=3600.0)
+    for done in range(0, 10_001, 7):
+        show(done, 10_000)
+    show(10_000, 10_000)
+    drawn = capsys.readouterr().err
+    assert drawn.count("\r") == 2  # the first draw, and the end
+    assert drawn.endswith("[##############################] 10,000/10,000 RFQs\n")
