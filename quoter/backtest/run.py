@@ -31,6 +31,7 @@ Tables = dict[str, pd.DataFrame]
 
 
 DEFAULT_PLAN = UsagePlanConfig()
+DEFAULT_ENGINE = EngineConfig()
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -47,13 +48,13 @@ class Job:
     curves: Path | None = None
     risk: RiskConfig = DEMO_RISK
     usage_plan: UsagePlanConfig = DEFAULT_PLAN
+    engine: EngineConfig = DEFAULT_ENGINE  # quoting, polling, hours, kill triggers
 
 
-def settings_for(job: Job, workdir: Path) -> ReplaySettings:
-    engine = EngineConfig.model_validate(
-        {"kill": {"latch_path": workdir / "unused-latch.json"}, "audit_dir": workdir / "audit"}
-    )
-    return ReplaySettings(engine, job.risk, job.usage_plan)
+def settings_for(job: Job) -> ReplaySettings:
+    """A replay writes nothing of the engine's files: its kill latch and audit trail are kept in
+    memory, so the configured paths go unused."""
+    return ReplaySettings(job.engine, job.risk, job.usage_plan)
 
 
 def curves_for(job: Job, tape: Tape) -> StaticCurves | DailyCurves:
@@ -67,7 +68,7 @@ def curves_for(job: Job, tape: Tape) -> StaticCurves | DailyCurves:
 
 def run_tape(job: Job, tape: Tape, progress: Progress | None = None) -> Tables:
     curves = curves_for(job, tape)
-    settings = settings_for(job, Path("var/backtest"))
+    settings = settings_for(job)
     fills = fill_model(job.fill, job.seed)
     run = asyncio.run(replay(tape, job.spec, fills, settings, curves, progress))
     return tables(run, curves)

@@ -27,7 +27,7 @@ from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
 from quoter.clock import SystemClock
 from quoter.commands.price import InputError, parse_params
-from quoter.config import load_config, load_credentials
+from quoter.config import ConfigError, load_config, load_credentials, require_risk
 from quoter.strategies_api import StrategyLoadError
 from quoter.venue.errors import VenueError
 from quoter.venue.http import HttpVenue
@@ -76,7 +76,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--days", type=int, default=30, help="make-tape: calendar days")
     record = parser.add_argument_group("record --from ISO [--to ISO] --out TAPE")
-    record.add_argument("--config", type=Path, help="the venue's configuration (TOML)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="the desk's configuration (TOML, as for quoter run): a replay takes its [risk], "
+        "usage plan, [engine] settings and (without --strategy) its strategy; record: its venue",
+    )
     record.add_argument(
         "--from", dest="start", type=_instant, metavar="ISO", help="RFQs created from"
     )
@@ -142,12 +147,16 @@ def replay(args: argparse.Namespace) -> int:
         if args.sweep is not None and args.runs:
             raise InputError("--sweep and --strategy/--param: give the runs one way")
         specs = load_sweep(args.sweep) if args.sweep is not None else specs_of(args.runs)
+        desk = _desk(args.config)
+        if args.config is not None and args.sweep is None and not args.runs:
+            live = load_config(args.config).engine.strategy  # the desk's own strategy
+            specs = [RunSpec(f"0:{live.name}", live.name, live.params)]
         tape = read_tape(Path(args.tape))
-    except (TapeError, InputError, SweepError) as error:
+    except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
     for problem in tape.problems:
         print(f"refused: {problem}", file=sys.stderr)
-    jobs = [Job(Path(args.tape), s, args.fill, args.seed, args.curves) for s in specs]
+    jobs = [Job(Path(args.tape), s, args.fill, args.seed, args.curves, **desk) for s in specs]
     try:
         tables = run_jobs(
             jobs,
@@ -164,6 +173,16 @@ def replay(args: argparse.Namespace) -> int:
     print(tables["summary"].T.to_string(header=False))
     print(f"report: {report}")
     return 0
+
+
+def _desk(path: Path | None) -> dict[str, Any]:
+    """With --config: the desk's limits, usage plan and engine settings, as `quoter run` reads
+    them (its [risk] section is required); without: the demo's."""
+    if path is None:
+        return {}
+    config = load_config(path)
+    risk = require_risk(config, str(path))
+    return {"risk": risk, "usage_plan": config.venue.usage_plan, "engine": config.engine}
 
 
 def record(args: argparse.Namespace) -> int:

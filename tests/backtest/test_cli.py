@@ -52,3 +52,50 @@ def test_the_progress_bar_redraws_sparingly_and_always_ends(
     drawn = capsys.readouterr().err
     assert drawn.count("\r") == 2  # the first draw, and the end
     assert drawn.endswith("[##############################] 10,000/10,000 RFQs\n")
+
+
+DESK = """
+[engine.strategy]
+name = "curve_spread"
+params = { credit_default_eur_mwh = 0.25 }
+
+[risk]
+max_volume_mw = 50.0
+max_notional_eur = 50000000.0
+max_open_quotes = 2
+max_quotes_per_minute = 60
+max_position_mwh = 500000.0
+credit_limit_eur = 200000000.0
+allowed_areas = ["DE", "FR", "NL", "THE", "TTF"]
+allowed_loads = ["base", "peak", "off-peak", "custom"]
+allowed_products = ["day", "weekend", "week", "balance-of-month", "month", "quarter", "season",
+    "gas-year", "year"]
+max_curve_age_s = 129600.0
+fill_throttle_count = 20
+fill_throttle_window_s = 600.0
+
+[risk.collar]
+max_distance_eur_mwh = 15.0
+max_drift_eur_mwh = 10.0
+drift_window_s = 300.0
+"""
+
+
+def test_a_desk_config_brings_its_limits_and_its_strategy(tape: Path, tmp_path: Path) -> None:
+    config = tmp_path / "desk.toml"
+    config.write_text(DESK)
+    out = tmp_path / "out"
+    assert main(["backtest", str(tape), "--config", str(config), "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.run) == ["0:curve_spread"]
+    assert "0.25" in summary.params.iloc[0]  # the configured parameters, not the defaults
+    assert summary["decline:max-open-quotes"].iloc[0] > 0  # the desk's 2, not the demo's 40
+
+
+def test_a_desk_config_without_limits_is_refused_by_name(
+    tape: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "desk.toml"
+    config.write_text(DESK.split("[risk]")[0])
+    assert main(["backtest", str(tape), "--config", str(config)]) == 2
+    assert f"{config}: no [risk] section" in capsys.readouterr().err
