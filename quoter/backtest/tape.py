@@ -38,26 +38,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from quoter.domain import (
-    Action,
-    Commodity,
-    Instrument,
-    Load,
-    LoadShape,
-    MyQuoteStatus,
-    ProductType,
-    QuoteType,
-    Rfq,
-    RfqStatus,
-)
-from quoter.domain.market import AREAS
-from quoter.domain.trading import PRICE_MAX_EUR_MWH, PRICE_MIN_EUR_MWH
+from quoter.backtest.tape_checks import ACTIONS, QUOTE_TYPES, TapeColumns, check
+from quoter.backtest.tape_columns import NO_MS, instant
+from quoter.domain import Action, LoadShape, MyQuoteStatus, Rfq, RfqStatus
 
 REQUIRED = (
     "id",
@@ -87,13 +76,7 @@ OPTIONAL = (
 )
 COLUMNS = REQUIRED + OPTIONAL
 INSTANTS = ("created_at", "quote_deadline", "maturity_start", "maturity_end", "cancel_at")
-PRICES = ("competitor_price", "requester_limit", "reference_price")
-ENUMS: dict[str, type] = {
-    "quote_type": QuoteType,
-    "commodity": Commodity,
-    "load": Load,
-    "product_type": ProductType,
-}
+NUMBERS = ("quantity_mw", "competitor_price", "requester_limit", "reference_price")
 
 
 class TapeError(Exception):
@@ -129,44 +112,90 @@ class TapeRfq:
         return self.rfq.id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Tape:
-    """The good rows, ordered by created-at (then id), and the refused ones."""
+    """The good rows, ordered by created-at (then id), held as columns; and the refused rows.
+    An RFQ is built when asked for, so a long tape costs its columns, not its objects."""
 
     source: str
-    rfqs: tuple[TapeRfq, ...]
+    columns: TapeColumns
     problems: tuple[TapeProblem, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.rfqs)
+        return len(self.columns.ids)
 
     def __iter__(self) -> Iterator[TapeRfq]:
-        return iter(self.rfqs)
+        return (self.entry(i) for i in range(len(self)))
 
     def entry(self, index: int) -> TapeRfq:
         """The `index`-th RFQ in arrival order."""
-        return self.rfqs[index]
+        c = self.columns
+        rfq_id: str = c.ids[index]
+        shape = c.shapes.get(rfq_id)
+        cancel_ms = int(c.cancel_ms[index])
+        return TapeRfq(
+            rfq=self._rfq(index, rfq_id, shape is not None),
+            shape=shape,
+            requester_side=ACTIONS[c.side[index]],
+            competitor_price=_none_if_nan(c.competitor_price[index]),
+            requester_limit=_none_if_nan(c.requester_limit[index]),
+            reference_price=_none_if_nan(c.reference_price[index]),
+            cancel_at=None if cancel_ms == NO_MS else instant(cancel_ms),
+        )
 
     def arrival(self, index: int) -> datetime:
         """When the `index`-th RFQ becomes visible."""
-        return self.rfqs[index].rfq.created_at
+        return instant(int(self.columns.created_ms[index]))
 
     @property
     def start(self) -> datetime:
-        return self.rfqs[0].rfq.created_at
+        return self.arrival(0)
 
     @property
     def end(self) -> datetime:
-        return max(t.rfq.quote_deadline for t in self.rfqs)
+        return instant(int(self.columns.deadline_ms.max()))
+
+    def _rfq(self, index: int, rfq_id: str, shaped: bool) -> Rfq:
+        c = self.columns
+        created = self.arrival(index)
+        action = int(c.action[index])
+        requester_id, requester_name = c.requesters[c.requester[index]]
+        return Rfq(
+            id=rfq_id,
+            short_id=rfq_id[:8],
+            venue="entender",
+            status=RfqStatus.OPEN,
+            created_at=created,
+            updated_at=created,
+            quote_deadline=instant(int(c.deadline_ms[index])),
+            requester_id=requester_id,
+            requester_name=requester_name,
+            action=None if action < 0 else ACTIONS[action],
+            quote_type=QUOTE_TYPES[c.quote_type[index]],
+            instrument=c.instruments[c.instrument[index]],
+            quantity_mw=float(c.quantity_mw[index]),
+            shape_ref=f"/rfqs/{rfq_id}/load-shape" if shaped else None,
+            currency="EUR",
+            my_quote_status=MyQuoteStatus.NOT_QUOTED,
+        )
+
+
+def _none_if_nan(value: np.float64) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
 def read_frame(path: Path) -> pd.DataFrame:
-    """The raw table of a tape file, every column kept as read."""
+    """The raw table of a tape file, every column kept as read. Parquet text columns but the id
+    come as categoricals: their few distinct values once, not a string per row."""
     if not path.is_file():
         raise TapeError(f"{path}: no such tape file")
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            return pd.read_parquet(
+                path,
+                engine="pyarrow",
+                read_dictionary=[c for c in COLUMNS if c not in (*INSTANTS, *NUMBERS, "id")],
+            )
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise TapeError(f"{path}: cannot read the tape: {error}") from None
@@ -178,220 +207,22 @@ def read_tape(path: Path) -> Tape:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise TapeError(f"{path}: missing columns: {', '.join(missing)}")
-    return parse_frame(frame, str(path), path.parent)
+    rows = len(frame)
+    columns = {c: frame.pop(c) for c in COLUMNS if c in frame.columns}
+    del frame  # each column is freed once checked
+    return _tape(columns, rows, str(path), path.parent)
 
 
 def parse_frame(frame: pd.DataFrame, source: str, shapes_dir: Path | None = None) -> Tape:
     """Rows of a tape table as RFQs; each bad row refused with its first problem."""
-    columns = {c: _column(frame, c) for c in COLUMNS}
-    rfqs: list[TapeRfq] = []
-    problems: list[TapeProblem] = []
-    seen: set[str] = set()
-    instruments: dict[tuple[object, ...], Instrument] = {}
-    for i in range(len(frame)):
-        row = {c: columns[c][i] for c in COLUMNS}
-        try:
-            entry = _entry(row, instruments, shapes_dir)
-            if entry.id in seen:
-                raise _Bad("id", f"{entry.id!r} appears twice")
-        except _Bad as bad:
-            problems.append(TapeProblem(source, i + 1, bad.field, bad.message))
-            continue
-        seen.add(entry.id)
-        rfqs.append(entry)
-    rfqs.sort(key=lambda t: (t.rfq.created_at, t.id))
-    return Tape(source, tuple(rfqs), tuple(problems))
+    columns = {c: frame[c] for c in COLUMNS if c in frame.columns}
+    return _tape(columns, len(frame), source, shapes_dir)
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def _column(frame: pd.DataFrame, name: str) -> list[object]:
-    if name not in frame.columns:
-        return [None] * len(frame)
-    return list(frame[name].astype(object).where(frame[name].notna(), None))
-
-
-def _blank(value: object) -> bool:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _text(row: dict[str, object], name: str, *, required: bool = True) -> str | None:
-    value = row[name]
-    if _blank(value):
-        if required:
-            raise _Bad(name, "missing")
-        return None
-    return str(value).strip()
-
-
-def _instant(row: dict[str, object], name: str, *, required: bool = True) -> datetime | None:
-    value = row[name]
-    if _blank(value):
-        if required:
-            raise _Bad(name, "missing")
-        return None
-    try:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        raise _Bad(name, f"not an instant: {value!r}") from None
-    if pd.isna(stamp):
-        raise _Bad(name, "missing")
-    if stamp.tzinfo is None:
-        raise _Bad(name, f"{value!r} has no UTC offset")
-    moment: datetime = stamp.tz_convert(UTC).to_pydatetime()
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _number(row: dict[str, object], name: str, *, required: bool = False) -> float | None:
-    value = row[name]
-    if _blank(value):
-        if required:
-            raise _Bad(name, "missing")
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        raise _Bad(name, f"not a number: {value!r}") from None
-    if not math.isfinite(number):
-        raise _Bad(name, f"not finite: {value!r}")
-    return number
-
-
-def _enum(row: dict[str, object], name: str, kind: type) -> object:
-    text = _text(row, name)
-    try:
-        return kind(text)
-    except ValueError:
-        choices = " | ".join(m.value for m in kind)  # type: ignore[attr-defined]
-        raise _Bad(name, f"{text!r} is not one of {choices}") from None
-
-
-def _side(row: dict[str, object], name: str) -> Action | None:
-    text = _text(row, name, required=False)
-    if text is None:
-        return None
-    try:
-        return Action(text)
-    except ValueError:
-        raise _Bad(name, f"{text!r} is not buy or sell") from None
-
-
-def _price(row: dict[str, object], name: str) -> float | None:
-    price = _number(row, name)
-    if price is not None and not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH:
-        raise _Bad(name, f"{price} is outside [{PRICE_MIN_EUR_MWH:g}, {PRICE_MAX_EUR_MWH:g}]")
-    return price
-
-
-def _instrument(row: dict[str, object], cache: dict[tuple[object, ...], Instrument]) -> Instrument:
-    commodity = _enum(row, "commodity", Commodity)
-    area = _text(row, "market_area")
-    assert isinstance(commodity, Commodity)
-    if area not in AREAS[commodity]:
-        raise _Bad("market_area", f"{area!r} is not a {commodity} area")
-    load = _enum(row, "load", Load)
-    product = _enum(row, "product_type", ProductType)
-    start, end = _instant(row, "maturity_start"), _instant(row, "maturity_end")
-    assert start is not None
-    assert end is not None
-    if end <= start:
-        raise _Bad("maturity_end", f"{end.isoformat()} is not after maturity_start")
-    if commodity is Commodity.GAS and load not in (Load.BASE, Load.CUSTOM):
-        raise _Bad("load", f"gas is delivered base, not {load}")
-    label, settlement = _text(row, "product_label"), _text(row, "settlement", required=False)
-    key = (commodity, area, load, settlement, start, end, product, label)
-    found = cache.get(key)
-    if found is None:
-        found = Instrument(
-            commodity=commodity,
-            market_area=str(area),
-            load=load,  # type: ignore[arg-type]
-            settlement=settlement or "physical",
-            start=start,
-            end=end,
-            product_type=product,  # type: ignore[arg-type]
-            product_label=str(label),
-        )
-        cache[key] = found
-    return found
-
-
-def _shape(row: dict[str, object], load: Load, shapes_dir: Path | None) -> LoadShape | None:
-    from quoter.backtest.shapes import read_shape  # the venue parser, only for custom rows
-
-    ref = _text(row, "load_shape", required=False)
-    if (load is Load.CUSTOM) != (ref is not None):
-        raise _Bad("load_shape", "a custom load needs a load_shape file, and only it")
-    if ref is None:
-        return None
-    try:
-        return read_shape((shapes_dir or Path(".")) / ref)
-    except ValueError as error:
-        raise _Bad("load_shape", str(error)) from None
-
-
-def _entry(
-    row: dict[str, object],
-    instruments: dict[tuple[object, ...], Instrument],
-    shapes_dir: Path | None,
-) -> TapeRfq:
-    rfq_id = _text(row, "id")
-    created, deadline = _instant(row, "created_at"), _instant(row, "quote_deadline")
-    assert rfq_id is not None
-    assert created is not None
-    assert deadline is not None
-    if deadline <= created:
-        raise _Bad("quote_deadline", "is not after created_at")
-    quote_type = _enum(row, "quote_type", QuoteType)
-    action = _side(row, "action")
-    if (quote_type is QuoteType.TWO_WAY) != (action is None):
-        raise _Bad("action", "empty exactly when the RFQ is two-way")
-    side = _side(row, "requester_side") or action
-    if side is None:
-        raise _Bad("requester_side", "a two-way RFQ needs the side the requester takes")
-    if action is not None and side is not action:
-        raise _Bad("requester_side", f"{side} differs from action {action}")
-    quantity = _number(row, "quantity_mw", required=True)
-    assert quantity is not None
-    if quantity <= 0:
-        raise _Bad("quantity_mw", f"{quantity} is not positive")
-    instrument = _instrument(row, instruments)
-    shape = _shape(row, instrument.load, shapes_dir)
-    requester = _text(row, "requester_id")
-    rfq = Rfq(
-        id=rfq_id,
-        short_id=rfq_id[:8],
-        venue="entender",
-        status=RfqStatus.OPEN,
-        created_at=created,
-        updated_at=created,
-        quote_deadline=deadline,
-        requester_id=str(requester),
-        requester_name=_text(row, "requester_name", required=False) or str(requester),
-        action=action,
-        quote_type=quote_type,  # type: ignore[arg-type]
-        instrument=instrument,
-        quantity_mw=quantity,
-        shape_ref=None if shape is None else f"/rfqs/{rfq_id}/load-shape",
-        currency="EUR",
-        my_quote_status=MyQuoteStatus.NOT_QUOTED,
-    )
-    return TapeRfq(
-        rfq=rfq,
-        shape=shape,
-        requester_side=side,
-        competitor_price=_price(row, "competitor_price"),
-        requester_limit=_price(row, "requester_limit"),
-        reference_price=_price(row, "reference_price"),
-        cancel_at=_instant(row, "cancel_at", required=False),
-    )
+def _tape(columns: dict[str, pd.Series], rows: int, source: str, shapes_dir: Path | None) -> Tape:
+    good, problems = check(columns, rows, shapes_dir)
+    refused = (TapeProblem(source, row + 1, name, message) for row, name, message in problems)
+    return Tape(source, good, tuple(refused))
 
 
 def tape_frame(entries: list[TapeRfq], shape_refs: dict[str, str] | None = None) -> pd.DataFrame:
