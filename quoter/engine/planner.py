@@ -4,7 +4,8 @@ With 5,000 requests a day polling is the binding cost. The interval is the time 
 session spread over the polls the budget still allows, shortened while quotes are live or
 deadlines near. Being recomputed after every poll, it slows itself down as the budget shrinks:
 a stretch of fast polling is paid for by slower polling later, and the budget is never spent
-before the close.
+before the close. When quoting alone is projected to need all that is left, polling slows to
+`tight_interval_s` rather than stopping: quotes need polls to find RFQs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ class PollConfig(Frozen):
     )
     closed_interval_s: float = Field(
         900.0, gt=0, description="outside trading hours: look this rarely (reads only)"
+    )
+    tight_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="when quoting is projected to need every request left, still poll this "
+        "often (slower if the poll lane cannot afford it): without polls nothing is quoted",
     )
 
 
@@ -53,10 +60,16 @@ def plan_poll(
     makes the left budget fall as (time left)^4, leaving the afternoon without polls."""
     if seconds_left <= 0:
         return PollPlan(config.closed_interval_s, "closed")
-    budget = budget_requests - quoting_requests
-    if budget <= 0:
+    if budget_requests <= 0:
         # Wake at the close at the latest: the close withdraws what is still live.
         return PollPlan(seconds_left, "poll budget spent")
+    budget = budget_requests - quoting_requests
+    if budget <= 0:
+        # The projection is of quoting at today's pace, which needs polls to go on: stopping
+        # them would quote nothing more. Poll slowly on what the poll lane has; the guard's
+        # reserves keep the submits' and withdrawals' share.
+        slowest_s = max(config.tight_interval_s, seconds_left / budget_requests)
+        return PollPlan(min(slowest_s, seconds_left), "budget tight")
     even_s = seconds_left / budget
     deadline_near = (
         nearest_deadline_s is not None and nearest_deadline_s <= config.urgent_deadline_s

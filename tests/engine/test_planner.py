@@ -45,9 +45,10 @@ def test_never_faster_than_the_minimum_and_idle_when_spent_or_closed() -> None:
     budget=st.integers(1, 5000),
     session_s=st.floats(600, 40_000),
     urgency=st.lists(st.booleans(), min_size=1, max_size=50),
+    quoting=st.integers(0, 10_000),
 )
 def test_the_budget_lasts_until_the_close_whatever_the_urgency(
-    budget: int, session_s: float, urgency: list[bool]
+    budget: int, session_s: float, urgency: list[bool], quoting: int
 ) -> None:
     """Replaying the planner over a session never spends more polls than the budget."""
     t, spent, step = 0.0, 0, 0
@@ -59,6 +60,7 @@ def test_the_budget_lasts_until_the_close_whatever_the_urgency(
             seconds_left=session_s - t,
             live_quotes=1 if urgent else 0,
             nearest_deadline_s=None,
+            quoting_requests=quoting,
         )
         if plan.reason == "poll budget spent":
             break
@@ -103,14 +105,23 @@ def test_urgency_only_while_polling_is_on_the_days_pace() -> None:
     assert behind.interval_s == 12.0
 
 
-def test_a_spent_budget_waits_for_the_close_not_longer() -> None:
+def test_quoting_projected_to_need_everything_slows_polling_but_never_stops_it() -> None:
     plan = plan_poll(
         CONFIG,
         budget_requests=100,
-        seconds_left=600,
+        seconds_left=3600,
         live_quotes=0,
         nearest_deadline_s=None,
         quoting_requests=200,
     )
-    assert plan.reason == "poll budget spent"
-    assert plan.interval_s == 600
+    assert plan.reason == "budget tight"
+    assert plan.interval_s == CONFIG.tight_interval_s  # 60 polls fit in the 100 left
+    poor = plan_poll(
+        CONFIG,
+        budget_requests=10,
+        seconds_left=3600,
+        live_quotes=1,
+        nearest_deadline_s=1,
+        quoting_requests=200,
+    )
+    assert poor.interval_s == 360.0  # the 10 left spread to the close
