@@ -69,6 +69,9 @@ class MemoryLedger(QuotaLedger):
     def save(self, entry: DayEntry) -> None:
         return None
 
+    def record(self, entry: DayEntry, taken: int) -> DayEntry:
+        return replace(entry, spent=entry.spent + taken)
+
 
 def memory_guard(plan: UsagePlanConfig, clock: Clock) -> UsageGuard:
     return UsageGuard(plan, clock, MemoryLedger(), VenueStats())

@@ -143,19 +143,16 @@ class UsageGuard:
 
     def _charge(self, lane: Lane, t_s: float) -> None:
         self._bucket = arith.take(self._bucket_plan, self._bucket, lane, 1, t_s)
-        self._entry = replace(
-            self._entry,
-            spent=self._entry.spent + 1,
-            bucket_level=self._bucket.level,
-            bucket_at=self._clock.now(),
-        )
-        self._persist()
+        level, at = self._bucket.level, self._clock.now()
+        self._record(replace(self._entry, bucket_level=level, bucket_at=at), taken=1)
 
-    def _persist(self) -> None:
+    def _record(self, entry: DayEntry, taken: int) -> None:
+        """Count `taken` requests in the ledger, learning other processes' spend on the key."""
         try:
-            self._ledger.save(self._entry)
+            self._entry = self._ledger.record(entry, taken)
         except OSError as error:
             # The in-memory count stays right; only a restart would lose today's spend.
+            self._entry = replace(entry, spent=entry.spent + taken)
             self._stats.ledger_write_errors += 1
             log.error("cannot write quota ledger %s: %s", self._ledger.path, error.strerror)
 
@@ -168,8 +165,7 @@ class UsageGuard:
         self._roll_day()
         if not self._entry.exhausted:
             log.warning("venue reports the daily quota spent (our count: %d)", self._entry.spent)
-            self._entry = replace(self._entry, exhausted=True)
-            self._persist()
+            self._record(replace(self._entry, exhausted=True), taken=0)
 
     def state(self) -> GuardState:
         self._roll_day()

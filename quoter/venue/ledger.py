@@ -5,15 +5,22 @@ The file holds one entry per API key, keyed by a SHA-256 digest of the key (neve
 with the entry goes the bucket level at the last write, so a restart does not assume a full bucket.
 A corrupt file is moved aside with a clear error in the log, and the day starts from zero: the
 venue's own "Limit Exceeded" remains the backstop.
+
+Several processes may spend one key's quota at once (the bot, and `quoter trades export` or
+`quoter backtest record` beside it): each `record` adds its requests to the count on disk under
+an exclusive lock, so none overwrites the others' spend, and learns theirs in return.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -99,8 +106,19 @@ def render_ledger(entries: dict[str, DayEntry]) -> str:
     return json.dumps(body, indent=1, sort_keys=True)
 
 
+def merged(ours: DayEntry, on_disk: DayEntry | None, taken: int) -> DayEntry:
+    """`ours` after `taken` more requests, given what the file holds now: the file's count grows
+    only (other processes add to it), so its count for the day is the one to add to."""
+    day = ours.day if on_disk is None else max(ours.day, on_disk.day)
+    mine = ours.rolled(day)
+    theirs = None if on_disk is None or on_disk.day != day else on_disk
+    spent = mine.spent if theirs is None else max(mine.spent, theirs.spent)
+    exhausted = mine.exhausted or (theirs is not None and theirs.exhausted)
+    return replace(mine, spent=spent + taken, exhausted=exhausted)
+
+
 class QuotaLedger:
-    """One API key's entry in the ledger file. `load` once at start, `save` after every change."""
+    """One API key's entry in the ledger file: `load` once at start, `record` each change."""
 
     def __init__(self, path: Path, api_key: str) -> None:
         self._path = path
@@ -114,17 +132,7 @@ class QuotaLedger:
 
     def load(self, today: date) -> DayEntry:
         """Today's entry as the file has it (a fresh one if the file or the key is new)."""
-        try:
-            text = self._path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return DayEntry(today, 0)
-        try:
-            entries = parse_ledger(text)
-        except LedgerCorrupt as error:
-            self._set_aside(str(error))
-            return DayEntry(today, 0)
-        mine = entries.pop(self._key, None)
-        self._others = entries
+        mine = self._read_mine()
         return DayEntry(today, 0) if mine is None else mine.rolled(today)
 
     def _set_aside(self, why: str) -> None:
@@ -137,6 +145,40 @@ class QuotaLedger:
             why,
             aside,
         )
+
+    def record(self, entry: DayEntry, taken: int) -> DayEntry:
+        """`entry` (our day, bucket and verdict) after `taken` more requests, merged with what
+        other processes on this key wrote since, written under the file's lock; returns the
+        entry as now on disk. OSError if it cannot be written."""
+        with self._locked():
+            on_disk = self._read_mine()
+            entry = merged(entry, on_disk, taken)
+            self.save(entry)
+        return entry
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        lock = self._path.with_name(self._path.name + ".lock")
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
+
+    def _read_mine(self) -> DayEntry | None:
+        """Our entry as the file has it now (the other keys' are kept for the write)."""
+        try:
+            entries = parse_ledger(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except LedgerCorrupt as error:
+            self._set_aside(str(error))
+            return None
+        mine = entries.pop(self._key, None)
+        self._others = entries
+        return mine
 
     def save(self, entry: DayEntry) -> None:
         """Write the ledger atomically: temp file, fsync, rename, fsync the directory."""

@@ -204,3 +204,15 @@ def test_granted_requests_never_exceed_the_plan(
         for j in range(i, len(granted)):
             assert j - i + 1 <= 100 + 10 * (granted[j] - start) + 1e-6  # the venue's plan
             assert j - i + 1 <= 90 + 9 * (granted[j] - start) + 1e-3  # our own bucket
+
+
+async def test_a_second_process_on_the_key_counts_in_the_bots_allowance(tmp_path: Path) -> None:
+    """`quoter trades export` beside the bot: each guard learns the other's spend, so the
+    withdrawal reserve is not spent behind the bot's back."""
+    clock = ManualClock(START)
+    bot, export = make_guard(tmp_path, clock), make_guard(tmp_path, clock)
+    await take_now(bot, Lane.POLL, 10)
+    await take_now(export, Lane.POLL, 30)
+    assert export.state().spent_today == 40
+    await take_now(bot, Lane.SUBMIT, 1)
+    assert bot.state().spent_today == 41

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -72,3 +74,47 @@ def test_a_corrupt_file_is_set_aside_with_a_clear_error(
     assert any("corrupt" in r.getMessage() for r in caplog.records)
     ledger.save(DayEntry(DAY, 1))
     assert json.loads(path.read_text())["version"] == 1
+
+
+def test_two_users_of_one_key_add_up_instead_of_overwriting(tmp_path: Path) -> None:
+    path = tmp_path / "l.json"
+    bot, export = QuotaLedger(path, KEY), QuotaLedger(path, KEY)
+    ours, theirs = bot.load(DAY), export.load(DAY)
+    for _ in range(3):
+        ours = bot.record(ours, 1)
+    theirs = export.record(theirs, 1)
+    assert theirs.spent == 4  # learnt the bot's 3
+    ours = bot.record(ours, 1)
+    assert ours.spent == 5
+    assert QuotaLedger(path, KEY).load(DAY).spent == 5
+
+
+def test_a_verdict_and_a_new_day_survive_the_merge(tmp_path: Path) -> None:
+    path = tmp_path / "l.json"
+    bot, export = QuotaLedger(path, KEY), QuotaLedger(path, KEY)
+    ours = bot.load(DAY)
+    export.record(replace(export.load(DAY), exhausted=True), 0)  # the venue said: spent
+    assert bot.record(ours, 1).exhausted
+    tomorrow = date(2026, 3, 3)
+    export.record(DayEntry(tomorrow, 0), 2)
+    late = bot.record(ours, 1)  # the bot has not rolled its day yet
+    assert (late.day, late.spent, late.exhausted) == (tomorrow, 3, False)
+
+
+def _hammer(path: Path, times: int) -> None:
+    ledger = QuotaLedger(path, KEY)
+    entry = ledger.load(DAY)
+    for _ in range(times):
+        entry = ledger.record(entry, 1)
+
+
+def test_processes_spending_at_once_lose_no_request(tmp_path: Path) -> None:
+    path = tmp_path / "l.json"
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_hammer, args=(path, 150)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert QuotaLedger(path, KEY).load(DAY).spent == 450
