@@ -221,8 +221,11 @@ def parse_frame(frame: pd.DataFrame, source: str, shapes_dir: Path | None = None
 
 def _tape(columns: dict[str, pd.Series], rows: int, source: str, shapes_dir: Path | None) -> Tape:
     good, problems = check(columns, rows, shapes_dir)
-    refused = (TapeProblem(source, row + 1, name, message) for row, name, message in problems)
-    return Tape(source, good, tuple(refused))
+    refused = tuple(TapeProblem(source, row + 1, name, message) for row, name, message in problems)
+    if not len(good.ids):
+        first = f"; the first: {refused[0]}" if refused else ""
+        raise TapeError(f"{source}: no usable rows ({len(refused)} refused{first})")
+    return Tape(source, good, refused)
 
 
 def tape_frame(entries: list[TapeRfq], shape_refs: dict[str, str] | None = None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pytest
 from quoter.backtest.shapes import read_shape, write_shape
 from quoter.backtest.tape import (
     COLUMNS,
+    REQUIRED,
     TapeError,
     TapeProblem,
     TapeRfq,
@@ -324,3 +325,13 @@ def test_parquet_and_csv_of_one_tape_read_alike(tmp_path: Path) -> None:
     assert list(from_parquet) == list(read_tape(tmp_path / "t.csv"))
     assert list(from_parquet) == list(parse_frame(frame, "frame"))
     assert len(from_parquet) == len(frame)
+
+
+def test_a_tape_without_a_usable_row_is_refused_whole(tmp_path: Path) -> None:
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text(",".join(REQUIRED) + "\n")
+    with pytest.raises(TapeError, match=r"empty.csv: no usable rows \(0 refused\)"):
+        read_tape(header_only)
+    bad = short_tape(10).assign(quantity_mw=-1.0)
+    with pytest.raises(TapeError, match=r"all-bad: no usable rows \(\d+ refused; the first: "):
+        parse_frame(bad, "all-bad")
