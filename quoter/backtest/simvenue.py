@@ -16,12 +16,13 @@ import heapq
 import itertools
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from quoter.backtest.changelog import ChangeLog
 from quoter.backtest.fills import FillModel
 from quoter.backtest.tape import Tape, TapeRfq
 from quoter.clock import Clock
@@ -99,9 +100,7 @@ class SimVenue:
         self._next = 0  # tape index of the next arrival
         self._events: list[tuple[datetime, int, int, str]] = []
         self._seq = itertools.count()
-        self._log_at: list[datetime] = []  # updated-at of each change, ascending
-        self._log_id: list[str] = []
-        self._log_floor: datetime | None = None  # changes before it were forgotten
+        self._log = ChangeLog(8 * kept_ended)
         self._ids = random.Random("simvenue/quotes")
         self._trade_ids = random.Random("simvenue/trades")
         self.trades: list[Trade] = []
@@ -137,8 +136,8 @@ class SimVenue:
     ) -> Page[Rfq]:
         await self.guard.acquire(Lane.POLL)
         self.catch_up()
-        floor = self._log_floor
-        if updated_since is None or (floor is not None and updated_since < floor):
+        changes = None if updated_since is None else self._log.since(updated_since)
+        if changes is None:  # all of them, or from before what the log keeps
             rows = [
                 s.rfq
                 for s in self.store.rfqs.values()
@@ -147,7 +146,7 @@ class SimVenue:
             ]
             rows.sort(key=lambda r: r.updated_at, reverse=updated_since is None)
         else:
-            rows = self._changed_since(updated_since, status)
+            rows = self._changed(changes, status)
         shown = rows[skip : skip + limit]
         self._shown(shown)
         return Page(tuple(shown), len(rows), limit, skip)
@@ -163,15 +162,17 @@ class SimVenue:
             self._shown_ended_ids.discard(gone)
             del self.store.rfqs[gone]
 
-    def _changed_since(self, since: datetime, status: RfqStatus | None) -> list[Rfq]:
+    def _changed(
+        self, changes: Iterator[tuple[datetime, str]], status: RfqStatus | None
+    ) -> list[Rfq]:
         rows: list[Rfq] = []
         shown: set[str] = set()
-        for i in range(bisect.bisect_left(self._log_at, since), len(self._log_at)):
-            sim = self.store.rfqs.get(self._log_id[i])
+        for at, rfq_id in changes:
+            sim = self.store.rfqs.get(rfq_id)
             if sim is None:
                 continue  # ended long ago and forgotten
             rfq = sim.rfq
-            if rfq.updated_at != self._log_at[i] or rfq.id in shown:
+            if rfq.updated_at != at or rfq.id in shown:
                 continue  # a later change of the same RFQ comes further on
             if status is None or rfq.status is status:
                 shown.add(rfq.id)
@@ -294,18 +295,7 @@ class SimVenue:
         heapq.heappush(self._events, (at, next(self._seq), kind, key))
 
     def _logged(self, rfq_id: str) -> None:
-        at = self.store.rfqs[rfq_id].rfq.updated_at
-        if self._log_at and at < self._log_at[-1]:
-            i = bisect.bisect_right(self._log_at, at)
-            self._log_at.insert(i, at)
-            self._log_id.insert(i, rfq_id)
-        else:
-            self._log_at.append(at)
-            self._log_id.append(rfq_id)
-        if len(self._log_at) > 8 * self._kept_ended:
-            half = len(self._log_at) // 2
-            del self._log_at[:half], self._log_id[:half]
-            self._log_floor = self._log_at[0]
+        self._log.add(self.store.rfqs[rfq_id].rfq.updated_at, rfq_id)
 
     def _set_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
         self.store.put_quote(replace(quote, status=status, updated_at=max(at, quote.updated_at)))

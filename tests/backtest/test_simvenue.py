@@ -106,18 +106,48 @@ def test_a_good_quote_is_stored_once_and_a_retry_returns_it() -> None:
     assert len(venue.store.quotes) == 1
 
 
-def test_forgetting_ended_rfqs_changes_nothing_the_engine_sees(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("daily_quota", "kept_ended"),
+    [
+        (100_000, 40),  # roomy: the engine polls every second, as it would live
+        (5_000, 3),  # the default plan polls slowly: reads reach back past the kept log
+    ],
+)
+def test_forgetting_ended_rfqs_changes_nothing_the_engine_sees(
+    tmp_path: Path, daily_quota: int, kept_ended: int
+) -> None:
     tape = tape_of(short_tape(60, per_min=6.0))
-    # A plan roomy enough for this pace: the engine polls every second, as it would live.
-    roomy = replace(settings(tmp_path), usage_plan=UsagePlanConfig(daily_quota=100_000))
+    plan = replace(settings(tmp_path), usage_plan=UsagePlanConfig(daily_quota=daily_quota))
 
-    def replayed(kept_ended: int) -> Replayed:
-        chosen = replace(roomy, kept_ended=kept_ended)
+    def replayed(kept: int) -> Replayed:
         curves = DailyCurves(None, tape.start.date())
+        chosen = replace(plan, kept_ended=kept)
         return asyncio.run(replay(tape, RunSpec("t"), AuctionFill(), chosen, curves))
 
-    small, whole = replayed(40), replayed(10**6)
+    small, whole = replayed(kept_ended), replayed(10**6)
     assert len(tape) > 200
     assert len(small.venue.store.rfqs) < len(tape) // 4  # it did forget
     assert small.audit.decisions == whole.audit.decisions
     assert small.venue.trades == whole.venue.trades
+
+
+def test_a_read_from_before_the_kept_log_is_answered_from_the_stored_rfqs(
+    tmp_path: Path,
+) -> None:
+    tape = tape_of(short_tape(60, per_min=6.0))
+    venue = asyncio.run(
+        replay(
+            tape,
+            RunSpec("t"),
+            AuctionFill(),
+            replace(settings(tmp_path), kept_ended=3),
+            DailyCurves(None, tape.start.date()),
+        )
+    ).venue
+    floor = venue._log.floor  # the boundary under test
+    assert floor is not None
+    for since in (tape.start, floor - timedelta(milliseconds=1), floor):
+        page = asyncio.run(venue.list_rfqs(updated_since=since, limit=10_000))
+        stored = {s.id for s in venue.store.rfqs.values() if s.rfq.updated_at >= since}
+        assert stored  # the read has something to find
+        assert {r.id for r in page.items} == stored
