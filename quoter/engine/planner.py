@@ -3,9 +3,14 @@
 With 5,000 requests a day polling is the binding cost. The interval is the time left in the
 session spread over the polls the budget still allows, shortened while quotes are live or
 deadlines near. Being recomputed after every poll, it slows itself down as the budget shrinks:
-a stretch of fast polling is paid for by slower polling later, and the budget is never spent
-before the close. When quoting alone is projected to need all that is left, polling slows to
-`tight_interval_s` rather than stopping: quotes need polls to find RFQs.
+a stretch of fast polling is paid for by slower polling later; without urgency, polling alone
+never spends the budget before the close.
+
+Quotes need polls to find RFQs, so the set-aside for quoting never slows polling below
+`tight_interval_s` (or, if the poll lane cannot afford that, below what it can until the
+close). The trade-off, when the RFQ flow is more than the plan can carry: if quoting then goes
+on at the projected pace, the poll lane can run out before the close and polling stops there;
+the guard's reserves still keep the withdrawals' share.
 """
 
 from __future__ import annotations
@@ -63,18 +68,17 @@ def plan_poll(
     if budget_requests <= 0:
         # Wake at the close at the latest: the close withdraws what is still live.
         return PollPlan(seconds_left, "poll budget spent")
+    # The slowest polling worth doing; never slower, whatever quoting is projected to need.
+    tight_s = min(max(config.tight_interval_s, seconds_left / budget_requests), seconds_left)
     budget = budget_requests - quoting_requests
     if budget <= 0:
-        # The projection is of quoting at today's pace, which needs polls to go on: stopping
-        # them would quote nothing more. Poll slowly on what the poll lane has; the guard's
-        # reserves keep the submits' and withdrawals' share.
-        slowest_s = max(config.tight_interval_s, seconds_left / budget_requests)
-        return PollPlan(min(slowest_s, seconds_left), "budget tight")
+        return PollPlan(tight_s, "budget tight")
     even_s = seconds_left / budget
     deadline_near = (
         nearest_deadline_s is not None and nearest_deadline_s <= config.urgent_deadline_s
     )
     on_pace = day_even_s is None or even_s <= day_even_s
     urgent = (live_quotes > 0 or deadline_near) and on_pace
-    interval = even_s * (config.urgent_factor if urgent else 1.0)
-    return PollPlan(max(interval, config.min_interval_s), "urgent" if urgent else "even")
+    interval = min(even_s * (config.urgent_factor if urgent else 1.0), tight_s)
+    reason = "urgent" if urgent else "budget tight" if even_s > tight_s else "even"
+    return PollPlan(max(interval, config.min_interval_s), reason)

@@ -45,14 +45,14 @@ def test_never_faster_than_the_minimum_and_idle_when_spent_or_closed() -> None:
     budget=st.integers(1, 5000),
     session_s=st.floats(600, 40_000),
     urgency=st.lists(st.booleans(), min_size=1, max_size=50),
-    quoting=st.integers(0, 10_000),
 )
-def test_the_budget_lasts_until_the_close_whatever_the_urgency(
-    budget: int, session_s: float, urgency: list[bool], quoting: int
+def test_polling_alone_lasts_until_the_close_and_urgency_only_borrows(
+    budget: int, session_s: float, urgency: list[bool]
 ) -> None:
-    """Replaying the planner over a session never spends more polls than the budget."""
+    """Replaying the planner over a session: never more polls than the budget, and without
+    urgency they never run out before the close (urgency borrows from later polls)."""
     t, spent, step = 0.0, 0, 0
-    while t < session_s:
+    while True:
         urgent = urgency[step % len(urgency)]
         plan = plan_poll(
             CONFIG,
@@ -60,15 +60,41 @@ def test_the_budget_lasts_until_the_close_whatever_the_urgency(
             seconds_left=session_s - t,
             live_quotes=1 if urgent else 0,
             nearest_deadline_s=None,
-            quoting_requests=quoting,
         )
         if plan.reason == "poll budget spent":
+            assert any(urgency)
             break
         t += plan.interval_s
-        if t < session_s:
-            spent += 1
+        if t >= session_s:
+            break
+        spent += 1
         step += 1
     assert spent <= budget
+
+
+@given(
+    budget=st.integers(1, 5000),
+    seconds_left=st.floats(1, 40_000),
+    quoting=st.tuples(st.integers(0, 10_000), st.integers(0, 10_000)),
+    live_quotes=st.integers(0, 3),
+)
+def test_more_quoting_never_makes_polling_faster_nor_slower_than_tight(
+    budget: int, seconds_left: float, quoting: tuple[int, int], live_quotes: int
+) -> None:
+    def interval(q: int) -> float:
+        return plan_poll(
+            CONFIG,
+            budget_requests=budget,
+            seconds_left=seconds_left,
+            live_quotes=live_quotes,
+            nearest_deadline_s=None,
+            quoting_requests=q,
+        ).interval_s
+
+    low, high = sorted(quoting)
+    assert interval(low) <= interval(high)
+    slowest = max(CONFIG.tight_interval_s, seconds_left / budget, CONFIG.min_interval_s)
+    assert interval(high) <= min(slowest, max(seconds_left, CONFIG.min_interval_s))
 
 
 def test_quoting_requests_are_set_aside_from_the_poll_budget() -> None:
