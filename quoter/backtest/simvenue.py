@@ -46,6 +46,7 @@ from quoter.sandbox.store import Store
 from quoter.venue import errors
 from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
+from quoter.venue.encode import quote_body
 from quoter.venue.guard import GuardState, UsageGuard
 from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
@@ -197,8 +198,8 @@ class SimVenue:
 
         def place() -> tuple[Quote, bool]:
             sim = quoting.find_rfq(self.store, request.rfq_id)
-            try:
-                body = quoting.body_of(request)
+            try:  # the client's own body, as the venue reads it (without the JSON bytes)
+                body = quoting.parse_quote(quote_body(request))
             except FieldError as error:
                 raise invalid_quote(str(error)) from None
             return quoting.place(self.store, self._ids, sim, body, now)

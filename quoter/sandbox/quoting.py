@@ -17,7 +17,6 @@ from quoter.domain import (
     MyQuoteStatus,
     Price,
     Quote,
-    QuoteRequest,
     QuoteStatus,
     QuoteType,
     Rfq,
@@ -50,10 +49,6 @@ def _price(value: object, where: str) -> Price | None:
     amount = fields.number(body.get("value"), f"{where}.value")
     if body.get("currency") != "EUR":
         raise fields.FieldError(f"{where}.currency must be EUR")
-    return _checked(amount, where)
-
-
-def _checked(amount: float, where: str) -> Price:
     exponent = Decimal(repr(amount)).as_tuple().exponent
     if isinstance(exponent, int) and exponent < -3:
         raise fields.FieldError(f"{where}.value has more than 3 decimals")
@@ -72,26 +67,6 @@ def parse_quote(raw: object) -> QuoteBody:
         bid=_price(body.get("bid"), "bid"),
         ask=_price(body.get("ask"), "ask"),
         valid_until=floor_ms(fields.instant(body.get("valid-until"), "valid-until")),
-    )
-
-
-def body_of(request: QuoteRequest) -> QuoteBody:
-    """The body the venue reads from our client's request (prices at 3 decimals, instants at
-    milliseconds), held to the same rules as one parsed from JSON: for an in-process venue."""
-
-    def price(value: Price | None, where: str) -> Price | None:
-        if value is None:
-            return None
-        if value.currency != "EUR":
-            raise fields.FieldError(f"{where}.currency must be EUR")
-        return _checked(round(value.value, 3), where)
-
-    return QuoteBody(
-        client_quote_id=fields.text(request.client_quote_id, "client-quote-id", 100),
-        price=price(request.price, "price"),
-        bid=price(request.bid, "bid"),
-        ask=price(request.ask, "ask"),
-        valid_until=floor_ms(request.valid_until),
     )
 
 
