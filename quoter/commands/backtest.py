@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,26 @@ from quoter.backtest.record import (
     venue_tape,
 )
 from quoter.backtest.report import write_report, write_tables
-from quoter.backtest.run import CONNECT_TIMEOUT_S, Job, run_jobs, status_line
+from quoter.backtest.run import (
+    CONNECT_TIMEOUT_S,
+    ClusterError,
+    CurveFilesError,
+    Job,
+    run_jobs,
+    status_line,
+)
 from quoter.backtest.sweep import SweepError, load_sweep
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
 from quoter.clock import SystemClock
 from quoter.commands.price import InputError, parse_params
-from quoter.config import ConfigError, load_config, load_credentials, require_risk
+from quoter.config import (
+    ConfigError,
+    QuoterConfig,
+    load_config,
+    load_credentials,
+    require_risk,
+)
 from quoter.strategies_api import StrategyLoadError
 from quoter.venue.errors import VenueError
 from quoter.venue.http import HttpVenue
@@ -35,6 +49,8 @@ from quoter.venue.http import HttpVenue
 RUN_OUT = Path("var/backtest")
 SAMPLE_TAPE = Path("backtests/sample-tape.parquet")
 TAPE_SUFFIXES = (".parquet", ".csv")
+DEFAULT_STRATEGY: tuple[str, Mapping[str, object]] = ("curve_spread", {})
+RECENT = timedelta(minutes=10)  # a window ending this close to now may still be changing
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +65,8 @@ def register(subparsers: Any) -> None:
         dest="runs",
         action=_Tagged,
         default=[],
-        help="strategy of one run; repeat for side-by-side runs (default curve_spread)",
+        help="strategy of one run; repeat for side-by-side runs "
+        "(default: the --config desk's strategy, else curve_spread)",
     )
     parser.add_argument(
         "--param",
@@ -57,7 +74,8 @@ def register(subparsers: Any) -> None:
         action=_Tagged,
         default=[],
         metavar="KEY=VALUE",
-        help="parameter of the run named by the --strategy before it",
+        help="parameter of the run named by the --strategy before it (before any --strategy: "
+        "of the default strategy, over the desk's configured parameters)",
     )
     parser.add_argument("--sweep", type=Path, metavar="FILE", help="runs from a TOML sweep file")
     parser.add_argument("--fill", choices=("auction", "logistic"), default="auction")
@@ -75,18 +93,28 @@ def register(subparsers: Any) -> None:
         help=f"give up reaching the scheduler after this (default {CONNECT_TIMEOUT_S:g})",
     )
     parser.add_argument("--days", type=int, default=30, help="make-tape: calendar days")
-    record = parser.add_argument_group("record --from ISO [--to ISO] --out TAPE")
+    record = parser.add_argument_group(
+        "record --from ISO [--to ISO] --out TAPE",
+        "Record a window that has ended: the venue's lists are paged with skip, so RFQs and "
+        "trades that change while a recording runs can shift between pages and be missed.",
+    )
     parser.add_argument(
         "--config",
         type=Path,
         help="the desk's configuration (TOML, as for quoter run): a replay takes its [risk], "
-        "usage plan, [engine] settings and (without --strategy) its strategy; record: its venue",
+        "usage plan, [engine] settings and (without --strategy) its strategy, which leading "
+        "--param's update; record: its venue",
     )
     record.add_argument(
         "--from", dest="start", type=_instant, metavar="ISO", help="RFQs created from"
     )
     record.add_argument(
-        "--to", dest="end", type=_instant, metavar="ISO", help="until, excluded (default now)"
+        "--to",
+        dest="end",
+        type=_instant,
+        metavar="ISO",
+        help="until, excluded (default now; warns when within the last "
+        f"{RECENT.seconds // 60} minutes)",
     )
     record.add_argument(
         "--max-requests",
@@ -114,21 +142,38 @@ class _Tagged(argparse.Action):
         setattr(namespace, self.dest, items)
 
 
-def specs_of(items: list[tuple[str, str]]) -> list[RunSpec]:
-    """--strategy NAME --param K=V ... groups, in the order given."""
-    groups: list[tuple[str, list[str]]] = []
+def specs_of(
+    items: list[tuple[str, str]], default: tuple[str, Mapping[str, object]] = DEFAULT_STRATEGY
+) -> list[RunSpec]:
+    """--strategy NAME --param K=V ... groups, in the order given. --param's before any
+    --strategy, or no options at all, make a run of `default` (with --config the desk's
+    strategy), its parameters updated by the given ones."""
+    groups: list[tuple[str, Mapping[str, object], list[str]]] = []
     for option, value in items:
         if option == "--strategy":
-            groups.append((value, []))
+            groups.append((value, {}, []))
         else:
             if not groups:
-                groups.append(("curve_spread", []))
-            groups[-1][1].append(value)
-    groups = groups or [("curve_spread", [])]
+                groups.append((*default, []))
+            groups[-1][2].append(value)
+    groups = groups or [(*default, [])]
     return [
-        RunSpec(f"{i}:{name}", name, parse_params(params))
-        for i, (name, params) in enumerate(groups)
+        RunSpec(f"{i}:{name}", name, updated(base, parse_params(params)))
+        for i, (name, base, params) in enumerate(groups)
     ]
+
+
+def updated(base: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:
+    """`base` with the `given` parameters over it; a nested table is updated key by key, as a
+    dotted --param names one key in it."""
+    merged = dict(base)
+    for key, value in given.items():
+        old = merged.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged[key] = updated(old, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def run_backtest(args: argparse.Namespace) -> int:
@@ -146,11 +191,12 @@ def replay(args: argparse.Namespace) -> int:
     try:
         if args.sweep is not None and args.runs:
             raise InputError("--sweep and --strategy/--param: give the runs one way")
-        specs = load_sweep(args.sweep) if args.sweep is not None else specs_of(args.runs)
-        desk = _desk(args.config)
-        if args.config is not None and args.sweep is None and not args.runs:
-            live = load_config(args.config).engine.strategy  # the desk's own strategy
-            specs = [RunSpec(f"0:{live.name}", live.name, live.params)]
+        config = None if args.config is None else load_config(args.config)
+        if args.sweep is not None:
+            specs = load_sweep(args.sweep)
+        else:
+            specs = specs_of(args.runs, DEFAULT_STRATEGY if config is None else _live(config))
+        desk = {} if config is None else _desk(config, str(args.config))
         tape = read_tape(Path(args.tape))
     except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
@@ -160,13 +206,14 @@ def replay(args: argparse.Namespace) -> int:
     try:
         tables = run_jobs(
             jobs,
+            tape,  # read once: runs in this process replay it, workers read it by path
             workers=args.workers,
             cluster=args.cluster,
             connect_timeout_s=args.cluster_timeout,
             progress=status_line("replay"),
         )
-    except (StrategyLoadError, TapeError, RuntimeError, ValueError) as error:
-        return _fail(error)
+    except (ClusterError, StrategyLoadError, TapeError, CurveFilesError) as error:
+        return _fail(error)  # anything else is a bug: its traceback is wanted
     out = args.out or RUN_OUT
     write_tables(tables, out)
     report = write_report(tables, out, f"backtest of {args.tape}")
@@ -175,25 +222,40 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _desk(path: Path | None) -> dict[str, Any]:
-    """With --config: the desk's limits, usage plan and engine settings, as `quoter run` reads
-    them (its [risk] section is required); without: the demo's."""
-    if path is None:
-        return {}
-    config = load_config(path)
-    risk = require_risk(config, str(path))
+def _desk(config: QuoterConfig, source: str) -> dict[str, Any]:
+    """The desk's limits, usage plan and engine settings, as `quoter run` reads them (its [risk]
+    section is required); a replay without --config keeps the demo's."""
+    risk = require_risk(config, source)
     return {"risk": risk, "usage_plan": config.venue.usage_plan, "engine": config.engine}
 
 
+def _live(config: QuoterConfig) -> tuple[str, Mapping[str, object]]:
+    """The desk's own strategy and its configured parameters."""
+    return config.engine.strategy.name, config.engine.strategy.params
+
+
 def record(args: argparse.Namespace) -> int:
-    """The venue's RFQs created in [--from, --to) and our trades in them, as a tape."""
+    """The venue's RFQs created in [--from, --to) and our trades in them, as a tape. Record a
+    window that has ended: the venue's lists are paged with skip, and an item that changes
+    meanwhile can shift pages and be missed; a window ending in the last minutes is warned of."""
     out: Path | None = args.out
     if args.start is None or out is None or out.suffix not in TAPE_SUFFIXES:
         return _fail(InputError("record needs --from ISO and --out TAPE.parquet (or .csv)"))
+    clock = SystemClock()
+    now = clock.now()
+    end: datetime = args.end or now
+    if end <= args.start:
+        window = f"[{args.start.isoformat()}, {end.isoformat()})"
+        return _fail(InputError(f"record: the window {window} is empty: --to must be after --from"))
+    if end > now - RECENT:
+        print(
+            f"quoter backtest: warning: the window ends at {end.isoformat()}, not "
+            f"{RECENT.seconds // 60} minutes before now: RFQs still changing can be missed; "
+            "record a window that has ended",
+            file=sys.stderr,
+        )
     config = load_config(args.config)
     credentials = load_credentials()
-    clock = SystemClock()
-    end: datetime = args.end or clock.now()
     shapes_dir = None if args.skip_custom else shapes_dir_for(out)
 
     async def pull() -> VenueRecording:

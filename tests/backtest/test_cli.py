@@ -1,14 +1,17 @@
 """quoter backtest end to end: two runs side by side, the files they leave, and --cluster."""
 
+import ast
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from quoter.backtest.run import status_line
-from quoter.backtest.tape import write_tape
+from quoter.backtest import run
+from quoter.backtest.driver import RunSpec
+from quoter.backtest.tape import REQUIRED, Tape, read_tape, write_tape
 from quoter.cli import main
+from quoter.commands import backtest
 from tests.backtest.helpers import short_tape
 
 
@@ -45,7 +48,7 @@ def test_cluster_without_dask_says_how_to_get_it(
 def test_the_progress_bar_redraws_sparingly_and_always_ends(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    show = status_line("replay", every_s=3600.0)
+    show = run.status_line("replay", every_s=3600.0)
     for done in range(0, 10_001, 7):
         show(done, 10_000)
     show(10_000, 10_000)
@@ -99,3 +102,88 @@ def test_a_desk_config_without_limits_is_refused_by_name(
     config.write_text(DESK.split("[risk]")[0])
     assert main(["backtest", str(tape), "--config", str(config)]) == 2
     assert f"{config}: no [risk] section" in capsys.readouterr().err
+
+
+SKEW_DESK = """
+[engine.strategy]
+name = "inventory_skew"
+[engine.strategy.params]
+k_eur_mwh_per_mwh = 0.001
+inner = { name = "curve_spread", params = { credit_default_eur_mwh = 0.25 } }
+
+[risk]""" + DESK.split("[risk]")[1]
+
+
+def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path: Path) -> None:
+    config = tmp_path / "desk.toml"
+    config.write_text(SKEW_DESK)
+    out = tmp_path / "out"
+    argv = ["backtest", str(tape), "--config", str(config), "--out", str(out)]
+    params = ["--param", "cap_eur_mwh=1.5", "--param", "inner.params.credit_default_eur_mwh=0.5"]
+    assert main([*argv, *params]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.run) == ["0:inventory_skew"]
+    assert ast.literal_eval(summary.params.iloc[0]) == {
+        "k_eur_mwh_per_mwh": 0.001,  # configured, kept
+        "cap_eur_mwh": 1.5,  # given
+        "inner": {"name": "curve_spread", "params": {"credit_default_eur_mwh": 0.5}},
+    }
+
+
+def test_params_without_a_strategy_or_a_desk_are_curve_spreads() -> None:
+    given = [("--param", "credit_default_eur_mwh=0.5"), ("--strategy", "inventory_skew")]
+    assert backtest.specs_of(given) == [
+        RunSpec("0:curve_spread", "curve_spread", {"credit_default_eur_mwh": 0.5}),
+        RunSpec("1:inventory_skew", "inventory_skew", {}),
+    ]
+
+
+def test_a_replay_in_this_process_reads_the_tape_once(
+    tape: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[Path] = []
+
+    def counted(path: Path) -> Tape:
+        reads.append(path)
+        return read_tape(path)
+
+    monkeypatch.setattr(backtest, "read_tape", counted)
+    monkeypatch.setattr(run, "read_tape", counted)
+    runs = ["--strategy", "curve_spread", "--strategy", "curve_spread"]
+    assert main(["backtest", str(tape), *runs, "--out", str(tmp_path / "out")]) == 0
+    assert reads == [tape]
+
+
+def test_an_internal_error_is_raised_with_its_traceback(
+    tape: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> run.Tables:
+        raise ValueError("a bug deep in the run")
+
+    monkeypatch.setattr(run, "tables", broken)
+    with pytest.raises(ValueError, match="a bug deep in the run"):
+        main(["backtest", str(tape), "--out", str(tmp_path / "out")])
+
+
+def test_curves_without_a_usable_series_are_refused_by_name(
+    tape: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    (curves / "broken.csv").write_text("not,a,curve\n1,2,3\n")
+    assert main(["backtest", str(tape), "--curves", str(curves)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"quoter backtest: {curves / 'broken.csv'}")
+    assert err.count("\n") == 1  # one line, no traceback
+
+
+def test_a_tape_without_usable_rows_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(REQUIRED) + "\n")
+    assert main(["backtest", str(empty), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("quoter backtest: ")
+    assert "no usable rows" in err
+    assert err.count("\n") == 1

@@ -97,6 +97,52 @@ def test_record_needs_a_window_and_a_tape_path(capsys: pytest.CaptureFixture[str
     assert "record needs --from ISO and --out TAPE.parquet" in capsys.readouterr().err
 
 
+async def test_record_refuses_an_empty_window_before_any_request(
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = venue_config(sandbox, tmp_path, monkeypatch)
+    out = tmp_path / "venue.parquet"
+    backwards = ["--from", "2026-03-02T09:30:00Z", "--to", "2026-03-02T08:00:00Z"]
+    argv = ["backtest", "record", "--config", str(config), *backwards, "--out", str(out)]
+    assert await asyncio.to_thread(main, argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--to must be after --from" in err
+    assert not out.exists()
+    assert not (tmp_path / "ledger.json").exists()  # no request spent
+
+
+async def test_record_warns_of_a_window_that_has_not_ended(
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = venue_config(sandbox, tmp_path, monkeypatch)
+    out = tmp_path / "venue.parquet"
+    future = ["--from", "2026-03-02T08:00:00Z", "--to", "2999-01-01T00:00:00Z"]
+    argv = ["backtest", "record", "--config", str(config), *future, "--out", str(out)]
+    assert await asyncio.to_thread(main, argv) == 0
+    assert "record a window that has ended" in capsys.readouterr().err
+    assert out.exists()  # a warning only
+
+
+async def test_record_of_an_ended_window_does_not_warn(
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = venue_config(sandbox, tmp_path, monkeypatch)
+    out = tmp_path / "venue.parquet"
+    argv = ["backtest", "record", "--config", str(config), *WINDOW, "--out", str(out)]
+    assert await asyncio.to_thread(main, argv) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 SANDBOX_TOML = """\
 [sandbox]
 start = "2026-03-02T09:00:00Z"
