@@ -1,12 +1,16 @@
 """The replay driver: the production engine, wired as `quoter.app.open_bot` wires it, with a
 `SimVenue` and a `ManualClock`, run event to event until the tape ends.
 
-Time advances only when the loop is quiescent: no callback ready and no strategy evaluation in
-its thread (the pipeline's `asyncio.to_thread` with its real-time timeout stays as in
-production; a counting default executor tells the driver when that work has been delivered back
-to the loop). Then the clock jumps to the engine's next wake (`next_wake_s`): nothing else can
-make the engine act, and the venue stamps every arrival and end with the instant it happened
-when it is next called, so stopping at them would change nothing.
+Two things differ from `quoter run`, both because simulated time does not pass while Python
+works: strategies are evaluated inline (`strategy_in_thread` off), so the live strategy timeout
+cannot decline a slow strategy here; and kills and the audit trail are held in memory (the
+decisions kept as compact rows). Anything else still handed to the default executor is counted
+by it, so the driver knows when that work has come back to the loop.
+
+Time advances only when the loop is quiescent: no callback ready and no executor work on its
+way back. Then the clock jumps to the engine's next wake (`next_wake_s`): nothing else can make
+the engine act, and the venue stamps every arrival and end with the instant it happened when it
+is next called, so stopping at them would change nothing.
 """
 
 from __future__ import annotations
@@ -235,9 +239,10 @@ async def replay(
 
 @contextmanager
 def _fewer_full_collections() -> Iterator[None]:
-    """A replay holds every RFQ, quote and trade of the tape, a heap that only grows; with
-    CPython's default thresholds the collector rescans it ever more often (a fifth of a 20,000-RFQ
-    replay). Young objects are still collected; the full passes come far less often."""
+    """A replay's heap grows with the tape (a decision row per RFQ, every trade, the venue's
+    last 20,000 ended RFQs); with CPython's default thresholds the collector rescans it ever
+    more often (a fifth of a 20,000-RFQ replay). Young objects are still collected; the full
+    passes come far less often."""
     before = gc.get_threshold()
     gc.set_threshold(10_000, 50, 100)
     try:
