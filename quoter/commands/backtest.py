@@ -255,11 +255,15 @@ def record(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     config = load_config(args.config)
+    try:
+        venue_config = config.venue.beside_the_bot()  # the bot may be quoting on this key
+    except ValueError as error:
+        return _fail(error)
     credentials = load_credentials()
     shapes_dir = None if args.skip_custom else shapes_dir_for(out)
 
     async def pull() -> VenueRecording:
-        async with HttpVenue.open(config.venue, credentials, clock) as venue:
+        async with HttpVenue.open(venue_config, credentials, clock) as venue:
             return await venue_tape(
                 venue, args.start, end, shapes_dir, max_requests=args.max_requests
             )

@@ -39,9 +39,14 @@ def handle_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     credentials = load_credentials()
     clock = SystemClock()
+    try:
+        venue_config = config.venue.beside_the_bot()  # the bot may be quoting on this key
+    except ValueError as error:
+        print(f"quoter trades export: {error}", file=sys.stderr)
+        return 2
 
     async def pull() -> tuple[int, int, int]:
-        async with HttpVenue.open(config.venue, credentials, clock) as venue:
+        async with HttpVenue.open(venue_config, credentials, clock) as venue:
             return await export_trades(venue, store, clock, args.since)
 
     try:

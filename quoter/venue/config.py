@@ -40,6 +40,21 @@ class UsagePlanConfig(Frozen):
             raise ValueError("daily reserves leave nothing for polling")
         return self
 
+    def beside_the_bot(self) -> UsagePlanConfig:
+        """The plan of a tool that may run while the bot quotes on the same key (quoter trades
+        export, quoter backtest record): half the share of rate and burst the bot leaves below
+        the venue's (1 - headroom), so the two together stay under it with a margin for the
+        two clocks; the day's count is shared through the ledger, and the bot's daily reserves
+        stay kept from the tool. With the default plan: 0.5 requests/s, a burst of 5."""
+        share = round((1.0 - self.headroom) / 2, 9)  # 0.05, not 0.0499999...
+        if int(self.burst * share) < 1:
+            raise ValueError(
+                f"usage_plan.headroom is {self.headroom:g}: it leaves no share of the venue's "
+                "rate for a tool beside the bot; lower it (0.9 leaves it a twentieth)"
+            )
+        update = {"headroom": share, "withdraw_reserve_burst": 0, "submit_reserve_burst": 0}
+        return UsagePlanConfig.model_validate({**self.model_dump(), **update})
+
 
 class VenueConfig(Frozen):
     """Where the venue is and how to talk to it. Credentials come from the environment only."""
@@ -59,6 +74,10 @@ class VenueConfig(Frozen):
         60.0, ge=0, description="renew a token this long before its expiry"
     )
     usage_plan: UsagePlanConfig = UsagePlanConfig()
+
+    def beside_the_bot(self) -> VenueConfig:
+        """This venue for a tool run beside the bot: see `UsagePlanConfig.beside_the_bot`."""
+        return self.model_copy(update={"usage_plan": self.usage_plan.beside_the_bot()})
 
 
 class VenueCredentials(Frozen):

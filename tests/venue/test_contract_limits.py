@@ -12,7 +12,9 @@ import pytest
 from quoter.clock import ScaledClock
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.venue.bucket import Lane
+from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, NotFound, QuotaExhausted, RateLimited
+from quoter.venue.guard import plans_of
 from tests.conftest import sandbox_config
 from tests.venue.contract import client, counters, fault
 
@@ -112,3 +114,39 @@ async def test_the_ledger_resumes_after_a_restart(sandbox: RunningSandbox, tmp_p
         assert venue.guard_state().spent_today == spent == 6
     seen = await counters(sandbox)
     assert sum(seen["quota-spent"].values()) == spent
+
+
+async def test_a_tool_beside_the_bot_keeps_both_under_the_venues_limit(tmp_path: Path) -> None:
+    """quoter trades export (or backtest record) on the bot's key while the bot polls flat out:
+    neither sees a 429, and the shared ledger counts every request both sent."""
+    config = sandbox_config(rate_per_s=50.0, burst=20, daily_quota=1000)
+    plan = {**FAST_PLAN, "daily_quota": 1000, "withdraw_reserve_daily": 50}
+    side = UsagePlanConfig.model_validate(
+        {**plan, "ledger_path": tmp_path / "ledger.json"}
+    ).beside_the_bot()
+    side_plan = side.model_dump(exclude={"ledger_path"})
+    async with run_sandbox(config, clock=ScaledClock(start=config.start)) as sandbox:
+        async with (
+            client(sandbox, tmp_path, usage_plan=plan) as bot,
+            client(sandbox, tmp_path, usage_plan=side_plan) as tool,
+        ):
+            await asyncio.gather(
+                *(bot.list_rfqs(limit=1) for _ in range(60)),
+                *(tool.list_trades(limit=1) for _ in range(4)),
+            )
+            spent = max(bot.guard_state().spent_today, tool.guard_state().spent_today)
+        seen = await counters(sandbox)
+    assert seen["rate-limited"] == 0
+    assert seen["requests"] == spent == 64 + 2  # two authentications
+
+
+def test_a_tool_takes_half_of_what_the_bot_leaves_and_none_of_its_daily_reserve() -> None:
+    bot = UsagePlanConfig()
+    tool = bot.beside_the_bot()
+    bot_bucket, bot_day = plans_of(bot)
+    tool_bucket, tool_day = plans_of(tool)
+    assert bot_bucket.rate_per_s + tool_bucket.rate_per_s <= 0.95 * bot.rate_per_s + 1e-9
+    assert bot_bucket.capacity + tool_bucket.capacity <= 0.95 * bot.burst
+    assert tool_day == bot_day  # the day's reserves for quotes and withdrawals stay kept
+    with pytest.raises(ValueError, match="headroom is 1: it leaves no share"):
+        UsagePlanConfig(headroom=1.0).beside_the_bot()
