@@ -99,6 +99,7 @@ class SimVenue:
         self._shown_ended_ids: set[str] = set()
         self._entries: dict[str, TapeRfq] = {}
         self._next = 0  # tape index of the next arrival
+        self._next_at = tape.arrival(0) if len(tape) else None
         self._events: list[tuple[datetime, int, int, str]] = []
         self._seq = itertools.count()
         self._log = ChangeLog(8 * kept_ended)
@@ -111,7 +112,7 @@ class SimVenue:
     # the driver's view
 
     def next_arrival(self) -> datetime | None:
-        return self._tape.arrival(self._next) if self._next < len(self._tape) else None
+        return self._next_at
 
     @property
     def arrived(self) -> int:
@@ -268,6 +269,8 @@ class SimVenue:
             if arrival is not None and arrival <= now and (event is None or arrival <= event):
                 self._arrive(self._tape.entry(self._next))
                 self._next += 1
+                more = self._next < len(self._tape)
+                self._next_at = self._tape.arrival(self._next) if more else None
             elif event is not None and event <= now:
                 at, _, kind, key = heapq.heappop(self._events)
                 if kind == END:

@@ -24,6 +24,7 @@ from quoter.engine.decide import (
 )
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.stats import RecentShare
 from quoter.pricing.delivery import Delivery, DeliveryBucket, delivery_of
 from quoter.risk import checks
 from quoter.strategies_api import Decision, Decline, MarketSnapshot, QuoteDecision, evaluate
@@ -37,7 +38,7 @@ STRATEGY_FAULTS = frozenset({"strategy-error", "strategy-nan", "strategy-invalid
 class Pipeline:
     def __init__(self, ctx: EngineContext) -> None:
         self._ctx = ctx
-        self._decisions: list[bool] = []  # recent decisions: True when the strategy faulted
+        self._faults = RecentShare(ctx.config.kill.window)  # of the last decisions
 
     async def handle(self, rfq: Rfq) -> None:
         """Price and, if everything allows it, quote `rfq` (a requote when one is live); then let
@@ -151,13 +152,9 @@ class Pipeline:
     def _note_fault(self, decision: Decision | Declined) -> None:
         reason = getattr(decision, "reason", None)
         fault = reason in STRATEGY_FAULTS or reason == EngineReason.STRATEGY_TIMEOUT
-        window = self._ctx.config.kill.window
-        self._decisions = [*self._decisions[-(window - 1) :], fault]
-        rate = sum(self._decisions) / len(self._decisions)
-        if (
-            len(self._decisions) >= min(window, 10)
-            and rate > self._ctx.config.kill.max_strategy_fault_rate
-        ):
+        rate = self._faults.add(fault)
+        kill = self._ctx.config.kill
+        if len(self._faults) >= min(kill.window, 10) and rate > kill.max_strategy_fault_rate:
             self._ctx.auto_kill(f"strategy fault rate {rate:.0%}")
 
     async def _check_and_send(

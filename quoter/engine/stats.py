@@ -17,6 +17,26 @@ PRICE_DIFFERENCE_BOUNDS: tuple[float, ...] = (
 )  # fmt: skip
 
 
+class RecentShare:
+    """The share of True among the last `size` outcomes, in O(1) an outcome."""
+
+    def __init__(self, size: int) -> None:
+        self._recent: deque[bool] = deque(maxlen=size)
+        self._true = 0
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def add(self, outcome: bool) -> float:
+        """Count `outcome`; the share of True in the window now."""
+        recent = self._recent
+        if len(recent) == recent.maxlen:
+            self._true -= recent[0]  # about to leave the window
+        recent.append(outcome)
+        self._true += outcome
+        return self._true / len(recent)
+
+
 class Samples(deque[float]):
     """The recent samples (for the status view's percentiles) and, for metrics, histogram
     counts over every sample of the run. Appending costs one bisect more than a deque."""
