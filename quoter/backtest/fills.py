@@ -14,7 +14,8 @@ from observed (edge, won) pairs: a venue export of our quotes with their outcome
 outcomes of an auction replay. `DEFAULT_LOGISTIC` was fitted that way on the auction outcomes
 of a two-day synthetic tape (`quoter backtest make-tape --days 2`, seed 7) replayed with
 curve_spread at its defaults and with credit_default_eur_mwh=0.5: 3,404 one-way quotes, 35%
-won. Fit it again on the desk's own venue export before trusting it for real quotes.
+won. Fit it again on the desk's own quotes before trusting it for real ones: `quoter backtest
+calibrate --audit DIR` reads them from a live audit trail (`quoter.backtest.calibrate`).
 """
 
 from __future__ import annotations

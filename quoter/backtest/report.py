@@ -37,7 +37,10 @@ def _pnl_plot(fills: pd.DataFrame) -> str:
         axis.plot(ordered.traded_at, ordered.spread.cumsum(), label=f"{run} at trade")
         axis.plot(ordered.traded_at, ordered["pnl_+5d"].cumsum(), "--", label=f"{run} +5d")
     axis.set_title("cumulative P&L (EUR)")
-    axis.legend(fontsize=7)
+    if len(fills):
+        axis.legend(fontsize=7)
+    else:
+        axis.text(0.5, 0.5, "no fills", ha="center", va="center", transform=axis.transAxes)
     figure.autofmt_xdate()
     return _png(figure)
 

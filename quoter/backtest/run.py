@@ -54,6 +54,7 @@ class Job:
     risk: RiskConfig = DEMO_RISK
     usage_plan: UsagePlanConfig = DEFAULT_PLAN
     engine: EngineConfig = DEFAULT_ENGINE  # quoting, polling, hours, kill triggers
+    logistic: tuple[float, float] | None = None  # the logistic fill's (a, b); None: default
 
 
 def settings_for(job: Job) -> ReplaySettings:
@@ -74,7 +75,7 @@ def curves_for(job: Job, tape: Tape) -> StaticCurves | DailyCurves:
 def run_tape(job: Job, tape: Tape, progress: Progress | None = None) -> Tables:
     curves = curves_for(job, tape)
     settings = settings_for(job)
-    fills = fill_model(job.fill, job.seed)
+    fills = fill_model(job.fill, job.seed, job.logistic)
     run = asyncio.run(replay(tape, job.spec, fills, settings, curves, progress))
     return tables(run, curves)
 

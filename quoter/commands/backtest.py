@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from quoter.audit.story import load_records
+from quoter.backtest.calibrate import CalibrationError, calibrate
 from quoter.backtest.driver import RunSpec
 from quoter.backtest.record import (
     MAX_REQUESTS,
@@ -57,7 +60,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "backtest", help="replay an RFQ tape through the engine (or: make-tape, record)"
     )
-    parser.add_argument("tape", help="tape file (Parquet or CSV), or make-tape, or record")
+    parser.add_argument("tape", help="tape file (Parquet or CSV), or make-tape, record, calibrate")
     parser.add_argument("--curves", type=Path, help="curve file or folder; default: synthetic")
     # Both go to one ordered list, so each --param belongs to the --strategy before it.
     parser.add_argument(
@@ -79,6 +82,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--sweep", type=Path, metavar="FILE", help="runs from a TOML sweep file")
     parser.add_argument("--fill", choices=("auction", "logistic"), default="auction")
+    parser.add_argument(
+        "--logistic",
+        type=_pair,
+        metavar="A,B",
+        help="the logistic model's parameters (default: fills.DEFAULT_LOGISTIC); "
+        "calibrate --audit DIR fits them on the desk's own quotes",
+    )
+    parser.add_argument("--audit", type=Path, metavar="DIR", help="calibrate: a live audit trail")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--out", type=Path, help=f"results folder (default {RUN_OUT}); make-tape, record: the tape"
@@ -184,7 +195,26 @@ def run_backtest(args: argparse.Namespace) -> int:
         return 0
     if args.tape == "record":
         return record(args)
+    if args.tape == "calibrate":
+        return calibrate_fills(args)
     return replay(args)
+
+
+def calibrate_fills(args: argparse.Namespace) -> int:
+    """Fit the logistic fill model on the one-way quotes and outcomes of a live audit trail."""
+    directory: Path | None = args.audit
+    if directory is None or not directory.exists():
+        return _fail(InputError("calibrate needs --audit DIR: the audit trail of a live run"))
+    try:
+        fitted = calibrate(load_records(directory))
+    except CalibrationError as error:
+        return _fail(f"{directory}: {error}")
+    print(
+        f"a={fitted.a:.4f} b={fitted.b:.4f} from {fitted.quotes} one-way quotes "
+        f"({fitted.won} won) in {directory}\n"
+        f"replay with: --fill logistic --logistic {fitted.a:.4f},{fitted.b:.4f}"
+    )
+    return 0
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -197,12 +227,15 @@ def replay(args: argparse.Namespace) -> int:
         else:
             specs = specs_of(args.runs, DEFAULT_STRATEGY if config is None else _live(config))
         desk = {} if config is None else _desk(config, str(args.config))
+        if args.logistic is not None and args.fill != "logistic":
+            raise InputError("--logistic sets the logistic model's parameters: add --fill logistic")
         tape = read_tape(Path(args.tape))
     except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
     for problem in tape.problems:
         print(f"refused: {problem}", file=sys.stderr)
-    jobs = [Job(Path(args.tape), s, args.fill, args.seed, args.curves, **desk) for s in specs]
+    fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
+    jobs = [Job(Path(args.tape), s, curves=args.curves, **fill, **desk) for s in specs]
     try:
         tables = run_jobs(
             jobs,
@@ -286,6 +319,16 @@ def record(args: argparse.Namespace) -> int:
 def _fail(error: Exception | str, code: int = 2) -> int:
     print(f"quoter backtest: {error}", file=sys.stderr)
     return code
+
+
+def _pair(text: str) -> tuple[float, float]:
+    try:
+        a, b = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give two numbers, A,B") from None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise argparse.ArgumentTypeError(f"{text!r}: give two finite numbers")
+    return a, b
 
 
 def _instant(text: str) -> datetime:

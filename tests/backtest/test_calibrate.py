@@ -1,0 +1,101 @@
+"""Calibrating the logistic fill model on a live audit trail, and replaying with it."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from quoter.audit.trail import JsonlAudit
+from quoter.backtest.tape import write_tape
+from quoter.cli import main
+from tests.backtest.helpers import short_tape
+
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def _intent(rfq_id: str, side: str | None, mid: float, price: float) -> dict[str, object]:
+    """A quote-intent record as the pipeline writes it (the parts calibration reads)."""
+    two_way = side is None
+    return {
+        "rfq-id": rfq_id,
+        "decision": {"side": side, "mid": mid, "price": None if two_way else price},
+        "sent": {
+            "price": None if two_way else price,
+            "bid": price - 1 if two_way else None,
+            "ask": price + 1 if two_way else None,
+            "requote": False,
+        },
+    }
+
+
+def _trail(directory: Path, quotes: int, a: float, b: float) -> None:
+    """Quotes whose wins follow P = 1 / (1 + exp(-(a + b * edge))), plus what must be ignored:
+    a requote's first price, two-way quotes, withdrawn quotes."""
+    rng = random.Random(5)
+    audit = JsonlAudit(directory)
+    at = T0
+    for i in range(quotes):
+        at += timedelta(seconds=1)
+        side = rng.choice(["buy", "sell"])
+        mid, edge = 50.0, rng.gauss(0.0, 1.0)
+        price = mid - edge if side == "sell" else mid + edge
+        rfq = f"r{i}"
+        if i % 10 == 0:  # a requote: only its last price counts
+            audit.record("quote-intent", at, _intent(rfq, side, mid, mid + 99))
+        audit.record("quote-intent", at, _intent(rfq, side, mid, price))
+        won = rng.random() < 1 / (1 + math.exp(-(a + b * edge)))
+        audit.record("outcome", at, {"rfq-id": rfq, "my-quote-status": "won" if won else "lost"})
+    for i in range(50):
+        audit.record("quote-intent", at, _intent(f"two-way-{i}", None, 50.0, 50.0))
+        audit.record("outcome", at, {"rfq-id": f"two-way-{i}", "my-quote-status": "lost"})
+        audit.record("quote-intent", at, _intent(f"gone-{i}", "sell", 50.0, 80.0))
+        audit.record("outcome", at, {"rfq-id": f"gone-{i}", "my-quote-status": "withdrawn"})
+
+
+def test_calibration_recovers_the_desks_win_curve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _trail(tmp_path / "audit", 4000, a=-0.3, b=1.4)
+    assert main(["backtest", "calibrate", "--audit", str(tmp_path / "audit")]) == 0
+    out = capsys.readouterr().out
+    a = float(out.split("a=")[1].split()[0])
+    b = float(out.split("b=")[1].split()[0])
+    assert abs(a + 0.3) < 0.1
+    assert abs(b - 1.4) < 0.12
+    assert "from 4000 one-way quotes" in out  # requotes, two-way and withdrawn left out
+    assert f"--fill logistic --logistic {a:.4f},{b:.4f}" in out
+
+
+def test_too_few_outcomes_are_refused_with_what_there_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _trail(tmp_path / "audit", 12, a=0.0, b=1.0)
+    assert main(["backtest", "calibrate", "--audit", str(tmp_path / "audit")]) == 2
+    err = capsys.readouterr().err
+    assert "12 one-way quotes with a known outcome" in err
+    assert "need at least 30" in err
+
+
+def test_a_replay_uses_the_given_logistic_parameters(tmp_path: Path) -> None:
+    tape = tmp_path / "tape.parquet"
+    write_tape(short_tape(minutes=30.0), tape)
+    out = tmp_path / "out"
+    never = ["--fill", "logistic", "--logistic=-40,0", "--out", str(out)]  # = : a negative A
+    assert main(["backtest", str(tape), *never]) == 0
+    assert pd.read_csv(out / "summary.csv").fills.iloc[0] == 0
+    assert main(["backtest", str(tape), "--fill", "logistic", "--out", str(out)]) == 0
+    assert pd.read_csv(out / "summary.csv").fills.iloc[0] > 0  # the default curve does fill
+
+
+def test_logistic_parameters_without_the_logistic_model_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tape = tmp_path / "tape.parquet"
+    write_tape(short_tape(minutes=5.0), tape)
+    assert main(["backtest", str(tape), "--logistic", "0.1,2"]) == 2
+    assert "add --fill logistic" in capsys.readouterr().err
