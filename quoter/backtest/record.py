@@ -103,7 +103,8 @@ class SandboxRecorder:
         self._store = store
         self._limit = limit
         self._seen: dict[str, SimRfq] = {}
-        self.dropped = 0
+        self.dropped = 0  # arrived after the recording was full
+        self.gaps = 0  # collects that found the store turned over: RFQs lost, uncounted
 
     def collect(self) -> None:
         # The store appends new RFQs and evicts from the front: the unseen ones are its tail.
@@ -112,6 +113,9 @@ class SandboxRecorder:
             if rfq_id in self._seen:
                 break
             fresh.append(self._store.rfqs[rfq_id])
+        else:
+            if self._seen and fresh:  # nothing seen before is left: some went unseen too
+                self.gaps += 1
         for sim in reversed(fresh):
             if len(self._seen) < self._limit:
                 self._seen[sim.id] = sim

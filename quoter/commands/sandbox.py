@@ -79,8 +79,10 @@ async def serve(config: SandboxConfig, record_to: Path | None = None) -> None:
                 await stop.wait()
             else:
                 recorder = SandboxRecorder(running.state)
-                await collect_until(recorder, stop)
-                write_recording(recorder, record_to)
+                try:
+                    await collect_until(recorder, stop)
+                finally:  # what was recorded is kept, however the sandbox stops
+                    write_recording(recorder, record_to)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
@@ -99,6 +101,12 @@ def write_recording(recorder: SandboxRecorder, path: Path) -> None:
     print(f"sandbox: {len(tape)} RFQs recorded to {path}", flush=True)
     if recorder.dropped:
         print(f"sandbox: {recorder.dropped} later RFQs not recorded (recording full)", flush=True)
+    if recorder.gaps:
+        print(
+            f"sandbox: the store turned over {recorder.gaps} time(s) between two looks: "
+            "some RFQs were never recorded (raise the sandbox's max_rfqs)",
+            flush=True,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
