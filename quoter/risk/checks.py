@@ -82,59 +82,77 @@ class BookView:
 Check = Callable[[RiskConfig, BookView, Proposal], CheckResult]
 
 
-def _result(code: str, ok: bool, detail: str) -> CheckResult:
-    return CheckResult(code, ok, "ok" if ok else detail)
+def _failed(code: str, detail: str) -> CheckResult:
+    return CheckResult(code, False, detail)
+
+
+# A pass says only "ok": one shared result per code, and no detail formatted for nothing (the
+# checks run for every quote).
+def _passed(code: str) -> CheckResult:
+    return PASSED[code]
 
 
 def check_scope(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     i = p.rfq.instrument
     if i.market_area not in config.allowed_areas:
-        return _result("area-not-allowed", False, f"area {i.market_area} is not allowed")
+        return _failed("area-not-allowed", f"area {i.market_area} is not allowed")
     if i.load not in config.allowed_loads:
-        return _result("load-not-allowed", False, f"load {i.load} is not allowed")
-    ok = i.product_type in config.allowed_products
-    return _result("product-not-allowed", ok, f"product {i.product_type} is not allowed")
+        return _failed("load-not-allowed", f"load {i.load} is not allowed")
+    if i.product_type not in config.allowed_products:
+        return _failed("product-not-allowed", f"product {i.product_type} is not allowed")
+    return _passed("product-not-allowed")
 
 
 def check_curve_age(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
-    ok = book.curve_age_s <= config.max_curve_age_s
-    return _result("curve-stale", ok, f"curve is {book.curve_age_s:.0f} s old")
+    if book.curve_age_s <= config.max_curve_age_s:
+        return _passed("curve-stale")
+    return _failed("curve-stale", f"curve is {book.curve_age_s:.0f} s old")
 
 
 def check_collar(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     limit = config.collar_for(p.rfq.instrument.product_type).max_distance_eur_mwh
     worst = max(abs(price - p.mid) for price in p.prices)
-    return _result("collar", worst <= limit, f"{worst:.3f} from mid {p.mid:.3f} > {limit}")
+    if worst <= limit:
+        return _passed("collar")
+    return _failed("collar", f"{worst:.3f} from mid {p.mid:.3f} > {limit}")
 
 
 def check_drift(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     limit = config.collar_for(p.rfq.instrument.product_type).max_drift_eur_mwh
     low, high = book.mid_range or (p.mid, p.mid)
     drift = max(high, p.mid) - min(low, p.mid)
-    return _result("drift", drift <= limit, f"mid moved {drift:.3f} in the window > {limit}")
+    if drift <= limit:
+        return _passed("drift")
+    return _failed("drift", f"mid moved {drift:.3f} in the window > {limit}")
 
 
 def check_volume(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     mw = p.rfq.quantity_mw
-    return _result("max-volume", mw <= config.max_volume_mw, f"{mw} MW > {config.max_volume_mw}")
+    if mw <= config.max_volume_mw:
+        return _passed("max-volume")
+    return _failed("max-volume", f"{mw} MW > {config.max_volume_mw}")
 
 
 def check_notional(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
-    ok = p.notional_eur <= config.max_notional_eur
-    return _result("max-notional", ok, f"{p.notional_eur:.0f} EUR > {config.max_notional_eur}")
+    notional = p.notional_eur
+    if notional <= config.max_notional_eur:
+        return _passed("max-notional")
+    return _failed("max-notional", f"{notional:.0f} EUR > {config.max_notional_eur}")
 
 
 def check_open_quotes(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     # A requote replaces the live quote on the same RFQ, so it adds nothing.
     after = book.open_quotes + (0 if book.already_open else 1)
-    ok = after <= config.max_open_quotes
-    return _result("max-open-quotes", ok, f"{after} open quotes > {config.max_open_quotes}")
+    if after <= config.max_open_quotes:
+        return _passed("max-open-quotes")
+    return _failed("max-open-quotes", f"{after} open quotes > {config.max_open_quotes}")
 
 
 def check_quote_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     recent = book.quotes_last_minute
-    ok = recent < config.max_quotes_per_minute
-    return _result("max-quotes-per-minute", ok, f"{recent} quotes in the last minute")
+    if recent < config.max_quotes_per_minute:
+        return _passed("max-quotes-per-minute")
+    return _failed("max-quotes-per-minute", f"{recent} quotes in the last minute")
 
 
 def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
@@ -146,22 +164,24 @@ def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckRes
         for side in p.sides:
             after = long + mwh if side is Action.BUY else short - mwh
             if abs(after) > limit:
-                return _result("position-limit", False, f"{bucket}: {after:.1f} MWh > {limit}")
-    return _result("position-limit", True, "")
+                return _failed("position-limit", f"{bucket}: {after:.1f} MWh > {limit}")
+    return _passed("position-limit")
 
 
 def check_credit(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     who = p.rfq.requester_id
     limit = config.credit_limit_by_counterparty_eur.get(who, config.credit_limit_eur)
     after = book.credit_used_eur.get(who, 0.0) + p.notional_eur
-    return _result("credit-limit", after <= limit, f"{who}: {after:.0f} EUR > {limit}")
+    if after <= limit:
+        return _passed("credit-limit")
+    return _failed("credit-limit", f"{who}: {after:.0f} EUR > {limit}")
 
 
 def check_fill_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
-    window = config.fill_throttle_window_s
     fills = book.fills_in_window
-    ok = fills < config.fill_throttle_count
-    return _result("fill-throttle", ok, f"{fills} fills in {window:.0f} s")
+    if fills < config.fill_throttle_count:
+        return _passed("fill-throttle")
+    return _failed("fill-throttle", f"{fills} fills in {config.fill_throttle_window_s:.0f} s")
 
 
 CHECKS: tuple[Check, ...] = (
@@ -195,6 +215,9 @@ REASON_CODES: frozenset[str] = frozenset(
         "fill-throttle",
     }
 )
+
+
+PASSED: dict[str, CheckResult] = {code: CheckResult(code, True, "ok") for code in REASON_CODES}
 
 
 def check(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
