@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import cast
 
-from quoter.domain import Load, LoadShape, Price, QuoteRequest, Rfq
-from quoter.engine import shadow
+from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
+from quoter.engine import records, shadow
 from quoter.engine.audit import AuditError
 from quoter.engine.decide import (
     Declined,
@@ -208,29 +207,9 @@ class Pipeline:
         request = quote_request(
             rfq, decision, ctx.quotes.next_client_quote_id(ctx.run_id), now, ctx.config.quoting
         )
+        intent = records.intent(rfq, request, slot, decision, verdict, requote, curve_age_s)
         try:
-            ctx.audit.record(
-                "quote-intent",
-                now,
-                {
-                    "rfq-id": rfq.id,
-                    "client-quote-id": request.client_quote_id,
-                    "strategy": slot.name,
-                    "params": slot.params,
-                    "strategy-version": _version(slot),
-                    "curve-age-s": curve_age_s,
-                    "decision": _decision_record(decision),
-                    "checks": _check_records(verdict.results),
-                    "sent": {
-                        "price": _value(request.price),
-                        "bid": _value(request.bid),
-                        "ask": _value(request.ask),
-                        "requote": requote,
-                    },
-                    "valid-until": request.valid_until.isoformat(),
-                },
-                durable=True,
-            )
+            ctx.audit.record("quote-intent", now, intent, durable=True)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
             return
@@ -327,61 +306,14 @@ class Pipeline:
     ) -> None:
         ctx = self._ctx
         ctx.stats.declined[str(declined.reason)] += 1
-        data: dict[str, object] = {
-            "rfq-id": rfq.id,
-            "reason": str(declined.reason),
-            "detail": declined.detail,
-            "strategy": slot.name,
-        }
-        if priced or decision is not None:
-            data["params"] = slot.params
-            data["strategy-version"] = _version(slot)
-        if curve_age_s is not None:
-            data["curve-age-s"] = curve_age_s
-        if decision is not None:
-            data["decision"] = _decision_record(decision)
-        if checks:
-            data["checks"] = _check_records(checks)
+        data = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
         try:
             ctx.audit.record("decline", ctx.clock.now(), data)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 
 
-def _check_records(results: tuple[checks.CheckResult, ...]) -> list[dict[str, object]]:
-    # Plain dicts, not dataclasses.asdict: its deep copy was a tenth of a replayed decision.
-    return [{"code": r.code, "passed": r.passed, "detail": r.detail} for r in results]
-
-
-def _version(slot: StrategySlot) -> str | None:
-    """A strategy's own `version` attribute, or its module's `__version__`, if it has one."""
-    version = getattr(slot.strategy, "version", None)
-    if version is None:
-        module = sys.modules.get(type(slot.strategy).__module__)
-        version = getattr(module, "__version__", None)
-    return None if version is None else str(version)
-
-
-def _value(price: Price | None) -> float | None:
-    return None if price is None else price.value
-
-
 def refresh_due(quote: OurQuote, rfq: Rfq, now: datetime, margin_s: float) -> bool:
     """The live quote runs out within `margin_s`, before the RFQ's deadline."""
     runs_out = quote.valid_until < rfq.quote_deadline
     return runs_out and (quote.valid_until - now).total_seconds() < margin_s
-
-
-def _decision_record(decision: QuoteDecision) -> dict[str, object]:
-    return {
-        "side": decision.side,
-        "mid": decision.mid,
-        "price": decision.price,
-        "bid": decision.bid,
-        "ask": decision.ask,
-        "components": dict(decision.components),
-        "delivery-hours": decision.delivery_hours,
-        "energy-mwh": decision.energy_mwh,
-        "curve-id": decision.curve_id,
-        "curve-as-of": decision.curve_as_of.isoformat(),
-    }
