@@ -26,10 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 
 from quoter.admin.config import USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
+from quoter.audit.story import load_records
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
 from quoter.engine.killswitch import Kill, Scope
-from quoter.engine.shadow import read_trail, report
+from quoter.engine.shadow import report
 from quoter.engine.status import status_of
 from quoter.listening import listening
 from quoter.sandbox.config import is_loopback
@@ -197,7 +198,7 @@ async def _post_swap(request: web.Request) -> web.Response:
 async def _get_shadow(request: web.Request) -> web.Response:
     ctx = _engine(request).ctx
     directory = ctx.config.audit_dir
-    found = await asyncio.to_thread(lambda: report(read_trail(directory)))
+    found = await asyncio.to_thread(lambda: report(load_records(directory)))
     shadow = ctx.shadow
     return _json({"shadow": None if shadow is None else shadow.describe(), **found})
 

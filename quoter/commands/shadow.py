@@ -8,8 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+from quoter.audit.story import load_records
 from quoter.config import load_config
-from quoter.engine.shadow import read_trail, render_report, report
+from quoter.engine.shadow import render_report, report
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +29,7 @@ def handle_report(args: argparse.Namespace) -> int:
         print(f"quoter shadow report: {directory}: no such folder", file=sys.stderr)
         return 2
     try:
-        found = report(read_trail(directory))
+        found = report(load_records(directory))
     except (OSError, ValueError) as error:
         print(f"quoter shadow report: {directory}: {error}", file=sys.stderr)
         return 2

@@ -2,16 +2,14 @@
 the audit record of the comparison, and the report read back from the audit trail.
 
 The engine evaluates the shadow on the live decision's own market snapshot and sends nothing;
-this module only compares values. No I/O but `read_trail`, which the report command uses.
+this module only compares values, with no I/O: the report reads records given to it.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from quoter.strategies_api import QuoteDecision
@@ -92,15 +90,6 @@ def shadow_record(
         "differs": comparison.kind,
         "difference-eur-mwh": comparison.difference_eur_mwh,
     }
-
-
-def read_trail(directory: Path) -> Iterator[dict[str, Any]]:
-    """Every record of the audit trail in `directory`, oldest file first."""
-    for path in sorted(directory.glob("audit-*.jsonl")):
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip():
-                    yield json.loads(line)
 
 
 @dataclass

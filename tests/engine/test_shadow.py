@@ -70,6 +70,11 @@ async def test_the_shadow_prices_beside_the_live_strategy_and_sends_nothing(
     assert abs(float(found["mean-abs-difference-eur-mwh"]) - 0.5) < 1e-9  # type: ignore[arg-type]
     assert main(["shadow", "report", "--dir", str(tmp_path / "audit")]) == 0
     assert "differ from live  3 (100%)" in capsys.readouterr().out
+    latest = sorted((tmp_path / "audit").glob("audit-*.jsonl"))[-1]
+    with latest.open("ab") as trail:
+        trail.write(b'{"seq": 99, "kind": "shad')  # a record half written as the bot runs
+    assert main(["shadow", "report", "--dir", str(tmp_path / "audit")]) == 0
+    assert "differ from live  3 (100%)" in capsys.readouterr().out
 
 
 async def test_a_failing_shadow_never_stops_the_live_strategy(tmp_path: Path) -> None:
