@@ -27,7 +27,8 @@ from typing import Any, NamedTuple
 
 from quoter.backtest.curves import DailyCurves, StaticCurves
 from quoter.backtest.fills import FillModel
-from quoter.backtest.simvenue import KEPT_ENDED, SimVenue, memory_guard
+from quoter.backtest.simmarket import KEPT_ENDED, SimMarket
+from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.backtest.tape import Tape
 from quoter.clock import ManualClock
 from quoter.engine.config import EngineConfig
@@ -191,7 +192,8 @@ async def replay(
     executor = TrackedExecutor(settings.engine.quoting.workers)
     asyncio.get_running_loop().set_default_executor(executor)
     guard = memory_guard(settings.usage_plan, clock)
-    venue = SimVenue(tape, clock, fills, guard, settings.kept_ended)
+    market = SimMarket(tape, clock, fills, settings.kept_ended)
+    venue = SimVenue(market, guard)
     audit = RecordingAudit()
     ctx = EngineContext(
         venue=venue,
@@ -217,10 +219,10 @@ async def replay(
                 await _quiesce(executor)
                 steps += 1
                 if progress is not None and steps % 256 == 0:
-                    progress(venue.settled, len(tape))
+                    progress(market.settled, len(tape))
                 now = clock.now()
-                venue.catch_up()  # arrivals due now are stamped; the next one is in the future
-                if now >= end or (venue.done() and not ctx.open_rfqs and not len(ctx.quotes)):
+                market.catch_up()  # arrivals due now are stamped; the next one is in the future
+                if now >= end or (market.done() and not ctx.open_rfqs and not len(ctx.quotes)):
                     break
                 clock.advance(_next_step_s(clock, end))
             stop.set()
@@ -233,7 +235,7 @@ async def replay(
                     clock.advance(max(0.0, wake - clock.monotonic()))
     executor.shutdown(wait=False)
     if progress is not None:
-        progress(venue.settled, len(tape))
+        progress(market.settled, len(tape))
     return Replayed(spec, audit, venue, ctx, steps)
 
 

@@ -31,7 +31,7 @@ def decisions_frame(run: Replayed) -> pd.DataFrame:
 
 def fills_frame(run: Replayed, curves: StaticCurves | DailyCurves) -> pd.DataFrame:
     rows = []
-    for trade in run.venue.trades:
+    for trade in run.venue.market.trades:
         delivery = instrument_delivery(trade.instrument, trade.quantity_mw, None)
         if not isinstance(delivery, Delivery):
             continue
@@ -60,7 +60,7 @@ def inventory_frame(run: Replayed) -> pd.DataFrame:
     """The position per delivery bucket after each fill (MWh, + long)."""
     rows = []
     position: dict[tuple[str, str, str], float] = {}
-    for trade in run.venue.trades:
+    for trade in run.venue.market.trades:
         delivery = instrument_delivery(trade.instrument, trade.quantity_mw, None)
         if not isinstance(delivery, Delivery):
             continue
@@ -82,7 +82,7 @@ def inventory_frame(run: Replayed) -> pd.DataFrame:
 
 
 def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> dict[str, object]:
-    rfqs = run.venue.arrived
+    rfqs = run.venue.market.arrived
     quoted = decisions.loc[decisions.action == "quote", "rfq_id"].nunique()
     declines = decisions[decisions.action == "decline"]
     reasons = declines.reason.value_counts().to_dict()

@@ -32,12 +32,12 @@ def test_the_auction_fills_exactly_the_quotes_better_than_the_competitor(tmp_pat
     tape = tape_of(short_tape(30))
     replayed = run(tape, AuctionFill(), tmp_path)
     entries = {t.id: t for t in tape}
-    won = {t.rfq_id for t in replayed.venue.trades}
+    won = {t.rfq_id for t in replayed.venue.market.trades}
     assert won
-    for trade in replayed.venue.trades:
+    for trade in replayed.venue.market.trades:
         entry = entries[trade.rfq_id]
         assert _fills(entry, trade.price.value)
-    for quote in replayed.venue.store.quotes.values():
+    for quote in replayed.venue.market.store.quotes.values():
         if quote.status == "lost" and quote.rfq_id not in won:
             entry = entries[quote.rfq_id]
             if entry.cancel_at is None or entry.cancel_at >= entry.rfq.quote_deadline:

@@ -12,6 +12,7 @@ import pytest
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.driver import Replayed, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
+from quoter.backtest.simmarket import SimMarket
 from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.clock import ManualClock
 from quoter.domain import Price, QuoteRequest, QuoteType, Trade
@@ -32,7 +33,7 @@ def _window(trades: list[Trade], low: datetime | None, high: datetime | None) ->
 
 def test_list_trades_pages_any_window_newest_first(tmp_path: Path) -> None:
     venue = run(tape_of(short_tape(30)), AuctionFill(), tmp_path).venue
-    trades = venue.trades
+    trades = venue.market.trades
     assert len(trades) > 20
     first, last = trades[0].traded_at, trades[-1].traded_at
     middle = trades[len(trades) // 2].traded_at
@@ -61,7 +62,8 @@ def _open_venue() -> tuple[SimVenue, str, datetime, datetime]:
     tape = tape_of(short_tape(30))
     entry = next(t for t in tape if t.rfq.quote_type is QuoteType.ONE_WAY)
     clock = ManualClock(entry.rfq.created_at)
-    venue = SimVenue(tape, clock, AuctionFill(), memory_guard(UsagePlanConfig(), clock))
+    market = SimMarket(tape, clock, AuctionFill())
+    venue = SimVenue(market, memory_guard(UsagePlanConfig(), clock))
     return venue, entry.id, clock.now(), entry.rfq.quote_deadline
 
 
@@ -89,7 +91,7 @@ def test_a_quote_breaking_the_contract_is_refused_as_the_venue_would(
     with pytest.raises(errors.QuoteRejected, match=message) as refused:
         asyncio.run(venue.submit_quote(request))
     assert refused.value.status == 422
-    assert not venue.store.quotes
+    assert not venue.market.store.quotes
 
 
 def test_a_good_quote_is_stored_once_and_a_retry_returns_it() -> None:
@@ -103,7 +105,7 @@ def test_a_good_quote_is_stored_once_and_a_retry_returns_it() -> None:
         assert first.price == _price(50.124)  # what the client sends: 3 decimals
 
     asyncio.run(twice())
-    assert len(venue.store.quotes) == 1
+    assert len(venue.market.store.quotes) == 1
 
 
 @pytest.mark.parametrize(
@@ -126,9 +128,9 @@ def test_forgetting_ended_rfqs_changes_nothing_the_engine_sees(
 
     small, whole = replayed(kept_ended), replayed(10**6)
     assert len(tape) > 200
-    assert len(small.venue.store.rfqs) < len(tape) // 4  # it did forget
+    assert len(small.venue.market.store.rfqs) < len(tape) // 4  # it did forget
     assert small.audit.decisions == whole.audit.decisions
-    assert small.venue.trades == whole.venue.trades
+    assert small.venue.market.trades == whole.venue.market.trades
 
 
 def test_a_read_from_before_the_kept_log_is_answered_from_the_stored_rfqs(
@@ -144,10 +146,10 @@ def test_a_read_from_before_the_kept_log_is_answered_from_the_stored_rfqs(
             DailyCurves(None, tape.start.date()),
         )
     ).venue
-    floor = venue._log.floor  # the boundary under test
+    floor = venue.market.log.floor  # the boundary under test
     assert floor is not None
     for since in (tape.start, floor - timedelta(milliseconds=1), floor):
         page = asyncio.run(venue.list_rfqs(updated_since=since, limit=10_000))
-        stored = {s.id for s in venue.store.rfqs.values() if s.rfq.updated_at >= since}
+        stored = {s.id for s in venue.market.store.rfqs.values() if s.rfq.updated_at >= since}
         assert stored  # the read has something to find
         assert {r.id for r in page.items} == stored
