@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from quoter.app import DEMO_RISK
 from quoter.backtest.curves import DailyCurves, StaticCurves
-from quoter.backtest.driver import Progress, ReplaySettings, RunSpec, replay
+from quoter.backtest.driver import DEFAULT_PLAN, Progress, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import fill_model
 from quoter.backtest.results import concat, tables
 from quoter.backtest.tape import Tape, read_tape
@@ -31,7 +31,6 @@ from quoter.venue.config import UsagePlanConfig
 Tables = dict[str, pd.DataFrame]
 
 
-DEFAULT_PLAN = UsagePlanConfig()
 DEFAULT_ENGINE = EngineConfig()
 CONNECT_TIMEOUT_S = 10.0
 

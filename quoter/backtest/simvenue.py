@@ -22,6 +22,7 @@ from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq
 from quoter.sandbox import quoting
 from quoter.sandbox.errors import ApiError, invalid_quote
 from quoter.sandbox.jsonfields import FieldError
+from quoter.sandbox.store import updated_since as in_update_order
 from quoter.venue import errors
 from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
@@ -74,13 +75,8 @@ class SimVenue:
         market.catch_up()
         changes = None if updated_since is None else market.log.since(updated_since)
         if changes is None:  # all of them, or from before what the log keeps
-            rows = [
-                s.rfq
-                for s in market.store.rfqs.values()
-                if status in (None, s.rfq.status)
-                and (updated_since is None or s.rfq.updated_at >= updated_since)
-            ]
-            rows.sort(key=lambda r: r.updated_at, reverse=updated_since is None)
+            kept = (s.rfq for s in market.store.rfqs.values() if status in (None, s.rfq.status))
+            rows = in_update_order(kept, updated_since, lambda r: r.updated_at)
         else:
             rows = market.changed(changes, status)
         shown = rows[skip : skip + limit]
@@ -134,13 +130,8 @@ class SimVenue:
     ) -> Page[Quote]:
         await self.guard.acquire(Lane.POLL)
         self.market.catch_up()
-        rows = [
-            q
-            for q in self.market.store.quotes.values()
-            if status in (None, q.status)
-            and (updated_since is None or q.updated_at >= updated_since)
-        ]
-        rows.sort(key=lambda q: q.updated_at, reverse=updated_since is None)
+        kept = (q for q in self.market.store.quotes.values() if status in (None, q.status))
+        rows = in_update_order(kept, updated_since, lambda q: q.updated_at)
         return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
 
     async def list_trades(
