@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from quoter.app import DEMO_RISK
 from quoter.config import load_config, require_risk
 
 EXAMPLE = Path(__file__).parent.parent / "config" / "example.toml"
@@ -11,3 +12,14 @@ def test_the_documented_example_config_loads() -> None:
     assert config.venue.base_url.startswith("https://")
     assert risk.max_open_quotes == 40
     assert "DE" in risk.allowed_areas
+
+
+SAMPLE_DESK = Path(__file__).parent.parent / "backtests" / "sample-desk.toml"
+
+
+def test_the_sample_desk_is_the_demo_desk_with_credit_for_a_month() -> None:
+    """What the README's backtest replays the sample month with: the demo's limits (a day in
+    the sandbox), but for credit, which a month of the sample's flow needs more of."""
+    risk = require_risk(load_config(SAMPLE_DESK), str(SAMPLE_DESK))
+    assert risk.credit_limit_eur == 10 * DEMO_RISK.credit_limit_eur
+    assert risk.model_copy(update={"credit_limit_eur": DEMO_RISK.credit_limit_eur}) == DEMO_RISK

@@ -177,6 +177,7 @@ class Pipeline:
         now_s = ctx.clock.monotonic()
         series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
         age_s = (market.now - series.as_of).total_seconds() if series else float("inf")
+        ctx.book.settle(market.now)
         verdict = checks.check(
             ctx.risk, ctx.book.view(proposal, now_s=now_s, curve_age_s=age_s), proposal
         )

@@ -3,9 +3,11 @@ credit used and recent mids. Owned by the engine; the checks read it through a `
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict, deque
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from quoter.domain import Action
 from quoter.risk.checks import QUOTE_WINDOW_S, BookView, Proposal
@@ -21,9 +23,12 @@ class Fill:
 class RiskBook:
     """Mutable, single-owner state; every method is O(buckets of one quote) or amortised O(1)."""
 
-    def __init__(self, *, drift_window_s: float, fill_window_s: float) -> None:
+    def __init__(
+        self, *, drift_window_s: float, fill_window_s: float, settlement: timedelta
+    ) -> None:
         self._drift_window_s = drift_window_s
         self._fill_window_s = fill_window_s
+        self._settlement = settlement
         self._open: dict[str, Proposal] = {}
         # Pruned to their windows at every check: a cap here would only undercount.
         self._sent: deque[float] = deque()
@@ -33,6 +38,8 @@ class RiskBook:
         self._pending_short: defaultdict[Hashable, float] = defaultdict(float)
         self._credit: defaultdict[str, float] = defaultdict(float)
         self._credit_pending: defaultdict[str, float] = defaultdict(float)
+        # (settled at, counterparty, EUR): a fill's credit use, until its delivery is paid for
+        self._settling: list[tuple[datetime, str, float]] = []
         self._mids: dict[Hashable, MidWindow] = {}
 
     @property
@@ -92,8 +99,22 @@ class RiskBook:
         sign = 1.0 if fill.side is Action.BUY else -1.0
         for bucket, mwh in proposal.buckets_mwh.items():
             self._positions[bucket] += sign * mwh
-        self._credit[proposal.rfq.requester_id] += abs(fill.price_eur_mwh) * proposal.energy_mwh
+        who, used = proposal.rfq.requester_id, abs(fill.price_eur_mwh) * proposal.energy_mwh
+        self._credit[who] += used
+        settled_at = proposal.rfq.instrument.end + self._settlement
+        heapq.heappush(self._settling, (settled_at, who, used))
         self._fills.append(now_s)
+
+    def settle(self, now: datetime) -> None:
+        """Free the credit of fills whose delivery has ended and been paid for by `now`."""
+        settling = self._settling
+        while settling and settling[0][0] <= now:
+            _, who, used = heapq.heappop(settling)
+            left = self._credit[who] - used
+            if left > 1e-6:
+                self._credit[who] = left
+            else:
+                del self._credit[who]
 
     def _apply_pending(self, proposal: Proposal, sign: float) -> None:
         self._credit_pending[proposal.rfq.requester_id] += sign * proposal.notional_eur

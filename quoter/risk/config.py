@@ -17,7 +17,8 @@ class CollarConfig(Frozen):
 
 
 class RiskConfig(Frozen):
-    """Every field is required: there are no silent defaults for limits."""
+    """Every limit is required: there are no silent defaults for limits (only for how long a
+    delivered trade still counts as exposure)."""
 
     collar: CollarConfig
     collar_by_product: dict[ProductType, CollarConfig] = Field(
@@ -30,6 +31,12 @@ class RiskConfig(Frozen):
     max_position_mwh: float = Field(gt=0, description="|position| per delivery bucket after a fill")
     credit_limit_eur: float = Field(gt=0, description="default exposure per counterparty")
     credit_limit_by_counterparty_eur: dict[str, float] = Field(default_factory=dict)
+    credit_settlement_days: float = Field(
+        20.0,
+        ge=0,
+        description="a fill counts against its counterparty's credit until this long after its "
+        "delivery ends (paid for: EFET's standard pays on the 20th of the following month)",
+    )
     allowed_areas: frozenset[str]
     allowed_loads: frozenset[Load]
     allowed_products: frozenset[ProductType]

@@ -1,4 +1,5 @@
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -40,7 +41,9 @@ def make_proposal(rfq_id: str = "r1", mwh: float = 1000.0, **overrides: Any) -> 
 
 def make_book(config: RiskConfig) -> RiskBook:
     return RiskBook(
-        drift_window_s=config.collar.drift_window_s, fill_window_s=config.fill_throttle_window_s
+        drift_window_s=config.collar.drift_window_s,
+        fill_window_s=config.fill_throttle_window_s,
+        settlement=timedelta(days=config.credit_settlement_days),
     )
 
 
@@ -127,6 +130,42 @@ def test_credit_counts_live_quotes_and_fills() -> None:
     assert failures(config, book, make_proposal("r3", mwh=1000.0), now_s=2) == {"credit-limit"}
     other = make_rfq(id="r4", requester_id="c-999")
     assert failures(config, book, make_proposal(rfq=other, mwh=1000.0), now_s=2) == set()
+
+
+def test_a_fill_uses_credit_until_its_delivery_is_paid_for() -> None:
+    config = make_config(credit_limit_eur=150_000.0, max_position_mwh=1e9)
+    assert config.credit_settlement_days == 20.0  # EFET's payment date, about
+    book = make_book(config)
+    delivered = make_rfq(id="r1")  # Cal-27: delivery ends 2027-12-31 23:00 UTC
+    book.reserve(make_proposal(rfq=delivered, mwh=1000.0), now_s=0)
+    book.record_fill(Fill("r1", Action.SELL, 90.0), now_s=1)  # 90 kEUR used
+    again = make_proposal("r2", mwh=1000.0)
+    end = delivered.instrument.end
+    book.settle(end)  # delivered, not yet paid for
+    book.settle(end + timedelta(days=20) - timedelta(seconds=1))
+    assert failures(config, book, again, now_s=2) == {"credit-limit"}
+    book.settle(end + timedelta(days=20))
+    assert failures(config, book, again, now_s=2) == set()
+
+
+def test_settlement_frees_only_what_has_been_paid_for() -> None:
+    config = make_config(credit_limit_eur=150_000.0, max_position_mwh=1e9)
+    book = make_book(config.model_copy(update={"credit_settlement_days": 0.0}))
+    early = make_instrument(end=make_instrument().start + timedelta(days=1))
+    fills = [("r1", make_rfq(id="r1", instrument=early)), ("r2", make_rfq(id="r2"))]
+    for rfq_id, rfq in fills:
+        book.reserve(make_proposal(rfq=rfq, mwh=500.0), now_s=0)
+        book.record_fill(Fill(rfq_id, Action.SELL, 90.0), now_s=1)  # 45 kEUR each
+    big = make_proposal("r3", mwh=1100.0)  # 99 kEUR: fits beside one fill, not two
+    assert failures(config, book, big, now_s=2) == {"credit-limit"}
+    book.settle(early.end)
+    assert failures(config, book, big, now_s=2) == set()
+    assert failures(config, book, make_proposal("r4", mwh=1200.0), now_s=2) == {"credit-limit"}
+
+
+def test_settlement_days_may_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="credit_settlement_days"):
+        make_config(credit_settlement_days=-1.0)
 
 
 def test_repeated_fills_trip_the_throttle() -> None:
