@@ -47,9 +47,11 @@ class Reconciler:
         )
 
     async def _load_positions(self) -> None:
-        """The desk's position per delivery month from our trades at the venue."""
+        """The desk's position per delivery month, and the credit its counterparties use,
+        from our trades at the venue."""
         ctx = self._ctx
-        since = ctx.clock.now() - timedelta(days=ctx.config.quoting.positions_since_days)
+        now = ctx.clock.now()
+        since = now - timedelta(days=ctx.config.quoting.positions_since_days)
         trades, skipped = 0, []
         for page_number in range(MAX_TRADE_PAGES):
             page = await ctx.venue.list_trades(traded_from=since, limit=100, skip=page_number * 100)
@@ -62,14 +64,27 @@ class Reconciler:
                     skipped.append(f"{trade.id}: {delivery.detail}")
                     continue
                 sign = 1.0 if trade.action is Action.BUY else -1.0
-                ctx.book.add_position(dict(delivery.buckets()), sign)
+                eur = abs(trade.price.value) * delivery.energy_mwh
+                ctx.book.add_trade(
+                    dict(delivery.buckets()),
+                    sign,
+                    trade.counterparty_name,
+                    eur,
+                    trade.instrument.end,
+                )
                 trades += 1
             if len(page.items) + len(page.rejected) < 100:
                 break
+        ctx.book.settle(now)
         ctx.audit.record(
             "positions-loaded",
-            ctx.clock.now(),
-            {"trades": trades, "skipped": skipped, "since": since.isoformat()},
+            now,
+            {
+                "trades": trades,
+                "skipped": skipped,
+                "since": since.isoformat(),
+                "credit-used-eur": ctx.book.credit_used_eur,
+            },
         )
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> bool:

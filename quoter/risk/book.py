@@ -36,6 +36,8 @@ class RiskBook:
         self._positions: defaultdict[Hashable, float] = defaultdict(float)
         self._pending_long: defaultdict[Hashable, float] = defaultdict(float)
         self._pending_short: defaultdict[Hashable, float] = defaultdict(float)
+        # Credit by counterparty company name, the one name both an RFQ and a trade carry (a
+        # restart rebuilds it from trades); the limits are looked up by the RFQ's requester id.
         self._credit: defaultdict[str, float] = defaultdict(float)
         self._credit_pending: defaultdict[str, float] = defaultdict(float)
         # (settled at, counterparty, EUR): a fill's credit use, until its delivery is paid for
@@ -46,8 +48,14 @@ class RiskBook:
     def positions_mwh(self) -> Mapping[Hashable, float]:
         return dict(self._positions)
 
+    @property
+    def credit_used_eur(self) -> Mapping[str, float]:
+        """Credit used by fills not yet paid for, by counterparty name."""
+        return dict(self._credit)
+
     def view(self, proposal: Proposal, *, now_s: float, curve_age_s: float) -> BookView:
-        who = proposal.rfq.requester_id
+        rfq = proposal.rfq
+        name = rfq.requester_name
         return BookView(
             now_s=now_s,
             curve_age_s=curve_age_s,
@@ -58,7 +66,7 @@ class RiskBook:
             positions_mwh=self._positions,
             pending_long_mwh=self._pending_long,
             pending_short_mwh=self._pending_short,
-            credit_used_eur={who: self._credit[who] + self._credit_pending[who]},
+            credit_used_eur={rfq.requester_id: self._credit[name] + self._credit_pending[name]},
             mid_range=self._mid_range(proposal.product_key, now_s),
         )
 
@@ -85,10 +93,19 @@ class RiskBook:
         if proposal is not None:
             self._apply_pending(proposal, -1.0)
 
-    def add_position(self, buckets_mwh: Mapping[Hashable, float], sign: float) -> None:
-        """A trade done before this run (read from the venue at start): position only."""
+    def add_trade(
+        self,
+        buckets_mwh: Mapping[Hashable, float],
+        sign: float,
+        counterparty: str,
+        eur: float,
+        delivery_end: datetime,
+    ) -> None:
+        """A trade done before this run (read from the venue at start): its position, and its
+        credit use until its delivery has been paid for."""
         for bucket, mwh in buckets_mwh.items():
             self._positions[bucket] += sign * mwh
+        self._use_credit(counterparty, eur, delivery_end)
 
     def record_fill(self, fill: Fill, now_s: float) -> None:
         """Our quote was taken: pending exposure becomes position and credit use."""
@@ -99,11 +116,14 @@ class RiskBook:
         sign = 1.0 if fill.side is Action.BUY else -1.0
         for bucket, mwh in proposal.buckets_mwh.items():
             self._positions[bucket] += sign * mwh
-        who, used = proposal.rfq.requester_id, abs(fill.price_eur_mwh) * proposal.energy_mwh
-        self._credit[who] += used
-        settled_at = proposal.rfq.instrument.end + self._settlement
-        heapq.heappush(self._settling, (settled_at, who, used))
+        rfq = proposal.rfq
+        used = abs(fill.price_eur_mwh) * proposal.energy_mwh
+        self._use_credit(rfq.requester_name, used, rfq.instrument.end)
         self._fills.append(now_s)
+
+    def _use_credit(self, counterparty: str, eur: float, delivery_end: datetime) -> None:
+        self._credit[counterparty] += eur
+        heapq.heappush(self._settling, (delivery_end + self._settlement, counterparty, eur))
 
     def settle(self, now: datetime) -> None:
         """Free the credit of fills whose delivery has ended and been paid for by `now`."""
@@ -117,7 +137,7 @@ class RiskBook:
                 del self._credit[who]
 
     def _apply_pending(self, proposal: Proposal, sign: float) -> None:
-        self._credit_pending[proposal.rfq.requester_id] += sign * proposal.notional_eur
+        self._credit_pending[proposal.rfq.requester_name] += sign * proposal.notional_eur
         for side in proposal.sides:
             pending = self._pending_long if side is Action.BUY else self._pending_short
             for bucket, mwh in proposal.buckets_mwh.items():

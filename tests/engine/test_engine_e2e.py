@@ -138,7 +138,9 @@ async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Pat
     assert any("division by zero" in r["detail"] for r in declines)
 
 
-async def test_a_won_rfq_becomes_a_position_and_a_restart_rebuilds_it(tmp_path: Path) -> None:
+async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuilds_both(
+    tmp_path: Path,
+) -> None:
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, tmp_path / "first") as bot:
             trades = TradeStore(tmp_path / "trades.csv")
@@ -149,7 +151,10 @@ async def test_a_won_rfq_becomes_a_position_and_a_restart_rebuilds_it(tmp_path: 
             await advance(sandbox, 301)
             await eventually(lambda: bot.ctx.stats.won == 1, "the win")
             positions = bot.ctx.book.positions_mwh
+            credit = bot.ctx.book.credit_used_eur
         assert positions
+        assert list(credit) == ["Stadtwerke Beispiel GmbH"]  # the requester's company
+        assert credit["Stadtwerke Beispiel GmbH"] > 0
         assert all(v < 0 for v in positions.values())  # we sold
         kept = trades.load()
         assert len(kept) == 1  # the fill, kept as the bot learnt it
@@ -158,10 +163,15 @@ async def test_a_won_rfq_becomes_a_position_and_a_restart_rebuilds_it(tmp_path: 
                 lambda: bool(audit_records(tmp_path / "second", "reconciled")), "start"
             )
             rebuilt = bot.ctx.book.positions_mwh
+            rebuilt_credit = bot.ctx.book.credit_used_eur
         assert rebuilt.keys() == positions.keys()
         assert all(rebuilt[k] == pytest.approx(v) for k, v in positions.items())
+        assert rebuilt_credit.keys() == credit.keys()  # the same company, named by the trade
+        assert all(rebuilt_credit[k] == pytest.approx(v) for k, v in credit.items())
     assert audit_records(tmp_path / "first", "fill")
-    assert audit_records(tmp_path / "second", "positions-loaded")[0]["trades"] == 1
+    loaded = audit_records(tmp_path / "second", "positions-loaded")[0]
+    assert loaded["trades"] == 1
+    assert loaded["credit-used-eur"] == pytest.approx(credit)
 
 
 async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def test_credit_counts_live_quotes_and_fills() -> None:
     book.reserve(make_proposal("r2", mwh=1000.0), now_s=0)
     book.record_fill(Fill("r1", Action.SELL, 90.0), now_s=1)
     assert failures(config, book, make_proposal("r3", mwh=1000.0), now_s=2) == {"credit-limit"}
-    other = make_rfq(id="r4", requester_id="c-999")
+    other = make_rfq(id="r4", requester_id="c-999", requester_name="Another Company AG")
     assert failures(config, book, make_proposal(rfq=other, mwh=1000.0), now_s=2) == set()
 
 
@@ -161,6 +161,22 @@ def test_settlement_frees_only_what_has_been_paid_for() -> None:
     book.settle(early.end)
     assert failures(config, book, big, now_s=2) == set()
     assert failures(config, book, make_proposal("r4", mwh=1200.0), now_s=2) == {"credit-limit"}
+
+
+def test_trades_read_at_start_use_their_company_s_credit_until_paid_for() -> None:
+    config = make_config(credit_limit_eur=150_000.0, max_position_mwh=1e9)
+    book = make_book(config)
+    rfq = make_rfq(id="r1")
+    end = rfq.instrument.end
+    book.add_trade({"b1": 1000.0}, -1.0, rfq.requester_name, 90_000.0, end)  # a trade names it
+    assert book.positions_mwh == {"b1": -1000.0}
+    assert book.credit_used_eur == {rfq.requester_name: 90_000.0}
+    # Another requester id of the same company shares its credit; its limit is looked up by id.
+    same_company = make_rfq(id="r2", requester_id="c-other")
+    assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == {"credit-limit"}
+    book.settle(end + timedelta(days=config.credit_settlement_days))
+    assert book.credit_used_eur == {}
+    assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == set()
 
 
 def test_settlement_days_may_not_be_negative() -> None:
