@@ -44,7 +44,12 @@ class QuotingConfig(Frozen):
         30, ge=0, description="a start rebuilds positions from the venue's trades this far back"
     )
     page_limit: int = Field(100, gt=0, le=100)
-    max_pages_per_poll: int = Field(5, gt=0)
+    max_pages_per_poll: int = Field(
+        5, gt=0, description="a poll reads this many pages of changes; the next goes on from there"
+    )
+    max_pages_at_start: int = Field(
+        50, gt=0, description="a start reads every open RFQ, in up to this many pages"
+    )
 
 
 class KillConfig(Frozen):

@@ -12,6 +12,7 @@ from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
 from quoter.risk.book import Fill
+from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,45 @@ class Watcher:
         self._ctx = ctx
         self._seen_versions: dict[str, object] = {}
         self._awaiting_trade: dict[str, OurQuote] = {}
+        self._carried: list[Rfq] = []  # taken in by a poll that then failed: priced next time
         self._next_prune = datetime.min.replace(tzinfo=UTC)
 
     async def poll(self) -> list[Rfq]:
-        """One poll (paged, bounded); returns the RFQs to price now, oldest first."""
+        """One poll (paged, bounded); returns the RFQs to price now, oldest first.
+
+        The first poll of a run reads every open RFQ (the venue lists them newest first, so a
+        cut would leave the oldest, nearest their deadlines, unseen for good); later polls read
+        the changes since the cursor, oldest first, and a poll cut short goes on from where it
+        stopped. The cursor moves only once a poll has read all its pages."""
         ctx = self._ctx
         config = ctx.config.quoting
         since = None if ctx.cursor is None else ctx.cursor - CURSOR_OVERLAP
         status = RfqStatus.OPEN if since is None else None
-        to_price: list[Rfq] = []
-        for page_number in range(config.max_pages_per_poll):
+        pages = config.max_pages_per_poll if since is not None else config.max_pages_at_start
+        to_price, self._carried = self._carried, []
+        try:
+            await self._read_pages(pages, since, status, to_price)
+        except errors.VenueError:
+            # What was taken in is seen: a later poll would pass it over. Price it then.
+            self._carried = to_price
+            raise
+        if self._awaiting_trade:
+            await self._capture_trades()
+        self._prune()
+        return to_price
+
+    async def _read_pages(
+        self,
+        pages: int,
+        since: datetime | None,
+        status: RfqStatus | None,
+        to_price: list[Rfq],
+    ) -> None:
+        """Read up to `pages` pages into `to_price`; the cursor moves once all are read."""
+        ctx = self._ctx
+        config = ctx.config.quoting
+        cursor = ctx.cursor
+        for page_number in range(pages):
             page = await ctx.venue.list_rfqs(
                 status=status,
                 updated_since=since,
@@ -53,14 +83,22 @@ class Watcher:
                     },
                 )
             for rfq in page.items:
+                if cursor is None or rfq.updated_at > cursor:
+                    cursor = rfq.updated_at
                 if self._on_rfq(rfq):
                     to_price.append(rfq)
             if len(page.items) + len(page.rejected) < config.page_limit:
                 break
-        if self._awaiting_trade:
-            await self._capture_trades()
-        self._prune()
-        return to_price
+        else:
+            if since is None:
+                self._start_cut_short(pages * config.page_limit)
+        ctx.cursor = cursor
+
+    def _start_cut_short(self, read: int) -> None:
+        """More RFQs are open than a start reads: the oldest of them stay unseen until they
+        change. Said once, loudly: max_pages_at_start is too small for this venue."""
+        log.error("more than %d RFQs are open: the oldest are not read (max_pages_at_start)", read)
+        self._audit("start-cut-short", {"read": read})
 
     def _prune(self) -> None:
         """Forget RFQs long past their deadline whose end we never saw, so state stays bounded;
@@ -94,8 +132,6 @@ class Watcher:
     def _on_rfq(self, rfq: Rfq) -> bool:
         """Take in one RFQ; whether it should be priced now."""
         ctx = self._ctx
-        if ctx.cursor is None or rfq.updated_at > ctx.cursor:
-            ctx.cursor = rfq.updated_at
         version = (rfq.updated_at, rfq.status, rfq.my_quote_status)
         if self._seen_versions.get(rfq.id) == version:
             return False

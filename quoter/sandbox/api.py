@@ -101,7 +101,9 @@ async def list_rfqs(request: web.Request) -> web.Response:
         (s for s in sandbox.store.rfqs.values() if keep(s)), since, lambda s: s.rfq.updated_at
     )
     page = _paged(rows, paging, lambda s: rfq_json(s, prefix))
-    fault = sandbox.faults.take(frozenset({FaultKind.MALFORMED_RFQ}), request.method, request.path)
+    fault = sandbox.faults.take(
+        frozenset({FaultKind.MALFORMED_RFQ}), request.method, request.path_qs
+    )
     if fault is not None:
         _add_malformed(sandbox, page, prefix, now)
     return json_response(page)
@@ -140,7 +142,9 @@ async def post_quote(request: web.Request) -> web.Response:
         sandbox.store, sandbox.quote_ids, rfq_id, await _json_body(request), now
     )
     if created:
-        fault = sandbox.faults.take(frozenset({FaultKind.QUOTE_504}), request.method, request.path)
+        fault = sandbox.faults.take(
+            frozenset({FaultKind.QUOTE_504}), request.method, request.path_qs
+        )
         if fault is not None:
             return gateway_response(504, "Endpoint request timed out")
     return json_response(quote_json(quote, prefix), 201 if created else 200)

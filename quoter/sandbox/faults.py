@@ -44,6 +44,8 @@ class Fault:
     latency_s: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
+        """`path` is the request's path with its query: a fault's `path` may name either part
+        (`/rfqs`, `skip=100`)."""
         return (self.method is None or self.method == method) and (
             self.path is None or self.path in path
         )

@@ -70,7 +70,7 @@ async def _serve(sandbox: Sandbox, request: web.Request, handler: Handler) -> we
     refusal = _plan_refusal(sandbox)
     if refusal is not None:
         return refusal
-    method, path = request.method, request.path
+    method, path = request.method, request.path_qs  # a fault may name a query: skip=100
     latency = sandbox.faults.take(frozenset({FaultKind.LATENCY}), method, path)
     if latency is not None:
         await sandbox.sleep(latency.latency_s)

@@ -59,6 +59,44 @@ async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
     assert {c["code"] for c in intents[0]["checks"]} >= {"collar", "position-limit"}
 
 
+async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        opened = set()
+        for _ in range(7):
+            opened.add(await new_rfq(sandbox, **_month_ahead()))
+            await advance(sandbox, 5)  # each its own instant, well apart
+        # Pages of 2, at most 2 a poll: the 7 open RFQs take 4 pages, listed newest first.
+        config = engine_config(tmp_path, page_limit=2, max_pages_per_poll=2)
+        async with running_engine(sandbox, tmp_path, config=config) as bot:
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 7, "a quote on each")
+            seen = {r["rfq"]["id"] for r in audit_records(tmp_path, "rfq")}
+    assert seen == opened
+    assert not audit_records(tmp_path, "start-cut-short")
+
+
+async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        for _ in range(3):
+            await new_rfq(sandbox, **_month_ahead())
+        config = engine_config(tmp_path, page_limit=2, max_pages_at_start=1)
+        async with running_engine(sandbox, tmp_path, config=config):
+            await eventually(lambda: bool(audit_records(tmp_path, "start-cut-short")), "the cut")
+    assert audit_records(tmp_path, "start-cut-short")[0]["read"] == 2
+
+
+async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Path) -> None:
+    async with fast_sandbox() as sandbox:
+        for _ in range(3):
+            await new_rfq(sandbox, **_month_ahead())
+            await advance(sandbox, 5)
+        # The first page (2 RFQs) is read, the second fails, retries included, twice over.
+        await fault(sandbox, "status", count=8, status=503, path="skip=2")
+        config = engine_config(tmp_path, page_limit=2)
+        async with running_engine(sandbox, tmp_path, config=config) as bot:
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "a quote on each")
+            assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
+
+
 async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         for _ in range(5):
