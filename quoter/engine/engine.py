@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import heapq
 import logging
-from collections import deque
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Rfq
 from quoter.engine.decide import EngineReason
+from quoter.engine.health import VenueHealth
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
-from quoter.engine.planner import PollPlan, plan_poll
+from quoter.engine.planner import PollPacer, PollPlan
 from quoter.engine.quotes import QuoteState
 from quoter.engine.reconcile import Reconciler
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer
 from quoter.venue import errors
-from quoter.venue.bucket import Lane
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +42,15 @@ class Engine:
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
-        self._deadlines: list[tuple[datetime, str]] = []  # (deadline, RFQ id) of RFQs queued
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
-        self._calls: deque[bool] = deque(maxlen=ctx.config.kill.window)
-        self._rate_limited: deque[float] = deque(maxlen=64)
+        self._health = VenueHealth(ctx)
         self._wake = asyncio.Event()
         self._draining = False
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._pacer = PollPacer(ctx)
         self.last_plan = PollPlan(0.0, "starting")
-        self._started_s = ctx.clock.monotonic()
-        self._day_even: tuple[date, float] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
@@ -162,7 +157,7 @@ class Engine:
                 continue
             ctx.killswitch.clear_condition("market-closed")
             await self._poll_once()
-            self.last_plan = self._plan()
+            self.last_plan = self._pacer.plan()
             await self._nap(self.last_plan.interval_s)
 
     async def _close_of_day(self) -> None:
@@ -174,9 +169,9 @@ class Engine:
             to_price = await self._watcher.poll()
             await self._watcher.resolve_unknown()
         except errors.VenueError as error:
-            self._venue_failed(error)
+            self._health.poll_failed(error)
             return
-        self._calls.append(True)
+        self._health.poll_succeeded()
         self._kill_stale_curves()
         for rfq in [*to_price, *self._requotes_due()]:
             self._enqueue(rfq)
@@ -229,67 +224,7 @@ class Engine:
             self.ctx.stats.declined[EngineReason.QUEUE_FULL] += 1
             return
         self._queued.add(rfq.id)
-        heapq.heappush(self._deadlines, (rfq.quote_deadline, rfq.id))
-
-    def _venue_failed(self, error: errors.VenueError) -> None:
-        ctx = self.ctx
-        ctx.stats.venue_errors[type(error).__name__] += 1
-        log.warning("poll failed: %s: %s", type(error).__name__, error)
-        if isinstance(error, errors.AuthenticationFailed):
-            ctx.auto_kill(f"authentication failed: {error}")
-        if isinstance(error, errors.QuotaExhausted):
-            ctx.auto_kill(f"quota spent: {error}")
-        # GuardRefused: the poll lane's allowance is spent. Not a kill (that would halt quoting
-        # until a person resumes, and withdrawals keep their reserve): the plan says "poll
-        # budget spent" and the loop waits for the close.
-        if isinstance(error, errors.RateLimited):
-            self._rate_limited.append(ctx.clock.monotonic())
-            window = [t for t in self._rate_limited if ctx.clock.monotonic() - t < 60.0]
-            if len(window) >= ctx.config.kill.max_rate_limited:
-                ctx.auto_kill(f"{len(window)} rate-limit answers within a minute")
-        self._calls.append(False)
-        failures = self._calls.count(False)
-        if (
-            len(self._calls) >= 10
-            and failures / len(self._calls) > ctx.config.kill.max_venue_error_rate
-        ):
-            ctx.auto_kill(f"venue error rate {failures}/{len(self._calls)}")
-
-    def _plan(self) -> PollPlan:
-        ctx = self.ctx
-        now = ctx.clock.now()
-        quota = ctx.quota.guard_state()
-        seconds_left = ctx.calendar.seconds_to_close(now)
-        if self._day_even is None or self._day_even[0] != quota.day:
-            # The even pace of this session, fixed at its first poll.
-            pace = seconds_left / max(1, quota.left_today[Lane.POLL])
-            self._day_even = (quota.day, pace)
-        return plan_poll(
-            ctx.config.poll,
-            budget_requests=quota.left_today[Lane.POLL],
-            seconds_left=seconds_left,
-            live_quotes=ctx.quotes.live_count(),
-            nearest_deadline_s=self._nearest_deadline_s(now),
-            quoting_requests=self._quoting_requests(seconds_left),
-            day_even_s=self._day_even[1],
-        )
-
-    def _nearest_deadline_s(self, now: datetime) -> float | None:
-        """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines
-        seen, cleaned lazily, so a poll costs the deadlines that passed, not every open RFQ."""
-        heap, open_rfqs = self._deadlines, self.ctx.open_rfqs
-        while heap and (heap[0][0] <= now or heap[0][1] not in open_rfqs):
-            heapq.heappop(heap)
-        return (heap[0][0] - now).total_seconds() if heap else None
-
-    def _quoting_requests(self, seconds_left: float) -> int:
-        """Quote submits expected until the close at this run's pace so far, with 50% to spare:
-        they come out of the same daily allowance as the polls."""
-        stats = self.ctx.stats
-        sent = stats.quotes_sent + stats.requotes_sent + stats.quotes_refused
-        sent += stats.outcomes_unknown
-        elapsed_s = max(600.0, self.ctx.clock.monotonic() - self._started_s)
-        return int(1.5 * sent / elapsed_s * seconds_left)
+        self._pacer.expect(rfq)
 
     async def _nap(self, seconds: float) -> None:
         sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))

@@ -15,11 +15,19 @@ the guard's reserves still keep the withdrawals' share.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from quoter.venue.bucket import Lane
 from quoter.venue.config import Frozen
+
+if TYPE_CHECKING:  # the context's configuration imports this module
+    from quoter.domain import Rfq
+    from quoter.engine.state import EngineContext
 
 
 class PollConfig(Frozen):
@@ -82,3 +90,53 @@ def plan_poll(
     interval = min(even_s * (config.urgent_factor if urgent else 1.0), tight_s)
     reason = "urgent" if urgent else "budget tight" if even_s > tight_s else "even"
     return PollPlan(max(interval, config.min_interval_s), reason)
+
+
+class PollPacer:
+    """What the plan depends on that only the engine sees: the deadlines of the RFQs it queued,
+    its pace of quoting so far, and the day's even pace, fixed at the session's first poll."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+        self._deadlines: list[tuple[datetime, str]] = []  # (deadline, RFQ id) of RFQs queued
+        self._started_s = ctx.clock.monotonic()
+        self._day_even: tuple[date, float] | None = None
+
+    def expect(self, rfq: Rfq) -> None:
+        """`rfq` was queued: its deadline may make polling urgent."""
+        heapq.heappush(self._deadlines, (rfq.quote_deadline, rfq.id))
+
+    def plan(self) -> PollPlan:
+        ctx = self._ctx
+        now = ctx.clock.now()
+        quota = ctx.quota.guard_state()
+        seconds_left = ctx.calendar.seconds_to_close(now)
+        if self._day_even is None or self._day_even[0] != quota.day:
+            pace = seconds_left / max(1, quota.left_today[Lane.POLL])
+            self._day_even = (quota.day, pace)
+        return plan_poll(
+            ctx.config.poll,
+            budget_requests=quota.left_today[Lane.POLL],
+            seconds_left=seconds_left,
+            live_quotes=ctx.quotes.live_count(),
+            nearest_deadline_s=self._nearest_deadline_s(now),
+            quoting_requests=self._quoting_requests(seconds_left),
+            day_even_s=self._day_even[1],
+        )
+
+    def _nearest_deadline_s(self, now: datetime) -> float | None:
+        """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines
+        seen, cleaned lazily, so a poll costs the deadlines that passed, not every open RFQ."""
+        heap, open_rfqs = self._deadlines, self._ctx.open_rfqs
+        while heap and (heap[0][0] <= now or heap[0][1] not in open_rfqs):
+            heapq.heappop(heap)
+        return (heap[0][0] - now).total_seconds() if heap else None
+
+    def _quoting_requests(self, seconds_left: float) -> int:
+        """Quote submits expected until the close at this run's pace so far, with 50% to spare:
+        they come out of the same daily allowance as the polls."""
+        stats = self._ctx.stats
+        sent = stats.quotes_sent + stats.requotes_sent + stats.quotes_refused
+        sent += stats.outcomes_unknown
+        elapsed_s = max(600.0, self._ctx.clock.monotonic() - self._started_s)
+        return int(1.5 * sent / elapsed_s * seconds_left)

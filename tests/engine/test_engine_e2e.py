@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -145,6 +146,34 @@ async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
     refused = audit_records(tmp_path, "rfq-refused")
     assert refused
     assert all(r["reason"] for r in refused)
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "reason"),
+    [
+        ("status", {"status": 503}, r"venue error rate (\d+)/(\d+)"),
+        ("rate-limit", {}, r"3 rate-limit answers within a minute"),
+    ],
+)
+async def test_failing_polls_halt_quoting_by_themselves(
+    tmp_path: Path, kind: str, extra: dict[str, object], reason: str
+) -> None:
+    # Each poll one request: a 429 empties the bucket, and the poll lane then waits for it.
+    venue = {"read_retries": 0}
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, venue=venue) as bot:
+        await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
+        await fault(sandbox, kind, count=1000, path="/rfqs", **extra)
+        await eventually(
+            lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill", timeout_s=30
+        )
+        kills = [k.reason for k in bot.ctx.killswitch.kills]
+    assert len(kills) == 1
+    matched = re.fullmatch(reason, kills[0])
+    assert matched is not None, kills
+    if matched.groups():  # polls before the faults may have passed: a rate over the limit
+        failed, polls = map(int, matched.groups())
+        assert polls >= 10
+        assert failed / polls > 0.5
 
 
 async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
