@@ -11,7 +11,8 @@ from functools import partial
 from pathlib import Path
 
 from quoter.pricing.builder import build_curve_set
-from quoter.pricing.curve_files import load_curve_set, write_curve_set
+from quoter.pricing.curve_export import write_curve_set
+from quoter.pricing.curve_files import load_curve_set
 from quoter.pricing.synthetic import synthetic_curve_set, synthetic_products
 
 AS_OF = datetime(2026, 1, 5, 9, tzinfo=UTC)

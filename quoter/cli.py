@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"quoter {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_info in sorted(pkgutil.iter_modules(quoter.commands.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue  # a part of a command, not a command
         module = importlib.import_module(f"quoter.commands.{module_info.name}")
         module.register(subparsers)
     return parser

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from quoter.cli import main
-from quoter.pricing.curve_files import write_curve_set
+from quoter.pricing.curve_export import write_curve_set
 from tests.strategies.factories import make_curves
 
 DATA = Path(__file__).parent / "data" / "rfqs"

@@ -6,24 +6,15 @@ contract venue's RFQs and our trades in them as a tape."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from quoter.audit.story import load_records
 from quoter.backtest.calibrate import CalibrationError, calibrate
 from quoter.backtest.driver import RunSpec
-from quoter.backtest.record import (
-    MAX_REQUESTS,
-    RecordingTooLarge,
-    VenueRecording,
-    shapes_dir_for,
-    venue_tape,
-)
 from quoter.backtest.report import write_report, write_tables
 from quoter.backtest.run import (
     CONNECT_TIMEOUT_S,
@@ -36,24 +27,19 @@ from quoter.backtest.run import (
 from quoter.backtest.sweep import SweepError, load_sweep
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
-from quoter.clock import SystemClock
+from quoter.commands._backtest_record import add_record_arguments, record
 from quoter.commands.price import InputError, parse_params
 from quoter.config import (
     ConfigError,
     QuoterConfig,
     load_config,
-    load_credentials,
     require_risk,
 )
 from quoter.strategies_api import StrategyLoadError
-from quoter.venue.errors import VenueError
-from quoter.venue.http import HttpVenue
 
 RUN_OUT = Path("var/backtest")
 SAMPLE_TAPE = Path("backtests/sample-tape.parquet")
-TAPE_SUFFIXES = (".parquet", ".csv")
 DEFAULT_STRATEGY: tuple[str, Mapping[str, object]] = ("curve_spread", {})
-RECENT = timedelta(minutes=10)  # a window ending this close to now may still be changing
 
 
 def register(subparsers: Any) -> None:
@@ -104,11 +90,6 @@ def register(subparsers: Any) -> None:
         help=f"give up reaching the scheduler after this (default {CONNECT_TIMEOUT_S:g})",
     )
     parser.add_argument("--days", type=int, default=30, help="make-tape: calendar days")
-    record = parser.add_argument_group(
-        "record --from ISO [--to ISO] --out TAPE",
-        "Record a window that has ended: the venue's lists are paged with skip, so RFQs and "
-        "trades that change while a recording runs can shift between pages and be missed.",
-    )
     parser.add_argument(
         "--config",
         type=Path,
@@ -116,26 +97,7 @@ def register(subparsers: Any) -> None:
         "usage plan, [engine] settings and (without --strategy) its strategy, which leading "
         "--param's update; record: its venue",
     )
-    record.add_argument(
-        "--from", dest="start", type=_instant, metavar="ISO", help="RFQs created from"
-    )
-    record.add_argument(
-        "--to",
-        dest="end",
-        type=_instant,
-        metavar="ISO",
-        help="until, excluded (default now; warns when within the last "
-        f"{RECENT.seconds // 60} minutes)",
-    )
-    record.add_argument(
-        "--max-requests",
-        type=int,
-        default=MAX_REQUESTS,
-        help=f"stop before spending more of the day's quota (default {MAX_REQUESTS})",
-    )
-    record.add_argument(
-        "--skip-custom", action="store_true", help="leave custom RFQs out (a request each)"
-    )
+    add_record_arguments(parser)
     parser.set_defaults(handler=run_backtest)
 
 
@@ -267,55 +229,6 @@ def _live(config: QuoterConfig) -> tuple[str, Mapping[str, object]]:
     return config.engine.strategy.name, config.engine.strategy.params
 
 
-def record(args: argparse.Namespace) -> int:
-    """The venue's RFQs created in [--from, --to) and our trades in them, as a tape. Record a
-    window that has ended: the venue's lists are paged with skip, and an item that changes
-    meanwhile can shift pages and be missed; a window ending in the last minutes is warned of."""
-    out: Path | None = args.out
-    if args.start is None or out is None or out.suffix not in TAPE_SUFFIXES:
-        return _fail(InputError("record needs --from ISO and --out TAPE.parquet (or .csv)"))
-    clock = SystemClock()
-    now = clock.now()
-    end: datetime = args.end or now
-    if end <= args.start:
-        window = f"[{args.start.isoformat()}, {end.isoformat()})"
-        return _fail(InputError(f"record: the window {window} is empty: --to must be after --from"))
-    if end > now - RECENT:
-        print(
-            f"quoter backtest: warning: the window ends at {end.isoformat()}, not "
-            f"{RECENT.seconds // 60} minutes before now: RFQs still changing can be missed; "
-            "record a window that has ended",
-            file=sys.stderr,
-        )
-    config = load_config(args.config)
-    try:
-        venue_config = config.venue.beside_the_bot()  # the bot may be quoting on this key
-    except ValueError as error:
-        return _fail(error)
-    credentials = load_credentials()
-    shapes_dir = None if args.skip_custom else shapes_dir_for(out)
-
-    async def pull() -> VenueRecording:
-        async with HttpVenue.open(venue_config, credentials, clock) as venue:
-            return await venue_tape(
-                venue, args.start, end, shapes_dir, max_requests=args.max_requests
-            )
-
-    try:
-        recording = asyncio.run(pull())
-    except RecordingTooLarge as error:
-        return _fail(error)
-    except VenueError as error:
-        return _fail(f"the venue failed: {type(error).__name__}: {error}", code=1)
-    write_tape(recording.tape, out)
-    span = f"{args.start.isoformat()} to {end.isoformat()}"
-    print(f"{len(recording.tape)} RFQs created {span}, {recording.requests} requests: {out}")
-    if recording.malformed:
-        print(f"{recording.malformed} malformed item(s) set aside: see the log", file=sys.stderr)
-        return 1
-    return 0
-
-
 def _fail(error: Exception | str, code: int = 2) -> int:
     print(f"quoter backtest: {error}", file=sys.stderr)
     return code
@@ -329,10 +242,3 @@ def _pair(text: str) -> tuple[float, float]:
     if not (math.isfinite(a) and math.isfinite(b)):
         raise argparse.ArgumentTypeError(f"{text!r}: give two finite numbers")
     return a, b
-
-
-def _instant(text: str) -> datetime:
-    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if at.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text}: give a UTC offset (Z or +00:00)")
-    return at

@@ -12,7 +12,8 @@ from typing import Any
 from quoter.clock import SystemClock
 from quoter.pricing.builder import build_curve_set, parse_products, parse_shape
 from quoter.pricing.curve import CurveError, CurveSet
-from quoter.pricing.curve_files import load_curve_set, write_curve_set
+from quoter.pricing.curve_export import write_curve_set
+from quoter.pricing.curve_files import load_curve_set
 from quoter.pricing.synthetic import synthetic_curve_set
 
 

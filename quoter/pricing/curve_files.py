@@ -1,5 +1,5 @@
 """Curve files in the export format of shared/curve-format.md: read a file or a folder into a
-`CurveSet`, refusing each bad series with its file, row and column; write a `CurveSet` back.
+`CurveSet`, refusing each bad series with its file, row and column (`curve_export` writes one).
 
 Rows are named as a person finds them: in CSV the line number (the header is line 1), in Parquet
 the 0-based row index. A series may be split over several files of a folder (say one file per
@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from quoter.domain.market import AREAS, Commodity
-from quoter.pricing.curve import CurveError, CurveSeries, CurveSet, SeriesKey
+from quoter.pricing.curve import CurveSeries, CurveSet, SeriesKey
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -352,46 +352,3 @@ def _iso(instant_s: int) -> str:
 
 def _iso_us(instant_us: int) -> str:
     return (_EPOCH + timedelta(microseconds=instant_us)).isoformat().replace("+00:00", "Z")
-
-
-# --- writing --------------------------------------------------------------------------------
-
-
-def curve_frame(curve_set: Mapping[SeriesKey, CurveSeries]) -> pd.DataFrame:
-    """The long-format rows of a curve set, series by series, with tz-aware UTC timestamps."""
-    parts = []
-    for key in sorted(curve_set):
-        s = curve_set[key]
-        starts_s = s.start_s + s.step_s * np.arange(s.prices.size, dtype=np.int64)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "commodity": str(s.commodity),
-                    "market_area": s.market_area,
-                    "start": pd.to_datetime(starts_s, unit="s", utc=True).as_unit("s"),
-                    "price": s.prices,
-                    "as_of": pd.Timestamp(s.as_of).tz_convert("UTC").as_unit("us"),
-                }
-            )
-        )
-    if not parts:
-        raise CurveError("there are no series to write")
-    return pd.concat(parts, ignore_index=True)
-
-
-def write_curve_set(curve_set: Mapping[SeriesKey, CurveSeries], path: Path) -> None:
-    """Write a curve set as CSV (ISO timestamps in UTC, `Z`) or Parquet, by the suffix of `path`;
-    reading the file back gives the same prices, grid and as_of."""
-    frame = curve_frame(curve_set)
-    if path.suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        for column in ("start", "as_of"):
-            frame[column] = (
-                frame[column]
-                .dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                .str.replace(".000000Z", "Z", regex=False)
-            )
-        frame.to_csv(path, index=False, float_format=None)
-    else:
-        raise CurveError(f"{path}: write .csv or .parquet")
