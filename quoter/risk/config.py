@@ -34,8 +34,9 @@ class RiskConfig(Frozen):
     credit_settlement_days: float = Field(
         20.0,
         ge=0,
-        description="a fill counts against its counterparty's credit until this long after its "
-        "delivery ends (paid for: EFET's standard pays on the 20th of the following month)",
+        description="a fill counts against its counterparty's credit, whole, until this many "
+        "days after its delivery ends, when it has been paid for (EFET invoices monthly and "
+        "pays about the 20th of the month after; a long delivery is not freed month by month)",
     )
     allowed_areas: frozenset[str]
     allowed_loads: frozenset[Load]
