@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import cast
 
 from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
 from quoter.engine import records, shadow
@@ -24,7 +22,7 @@ from quoter.engine.decide import (
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.stats import RecentShare
-from quoter.pricing.delivery import Delivery, DeliveryBucket, delivery_of
+from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.risk import checks
 from quoter.strategies_api import Decision, Decline, MarketSnapshot, QuoteDecision, evaluate
 from quoter.venue import errors
@@ -53,7 +51,7 @@ class Pipeline:
         if isinstance(shape, Declined):
             self._decline(rfq, shape, slot)
             return
-        positions = cast(Mapping[DeliveryBucket, float], ctx.book.positions_mwh)
+        positions = ctx.book.positions_mwh
         market = MarketSnapshot(ctx.curves.current, ctx.clock.now(), positions, shape=shape)
         started = ctx.clock.monotonic()
         decision = await self._evaluate(slot, rfq, market)

@@ -64,14 +64,8 @@ class Reconciler:
                     skipped.append(f"{trade.id}: {delivery.detail}")
                     continue
                 sign = 1.0 if trade.action is Action.BUY else -1.0
-                eur = abs(trade.price.value) * delivery.energy_mwh
-                ctx.book.add_trade(
-                    dict(delivery.buckets()),
-                    sign,
-                    trade.counterparty_name,
-                    eur,
-                    trade.instrument.end,
-                )
+                buckets = dict(delivery.buckets())
+                ctx.book.add_trade(buckets, sign, trade.counterparty_name, trade.price.value)
                 trades += 1
             if len(page.items) + len(page.rejected) < 100:
                 break

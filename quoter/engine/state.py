@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from quoter.clock import Clock
@@ -78,7 +78,7 @@ class EngineContext:
         self.book = RiskBook(
             drift_window_s=self.risk.collar.drift_window_s,
             fill_window_s=self.risk.fill_throttle_window_s,
-            settlement=timedelta(days=self.risk.credit_settlement_days),
+            payment_day=self.risk.credit_payment_day,
         )
 
     def kill(self, kill: Kill) -> None:

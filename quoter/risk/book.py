@@ -7,9 +7,10 @@ import heapq
 from collections import defaultdict, deque
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from quoter.domain import Action
+from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.checks import QUOTE_WINDOW_S, BookView, Proposal
 
 
@@ -23,34 +24,32 @@ class Fill:
 class RiskBook:
     """Mutable, single-owner state; every method is O(buckets of one quote) or amortised O(1)."""
 
-    def __init__(
-        self, *, drift_window_s: float, fill_window_s: float, settlement: timedelta
-    ) -> None:
+    def __init__(self, *, drift_window_s: float, fill_window_s: float, payment_day: int) -> None:
         self._drift_window_s = drift_window_s
         self._fill_window_s = fill_window_s
-        self._settlement = settlement
+        self._payment_day = payment_day
         self._open: dict[str, Proposal] = {}
         # Pruned to their windows at every check: a cap here would only undercount.
         self._sent: deque[float] = deque()
         self._fills: deque[float] = deque()
-        self._positions: defaultdict[Hashable, float] = defaultdict(float)
-        self._pending_long: defaultdict[Hashable, float] = defaultdict(float)
-        self._pending_short: defaultdict[Hashable, float] = defaultdict(float)
+        self._positions: defaultdict[DeliveryBucket, float] = defaultdict(float)
+        self._pending_long: defaultdict[DeliveryBucket, float] = defaultdict(float)
+        self._pending_short: defaultdict[DeliveryBucket, float] = defaultdict(float)
         # Credit by counterparty company name, the one name both an RFQ and a trade carry (a
         # restart rebuilds it from trades); the limits are looked up by the RFQ's requester id.
         self._credit: defaultdict[str, float] = defaultdict(float)
         self._credit_pending: defaultdict[str, float] = defaultdict(float)
-        # (settled at, counterparty, EUR): a fill's credit use, until its delivery is paid for
-        self._settling: list[tuple[datetime, str, float]] = []
+        # (paid on, counterparty, EUR): a delivery month's credit use, until it is paid for
+        self._unpaid: list[tuple[datetime, str, float]] = []
         self._mids: dict[Hashable, MidWindow] = {}
 
     @property
-    def positions_mwh(self) -> Mapping[Hashable, float]:
+    def positions_mwh(self) -> Mapping[DeliveryBucket, float]:
         return dict(self._positions)
 
     @property
     def credit_used_eur(self) -> Mapping[str, float]:
-        """Credit used by fills not yet paid for, by counterparty name."""
+        """Credit used by fills whose delivery is not yet paid for, by counterparty name."""
         return dict(self._credit)
 
     def view(self, proposal: Proposal, *, now_s: float, curve_age_s: float) -> BookView:
@@ -95,17 +94,16 @@ class RiskBook:
 
     def add_trade(
         self,
-        buckets_mwh: Mapping[Hashable, float],
+        buckets_mwh: Mapping[DeliveryBucket, float],
         sign: float,
         counterparty: str,
-        eur: float,
-        delivery_end: datetime,
+        price_eur_mwh: float,
     ) -> None:
         """A trade done before this run (read from the venue at start): its position, and its
-        credit use until its delivery has been paid for."""
+        credit use until each month of its delivery has been paid for."""
         for bucket, mwh in buckets_mwh.items():
             self._positions[bucket] += sign * mwh
-        self._use_credit(counterparty, eur, delivery_end)
+        self._use_credit(counterparty, price_eur_mwh, buckets_mwh)
 
     def record_fill(self, fill: Fill, now_s: float) -> None:
         """Our quote was taken: pending exposure becomes position and credit use."""
@@ -116,20 +114,23 @@ class RiskBook:
         sign = 1.0 if fill.side is Action.BUY else -1.0
         for bucket, mwh in proposal.buckets_mwh.items():
             self._positions[bucket] += sign * mwh
-        rfq = proposal.rfq
-        used = abs(fill.price_eur_mwh) * proposal.energy_mwh
-        self._use_credit(rfq.requester_name, used, rfq.instrument.end)
+        self._use_credit(proposal.rfq.requester_name, fill.price_eur_mwh, proposal.buckets_mwh)
         self._fills.append(now_s)
 
-    def _use_credit(self, counterparty: str, eur: float, delivery_end: datetime) -> None:
-        self._credit[counterparty] += eur
-        heapq.heappush(self._settling, (delivery_end + self._settlement, counterparty, eur))
+    def _use_credit(
+        self, counterparty: str, price_eur_mwh: float, buckets_mwh: Mapping[DeliveryBucket, float]
+    ) -> None:
+        for bucket, mwh in buckets_mwh.items():
+            eur = abs(price_eur_mwh * mwh)
+            self._credit[counterparty] += eur
+            paid_on = payment_date(bucket.month, self._payment_day)
+            heapq.heappush(self._unpaid, (paid_on, counterparty, eur))
 
     def settle(self, now: datetime) -> None:
-        """Free the credit of fills whose delivery has ended and been paid for by `now`."""
-        settling = self._settling
-        while settling and settling[0][0] <= now:
-            _, who, used = heapq.heappop(settling)
+        """Free the credit of the delivery months paid for by `now`."""
+        unpaid = self._unpaid
+        while unpaid and unpaid[0][0] <= now:
+            _, who, used = heapq.heappop(unpaid)
             left = self._credit[who] - used
             if left > 1e-6:
                 self._credit[who] = left
@@ -179,3 +180,9 @@ def _within(times: deque[float], now_s: float, window_s: float) -> int:
     while times and now_s - times[0] >= window_s:
         times.popleft()
     return len(times)
+
+
+def payment_date(month: str, day: int) -> datetime:
+    """When delivery month `month` (YYYY-MM) is paid for: `day` of the next month, 00:00 UTC."""
+    year, number = int(month[:4]), int(month[5:7])
+    return datetime(year + number // 12, number % 12 + 1, day, tzinfo=UTC)

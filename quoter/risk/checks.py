@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 from quoter.domain import Action, Rfq
+from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.config import RiskConfig
 
 QUOTE_WINDOW_S = 60.0
@@ -23,7 +24,7 @@ class Proposal:
     prices: tuple[float, ...]
     mid: float
     energy_mwh: float
-    buckets_mwh: Mapping[Hashable, float]
+    buckets_mwh: Mapping[DeliveryBucket, float]
 
     @property
     def sides(self) -> tuple[Action, ...]:
@@ -72,9 +73,9 @@ class BookView:
     already_open: bool  # the proposal's RFQ has a quote open: a requote replaces it
     quotes_last_minute: int
     fills_in_window: int
-    positions_mwh: Mapping[Hashable, float]
-    pending_long_mwh: Mapping[Hashable, float]
-    pending_short_mwh: Mapping[Hashable, float]
+    positions_mwh: Mapping[DeliveryBucket, float]
+    pending_long_mwh: Mapping[DeliveryBucket, float]
+    pending_short_mwh: Mapping[DeliveryBucket, float]
     credit_used_eur: Mapping[str, float]
     mid_range: tuple[float, float] | None  # lowest and highest mid in the drift window
 

@@ -17,8 +17,8 @@ class CollarConfig(Frozen):
 
 
 class RiskConfig(Frozen):
-    """Every limit is required: there are no silent defaults for limits (only for how long a
-    delivered trade still counts as exposure)."""
+    """Every limit is required: there are no silent defaults for limits (only for when a
+    delivered month is paid for)."""
 
     collar: CollarConfig
     collar_by_product: dict[ProductType, CollarConfig] = Field(
@@ -31,12 +31,13 @@ class RiskConfig(Frozen):
     max_position_mwh: float = Field(gt=0, description="|position| per delivery bucket after a fill")
     credit_limit_eur: float = Field(gt=0, description="default exposure per counterparty")
     credit_limit_by_counterparty_eur: dict[str, float] = Field(default_factory=dict)
-    credit_settlement_days: float = Field(
-        20.0,
-        ge=0,
-        description="a fill counts against its counterparty's credit, whole, until this many "
-        "days after its delivery ends, when it has been paid for (EFET invoices monthly and "
-        "pays about the 20th of the month after; a long delivery is not freed month by month)",
+    credit_payment_day: int = Field(
+        20,
+        ge=1,
+        le=28,
+        description="each month of a fill's delivery is paid for on this day (00:00 UTC) of the "
+        "next month, as EFET's monthly invoicing has it; until then that month's energy counts "
+        "against the counterparty's credit",
     )
     allowed_areas: frozenset[str]
     allowed_loads: frozenset[Load]

@@ -1,13 +1,14 @@
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quoter.domain import Action, Load, ProductType, QuoteType
-from quoter.risk.book import Fill, MidWindow, RiskBook
+from quoter.domain import Action, Commodity, Load, ProductType, QuoteType
+from quoter.pricing.delivery import DeliveryBucket
+from quoter.risk.book import Fill, MidWindow, RiskBook, payment_date
 from quoter.risk.checks import Proposal, check
 from quoter.risk.config import CollarConfig, RiskConfig
 from tests.factories import make_instrument, make_rfq
@@ -33,9 +34,16 @@ def make_config(**overrides: Any) -> RiskConfig:
     return RiskConfig(**fields)
 
 
+def bucket(month: str) -> DeliveryBucket:
+    return DeliveryBucket(Commodity.POWER, "DE", month)
+
+
+BUCKET = bucket("2027-01")
+
+
 def make_proposal(rfq_id: str = "r1", mwh: float = 1000.0, **overrides: Any) -> Proposal:
     rfq = overrides.pop("rfq", None) or make_rfq(id=rfq_id)
-    base = Proposal(rfq=rfq, prices=(90.0,), mid=88.0, energy_mwh=mwh, buckets_mwh={"b1": mwh})
+    base = Proposal(rfq=rfq, prices=(90.0,), mid=88.0, energy_mwh=mwh, buckets_mwh={BUCKET: mwh})
     return replace(base, **overrides)
 
 
@@ -43,7 +51,7 @@ def make_book(config: RiskConfig) -> RiskBook:
     return RiskBook(
         drift_window_s=config.collar.drift_window_s,
         fill_window_s=config.fill_throttle_window_s,
-        settlement=timedelta(days=config.credit_settlement_days),
+        payment_day=config.credit_payment_day,
     )
 
 
@@ -69,7 +77,7 @@ def test_a_plain_quote_passes_every_check() -> None:
         ({"prices": (82.0,)}, "collar"),
         ({"rfq": make_rfq(quantity_mw=60.0)}, "max-volume"),
         ({"prices": (90.0,), "energy_mwh": 2e6, "buckets_mwh": {}}, "max-notional"),
-        ({"buckets_mwh": {"b1": 20_000.0}}, "position-limit"),
+        ({"buckets_mwh": {BUCKET: 20_000.0}}, "position-limit"),
     ],
 )
 def test_each_limit_refuses_with_its_code(overrides: dict[str, Any], code: str) -> None:
@@ -132,56 +140,58 @@ def test_credit_counts_live_quotes_and_fills() -> None:
     assert failures(config, book, make_proposal(rfq=other, mwh=1000.0), now_s=2) == set()
 
 
-def test_a_fill_uses_credit_until_its_delivery_is_paid_for() -> None:
+def test_a_delivery_month_uses_credit_until_it_is_paid_for() -> None:
     config = make_config(credit_limit_eur=150_000.0, max_position_mwh=1e9)
-    assert config.credit_settlement_days == 20.0  # EFET's payment date, about
+    assert config.credit_payment_day == 20  # EFET: the 20th of the month after delivery
     book = make_book(config)
-    delivered = make_rfq(id="r1")  # Cal-27: delivery ends 2027-12-31 23:00 UTC
-    book.reserve(make_proposal(rfq=delivered, mwh=1000.0), now_s=0)
+    book.reserve(make_proposal("r1", mwh=1000.0), now_s=0)  # delivered in January 2027
     book.record_fill(Fill("r1", Action.SELL, 90.0), now_s=1)  # 90 kEUR used
     again = make_proposal("r2", mwh=1000.0)
-    end = delivered.instrument.end
-    book.settle(end)  # delivered, not yet paid for
-    book.settle(end + timedelta(days=20) - timedelta(seconds=1))
+    paid = datetime(2027, 2, 20, tzinfo=UTC)
+    book.settle(datetime(2027, 2, 1, tzinfo=UTC))  # delivered, not yet paid for
+    book.settle(paid - timedelta(seconds=1))
     assert failures(config, book, again, now_s=2) == {"credit-limit"}
-    book.settle(end + timedelta(days=20))
+    book.settle(paid)
     assert failures(config, book, again, now_s=2) == set()
 
 
-def test_settlement_frees_only_what_has_been_paid_for() -> None:
+def test_a_long_delivery_frees_its_credit_month_by_month() -> None:
     config = make_config(credit_limit_eur=150_000.0, max_position_mwh=1e9)
-    book = make_book(config.model_copy(update={"credit_settlement_days": 0.0}))
-    early = make_instrument(end=make_instrument().start + timedelta(days=1))
-    fills = [("r1", make_rfq(id="r1", instrument=early)), ("r2", make_rfq(id="r2"))]
-    for rfq_id, rfq in fills:
-        book.reserve(make_proposal(rfq=rfq, mwh=500.0), now_s=0)
-        book.record_fill(Fill(rfq_id, Action.SELL, 90.0), now_s=1)  # 45 kEUR each
-    big = make_proposal("r3", mwh=1100.0)  # 99 kEUR: fits beside one fill, not two
-    assert failures(config, book, big, now_s=2) == {"credit-limit"}
-    book.settle(early.end)
-    assert failures(config, book, big, now_s=2) == set()
-    assert failures(config, book, make_proposal("r4", mwh=1200.0), now_s=2) == {"credit-limit"}
+    book = make_book(config)
+    months = {bucket(f"2027-{m:02d}"): 100.0 for m in range(1, 13)}  # Cal-27, 1,200 MWh
+    book.reserve(make_proposal("r1", mwh=1200.0, buckets_mwh=months), now_s=0)
+    book.record_fill(Fill("r1", Action.SELL, 100.0), now_s=1)  # 10 kEUR a month
+    name = make_rfq().requester_name
+    assert book.credit_used_eur[name] == pytest.approx(120_000.0)
+    book.settle(datetime(2027, 4, 20, tzinfo=UTC))  # January to March are paid for
+    assert book.credit_used_eur[name] == pytest.approx(90_000.0)
+    book.settle(datetime(2028, 1, 20, tzinfo=UTC))
+    assert book.credit_used_eur == {}
+
+
+def test_payment_dates_roll_over_the_year() -> None:
+    assert payment_date("2027-12", 20) == datetime(2028, 1, 20, tzinfo=UTC)
+    assert payment_date("2027-01", 5) == datetime(2027, 2, 5, tzinfo=UTC)
 
 
 def test_trades_read_at_start_use_their_company_s_credit_until_paid_for() -> None:
     config = make_config(credit_limit_eur=150_000.0, max_position_mwh=1e9)
     book = make_book(config)
-    rfq = make_rfq(id="r1")
-    end = rfq.instrument.end
-    book.add_trade({"b1": 1000.0}, -1.0, rfq.requester_name, 90_000.0, end)  # a trade names it
-    assert book.positions_mwh == {"b1": -1000.0}
-    assert book.credit_used_eur == {rfq.requester_name: 90_000.0}
+    name = make_rfq().requester_name  # what a trade names
+    book.add_trade({BUCKET: 1000.0}, -1.0, name, 90.0)
+    assert book.positions_mwh == {BUCKET: -1000.0}
+    assert book.credit_used_eur == {name: 90_000.0}
     # Another requester id of the same company shares its credit; its limit is looked up by id.
     same_company = make_rfq(id="r2", requester_id="c-other")
     assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == {"credit-limit"}
-    book.settle(end + timedelta(days=config.credit_settlement_days))
+    book.settle(datetime(2027, 2, 20, tzinfo=UTC))
     assert book.credit_used_eur == {}
     assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == set()
 
 
-def test_settlement_days_may_not_be_negative() -> None:
-    with pytest.raises(ValueError, match="credit_settlement_days"):
-        make_config(credit_settlement_days=-1.0)
+def test_the_payment_day_is_a_day_every_month_has() -> None:
+    with pytest.raises(ValueError, match="credit_payment_day"):
+        make_config(credit_payment_day=31)
 
 
 def test_repeated_fills_trip_the_throttle() -> None:
