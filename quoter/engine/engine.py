@@ -56,7 +56,7 @@ class Engine:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
         try:
             self._record_start()
-            await self.reconcile()
+            await self._reconcile_at_start()
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._stop_on(stop))
                 group.create_task(self._poll_loop())
@@ -138,6 +138,15 @@ class Engine:
             },
             durable=True,
         )
+
+    async def _reconcile_at_start(self) -> None:
+        """Reconcile, or halt saying why: a start the venue refuses (bad credentials, quota
+        spent, down) is not a crash of the engine."""
+        try:
+            await self.reconcile()
+        except errors.VenueError as error:
+            self.ctx.auto_kill(f"start failed: {type(error).__name__}: {error}")
+            raise
 
     async def reconcile(self) -> None:
         """Before quoting: positions from our trades, then our live quotes adopted or withdrawn."""

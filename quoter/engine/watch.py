@@ -220,7 +220,9 @@ class Watcher:
         limit = ctx.risk.max_position_mwh
         breached = [b for b, v in ctx.book.positions_mwh.items() if abs(v) > limit]
         if breached:
-            ctx.auto_kill(f"position limit breached in {breached[0]}")
+            where = breached[0]
+            bucket = f"{where.commodity}/{where.market_area} {where.month}"
+            ctx.auto_kill(f"position limit breached in {bucket}")
         fills = ctx.book.recent_fills(ctx.clock.monotonic())
         if fills >= ctx.risk.fill_throttle_count:
             ctx.auto_kill(f"{fills} fills within {ctx.risk.fill_throttle_window_s:.0f} s")

@@ -11,8 +11,7 @@ import pytest
 
 from quoter.audit import verify
 from quoter.cli import main
-from tests.engine.harness import eventually, fast_sandbox, running_engine
-from tests.engine.test_engine_e2e import _month_ahead
+from tests.engine.harness import eventually, fast_sandbox, month_ahead, running_engine
 from tests.venue.contract import advance, new_rfq
 
 
@@ -21,9 +20,9 @@ async def test_explain_tells_a_quote_and_a_decline(
 ) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         stats = bot.ctx.stats
-        won = await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
+        won = await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 3000.0})
         deadline = sandbox.clock.now() + timedelta(seconds=1)
-        late = await new_rfq(sandbox, **_month_ahead(), **{"quote-deadline": deadline.isoformat()})
+        late = await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})
         await eventually(lambda: stats.quotes_sent == 1 and stats.declined["too-late"] == 1, "both")
         await advance(sandbox, 301)
         await eventually(lambda: stats.won == 1, "the win")

@@ -35,7 +35,7 @@ CURVES = synthetic_curve_set(SANDBOX_START)
 @asynccontextmanager
 async def fast_sandbox(**overrides: Any) -> AsyncIterator[RunningSandbox]:
     """A sandbox whose daily quota lets the engine poll every few tens of milliseconds."""
-    async with run_sandbox(sandbox_config(daily_quota=BIG_QUOTA, **overrides)) as running:
+    async with run_sandbox(sandbox_config(**{"daily_quota": BIG_QUOTA, **overrides})) as running:
         yield running
 
 
@@ -69,7 +69,10 @@ async def running_engine(
     risk: RiskConfig = DEMO_RISK,
     config: EngineConfig | None = None,
     venue: dict[str, Any] | None = None,
+    run_id: str = "test",
 ) -> AsyncIterator[Running]:
+    """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
+    `run_id`, as the app draws one per run: client-quote-ids are made from it."""
     config = config or engine_config(tmp_path)
     plan = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve_daily": 500}
     async with client(sandbox, tmp_path, usage_plan=plan, **(venue or {})) as http:
@@ -83,7 +86,7 @@ async def running_engine(
             calendar=TradingCalendar(config.hours),
             killswitch=KillSwitch(config.kill.latch_path),
             audit=JsonlAudit(config.audit_dir),
-            run_id="test",
+            run_id=run_id,
             strategy=StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
         )
         engine = Engine(ctx)
@@ -94,6 +97,17 @@ async def running_engine(
         finally:
             stop.set()
             await task
+
+
+def month_ahead(label: str = "Apr-26") -> dict[str, object]:
+    """The sandbox fields of a base month RFQ for April 2026 (the sandbox's month ahead)."""
+    return {
+        "instrument": {
+            "load": "base",
+            "maturity": {"start": "2026-03-31T22:00:00.000Z", "end": "2026-04-30T22:00:00.000Z"},
+            "product": {"type": "month", "label": label},
+        }
+    }
 
 
 async def eventually(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:

@@ -25,25 +25,16 @@ from tests.engine.harness import (
     engine_config,
     eventually,
     fast_sandbox,
+    month_ahead,
     running_engine,
 )
 from tests.venue.contract import advance, counters, fault, new_rfq
 
 
-def _month_ahead(label: str = "Apr-26") -> dict[str, object]:
-    return {
-        "instrument": {
-            "load": "base",
-            "maturity": {"start": "2026-03-31T22:00:00.000Z", "end": "2026-04-30T22:00:00.000Z"},
-            "product": {"type": "month", "label": label},
-        }
-    }
-
-
 async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, tmp_path) as bot:
-            rfq_id = await new_rfq(sandbox, **_month_ahead())
+            rfq_id = await new_rfq(sandbox, **month_ahead())
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
             live = await counters(sandbox)
             assert live["live-quotes"] == 1
@@ -64,7 +55,7 @@ async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_pat
     async with fast_sandbox() as sandbox:
         opened = set()
         for _ in range(7):
-            opened.add(await new_rfq(sandbox, **_month_ahead()))
+            opened.add(await new_rfq(sandbox, **month_ahead()))
             await advance(sandbox, 5)  # each its own instant, well apart
         # Pages of 2, at most 2 a poll: the 7 open RFQs take 4 pages, listed newest first.
         config = engine_config(tmp_path, page_limit=2, max_pages_per_poll=2)
@@ -78,7 +69,7 @@ async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_pat
 async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         for _ in range(3):
-            await new_rfq(sandbox, **_month_ahead())
+            await new_rfq(sandbox, **month_ahead())
         config = engine_config(tmp_path, page_limit=2, max_pages_at_start=1)
         async with running_engine(sandbox, tmp_path, config=config):
             await eventually(lambda: bool(audit_records(tmp_path, "start-cut-short")), "the cut")
@@ -88,7 +79,7 @@ async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -
 async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         for _ in range(3):
-            await new_rfq(sandbox, **_month_ahead())
+            await new_rfq(sandbox, **month_ahead())
             await advance(sandbox, 5)
         # The first page (2 RFQs) is read, the second fails, retries included, twice over.
         await fault(sandbox, "status", count=8, status=503, path="skip=2")
@@ -101,12 +92,12 @@ async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Pa
 async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         for _ in range(5):
-            await new_rfq(sandbox, **_month_ahead())
+            await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
         bot.engine.kill(Kill(reason="desk says stop", by="test", at=sandbox.clock.now()))
         await eventually(lambda: bot.ctx.stats.withdrawn == 5, "five withdrawals")
         assert (await counters(sandbox))["live-quotes"] == 0
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "a killed decline")
         assert bot.ctx.stats.quotes_sent == 5
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
@@ -114,10 +105,10 @@ async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path:
 
 async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        fr = _month_ahead()
+        fr = month_ahead()
         fr["instrument"] = {**fr["instrument"], "market-area": "FR"}  # type: ignore[dict-item]
         await new_rfq(sandbox, **fr)
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
         scope = Scope(areas=frozenset({"FR"}))
         bot.engine.kill(Kill(reason="FR desk", by="test", at=sandbox.clock.now(), scope=scope))
@@ -132,7 +123,7 @@ async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
         await fault(sandbox, "quote-504", count=2)
         async with running_engine(sandbox, tmp_path) as bot:
             for _ in range(6):
-                await new_rfq(sandbox, **_month_ahead())
+                await new_rfq(sandbox, **month_ahead())
             await eventually(
                 lambda: bot.ctx.stats.quotes_sent + bot.ctx.stats.outcomes_unknown >= 6, "quotes"
             )
@@ -179,7 +170,7 @@ async def test_failing_polls_halt_quoting_by_themselves(
 async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         deadline = sandbox.clock.now() + timedelta(seconds=1)
-        await new_rfq(sandbox, **_month_ahead(), **{"quote-deadline": deadline.isoformat()})
+        await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})
         await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
         assert bot.ctx.stats.quotes_sent == 0
 
@@ -196,11 +187,13 @@ async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Pat
     broken = Broken()
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, strategy=broken) as bot:  # type: ignore[arg-type]
         for _ in range(12):
-            await new_rfq(sandbox, **_month_ahead())
+            await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
         await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
         assert bot.ctx.stats.quotes_sent == 0
         assert (await counters(sandbox))["quotes-created"] == 0
+        kills = [k.reason for k in bot.ctx.killswitch.kills]
+    assert kills == ["strategy fault rate 100%"]
     declines = audit_records(tmp_path, "decline")
     assert any("division by zero" in r["detail"] for r in declines)
 
@@ -213,7 +206,7 @@ async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuild
             trades = TradeStore(tmp_path / "trades.csv")
             bot.ctx.trades = TradeRecorder(trades)
             # The requester buys; a competitor far above us means we win at the deadline.
-            await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})
+            await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 3000.0})
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
             await advance(sandbox, 301)
             await eventually(lambda: bot.ctx.stats.won == 1, "the win")
@@ -245,7 +238,7 @@ async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path)
     async with fast_sandbox() as sandbox:
         first, second = tmp_path / "first", tmp_path / "second"
         async with running_engine(sandbox, first) as bot:
-            await new_rfq(sandbox, **_month_ahead())
+            await new_rfq(sandbox, **month_ahead())
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
             bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
         assert (await counters(sandbox))["live-quotes"] == 1
@@ -259,7 +252,7 @@ async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path)
 async def test_outside_market_hours_nothing_is_quoted(tmp_path: Path) -> None:
     saturday = SANDBOX_START + timedelta(days=5)
     async with fast_sandbox(start=saturday) as sandbox, running_engine(sandbox, tmp_path) as bot:
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.engine.last_plan.reason == "closed", "closed")
         spent = (await counters(sandbox))["requests"]
         assert bot.ctx.stats.quotes_sent == 0
@@ -278,14 +271,14 @@ async def test_quoter_kill_and_resume_reach_a_running_bot(
     )
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         for _ in range(3):
-            await new_rfq(sandbox, **_month_ahead())
+            await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "three quotes")
         assert main(["kill", "--config", str(config), "--reason", "lunch"]) == 0
         await eventually(lambda: bot.ctx.stats.withdrawn == 3, "withdrawn after quoter kill")
         assert (await counters(sandbox))["live-quotes"] == 0
         assert main(["resume", "--config", str(config)]) == 0
         await eventually(lambda: bot.ctx.killswitch.state is TradingState.ACTIVE, "resumed")
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 4, "quoting again")
     states = [r["state"] for r in audit_records(tmp_path, "kill-switch")]
     assert states == ["halted", "active"]
@@ -310,7 +303,7 @@ def _shifted(curves: CurveSet, by_eur_mwh: float) -> CurveSet:
 
 async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
         before = next(iter(bot.ctx.quotes)).prices
         bot.ctx.curves = CurveStore(None, initial=_shifted(CURVES, 5.0))
@@ -331,7 +324,7 @@ async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
 async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
     config = engine_config(tmp_path, validity_s=20.0, refresh_margin_s=10.0)
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
         assert bot.ctx.stats.requotes_sent == 0
         await advance(sandbox, 12)
@@ -361,7 +354,7 @@ async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
 
 async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        await new_rfq(sandbox, **_month_ahead())
+        await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
         first = next(iter(bot.ctx.quotes))
         await fault(sandbox, "rate-limit", count=20, path="/quotes", method="POST")

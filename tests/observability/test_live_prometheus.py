@@ -26,8 +26,14 @@ from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
 from quoter.pricing.curve_watch import CurveStore
 from quoter.sandbox.server import RunningSandbox
-from tests.engine.harness import BIG_QUOTA, CURVES, engine_config, eventually, fast_sandbox
-from tests.engine.test_engine_e2e import _month_ahead
+from tests.engine.harness import (
+    BIG_QUOTA,
+    CURVES,
+    engine_config,
+    eventually,
+    fast_sandbox,
+    month_ahead,
+)
 from tests.observability.live import Prometheus, free_port, running_prometheus
 from tests.observability.promql import all_expressions, need_binary, selectors
 from tests.venue.contract import advance, client_config, fault, new_rfq
@@ -39,10 +45,10 @@ PLAN = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve
 async def _drive(sandbox: RunningSandbox, bot: Bot) -> None:
     """Quotes won and lost, a decline; the sandbox clock jumps past the deadlines."""
     stats = bot.engine.ctx.stats
-    await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 3000.0})  # we win
-    await new_rfq(sandbox, **_month_ahead(), **{"competitor-price": 1.0})  # we lose
+    await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 3000.0})  # we win
+    await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 1.0})  # we lose
     deadline = sandbox.clock.now() + timedelta(seconds=1)
-    await new_rfq(sandbox, **_month_ahead(), **{"quote-deadline": deadline.isoformat()})
+    await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})
     await eventually(lambda: stats.quotes_sent == 2 and stats.declined["too-late"] == 1, "quotes")
     await advance(sandbox, 301)
     await eventually(lambda: stats.won == 1 and stats.lost == 1, "a win and a loss")
