@@ -4,6 +4,7 @@ view and ours agree."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
@@ -12,9 +13,11 @@ from quoter.engine.state import EngineContext
 from quoter.engine.withdraw import Withdrawer
 from quoter.pricing.delivery import delivery_of, instrument_delivery
 from quoter.pricing.reasons import Decline
-from quoter.risk.checks import Proposal
+from quoter.risk.checks import Proposal, RiskVerdict, bucket_name, check_exposure
 
 MAX_TRADE_PAGES = 50
+
+log = logging.getLogger(__name__)
 
 
 class Reconciler:
@@ -29,13 +32,23 @@ class Reconciler:
         await self._load_positions()
         live = await self._venue_live_quotes()
         adopt = ctx.config.quoting.reconcile == "adopt"
+        refused: dict[str, str] = {}  # RFQ id: the limits its quote is beyond
         for quote in live:
             rfq = await ctx.venue.get_rfq(quote.rfq_id)
-            ctx.quotes.sending(_adopted(quote, rfq, ctx.strategy.name))
-            if adopt and not await self._reserve_adopted(quote, rfq):
+            mine = _adopted(quote, rfq, ctx.strategy.name)
+            ctx.quotes.sending(mine)
+            if not adopt:
+                continue
+            verdict = await self._reserve_adopted(quote, rfq)
+            if verdict is None:
                 adopt = False  # one we cannot account for: withdraw them all
+            elif not verdict.passed:
+                refused[rfq.id] = "; ".join(f"{r.code}: {r.detail}" for r in verdict.failures)
         if not adopt:
             await self._withdrawer.withdraw(list(ctx.quotes), "reconcile")
+        elif refused:
+            beyond = [q for q in ctx.quotes if q.rfq.id in refused]
+            await self._withdrawer.withdraw(beyond, "reconcile: beyond the limits")
         at_venue = {q.id for q in await self._venue_live_quotes()}
         ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
         if at_venue != ours:
@@ -43,7 +56,12 @@ class Reconciler:
         ctx.audit.record(
             "reconciled",
             ctx.clock.now(),
-            {"found-live": len(live), "adopted": len(ours), "policy": ctx.config.quoting.reconcile},
+            {
+                "found-live": len(live),
+                "adopted": len(ours),
+                "policy": ctx.config.quoting.reconcile,
+                "refused": refused,
+            },
         )
 
     async def _load_positions(self) -> None:
@@ -70,6 +88,10 @@ class Reconciler:
             if len(page.items) + len(page.rejected) < 100:
                 break
         ctx.book.settle(now)
+        beyond = [bucket_name(b) for b in ctx.book.beyond(ctx.risk.max_position_mwh)]
+        if beyond:
+            # Not a kill: nothing is quoted that adds to them, and other months may trade.
+            log.error("positions beyond max_position_mwh at start: %s", ", ".join(beyond))
         ctx.audit.record(
             "positions-loaded",
             now,
@@ -78,16 +100,18 @@ class Reconciler:
                 "skipped": skipped,
                 "since": since.isoformat(),
                 "credit-used-eur": ctx.book.credit_used_eur,
+                "beyond-limit": beyond,
             },
         )
 
-    async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> bool:
-        """Count an adopted quote against the limits, as if just sent."""
+    async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
+        """Count a quote found live against the limits, as if just sent, if it is within those
+        on exposure; None if its delivery cannot be accounted for."""
         ctx = self._ctx
         shape = await ctx.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
         delivery = delivery_of(rfq, shape)
         if isinstance(delivery, Decline):
-            return False
+            return None
         prices = _prices(quote)
         proposal = Proposal(
             rfq=rfq,
@@ -96,8 +120,13 @@ class Reconciler:
             energy_mwh=delivery.energy_mwh,
             buckets_mwh=dict(delivery.buckets()),
         )
-        ctx.book.reserve(proposal, ctx.clock.monotonic())
-        return True
+        now_s = ctx.clock.monotonic()
+        verdict = check_exposure(
+            ctx.risk, ctx.book.view(proposal, now_s=now_s, curve_age_s=0.0), proposal
+        )
+        if verdict.passed:
+            ctx.book.reserve(proposal, now_s)
+        return verdict
 
     async def _venue_live_quotes(self) -> list[Quote]:
         found: list[Quote] = []

@@ -11,7 +11,9 @@ from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Tr
 from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
+from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill
+from quoter.risk.checks import bucket_name
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
@@ -186,7 +188,7 @@ class Watcher:
 
     def _fill(self, mine: OurQuote, side: Action, price: float, trade: Trade | None = None) -> None:
         ctx = self._ctx
-        ctx.book.record_fill(Fill(mine.rfq.id, side, price), ctx.clock.monotonic())
+        moved = ctx.book.record_fill(Fill(mine.rfq.id, side, price), ctx.clock.monotonic())
         ctx.stats.won += 1
         self._capture(mine, side, price, trade)
         self._audit(
@@ -198,7 +200,7 @@ class Watcher:
                 "client-quote-id": mine.client_quote_id,
             },
         )
-        self._after_fill()
+        self._after_fill(moved)
 
     def _capture(self, mine: OurQuote, side: Action, price: float, trade: Trade | None) -> None:
         """Keep the desk's trade record as fills are learnt: the venue's trade when we have it,
@@ -215,14 +217,15 @@ class Watcher:
         except OSError as error:
             self._audit("trade-capture-failed", {"rfq-id": mine.rfq.id, "error": str(error)})
 
-    def _after_fill(self) -> None:
+    def _after_fill(self, moved: tuple[DeliveryBucket, ...]) -> None:
+        """A fill that takes a position beyond the limit kills. Only where it landed: a book
+        loaded beyond a lowered limit is reported at start, and the pre-trade check keeps any
+        quote from adding to it."""
         ctx = self._ctx
-        limit = ctx.risk.max_position_mwh
-        breached = [b for b, v in ctx.book.positions_mwh.items() if abs(v) > limit]
+        positions, limit = ctx.book.positions_mwh, ctx.risk.max_position_mwh
+        breached = [b for b in moved if abs(positions[b]) > limit]
         if breached:
-            where = breached[0]
-            bucket = f"{where.commodity}/{where.market_area} {where.month}"
-            ctx.auto_kill(f"position limit breached in {bucket}")
+            ctx.auto_kill(f"position limit breached in {bucket_name(breached[0])}")
         fills = ctx.book.recent_fills(ctx.clock.monotonic())
         if fills >= ctx.risk.fill_throttle_count:
             ctx.auto_kill(f"{fills} fills within {ctx.risk.fill_throttle_window_s:.0f} s")

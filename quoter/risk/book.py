@@ -47,6 +47,10 @@ class RiskBook:
     def positions_mwh(self) -> Mapping[DeliveryBucket, float]:
         return dict(self._positions)
 
+    def beyond(self, limit_mwh: float) -> list[DeliveryBucket]:
+        """The buckets whose position is beyond `limit_mwh` either way."""
+        return [b for b, v in self._positions.items() if abs(v) > limit_mwh]
+
     @property
     def credit_used_eur(self) -> Mapping[str, float]:
         """Credit used by fills whose delivery is not yet paid for, by counterparty name."""
@@ -105,17 +109,19 @@ class RiskBook:
             self._positions[bucket] += sign * mwh
         self._use_credit(counterparty, price_eur_mwh, buckets_mwh)
 
-    def record_fill(self, fill: Fill, now_s: float) -> None:
-        """Our quote was taken: pending exposure becomes position and credit use."""
+    def record_fill(self, fill: Fill, now_s: float) -> tuple[DeliveryBucket, ...]:
+        """Our quote was taken: pending exposure becomes position and credit use. Returns the
+        buckets whose position moved."""
         proposal = self._open.get(fill.rfq_id)
         if proposal is None:
-            return
+            return ()
         self.release(fill.rfq_id)
         sign = 1.0 if fill.side is Action.BUY else -1.0
         for bucket, mwh in proposal.buckets_mwh.items():
             self._positions[bucket] += sign * mwh
         self._use_credit(proposal.rfq.requester_name, fill.price_eur_mwh, proposal.buckets_mwh)
         self._fills.append(now_s)
+        return tuple(proposal.buckets_mwh)
 
     def _use_credit(
         self, counterparty: str, price_eur_mwh: float, buckets_mwh: Mapping[DeliveryBucket, float]

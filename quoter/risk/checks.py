@@ -165,7 +165,8 @@ def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckRes
         for side in p.sides:
             after = long + mwh if side is Action.BUY else short - mwh
             if abs(after) > limit:
-                return _failed("position-limit", f"{bucket}: {after:.1f} MWh > {limit}")
+                detail = f"{bucket_name(bucket)}: {after:.1f} MWh > {limit}"
+                return _failed("position-limit", detail)
     return _passed("position-limit")
 
 
@@ -199,6 +200,17 @@ CHECKS: tuple[Check, ...] = (
     check_fill_rate,
 )
 
+# What a quote already live must pass to be kept (adopted at a start): the limits on what it
+# may become, not those on how it was priced or how fast quotes go out.
+EXPOSURE_CHECKS: tuple[Check, ...] = (
+    check_scope,
+    check_volume,
+    check_notional,
+    check_open_quotes,
+    check_positions,
+    check_credit,
+)
+
 REASON_CODES: frozenset[str] = frozenset(
     {
         "area-not-allowed",
@@ -224,3 +236,13 @@ PASSED: dict[str, CheckResult] = {code: CheckResult(code, True, "ok") for code i
 def check(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
     """Run every check; all results are kept so the audit trail shows each one."""
     return RiskVerdict(tuple(c(config, book, proposal) for c in CHECKS))
+
+
+def check_exposure(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
+    """The `EXPOSURE_CHECKS` of a quote already live."""
+    return RiskVerdict(tuple(c(config, book, proposal) for c in EXPOSURE_CHECKS))
+
+
+def bucket_name(bucket: DeliveryBucket) -> str:
+    """A delivery bucket as people read it: `power/DE 2026-04`."""
+    return f"{bucket.commodity}/{bucket.market_area} {bucket.month}"

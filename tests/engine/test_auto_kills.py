@@ -2,7 +2,9 @@
 HTTP, halts quoting; the tests read the kill's reason from the kill switch, never from logs.
 
 Not here: venue error rate, rate-limit answers, strategy fault rate and stale curves
-(test_engine_e2e.py), and the reconciliation kill."""
+(test_engine_e2e.py), and the reconciliation kill. The kill on a fill beyond the position
+limit is a backstop no engine path reaches (the pre-trade check, and the exposure checks on
+quotes adopted at start, keep every quote within it): here, what keeps it unreached."""
 
 from __future__ import annotations
 
@@ -166,12 +168,12 @@ async def test_a_spent_daily_quota_halts_quoting(tmp_path: Path) -> None:
 # -- the risk limits after a fill -----------------------------------------------------------------
 
 
-async def test_a_position_beyond_a_lowered_limit_halts_quoting_at_the_next_fill(
+async def test_a_book_loaded_beyond_a_lowered_limit_is_reported_and_not_added_to(
     tmp_path: Path,
 ) -> None:
-    """The pre-trade check keeps every quote the engine sends within the limit, whichever of
-    its quotes fill; a breach comes from the book a start loads: here a fill of yesterday's run,
-    read back from the venue's trades, under a limit lowered since."""
+    """The pre-trade check keeps every quote the engine sends within the limit; a book beyond
+    it comes from a start, here yesterday's fill under a limit lowered since. It is reported,
+    nothing is quoted that adds to it, other months still trade, and their fills do not kill."""
     first, second = tmp_path / "first", tmp_path / "second"
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, first) as bot:
@@ -179,29 +181,29 @@ async def test_a_position_beyond_a_lowered_limit_halts_quoting_at_the_next_fill(
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
             await advance(sandbox, DEADLINE_S + 1)
             await eventually(lambda: bot.ctx.stats.won == 1, "the win")
-            (april,) = bot.ctx.book.positions_mwh
         lowered = DEMO_RISK.model_copy(update={"max_position_mwh": 1000.0})
         async with running_engine(sandbox, second, risk=lowered, run_id="second") as bot:
             await _started(second)
-            assert abs(bot.ctx.book.positions_mwh[april]) > 1000.0  # loaded from the trade
+            await new_rfq(sandbox, **month_ahead(), **WIN)  # April again: refused
+            await eventually(lambda: bot.ctx.stats.declined["position-limit"] == 1, "refused")
             await new_rfq(sandbox, **WIN)  # day-ahead, in March: 240 MWh, within the limit
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the day-ahead quote")
             await advance(sandbox, DEADLINE_S + 1)
             await eventually(lambda: bot.ctx.stats.won == 1, "the second win")
-            await _halted(bot)
-            reasons = _reasons(bot)
-            await _nothing_more_is_quoted(sandbox, bot)
-    assert reasons == [f"position limit breached in power/DE {april.month}"]
-    assert _latched(second) == reasons
+            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+    loaded = audit_records(second, "positions-loaded")[0]
+    assert loaded["beyond-limit"] == ["power/DE 2026-04"]
 
 
-async def test_an_adopted_quote_that_fills_beyond_the_limit_halts_quoting(tmp_path: Path) -> None:
-    """A restart adopts what an earlier run left live and counts it as if just sent, without
-    the pre-trade check: under a lowered limit its fill breaches."""
+async def test_a_quote_found_live_beyond_a_lowered_limit_is_withdrawn_not_adopted(
+    tmp_path: Path,
+) -> None:
+    """A restart that adopts what an earlier run left live keeps only quotes within the limits
+    on exposure: one whose fill would breach is withdrawn before quoting starts."""
     first, second = tmp_path / "first", tmp_path / "second"
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, first) as bot:
-            await new_rfq(sandbox, **month_ahead(), **WIN)
+            rfq_id = await new_rfq(sandbox, **month_ahead(), **WIN)
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
             bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
         assert (await counters(sandbox))["live-quotes"] == 1
@@ -209,15 +211,14 @@ async def test_an_adopted_quote_that_fills_beyond_the_limit_halts_quoting(tmp_pa
         config = engine_config(second, reconcile="adopt")
         async with running_engine(sandbox, second, risk=lowered, config=config) as bot:
             await _started(second)
-            assert len(bot.ctx.quotes) == 1  # adopted
+            assert len(bot.ctx.quotes) == 0
+            assert (await counters(sandbox))["live-quotes"] == 0
             await advance(sandbox, DEADLINE_S + 1)
-            await eventually(lambda: bot.ctx.stats.won == 1, "the win")
-            await _halted(bot)
-            reasons = _reasons(bot)
-            (april,) = bot.ctx.book.positions_mwh
-            await _nothing_more_is_quoted(sandbox, bot)
-    assert reasons == [f"position limit breached in power/DE {april.month}"]
-    assert _latched(second) == reasons
+            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+    reconciled = audit_records(second, "reconciled")[0]
+    assert reconciled["adopted"] == 0
+    assert list(reconciled["refused"]) == [rfq_id]
+    assert reconciled["refused"][rfq_id].startswith("position-limit: power/DE 2026-04: ")
 
 
 async def test_too_many_fills_in_the_window_halt_quoting(tmp_path: Path) -> None:
