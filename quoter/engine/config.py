@@ -41,7 +41,10 @@ class QuotingConfig(Frozen):
         "withdraw", description="what a start does with quotes it finds live at the venue"
     )
     positions_since_days: int = Field(
-        30, ge=0, description="a start rebuilds positions from the venue's trades this far back"
+        30,
+        ge=0,
+        description="a start rebuilds positions and credit use from the venue's trades this far "
+        "back: long deliveries traded earlier are missed",
     )
     page_limit: int = Field(100, gt=0, le=100)
     max_pages_per_poll: int = Field(

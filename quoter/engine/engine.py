@@ -176,11 +176,17 @@ class Engine:
     async def _poll_once(self) -> None:
         try:
             to_price = await self._watcher.poll()
-            await self._watcher.resolve_unknown()
         except errors.VenueError as error:
             self._health.poll_failed(error)
             return
-        self._health.poll_succeeded()
+        try:
+            await self._watcher.resolve_unknown()
+        except errors.VenueError as error:
+            # The RFQs read are priced all the same: a quote whose outcome is still unknown
+            # blocks only its own RFQ's requote.
+            self._health.poll_failed(error)
+        else:
+            self._health.poll_succeeded()
         self._kill_stale_curves()
         for rfq in [*to_price, *self._requotes_due()]:
             self._enqueue(rfq)

@@ -39,8 +39,8 @@ class VenueHealth:
         if isinstance(error, errors.RateLimited):
             self._rate_limited_once()
         rate = self._failed.add(True)
-        polls = len(self._failed)
-        if polls >= MIN_POLLS_FOR_RATE and rate > ctx.config.kill.max_venue_error_rate:
+        polls, window = len(self._failed), ctx.config.kill.window
+        if polls >= min(window, MIN_POLLS_FOR_RATE) and rate > ctx.config.kill.max_venue_error_rate:
             ctx.auto_kill(f"venue error rate {round(rate * polls)}/{polls}")
 
     def _rate_limited_once(self) -> None:

@@ -90,7 +90,8 @@ class Reconciler:
         ctx.book.settle(now)
         beyond = [bucket_name(b) for b in ctx.book.beyond(ctx.risk.max_position_mwh)]
         if beyond:
-            # Not a kill: nothing is quoted that adds to them, and other months may trade.
+            # Not a kill: the pre-trade check quotes nothing there that ends beyond the limit
+            # (reductions that still end beyond it included), and other months may trade.
             log.error("positions beyond max_position_mwh at start: %s", ", ".join(beyond))
         ctx.audit.record(
             "positions-loaded",
@@ -105,8 +106,8 @@ class Reconciler:
         )
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
-        """Count a quote found live against the limits, as if just sent, if it is within those
-        on exposure; None if its delivery cannot be accounted for."""
+        """Count a quote found live against the limits, as if just sent, and whether it is within
+        those on exposure; None if its delivery cannot be accounted for."""
         ctx = self._ctx
         shape = await ctx.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
         delivery = delivery_of(rfq, shape)
@@ -124,8 +125,9 @@ class Reconciler:
         verdict = check_exposure(
             ctx.risk, ctx.book.view(proposal, now_s=now_s, curve_age_s=0.0), proposal
         )
-        if verdict.passed:
-            ctx.book.reserve(proposal, now_s)
+        # Counted either way: one refused stays live until its withdrawal lands, and a fill
+        # meanwhile must find its reservation.
+        ctx.book.reserve(proposal, now_s)
         return verdict
 
     async def _venue_live_quotes(self) -> list[Quote]:

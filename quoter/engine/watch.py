@@ -47,12 +47,12 @@ class Watcher:
         to_price, self._carried = self._carried, []
         try:
             await self._read_pages(pages, since, status, to_price)
+            if self._awaiting_trade:
+                await self._capture_trades()
         except errors.VenueError:
             # What was taken in is seen: a later poll would pass it over. Price it then.
             self._carried = to_price
             raise
-        if self._awaiting_trade:
-            await self._capture_trades()
         self._prune()
         return to_price
 
@@ -99,7 +99,7 @@ class Watcher:
     def _start_cut_short(self, read: int) -> None:
         """More RFQs are open than a start reads: the oldest of them stay unseen until they
         change. Said once, loudly: max_pages_at_start is too small for this venue."""
-        log.error("more than %d RFQs are open: the oldest are not read (max_pages_at_start)", read)
+        log.error("%d or more RFQs are open: the oldest are not read (max_pages_at_start)", read)
         self._audit("start-cut-short", {"read": read})
 
     def _prune(self) -> None:

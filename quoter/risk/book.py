@@ -7,11 +7,13 @@ import heapq
 from collections import defaultdict, deque
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Action
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.checks import QUOTE_WINDOW_S, BookView, Proposal
+
+CENT_EUR = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,9 @@ class RiskBook:
             positions_mwh=self._positions,
             pending_long_mwh=self._pending_long,
             pending_short_mwh=self._pending_short,
-            credit_used_eur={rfq.requester_id: self._credit[name] + self._credit_pending[name]},
+            credit_used_eur={
+                rfq.requester_id: self._credit.get(name, 0.0) + self._credit_pending.get(name, 0.0)
+            },
             mid_range=self._mid_range(proposal.product_key, now_s),
         )
 
@@ -138,7 +142,7 @@ class RiskBook:
         while unpaid and unpaid[0][0] <= now:
             _, who, used = heapq.heappop(unpaid)
             left = self._credit[who] - used
-            if left > 1e-6:
+            if left >= CENT_EUR:  # less is the residue of adding and taking away floats
                 self._credit[who] = left
             else:
                 del self._credit[who]
@@ -189,6 +193,10 @@ def _within(times: deque[float], now_s: float, window_s: float) -> int:
 
 
 def payment_date(month: str, day: int) -> datetime:
-    """When delivery month `month` (YYYY-MM) is paid for: `day` of the next month, 00:00 UTC."""
+    """When delivery month `month` (YYYY-MM) is paid for: `day` of the next month, 00:00 UTC,
+    or the Monday after if that is a Saturday or Sunday (holidays are not known here)."""
     year, number = int(month[:4]), int(month[5:7])
-    return datetime(year + number // 12, number % 12 + 1, day, tzinfo=UTC)
+    paid = datetime(year + number // 12, number % 12 + 1, day, tzinfo=UTC)
+    if paid.weekday() >= 5:  # Saturday or Sunday
+        paid += timedelta(days=7 - paid.weekday())
+    return paid

@@ -213,7 +213,6 @@ async def test_a_quote_found_live_beyond_a_lowered_limit_is_withdrawn_not_adopte
             await _started(second)
             assert len(bot.ctx.quotes) == 0
             assert (await counters(sandbox))["live-quotes"] == 0
-            await advance(sandbox, DEADLINE_S + 1)
             assert bot.ctx.killswitch.state is TradingState.ACTIVE
     reconciled = audit_records(second, "reconciled")[0]
     assert reconciled["adopted"] == 0

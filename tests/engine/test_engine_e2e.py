@@ -66,6 +66,22 @@ async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_pat
     assert not audit_records(tmp_path, "start-cut-short")
 
 
+async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
+    tmp_path: Path,
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
+        # Every attempt at the submit times out at the gateway: its outcome stays unknown, and
+        # every poll then reads the RFQs but fails to read our quotes.
+        await fault(sandbox, "status", count=10, status=504, path="/quotes", method="POST")
+        await fault(sandbox, "status", count=1000, status=503, path="/quotes", method="GET")
+        await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: bot.ctx.stats.outcomes_unknown == 1, "an unknown outcome")
+        second = await new_rfq(sandbox, **month_ahead("Apr-26 again"))
+        await eventually(lambda: bot.ctx.quotes.get(second) is not None, "the second priced")
+        assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
+
+
 async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         for _ in range(3):

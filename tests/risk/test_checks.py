@@ -147,7 +147,7 @@ def test_a_delivery_month_uses_credit_until_it_is_paid_for() -> None:
     book.reserve(make_proposal("r1", mwh=1000.0), now_s=0)  # delivered in January 2027
     book.record_fill(Fill("r1", Action.SELL, 90.0), now_s=1)  # 90 kEUR used
     again = make_proposal("r2", mwh=1000.0)
-    paid = datetime(2027, 2, 20, tzinfo=UTC)
+    paid = datetime(2027, 2, 22, tzinfo=UTC)  # the 20th is a Saturday: the Monday after
     book.settle(datetime(2027, 2, 1, tzinfo=UTC))  # delivered, not yet paid for
     book.settle(paid - timedelta(seconds=1))
     assert failures(config, book, again, now_s=2) == {"credit-limit"}
@@ -169,9 +169,11 @@ def test_a_long_delivery_frees_its_credit_month_by_month() -> None:
     assert book.credit_used_eur == {}
 
 
-def test_payment_dates_roll_over_the_year() -> None:
+def test_payment_dates_roll_over_the_year_and_weekends() -> None:
     assert payment_date("2027-12", 20) == datetime(2028, 1, 20, tzinfo=UTC)
     assert payment_date("2027-01", 5) == datetime(2027, 2, 5, tzinfo=UTC)
+    assert payment_date("2026-05", 20) == datetime(2026, 6, 22, tzinfo=UTC)  # from a Saturday
+    assert payment_date("2026-11", 20) == datetime(2026, 12, 21, tzinfo=UTC)  # from a Sunday
 
 
 def test_trades_read_at_start_use_their_company_s_credit_until_paid_for() -> None:
@@ -184,7 +186,7 @@ def test_trades_read_at_start_use_their_company_s_credit_until_paid_for() -> Non
     # Another requester id of the same company shares its credit; its limit is looked up by id.
     same_company = make_rfq(id="r2", requester_id="c-other")
     assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == {"credit-limit"}
-    book.settle(datetime(2027, 2, 20, tzinfo=UTC))
+    book.settle(datetime(2027, 2, 22, tzinfo=UTC))
     assert book.credit_used_eur == {}
     assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == set()
 
