@@ -70,7 +70,7 @@ class Reconciler:
         ctx = self._ctx
         now = ctx.clock.now()
         since = now - timedelta(days=ctx.config.quoting.positions_since_days)
-        trades, skipped = 0, []
+        trades, skipped, complete = 0, [], True
         for page_number in range(MAX_TRADE_PAGES):
             page = await ctx.venue.list_trades(traded_from=since, limit=100, skip=page_number * 100)
             for trade in page.items:
@@ -87,6 +87,11 @@ class Reconciler:
                 trades += 1
             if len(page.items) + len(page.rejected) < 100:
                 break
+        else:
+            complete = False
+            log.error(
+                "more than %d trades since %s: positions and credit read in part", trades, since
+            )
         ctx.book.settle(now)
         beyond = [bucket_name(b) for b in ctx.book.beyond(ctx.risk.max_position_mwh)]
         if beyond:
@@ -102,6 +107,7 @@ class Reconciler:
                 "since": since.isoformat(),
                 "credit-used-eur": ctx.book.credit_used_eur,
                 "beyond-limit": beyond,
+                "complete": complete,  # False: more trades than MAX_TRADE_PAGES pages hold
             },
         )
 

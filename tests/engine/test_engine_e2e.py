@@ -247,6 +247,7 @@ async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuild
     assert audit_records(tmp_path / "first", "fill")
     loaded = audit_records(tmp_path / "second", "positions-loaded")[0]
     assert loaded["trades"] == 1
+    assert loaded["complete"] is True
     assert loaded["credit-used-eur"] == pytest.approx(credit)
 
 
