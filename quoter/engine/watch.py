@@ -30,6 +30,9 @@ class Watcher:
         self._seen_versions: dict[str, object] = {}
         self._awaiting_trade: dict[str, OurQuote] = {}
         self._carried: list[Rfq] = []  # taken in by a poll that then failed: priced next time
+        # Before the start's reconciliation: the polls after the first read every change since,
+        # the end of an RFQ whose quote was adopted included, even if it ended before the first.
+        self._started = ctx.clock.now()
         self._next_prune = datetime.min.replace(tzinfo=UTC)
 
     async def poll(self) -> list[Rfq]:
@@ -37,8 +40,9 @@ class Watcher:
 
         The first poll of a run reads every open RFQ (the venue lists them newest first, so a
         cut would leave the oldest, nearest their deadlines, unseen for good); later polls read
-        the changes since the cursor, oldest first, and a poll cut short goes on from where it
-        stopped. The cursor moves only once a poll has read all its pages."""
+        the changes since the cursor (at the latest, the run's start), oldest first, and a poll
+        cut short goes on from where it stopped. The cursor moves only once a poll has read all
+        its pages."""
         ctx = self._ctx
         config = ctx.config.quoting
         since = None if ctx.cursor is None else ctx.cursor - CURSOR_OVERLAP
@@ -94,6 +98,8 @@ class Watcher:
         else:
             if since is None:
                 self._start_cut_short(pages * config.page_limit)
+        if since is None:  # the first poll read what is open; what changed since start follows
+            cursor = self._started if cursor is None else min(cursor, self._started)
         ctx.cursor = cursor
 
     def _start_cut_short(self, read: int) -> None:

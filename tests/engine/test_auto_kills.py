@@ -220,6 +220,30 @@ async def test_a_quote_found_live_beyond_a_lowered_limit_is_withdrawn_not_adopte
     assert reconciled["refused"][rfq_id].startswith("position-limit: power/DE 2026-04: ")
 
 
+async def test_an_adopted_quote_whose_rfq_ends_before_the_first_poll_is_settled(
+    tmp_path: Path,
+) -> None:
+    """The first poll lists open RFQs only: the end of one whose quote was adopted, after the
+    reconciliation and before that poll, is read by the polls after it."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    async with fast_sandbox() as sandbox:
+        async with running_engine(sandbox, first) as bot:
+            await new_rfq(sandbox, **month_ahead(), **WIN)
+            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
+        # The first poll's answer is held back until after the RFQ has ended (won).
+        held = {"kind": "latency", "count": 1, "latency-s": 1.0, "path": "status=open"}
+        await control(sandbox, "POST", "/faults", held)
+        config = engine_config(second, reconcile="adopt")
+        async with running_engine(sandbox, second, config=config, run_id="second") as bot:
+            await _started(second)
+            assert len(bot.ctx.quotes) == 1  # adopted
+            await advance(sandbox, DEADLINE_S + 1)
+            await eventually(lambda: bot.ctx.stats.won == 1, "the win")
+            assert len(bot.ctx.quotes) == 0
+            assert bot.ctx.book.positions_mwh
+
+
 async def test_too_many_fills_in_the_window_halt_quoting(tmp_path: Path) -> None:
     risk = DEMO_RISK.model_copy(update={"fill_throttle_count": 2, "fill_throttle_window_s": 60.0})
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, risk=risk) as bot:
