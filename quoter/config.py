@@ -7,6 +7,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -63,13 +64,17 @@ def load_config(path: Path | None) -> QuoterConfig:
     """The configuration in `path`, or the defaults (the built-in sandbox) when there is none."""
     if path is None:
         return QuoterConfig()
+    return parse_config(read_toml(path), str(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML in `path`; ConfigError naming the file if it cannot be read or parsed."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return parse_config(data, str(path))
 
 
 def require_risk(config: QuoterConfig, source: str) -> RiskConfig:

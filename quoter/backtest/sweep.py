@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pydantic import Field, JsonValue, ValidationError
 
 from quoter.backtest.driver import RunSpec
+from quoter.config import ConfigError, read_toml
 from quoter.strategies_api import StrategyLoadError, load_strategy
 from quoter.venue.config import Frozen
 
@@ -70,11 +70,9 @@ def load_sweep(path: Path) -> list[RunSpec]:
 
 def _parse(path: Path) -> SweepFile:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SweepError(f"{path}: cannot read: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SweepError(f"{path}: not valid TOML: {error}") from None
+        data = read_toml(path)
+    except ConfigError as error:
+        raise SweepError(str(error)) from None
     try:
         return SweepFile.model_validate(data)
     except ValidationError as error:
