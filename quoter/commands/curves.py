@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from quoter.clock import SystemClock
-from quoter.pricing.builder import build_curve_set, parse_products, parse_shape
+from quoter.pricing.builder import build_curve_set
 from quoter.pricing.curve import CurveError, CurveSet
 from quoter.pricing.curve_export import write_curve_set
 from quoter.pricing.curve_files import load_curve_set
+from quoter.pricing.curve_inputs import parse_products, parse_shape
 from quoter.pricing.synthetic import synthetic_curve_set
 
 

@@ -15,15 +15,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from quoter.domain.market import Commodity, Load
-from quoter.pricing.builder import (
-    Product,
-    build_series,
-    default_shape,
-    delivery_dates,
-    make_product,
-)
+from quoter.pricing.builder import build_series
 from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.curve import CurveSet
+from quoter.pricing.curve_inputs import Product, default_shape, delivery_dates, make_product
 
 _MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -6,13 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quoter.domain.market import Commodity, Load
-from quoter.pricing.builder import (
+from quoter.pricing.builder import build_curve_set, build_prices, build_series
+from quoter.pricing.calendar import grid, local_midnight_utc, peak_mask
+from quoter.pricing.curve import CurveSeries
+from quoter.pricing.curve_inputs import (
     BuildError,
     Product,
     ShapeProfile,
-    build_curve_set,
-    build_prices,
-    build_series,
     default_shape,
     delivery_dates,
     make_product,
@@ -20,8 +20,6 @@ from quoter.pricing.builder import (
     parse_shape,
     shape_factors,
 )
-from quoter.pricing.calendar import grid, local_midnight_utc, peak_mask
-from quoter.pricing.curve import CurveSeries
 
 AS_OF = datetime(2026, 11, 20, 17, tzinfo=UTC)
 POWER, GAS = Commodity.POWER, Commodity.GAS

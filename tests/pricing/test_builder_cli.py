@@ -6,9 +6,9 @@ import pytest
 
 from quoter.commands.curves import register
 from quoter.domain.market import Commodity, Load
-from quoter.pricing.builder import parse_products
 from quoter.pricing.calendar import grid, peak_mask
 from quoter.pricing.curve_files import load_curve_set
+from quoter.pricing.curve_inputs import parse_products
 
 
 def main(argv: Sequence[str]) -> int:
