@@ -140,17 +140,14 @@ class Engine:
         )
 
     async def _reconcile_at_start(self) -> None:
-        """Reconcile, or halt saying why: a start the venue refuses (bad credentials, quota
-        spent, down) is not a crash of the engine."""
+        """Before quoting: positions and credit from our trades, then our live quotes adopted or
+        withdrawn. A start the venue refuses (bad credentials, quota spent, down) halts saying
+        why: it is not a crash of the engine."""
         try:
-            await self.reconcile()
+            await Reconciler(self.ctx, self._withdrawer).run()
         except errors.VenueError as error:
             self.ctx.auto_kill(f"start failed: {type(error).__name__}: {error}")
             raise
-
-    async def reconcile(self) -> None:
-        """Before quoting: positions from our trades, then our live quotes adopted or withdrawn."""
-        await Reconciler(self.ctx, self._withdrawer).run()
 
     async def _poll_loop(self) -> None:
         ctx = self.ctx

@@ -70,7 +70,7 @@ class Watcher:
         """Read up to `pages` pages into `to_price`; the cursor moves once all are read."""
         ctx = self._ctx
         config = ctx.config.quoting
-        cursor = ctx.cursor
+        cursor, cut_short = ctx.cursor, False
         for page_number in range(pages):
             page = await ctx.venue.list_rfqs(
                 status=status,
@@ -96,9 +96,10 @@ class Watcher:
             if len(page.items) + len(page.rejected) < config.page_limit:
                 break
         else:
-            if since is None:
-                self._start_cut_short(pages * config.page_limit)
+            cut_short = True
         if since is None:  # the first poll read what is open; what changed since start follows
+            if cut_short:
+                self._start_cut_short(pages * config.page_limit)
             cursor = self._started if cursor is None else min(cursor, self._started)
         ctx.cursor = cursor
 

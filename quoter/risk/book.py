@@ -24,7 +24,8 @@ class Fill:
 
 
 class RiskBook:
-    """Mutable, single-owner state; every method is O(buckets of one quote) or amortised O(1)."""
+    """Mutable, single-owner state. A quote's methods cost O(its buckets) or amortised O(1);
+    settling costs O(log n) a paid month; `beyond` and `positions_mwh` walk every position."""
 
     def __init__(self, *, drift_window_s: float, fill_window_s: float, payment_day: int) -> None:
         self._drift_window_s = drift_window_s
