@@ -88,9 +88,14 @@ class TimedVenue:
         updated_since: datetime | None = None,
         limit: int = 100,
         skip: int = 0,
+        for_withdrawal: bool = False,
     ) -> Page[Quote]:
         return await self.inner.list_quotes(
-            status=status, updated_since=updated_since, limit=limit, skip=skip
+            status=status,
+            updated_since=updated_since,
+            limit=limit,
+            skip=skip,
+            for_withdrawal=for_withdrawal,
         )
 
     async def list_trades(

@@ -127,8 +127,9 @@ class SimVenue:
         updated_since: datetime | None = None,
         limit: int = 100,
         skip: int = 0,
+        for_withdrawal: bool = False,
     ) -> Page[Quote]:
-        await self.guard.acquire(Lane.POLL)
+        await self.guard.acquire(Lane.WITHDRAW if for_withdrawal else Lane.POLL)
         self.market.catch_up()
         kept = (q for q in self.market.store.quotes.values() if status in (None, q.status))
         rows = in_update_order(kept, updated_since, lambda q: q.updated_at)

@@ -163,9 +163,11 @@ class HttpVenue:
         updated_since: datetime | None = None,
         limit: int = 100,
         skip: int = 0,
+        for_withdrawal: bool = False,
     ) -> Page[Quote]:
         query = {"status": status and status.value, "updated-since": updated_since}
-        return await self._list("list_quotes", "/quotes", query, parse_quote, limit, skip)
+        lane = Lane.WITHDRAW if for_withdrawal else Lane.POLL
+        return await self._list("list_quotes", "/quotes", query, parse_quote, limit, skip, lane)
 
     async def list_trades(
         self,
@@ -188,10 +190,11 @@ class HttpVenue:
         parse_item: Callable[[object], T],
         limit: int,
         skip: int,
+        lane: Lane = Lane.POLL,
     ) -> Page[T]:
         if not 1 <= limit <= self._config.max_page_items or skip < 0:
             raise ValueError(f"limit must be 1..{self._config.max_page_items}, skip >= 0")
-        raw = await self._read(Lane.POLL, endpoint, path, {**query, "limit": limit, "skip": skip})
+        raw = await self._read(lane, endpoint, path, {**query, "limit": limit, "skip": skip})
         page = parse_page(raw, parse_item, max_items=limit, limit=limit, skip=skip)
         if page.rejected:
             self._stats.malformed_items[endpoint] += len(page.rejected)

@@ -40,7 +40,11 @@ class Venue(Protocol):
         updated_since: datetime | None = None,
         limit: int = 100,
         skip: int = 0,
-    ) -> Page[Quote]: ...
+        for_withdrawal: bool = False,
+    ) -> Page[Quote]:
+        """Our quotes; `for_withdrawal`: the read a withdrawal sweep needs, spent from the
+        withdrawal lane and its reserve, so a kill is never starved by polling."""
+        ...
 
     async def list_trades(
         self,

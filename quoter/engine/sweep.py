@@ -1,0 +1,132 @@
+"""A withdrawal sweep: the venue's list of our active quotes is the truth for what is live.
+Every quote it lists in scope is withdrawn, concurrently, on the withdrawal lane, and the list
+is read again, until it lists none in scope or the time is up.
+
+Every withdrawal pass uses it: the engine's (a kill, the close of trading, shutdown), `quoter
+kill` when no bot answers, and the dead-man's switch when the bot's heartbeat stops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from quoter.clock import Clock
+from quoter.domain import Quote, QuoteStatus
+from quoter.venue import errors
+from quoter.venue.port import Venue
+
+log = logging.getLogger(__name__)
+
+PAGE_LIMIT = 100
+MAX_PAGES = 50  # 5,000 active quotes: a day's whole quota
+RETRY_PAUSE_S = 0.05
+MAX_PAUSE_S = 2.0
+
+
+class Withdrawal(StrEnum):
+    WITHDRAWN = "withdrawn"
+    NOT_ACTIVE = "not-active"  # gone before our request: expired, superseded or accepted
+    FAILED = "failed"  # the venue did not confirm: listed again and retried
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    withdrawn: tuple[Quote, ...]
+    not_active: tuple[Quote, ...]
+    left: tuple[Quote, ...]  # in scope at the last list that was read
+    lists: int  # reads of the list, pages included
+    complete: bool  # the last list read in full showed nothing in scope
+
+    def describe(self) -> str:
+        """One line for people: what the sweep did and whether it is sure."""
+        text = f"{len(self.withdrawn)} withdrawn"
+        if self.not_active:
+            text += f", {len(self.not_active)} already inactive"
+        if self.complete:
+            return text + "; the venue lists none live"
+        if self.left:
+            return text + f"; {len(self.left)} still listed live"
+        return text + "; the venue's list could not be read to the end"
+
+
+async def sweep(
+    venue: Venue,
+    clock: Clock,
+    *,
+    timeout_s: float,
+    covers: Callable[[Quote], bool] = lambda quote: True,
+    on_withdrawn: Callable[[Quote, Withdrawal], None] | None = None,
+) -> SweepResult:
+    """Withdraw every active quote the venue lists that `covers` accepts; list again until none
+    is left or `timeout_s` has passed. Never raises a VenueError: a failed read or withdrawal
+    is retried with backoff within the time, and the result says what is still unknown."""
+    deadline = clock.monotonic() + timeout_s
+    withdrawn: list[Quote] = []
+    not_active: list[Quote] = []
+    targets: list[Quote] = []
+    lists, failures, complete = 0, 0, False
+    while True:
+        listed = True
+        try:
+            found, pages = await list_active(venue)
+        except errors.VenueError as error:
+            lists += 1
+            failures += 1
+            listed = False
+            log.warning("withdrawal sweep: listing our quotes failed (%s)", type(error).__name__)
+        else:
+            lists += pages
+            targets = [q for q in found if covers(q)]
+            if not targets:
+                complete = True
+                break
+        if clock.monotonic() >= deadline:
+            break
+        if listed:
+            outcomes = await asyncio.gather(*(_withdraw(venue, q) for q in targets))
+            for quote, outcome in zip(targets, outcomes, strict=True):
+                if outcome is Withdrawal.WITHDRAWN:
+                    withdrawn.append(quote)
+                elif outcome is Withdrawal.NOT_ACTIVE:
+                    not_active.append(quote)
+                if on_withdrawn is not None and outcome is not Withdrawal.FAILED:
+                    on_withdrawn(quote, outcome)
+            if all(o is not Withdrawal.FAILED for o in outcomes):
+                continue  # list again at once: the confirmation that nothing is left
+            failures += 1
+        await clock.sleep(min(RETRY_PAUSE_S * 2**failures, MAX_PAUSE_S, _left(clock, deadline)))
+    return SweepResult(tuple(withdrawn), tuple(not_active), tuple(targets), lists, complete)
+
+
+async def list_active(venue: Venue) -> tuple[list[Quote], int]:
+    """Every quote the venue lists as ours and active, and how many pages that took."""
+    found: list[Quote] = []
+    for page_number in range(MAX_PAGES):
+        page = await venue.list_quotes(
+            status=QuoteStatus.ACTIVE,
+            limit=PAGE_LIMIT,
+            skip=page_number * PAGE_LIMIT,
+            for_withdrawal=True,
+        )
+        found.extend(q for q in page.items if q.status is QuoteStatus.ACTIVE)
+        if len(page.items) + len(page.rejected) < PAGE_LIMIT:
+            return found, page_number + 1
+    return found, MAX_PAGES
+
+
+async def _withdraw(venue: Venue, quote: Quote) -> Withdrawal:
+    try:
+        await venue.withdraw_quote(quote.rfq_id, quote.id)
+    except (errors.QuoteNotActive, errors.NotFound):
+        return Withdrawal.NOT_ACTIVE
+    except errors.VenueError as error:
+        log.warning("withdrawal of quote %s failed (%s)", quote.id, type(error).__name__)
+        return Withdrawal.FAILED
+    return Withdrawal.WITHDRAWN
+
+
+def _left(clock: Clock, deadline: float) -> float:
+    return max(0.0, deadline - clock.monotonic())
