@@ -28,6 +28,7 @@ from quoter.app import (
 )
 from quoter.clock import Clock, SystemClock
 from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
+from quoter.engine.engine import StartRefused
 from quoter.engine.status import render_status, status_of
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.server import run_sandbox
@@ -54,7 +55,17 @@ def handle(args: argparse.Namespace) -> int:
         config = config.model_copy(
             update={"sandbox": config.sandbox.model_copy(update={"speed": args.speed})}
         )
-    return asyncio.run(_run(config, args.config, args.status_s))
+    try:
+        return asyncio.run(_run(config, args.config, args.status_s))
+    except BaseExceptionGroup as group:
+        refused, rest = group.split(StartRefused)
+        if refused is None or rest is not None:
+            raise
+        first: BaseException = refused
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        print(f"quoter: not started: {first}", file=sys.stderr)
+        return 2
 
 
 @asynccontextmanager

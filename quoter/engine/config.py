@@ -63,6 +63,12 @@ class KillConfig(Frozen):
     max_venue_error_rate: float = Field(0.5, gt=0, le=1)
     max_rate_limited: int = Field(3, gt=0, description="429s within the window")
     max_strategy_fault_rate: float = Field(0.2, gt=0, le=1)
+    max_refusal_rate: float = Field(
+        0.5, gt=0, le=1, description="share of recent quotes the venue refused (INVALID_QUOTE)"
+    )
+    max_clock_skew_s: float = Field(
+        2.0, gt=0, description="our clock against the venue's timestamps: beyond, no new quotes"
+    )
 
 
 class StrategyConfig(Frozen):

@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Rfq
+from quoter.engine.answers import VenueAnswers
 from quoter.engine.decide import EngineReason
 from quoter.engine.health import VenueHealth
 from quoter.engine.killswitch import Kill, LatchError, Scope
@@ -19,12 +20,15 @@ from quoter.engine.quotes import QuoteState
 from quoter.engine.reconcile import Reconciler
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
-from quoter.engine.withdraw import Withdrawer
+from quoter.engine.withdraw import Withdrawer, everything
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
 FINAL_WITHDRAW_TIMEOUT_S = 10.0
+START_RETRY_FIRST_S = 0.5
+START_RETRY_MAX_S = 30.0
+UNKNOWN_LOOK_S = 0.5  # at shutdown: how often the venue is read for an unanswered submit
 DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
 LATCH_POLL_S = 0.2
 
@@ -33,11 +37,16 @@ class _Stopping(Exception):
     """Raised inside the task group to end it when the stop event is set."""
 
 
+class StartRefused(Exception):
+    """The venue refused the start for good (credentials, quota): the message says why."""
+
+
 class Engine:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
-        self._pipeline = Pipeline(ctx)
-        self._watcher = Watcher(ctx)
+        self._answers = VenueAnswers(ctx)
+        self._pipeline = Pipeline(ctx, self._answers)
+        self._watcher = Watcher(ctx, self._answers)
         self._withdrawer = Withdrawer(ctx)
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
@@ -50,13 +59,14 @@ class Engine:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pacer = PollPacer(ctx)
+        self._open = True  # as far as the close-of-day sweep knows: the first closed loop sweeps
         self.last_plan = PollPlan(0.0, "starting")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
         try:
             self._record_start()
-            await self._reconcile_at_start()
+            await self._reconcile_at_start(stop)
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._stop_on(stop))
                 group.create_task(self._poll_loop())
@@ -108,16 +118,28 @@ class Engine:
         self._wake.set()
 
     async def _withdraw_all(self, why: str) -> None:
-        for quote in self.ctx.quotes:
+        """Sweep until the venue lists none of our quotes live and no submit's outcome is
+        unknown, or the time is up; said loudly if it is."""
+        ctx = self.ctx
+        for quote in ctx.quotes:
             if quote.state is QuoteState.IN_FLIGHT:
                 # Its submit was cut off: no answer will bring the id, read the venue instead.
-                self.ctx.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
-        try:
-            async with asyncio.timeout(FINAL_WITHDRAW_TIMEOUT_S):
-                await self._withdrawer.withdraw(list(self.ctx.quotes), why)
-        except TimeoutError:
+                ctx.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
+        deadline = ctx.clock.monotonic() + FINAL_WITHDRAW_TIMEOUT_S
+        while True:
+            left_s = deadline - ctx.clock.monotonic()
+            result = await self._withdrawer.sweep(why, everything, timeout_s=max(left_s, 0.0))
+            possibly_live = self._watcher.forget_expired_unknown()
+            left_s = deadline - ctx.clock.monotonic()
+            if (result.complete and not possibly_live) or left_s <= 0:
+                break
+            await ctx.clock.sleep(min(UNKNOWN_LOOK_S, left_s))
+        if not result.complete or possibly_live:
             log.error(
-                "%d quotes still live after %s s", len(self.ctx.quotes), FINAL_WITHDRAW_TIMEOUT_S
+                "stopping with quotes possibly live after %s s: %s; %d submits unanswered",
+                FINAL_WITHDRAW_TIMEOUT_S,
+                result.describe(),
+                len(possibly_live),
             )
 
     def _record_start(self) -> None:
@@ -139,15 +161,47 @@ class Engine:
             durable=True,
         )
 
-    async def _reconcile_at_start(self) -> None:
+    async def _reconcile_at_start(self, stop: asyncio.Event) -> None:
         """Before quoting: positions and credit from our trades, then our live quotes adopted or
-        withdrawn. A start the venue refuses (bad credentials, quota spent, down) halts saying
-        why: it is not a crash of the engine."""
+        withdrawn. The venue's bad minute (5xx, timeouts, 429s, a garbled answer) is waited out
+        with backoff, each try from scratch; a start the venue refuses for good (credentials,
+        quota) halts saying why: it is not a crash of the engine."""
+        ctx = self.ctx
+        pause_s = START_RETRY_FIRST_S
+        while True:
+            try:
+                await Reconciler(ctx, self._withdrawer).run()
+                return
+            except (errors.RetrySafe, errors.MalformedResponse) as error:
+                if stop.is_set():
+                    raise _Stopping from None
+                log.warning(
+                    "start: %s: %s; trying again in %.1f s", type(error).__name__, error, pause_s
+                )
+                ctx.stats.venue_errors[type(error).__name__] += 1
+                ctx.audit.record(
+                    "start-retry",
+                    ctx.clock.now(),
+                    {"error": f"{type(error).__name__}: {error}", "retry-in-s": pause_s},
+                )
+                ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
+                await self._nap_or_stop(pause_s, stop)
+                pause_s = min(pause_s * 2, START_RETRY_MAX_S)
+            except errors.VenueError as error:
+                reason = f"start failed: {type(error).__name__}: {error}"
+                ctx.auto_kill(reason)
+                raise StartRefused(reason) from error
+
+    async def _nap_or_stop(self, seconds: float, stop: asyncio.Event) -> None:
+        sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
+        stopper = asyncio.ensure_future(stop.wait())
         try:
-            await Reconciler(self.ctx, self._withdrawer).run()
-        except errors.VenueError as error:
-            self.ctx.auto_kill(f"start failed: {type(error).__name__}: {error}")
-            raise
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        if stop.is_set():
+            raise _Stopping
 
     async def _poll_loop(self) -> None:
         ctx = self.ctx
@@ -162,13 +216,17 @@ class Engine:
                 await self._nap(wait_s)
                 continue
             ctx.killswitch.clear_condition("market-closed")
+            self._open = True
             await self._poll_once()
             self.last_plan = self._pacer.plan()
             await self._nap(self.last_plan.interval_s)
 
     async def _close_of_day(self) -> None:
-        if len(self.ctx.quotes):
-            await self._withdrawer.withdraw(list(self.ctx.quotes), "market closed")
+        """At the close, one sweep of the venue whatever the book holds; later, while closed,
+        only for what the book still holds (a late answer, a possibly-live quote found)."""
+        if self._open or len(self.ctx.quotes):
+            await self._withdrawer.sweep("market closed", everything)
+        self._open = False
 
     async def _poll_once(self) -> None:
         try:
@@ -185,6 +243,7 @@ class Engine:
         else:
             self._health.poll_succeeded()
         self._kill_stale_curves()
+        self._answers.lift()  # a clock-skew hold that is over: the next answer measures again
         for rfq in [*to_price, *self._requotes_due()]:
             self._enqueue(rfq)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
 from quoter.engine import records, shadow
+from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.decide import (
     Declined,
@@ -22,7 +23,9 @@ from quoter.engine.decide import (
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.stats import RecentShare
+from quoter.engine.strategy_thread import StrategyEscaped, StrategyThreads
 from quoter.pricing.delivery import Delivery, delivery_of
+from quoter.pricing.reasons import ReasonCode
 from quoter.risk import checks
 from quoter.strategies_api import Decision, Decline, MarketSnapshot, QuoteDecision, evaluate
 from quoter.venue import errors
@@ -33,9 +36,11 @@ STRATEGY_FAULTS = frozenset({"strategy-error", "strategy-nan", "strategy-invalid
 
 
 class Pipeline:
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, answers: VenueAnswers) -> None:
         self._ctx = ctx
+        self._answers = answers
         self._faults = RecentShare(ctx.config.kill.window)  # of the last decisions
+        self._threads = StrategyThreads()
 
     async def handle(self, rfq: Rfq) -> None:
         """Price and, if everything allows it, quote `rfq` (a requote when one is live); then let
@@ -137,14 +142,18 @@ class Pipeline:
         if not quoting.strategy_in_thread:
             return evaluate(slot.strategy, rfq, market)
         timeout_s = quoting.strategy_timeout_s
+        if self._threads.busy(slot.strategy):
+            # Still running past its timeout on an earlier RFQ: not called again until it ends.
+            return Declined(EngineReason.STRATEGY_TIMEOUT, "still busy past its timeout")
         try:
             # A thread, so that a strategy that hangs is cut off instead of freezing the loop.
-            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
-            # lands as the thread finishes, and the worker then outlives its task group.
-            async with asyncio.timeout(timeout_s):
-                return await asyncio.to_thread(evaluate, slot.strategy, rfq, market)
+            return await self._threads.call(
+                slot.strategy, lambda: evaluate(slot.strategy, rfq, market), timeout_s
+            )
         except TimeoutError:
             return Declined(EngineReason.STRATEGY_TIMEOUT, f"no decision within {timeout_s} s")
+        except StrategyEscaped as error:
+            return Declined(ReasonCode.STRATEGY_ERROR, f"the strategy ended its thread: {error}")
 
     def _note_fault(self, decision: Decision | Declined) -> None:
         reason = getattr(decision, "reason", None)
@@ -232,6 +241,7 @@ class Pipeline:
         self, rfq: Rfq, request: QuoteRequest, *, requote: bool, previous: OurQuote | None
     ) -> None:
         ctx = self._ctx
+        sent_at = ctx.clock.now()
         try:
             quote = await ctx.venue.submit_quote(request)
         except asyncio.CancelledError:
@@ -268,7 +278,9 @@ class Pipeline:
             self._audit_answer(
                 rfq, request.client_quote_id, f"refused: {type(error).__name__}: {error}"
             )
+            self._answers.refused(error)
             return
+        self._answers.accepted(quote.created_at, sent_at, ctx.clock.now())
         mine = ctx.quotes.confirmed(rfq.id, quote)
         if mine is not None and ctx.must_withdraw(mine):
             ctx.withdraw_wanted.set()  # killed while the quote was in flight

@@ -10,7 +10,7 @@ from datetime import timedelta
 from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
-from quoter.engine.withdraw import Withdrawer
+from quoter.engine.withdraw import Withdrawer, everything
 from quoter.pricing.delivery import delivery_of, instrument_delivery
 from quoter.pricing.reasons import Decline
 from quoter.risk.checks import Proposal, RiskVerdict, bucket_name, check_exposure
@@ -45,10 +45,11 @@ class Reconciler:
             elif not verdict.passed:
                 refused[rfq.id] = "; ".join(f"{r.code}: {r.detail}" for r in verdict.failures)
         if not adopt:
-            await self._withdrawer.withdraw(list(ctx.quotes), "reconcile")
+            await self._withdrawer.sweep("reconcile", everything)
         elif refused:
-            beyond = [q for q in ctx.quotes if q.rfq.id in refused]
-            await self._withdrawer.withdraw(beyond, "reconcile: beyond the limits")
+            await self._withdrawer.sweep(
+                "reconcile: beyond the limits", lambda q: q.rfq.id in refused
+            )
         at_venue = {q.id for q in await self._venue_live_quotes()}
         ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
         if at_venue != ours:

@@ -65,7 +65,7 @@ class EngineContext:
     # Prices every RFQ the live strategy prices, and sends nothing (None: no shadow).
     shadow: StrategySlot | None = None
     stats: EngineStats = field(default_factory=EngineStats)
-    quotes: QuoteBook = field(default_factory=QuoteBook)
+    quotes: QuoteBook = field(init=False)
     book: RiskBook = field(init=False)
     open_rfqs: dict[str, Rfq] = field(default_factory=dict)
     seen_at: dict[str, float] = field(default_factory=dict)
@@ -75,11 +75,17 @@ class EngineContext:
     trades: TradeRecorder | None = None
 
     def __post_init__(self) -> None:
+        self.reset_desk()
+
+    def reset_desk(self) -> None:
+        """An empty risk book and quote book: before a start's reconciliation is tried again,
+        so nothing it read the first time is counted twice."""
         self.book = RiskBook(
             drift_window_s=self.risk.collar.drift_window_s,
             fill_window_s=self.risk.fill_throttle_window_s,
             payment_day=self.risk.credit_payment_day,
         )
+        self.quotes = QuoteBook()
 
     def kill(self, kill: Kill) -> None:
         """Latch a kill and wake the withdrawals. A latch that cannot be written still kills."""

@@ -64,11 +64,14 @@ class EngineStats:
     lost: int = 0
     expired: int = 0
     withdrawn: int = 0
+    orphans_withdrawn: int = 0  # live at the venue, not in the book: found by a sweep
     withdraw_failures: int = 0
     shed: int = 0
     declined: Counter[str] = field(default_factory=Counter)
     venue_errors: Counter[str] = field(default_factory=Counter)
     kills: int = 0
+    # How far our clock is ahead of the venue's (negative: behind), at least, by its answers.
+    clock_offset_s: float | None = None
     seen_to_sent_s: Samples = field(default_factory=Samples)
     pricing_s: Samples = field(default_factory=Samples)
     # RFQ created at the venue to our quote acknowledged; by the venue's clock and ours.

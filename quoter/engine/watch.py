@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Trade
+from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
@@ -21,15 +22,22 @@ log = logging.getLogger(__name__)
 # updated-since is inclusive and clocks differ: look back a little and skip what was seen.
 CURSOR_OVERLAP = timedelta(seconds=1)
 FORGET_AFTER = timedelta(hours=1)
+# A possibly-live quote is given up on this long after its valid-until: the venue's clock may
+# be behind ours.
+UNKNOWN_GRACE = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(minutes=1)
+LOOK_FIRST = timedelta(seconds=0.5)
+LOOK_MAX = timedelta(seconds=30)
 
 
 class Watcher:
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, answers: VenueAnswers) -> None:
         self._ctx = ctx
+        self._answers = answers
         self._seen_versions: dict[str, object] = {}
         self._awaiting_trade: dict[str, OurQuote] = {}
         self._carried: list[Rfq] = []  # taken in by a poll that then failed: priced next time
+        self._looks = Lookups()  # when each possibly-live quote is looked for next
         # Before the start's reconciliation: the polls after the first read every change since,
         # the end of an RFQ whose quote was adopted included, even if it ended before the first.
         self._started = ctx.clock.now()
@@ -88,9 +96,12 @@ class Watcher:
                         "reason": rejected.reason,
                     },
                 )
+            received_at = ctx.clock.now()
             for rfq in page.items:
                 if cursor is None or rfq.updated_at > cursor:
                     cursor = rfq.updated_at
+                if rfq.updated_at > received_at:
+                    self._answers.rfq_seen(rfq.updated_at, received_at)
                 if self._on_rfq(rfq):
                     to_price.append(rfq)
             if len(page.items) + len(page.rejected) < config.page_limit:
@@ -173,6 +184,7 @@ class Watcher:
         mine = ctx.quotes.remove(rfq.id)
         if mine is None:
             return
+        self._looks.forget(mine.client_quote_id)
         if rfq.my_quote_status is MyQuoteStatus.WON:
             side = mine.rfq.our_side
             if side is None:
@@ -238,10 +250,13 @@ class Watcher:
             ctx.auto_kill(f"{fills} fills within {ctx.risk.fill_throttle_window_s:.0f} s")
 
     async def resolve_unknown(self) -> None:
-        """Read our quotes to learn whether unanswered submits went live."""
+        """Read our quotes to learn whether unanswered submits went live. One the venue does
+        not list yet stays possibly live (a request stored late is no rarer than one lost): it
+        is looked for again with backoff until found, or until its valid-until has passed."""
         ctx = self._ctx
-        waiting = [q for q in ctx.quotes.unknown()]
-        if not waiting:
+        now = ctx.clock.now()
+        waiting = self.forget_expired_unknown()
+        if not any(self._looks.due(q.client_quote_id, now) for q in waiting):
             return
         since = min(q.sent_at for q in waiting) - CURSOR_OVERLAP
         found = {}
@@ -255,10 +270,13 @@ class Watcher:
         for mine in waiting:
             venue_quote = found.get(mine.client_quote_id)
             if venue_quote is None:
-                ctx.quotes.remove(mine.rfq.id)  # never created: the request did not land
-                ctx.book.release(mine.rfq.id)
-            elif venue_quote.status is QuoteStatus.ACTIVE:
-                ctx.quotes.confirmed(mine.rfq.id, venue_quote)
+                self._looks.missed(mine.client_quote_id, now)
+                continue
+            self._looks.forget(mine.client_quote_id)
+            if venue_quote.status is QuoteStatus.ACTIVE:
+                tracked = ctx.quotes.confirmed(mine.rfq.id, venue_quote)
+                if tracked is not None and ctx.must_withdraw(tracked):
+                    ctx.withdraw_wanted.set()  # killed while its outcome was unknown
             else:
                 ctx.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
             self._audit(
@@ -266,15 +284,54 @@ class Watcher:
                 {
                     "rfq-id": mine.rfq.id,
                     "client-quote-id": mine.client_quote_id,
-                    "found": None if venue_quote is None else venue_quote.status,
+                    "found": venue_quote.status,
                 },
             )
+
+    def forget_expired_unknown(self) -> list[OurQuote]:
+        """The possibly-live quotes still waiting; those past their valid-until (and a margin
+        for the venue's clock) are gone whatever became of them, and their limits freed."""
+        ctx = self._ctx
+        now = ctx.clock.now()
+        waiting = []
+        for mine in ctx.quotes.unknown():
+            if now < mine.valid_until + UNKNOWN_GRACE:
+                waiting.append(mine)
+                continue
+            ctx.quotes.remove(mine.rfq.id)
+            ctx.book.release(mine.rfq.id)
+            self._looks.forget(mine.client_quote_id)
+            self._audit(
+                "outcome-resolved",
+                {"rfq-id": mine.rfq.id, "client-quote-id": mine.client_quote_id, "found": None},
+            )
+        return waiting
 
     def _audit(self, kind: str, data: dict[str, object]) -> None:
         try:
             self._ctx.audit.record(kind, self._ctx.clock.now(), data)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
+
+
+class Lookups:
+    """When each possibly-live quote (by client-quote-id) is looked for next: at once, then
+    after 0.5 s, 1 s, 2 s, ... up to LOOK_MAX; one read of our quotes serves all that are due."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, tuple[datetime, int]] = {}
+
+    def due(self, client_quote_id: str, now: datetime) -> bool:
+        entry = self._next.get(client_quote_id)
+        return entry is None or now >= entry[0]
+
+    def missed(self, client_quote_id: str, now: datetime) -> None:
+        misses = self._next.get(client_quote_id, (now, 0))[1] + 1
+        pause = min(LOOK_FIRST * 2 ** (misses - 1), LOOK_MAX)
+        self._next[client_quote_id] = (now + pause, misses)
+
+    def forget(self, client_quote_id: str) -> None:
+        self._next.pop(client_quote_id, None)
 
 
 def _rfq_record(rfq: Rfq) -> dict[str, object]:

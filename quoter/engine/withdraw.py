@@ -1,22 +1,33 @@
-"""Withdrawing our quotes: every quote a kill covers, concurrently, in the reserved lane,
-retried until the venue confirms it gone or the quote expires by itself."""
+"""Withdrawing our quotes. The venue decides what is live: every pass (a kill, the close of
+trading, reconciliation, shutdown) first withdraws the quotes the book knows by id, at once,
+then sweeps the venue's list of our active quotes (quoter.engine.sweep) until it lists none in
+scope. A quote the venue lists that the book does not know is withdrawn by every pass: no one
+else would. A quote whose submit went unanswered and that the venue does not list stays in the
+book as possibly live; the watcher keeps looking for it, and a kill withdraws it once found."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Callable
 
-from quoter.domain import QuoteStatus
+from quoter.domain import Quote
 from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
+from quoter.engine.sweep import SweepResult, Withdrawal, sweep
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
-RETRY_PAUSE_S = 0.1
-MAX_PAUSE_S = 5.0
+SWEEP_TIMEOUT_S = 10.0
+RETRY_PASS_S = 1.0  # a kill's pass that could not finish is run again after this pause
+
+Covers = Callable[[OurQuote], bool]
+
+
+def everything(quote: OurQuote) -> bool:
+    return True
 
 
 class Withdrawer:
@@ -24,80 +35,112 @@ class Withdrawer:
         self._ctx = ctx
 
     async def run(self) -> None:
-        """Owned by the engine: withdraw whatever the kill switch covers, each time woken."""
+        """Owned by the engine: withdraw whatever the kill switch covers, each time woken, and
+        again until the venue lists nothing the kills cover."""
         ctx = self._ctx
         while True:
             await ctx.withdraw_wanted.wait()
             ctx.withdraw_wanted.clear()
-            await self.withdraw([q for q in ctx.quotes if ctx.must_withdraw(q)], "kill")
+            if not ctx.killswitch.kills:
+                continue  # lifted meanwhile, or woken by a condition: nothing latched to carry out
+            result = await self.sweep("kill", ctx.must_withdraw)
+            if not result.complete:
+                ctx.withdraw_wanted.set()
+                await ctx.clock.sleep(RETRY_PASS_S)
 
-    async def withdraw(self, quotes: list[OurQuote], why: str) -> None:
-        """Withdraw `quotes` at once; returns when each is gone, expired or given up on."""
-        targets = [q for q in quotes if q.state is not QuoteState.WITHDRAWING]
-        if not targets:
-            return
-        for quote in targets:
-            self._ctx.quotes.mark(quote.rfq.id, QuoteState.WITHDRAWING)
-        async with asyncio.TaskGroup() as group:
-            for quote in targets:
-                # Its state before the mark: an unknown outcome is read, not waited for.
-                unknown = quote.state is QuoteState.UNKNOWN
-                group.create_task(self._withdraw_one(quote.rfq.id, why, unknown=unknown))
-
-    async def _withdraw_one(self, rfq_id: str, why: str, *, unknown: bool) -> None:
-        """Until the venue confirms the quote gone or it expires by itself."""
+    async def sweep(
+        self, why: str, covers: Covers, timeout_s: float = SWEEP_TIMEOUT_S
+    ) -> SweepResult:
+        """The book's quotes that `covers` accepts, then the venue's list, until it lists none
+        that `covers` accepts (nor any the book does not know)."""
         ctx = self._ctx
-        failures = 0
-        while True:
-            quote = ctx.quotes.get(rfq_id)
-            if quote is None or _expired(quote, ctx.clock.now()):
-                self._gone(rfq_id, why, "expired" if quote else "closed")
-                return
-            try:
-                unknown = unknown or quote.state is QuoteState.UNKNOWN
-                quote_id = quote.quote_id or (await self._find(quote) if unknown else None)
-                if quote_id is None and unknown:
-                    self._gone(rfq_id, why, "never created")
-                    return
-                if quote_id is not None:
-                    await ctx.venue.withdraw_quote(rfq_id, quote_id)
-                    self._gone(rfq_id, why, "withdrawn")
-                    ctx.stats.withdrawn += 1
-                    return
-            except (errors.QuoteNotActive, errors.NotFound):
-                # Already gone: expired, or accepted in a race; the RFQ poll tells which.
-                self._audit(rfq_id, why, "not-active")
-                return
-            except errors.VenueError as error:
-                failures += 1
-                ctx.stats.withdraw_failures += 1
-                log.warning("withdrawal of %s failed (%s); retrying", rfq_id, type(error).__name__)
-            # In flight (its answer gives the id) or failed: back off, so a venue that is down
-            # does not eat the withdrawal reserve.
-            await ctx.clock.sleep(min(RETRY_PAUSE_S * 2**failures, MAX_PAUSE_S))
+        known = [q for q in ctx.quotes if covers(q) and q.quote_id and _withdrawable(q)]
+        await asyncio.gather(*(self._withdraw_known(q, why) for q in known))
+        result = await sweep(
+            ctx.venue,
+            ctx.clock,
+            timeout_s=timeout_s,
+            covers=lambda listed: self._covers(listed, covers),
+            on_withdrawn=lambda listed, how: self._swept(listed, how, why),
+        )
+        if not result.complete:
+            log.error("withdrawal pass (%s) unfinished: %s", why, result.describe())
+        self._audit(
+            "withdrawal-pass",
+            {
+                "why": why,
+                "by-id": len(known),
+                "swept": len(result.withdrawn),
+                "not-active": len(result.not_active),
+                "left": len(result.left),
+                "complete": result.complete,
+                "possibly-live": len(ctx.quotes.unknown()),
+            },
+        )
+        return result
 
-    async def _find(self, quote: OurQuote) -> str | None:
-        """The venue's id of a quote whose submit went unanswered: read, never guess."""
-        since = quote.sent_at - timedelta(seconds=1)
-        page = await self._ctx.venue.list_quotes(updated_since=since, limit=100)
-        found = [q for q in page.items if q.client_quote_id == quote.client_quote_id]
-        if found and found[0].status is QuoteStatus.ACTIVE:
-            return found[0].id
-        return None
+    async def _withdraw_known(self, quote: OurQuote, why: str) -> None:
+        """One try by the id we know; what fails is left to the sweep, which lists it again."""
+        ctx = self._ctx
+        rfq_id, quote_id = quote.rfq.id, quote.quote_id
+        assert quote_id is not None
+        ctx.quotes.mark(rfq_id, QuoteState.WITHDRAWING)
+        try:
+            await ctx.venue.withdraw_quote(rfq_id, quote_id)
+        except (errors.QuoteNotActive, errors.NotFound):
+            # Already gone: expired, or accepted in a race; the RFQ poll tells which.
+            self._withdrawal(rfq_id, why, "not-active")
+        except errors.VenueError as error:
+            ctx.stats.withdraw_failures += 1
+            ctx.quotes.mark(rfq_id, quote.state)
+            log.warning("withdrawal of %s failed (%s)", rfq_id, type(error).__name__)
+        else:
+            self._gone(rfq_id, why)
 
-    def _gone(self, rfq_id: str, why: str, how: str) -> None:
+    def _covers(self, listed: Quote, covers: Covers) -> bool:
+        mine = self._ctx.quotes.get(listed.rfq_id)
+        # Not in the book: an orphan no one else would withdraw. A quote the book replaced by
+        # a requote goes by its RFQ's scope.
+        return mine is None or covers(mine)
+
+    def _swept(self, listed: Quote, how: Withdrawal, why: str) -> None:
+        ctx = self._ctx
+        mine = ctx.quotes.get(listed.rfq_id)
+        if mine is not None and mine.client_quote_id == listed.client_quote_id:
+            if how is Withdrawal.WITHDRAWN:
+                self._gone(listed.rfq_id, why)
+            else:
+                self._withdrawal(listed.rfq_id, why, "not-active")
+            return
+        if how is Withdrawal.WITHDRAWN:
+            ctx.stats.withdrawn += 1
+            ctx.stats.orphans_withdrawn += 1
+        log.warning(
+            "withdrew quote %s on RFQ %s: live at the venue, not in the book",
+            listed.id,
+            listed.rfq_id,
+        )
+        self._withdrawal(listed.rfq_id, why, f"{how.value}: not in the book", listed.id)
+
+    def _gone(self, rfq_id: str, why: str) -> None:
         self._ctx.quotes.remove(rfq_id)
         self._ctx.book.release(rfq_id)
-        self._audit(rfq_id, why, how)
+        self._ctx.stats.withdrawn += 1
+        self._withdrawal(rfq_id, why, "withdrawn")
 
-    def _audit(self, rfq_id: str, why: str, how: str) -> None:
+    def _withdrawal(self, rfq_id: str, why: str, how: str, quote_id: str | None = None) -> None:
+        data: dict[str, object] = {"rfq-id": rfq_id, "why": why, "result": how}
+        if quote_id is not None:
+            data["quote-id"] = quote_id
+        self._audit("withdrawal", data)
+
+    def _audit(self, kind: str, data: dict[str, object]) -> None:
         try:
-            self._ctx.audit.record(
-                "withdrawal", self._ctx.clock.now(), {"rfq-id": rfq_id, "why": why, "result": how}
-            )
+            self._ctx.audit.record(kind, self._ctx.clock.now(), data)
         except AuditError:  # withdrawals go on even when the trail is broken
             log.exception("audit write failed during a withdrawal")
 
 
-def _expired(quote: OurQuote, now: datetime) -> bool:
-    return now >= quote.valid_until
+def _withdrawable(quote: OurQuote) -> bool:
+    """Known live by id; one being withdrawn already is another pass's."""
+    return quote.state is QuoteState.LIVE

@@ -70,7 +70,18 @@ def activity(ctx: EngineContext) -> Iterator[Metric]:
         },
     )
     yield counter("quoter_quote_withdraw_failures", "Withdrawals that failed.", s.withdraw_failures)
+    yield counter(
+        "quoter_quotes_orphans_withdrawn",
+        "Quotes a withdrawal sweep found live at the venue but not in the book, and withdrew.",
+        s.orphans_withdrawn,
+    )
     yield gauge("quoter_quotes_live", "Our quotes live or in flight.", ctx.quotes.live_count())
+    yield gauge(
+        "quoter_quotes_possibly_live",
+        "Quotes whose submit went unanswered and that the venue has not listed yet: counted "
+        "against the limits and looked for until found or past their valid-until.",
+        len(ctx.quotes.unknown()),
+    )
     fill = s.fill_rate
     if fill is not None:
         yield gauge("quoter_fill_ratio", "Won over decided (won + lost) quotes, this run.", fill)
@@ -80,6 +91,13 @@ def activity(ctx: EngineContext) -> Iterator[Metric]:
         "kind",
         {kind: s.declined.get(reason, 0) for kind, reason in STRATEGY_FAULTS.items()},
     )
+    if s.clock_offset_s is not None:
+        yield gauge(
+            "quoter_venue_clock_offset_seconds",
+            "How far our clock is ahead of the venue's (negative: behind), at least, by the "
+            "timestamps of its last answer; beyond [engine.kill] max_clock_skew_s, no new quotes.",
+            s.clock_offset_s,
+        )
     yield labelled_counter(
         "quoter_venue_errors",
         "Venue calls the engine saw fail, by error class.",

@@ -15,7 +15,13 @@ from quoter.domain.market import AREAS
 from quoter.sandbox import jsonfields as fields
 from quoter.sandbox import params
 from quoter.sandbox.core import SANDBOX, Sandbox
-from quoter.sandbox.errors import ApiError, gateway_response, json_response, not_found
+from quoter.sandbox.errors import (
+    ApiError,
+    gateway_response,
+    invalid_quote,
+    json_response,
+    not_found,
+)
 from quoter.sandbox.faults import FaultKind, malform
 from quoter.sandbox.gateway import NOW, VERSION
 from quoter.sandbox.quoting import find_rfq, submit, withdraw
@@ -138,9 +144,16 @@ async def get_load_shape(request: web.Request) -> web.Response:
 async def post_quote(request: web.Request) -> web.Response:
     sandbox, prefix, now = _context(request)
     rfq_id = request.match_info["rfq_id"]
-    quote, created = submit(
-        sandbox.store, sandbox.quote_ids, rfq_id, await _json_body(request), now
+    body = await _json_body(request)
+    if sandbox.faults.take(frozenset({FaultKind.INVALID_QUOTE}), request.method, request.path_qs):
+        raise invalid_quote("refused by a sandbox fault")
+    late = sandbox.faults.take(
+        frozenset({FaultKind.QUOTE_504_LATE}), request.method, request.path_qs
     )
+    if late is not None:  # the request timed out at the gateway; the API stores it later
+        sandbox.faults.store_later(late, rfq_id, body, now)
+        return gateway_response(504, "Endpoint request timed out")
+    quote, created = submit(sandbox.store, sandbox.quote_ids, rfq_id, body, now)
     if created:
         fault = sandbox.faults.take(
             frozenset({FaultKind.QUOTE_504}), request.method, request.path_qs

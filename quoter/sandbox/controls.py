@@ -4,7 +4,8 @@
     GET    /_sandbox/clock                                        -> {"now": ISO}
     POST   /_sandbox/clock     {"advance-s": N}                   -> {"now": ISO} (market stepped)
     GET    /_sandbox/faults                                       -> {"pending": [...]}
-    POST   /_sandbox/faults    {"kind", "count", "path", "method", "status", "latency-s"}
+    POST   /_sandbox/faults    {"kind", "count", "path", "method", "status", "latency-s",
+                                "store-after-s"}
                                                                   -> 201 {"fault": ..., "pending": [...]}
                                kind revoke-tokens acts at once    -> 200 {"revoked-tokens": n}
     DELETE /_sandbox/faults                                       -> 204

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 from collections.abc import Awaitable, Callable
@@ -14,9 +15,11 @@ from aiohttp import web
 from quoter.clock import ScaledClock
 from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.counters import Counters
+from quoter.sandbox.errors import ApiError
 from quoter.sandbox.faults import Faults
 from quoter.sandbox.market import Market
 from quoter.sandbox.plan import UsagePlan
+from quoter.sandbox.quoting import submit
 from quoter.sandbox.records import floor_ms
 from quoter.sandbox.reference import ReferencePrice
 from quoter.sandbox.store import Store
@@ -52,6 +55,10 @@ class Sandbox:
         """Bring the market up to the clock; returns the instant it was stepped to."""
         now = self.now()
         self.market.step(now)
+        for late in self.faults.due_stores(now):
+            # Refused as the API would refuse it now if the RFQ closed meanwhile.
+            with contextlib.suppress(ApiError):
+                submit(self.store, self.quote_ids, late.rfq_id, late.body, now)
         return now
 
     @property

@@ -1,12 +1,14 @@
 """Faults queued by the controls and spent by matching public requests: gateway errors, added
-latency, 429 storms, revoked tokens, malformed RFQs in lists, quotes stored but answered 504, and
-bodies that are not JSON."""
+latency, 429 storms, revoked tokens, malformed RFQs in lists, quotes stored but answered 504,
+quotes answered 504 and stored only seconds later, quotes refused as invalid, and bodies that
+are not JSON."""
 
 from __future__ import annotations
 
 import copy
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from quoter.sandbox import jsonfields as fields
@@ -21,7 +23,7 @@ GATEWAY_MESSAGES = {
     503: "Service Unavailable",
     504: "Endpoint request timed out",
 }
-FAULT_KEYS = frozenset({"kind", "count", "path", "method", "status", "latency-s"})
+FAULT_KEYS = frozenset({"kind", "count", "path", "method", "status", "latency-s", "store-after-s"})
 
 
 class FaultKind(StrEnum):
@@ -31,6 +33,8 @@ class FaultKind(StrEnum):
     REVOKE_TOKENS = "revoke-tokens"
     MALFORMED_RFQ = "malformed-rfq"
     QUOTE_504 = "quote-504"
+    QUOTE_504_LATE = "quote-504-late"  # answered 504 at once, stored `store-after-s` later
+    INVALID_QUOTE = "invalid-quote"  # a quote refused 422 INVALID_QUOTE, whatever it holds
     INVALID_JSON = "invalid-json"
 
 
@@ -42,6 +46,7 @@ class Fault:
     method: str | None = None
     status: int = 503
     latency_s: float = 0.0
+    store_after_s: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         """`path` is the request's path with its query: a fault's `path` may name either part
@@ -58,6 +63,7 @@ class Fault:
             "method": self.method,
             "status": self.status,
             "latency-s": self.latency_s,
+            "store-after-s": self.store_after_s,
         }
 
 
@@ -77,6 +83,11 @@ def parse_fault(raw: object) -> Fault:
         latency_s = fields.number(body.get("latency-s"), "latency-s")
         if not 0 < latency_s <= MAX_LATENCY_S:
             raise fields.FieldError(f"latency-s must be within (0, {MAX_LATENCY_S:g}]")
+    store_after_s = 0.0
+    if kind is FaultKind.QUOTE_504_LATE:
+        store_after_s = fields.number(body.get("store-after-s"), "store-after-s")
+        if not 0 < store_after_s <= MAX_LATENCY_S:
+            raise fields.FieldError(f"store-after-s must be within (0, {MAX_LATENCY_S:g}]")
     return Fault(
         kind=kind,
         remaining=count,
@@ -84,7 +95,17 @@ def parse_fault(raw: object) -> Fault:
         method=None if method is None else fields.text(method, "method", 10).upper(),
         status=status,
         latency_s=latency_s,
+        store_after_s=store_after_s,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LateStore:
+    """A quote body the gateway answered 504 for, to be stored at `due` (sandbox time)."""
+
+    due: datetime
+    rfq_id: str
+    body: object
 
 
 class Faults:
@@ -92,7 +113,19 @@ class Faults:
 
     def __init__(self) -> None:
         self._queue: list[Fault] = []
+        self._late: list[LateStore] = []
         self.injected: Counter[str] = Counter()
+
+    def store_later(self, fault: Fault, rfq_id: str, body: object, now: datetime) -> None:
+        due = now + timedelta(seconds=fault.store_after_s)
+        self._late.append(LateStore(due, rfq_id, body))
+
+    def due_stores(self, now: datetime) -> list[LateStore]:
+        """The late stores whose time has come, taken out of the queue, oldest first."""
+        due = [s for s in self._late if s.due <= now]
+        if due:
+            self._late = [s for s in self._late if s.due > now]
+        return due
 
     def add(self, fault: Fault) -> None:
         if len(self._queue) >= MAX_QUEUED:

@@ -137,15 +137,27 @@ class HttpVenue:
                 on_retry=self._on_retry("submit_quote"),
             )
         except SubmitOutcomeUnknown:
-            self._stats.submit_outcome_unknown += 1
-            log.error("quote %s: outcome unknown", request.client_quote_id)
+            self._unknown(request)
             raise
-        quote = parse_quote(self._session.json(answer, "submit_quote"))
-        if (quote.client_quote_id, quote.rfq_id) != (request.client_quote_id, request.rfq_id):
-            raise MalformedResponse("submit_quote: the venue answered with another quote")
+        try:
+            quote = parse_quote(self._session.json(answer, "submit_quote"))
+            if (quote.client_quote_id, quote.rfq_id) != (request.client_quote_id, request.rfq_id):
+                raise MalformedResponse("submit_quote: the venue answered with another quote")
+        except MalformedResponse as error:
+            # A 2xx: the venue took the request, so the quote may well be live. Fail safe.
+            self._unknown(request)
+            raise SubmitOutcomeUnknown(
+                f"quote {request.client_quote_id}: answered {answer.status} but {error}; "
+                "read our quotes before quoting this RFQ again",
+                client_quote_id=request.client_quote_id,
+            ) from error
         if answer.status == 200:
             log.info("quote %s was already stored; the venue returned it", quote.client_quote_id)
         return quote
+
+    def _unknown(self, request: QuoteRequest) -> None:
+        self._stats.submit_outcome_unknown += 1
+        log.error("quote %s: outcome unknown", request.client_quote_id)
 
     async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
         path = f"/rfqs/{path_segment(rfq_id)}/quotes/{path_segment(quote_id)}"

@@ -13,12 +13,15 @@ from typing import Any
 import orjson
 
 from quoter.app import DEMO_RISK
+from quoter.clock import Clock
+from quoter.domain import Price, QuoteRequest
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
 from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.planner import PollConfig
+from quoter.engine.quotes import OurQuote
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.pricing.curve_watch import CurveStore
 from quoter.pricing.synthetic import synthetic_curve_set
@@ -70,6 +73,7 @@ async def running_engine(
     config: EngineConfig | None = None,
     venue: dict[str, Any] | None = None,
     run_id: str = "test",
+    clock: Clock | None = None,
 ) -> AsyncIterator[Running]:
     """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
     `run_id`, as the app draws one per run: client-quote-ids are made from it."""
@@ -79,7 +83,7 @@ async def running_engine(
         ctx = EngineContext(
             venue=http,
             quota=http,
-            clock=sandbox.clock,
+            clock=clock or sandbox.clock,
             config=config,
             risk=risk,
             curves=CurveStore(None, initial=CURVES),
@@ -97,6 +101,24 @@ async def running_engine(
         finally:
             stop.set()
             await task
+
+
+async def left_by_a_crash(sandbox: RunningSandbox, tmp_path: Path, mine: OurQuote) -> None:
+    """What a crashed run leaves behind: `mine` live at the venue with no run to withdraw it.
+    A run that stops sweeps the venue clean, so the test puts it back once the run has ended,
+    under another client-quote-id, as a client that shares the key would."""
+    prices = [Price(p) for p in mine.prices]
+    one_way = len(prices) == 1
+    request = QuoteRequest(
+        rfq_id=mine.rfq.id,
+        client_quote_id=f"{mine.client_quote_id}-crashed",
+        valid_until=mine.valid_until,
+        price=prices[0] if one_way else None,
+        bid=None if one_way else prices[0],
+        ask=None if one_way else prices[1],
+    )
+    async with client(sandbox, tmp_path / "crashed-run") as http:
+        await http.submit_quote(request)
 
 
 def month_ahead(label: str = "Apr-26") -> dict[str, object]:

@@ -16,15 +16,16 @@ import pytest
 from pydantic import SecretStr
 
 from quoter.app import DEMO_RISK
+from quoter.engine.engine import StartRefused
 from quoter.engine.killswitch import KillSwitch, LatchError, TradingState
 from quoter.sandbox.server import RunningSandbox
-from quoter.venue.errors import AuthenticationFailed
 from tests.engine.harness import (
     Running,
     audit_records,
     engine_config,
     eventually,
     fast_sandbox,
+    left_by_a_crash,
     month_ahead,
     running_engine,
 )
@@ -145,7 +146,7 @@ async def test_a_start_the_venue_refuses_halts_saying_why(tmp_path: Path) -> Non
         with pytest.raises(ExceptionGroup) as raised:
             async with running_engine(sandbox, tmp_path) as bot:
                 await _halted(bot)
-    assert raised.group_contains(AuthenticationFailed)
+    assert raised.group_contains(StartRefused)
     assert _reasons(bot) == _latched(tmp_path)
     assert _reasons(bot) == ["start failed: AuthenticationFailed: authenticate: 403"]
 
@@ -205,7 +206,8 @@ async def test_a_quote_found_live_beyond_a_lowered_limit_is_withdrawn_not_adopte
         async with running_engine(sandbox, first) as bot:
             rfq_id = await new_rfq(sandbox, **month_ahead(), **WIN)
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-            bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
+            crashed = next(iter(bot.ctx.quotes))
+        await left_by_a_crash(sandbox, first, crashed)
         assert (await counters(sandbox))["live-quotes"] == 1
         lowered = DEMO_RISK.model_copy(update={"max_position_mwh": 1000.0})
         config = engine_config(second, reconcile="adopt")
@@ -230,7 +232,8 @@ async def test_an_adopted_quote_whose_rfq_ends_before_the_first_poll_is_settled(
         async with running_engine(sandbox, first) as bot:
             await new_rfq(sandbox, **month_ahead(), **WIN)
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-            bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
+            crashed = next(iter(bot.ctx.quotes))
+        await left_by_a_crash(sandbox, first, crashed)
         # The first poll's answer is held back until after the RFQ has ended (won).
         held = {"kind": "latency", "count": 1, "latency-s": 1.0, "path": "status=open"}
         await control(sandbox, "POST", "/faults", held)

@@ -25,6 +25,7 @@ from tests.engine.harness import (
     engine_config,
     eventually,
     fast_sandbox,
+    left_by_a_crash,
     month_ahead,
     running_engine,
 )
@@ -257,7 +258,8 @@ async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path)
         async with running_engine(sandbox, first) as bot:
             await new_rfq(sandbox, **month_ahead())
             await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-            bot.ctx.quotes.remove(next(iter(bot.ctx.quotes)).rfq.id)  # forget it, as a crash would
+            crashed = next(iter(bot.ctx.quotes))
+        await left_by_a_crash(sandbox, first, crashed)
         assert (await counters(sandbox))["live-quotes"] == 1
         async with running_engine(sandbox, second) as bot:
             await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the orphan withdrawn")

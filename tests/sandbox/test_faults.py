@@ -101,6 +101,20 @@ async def test_quote_504_stores_the_quote_and_a_retry_finds_it(venue: Venue) -> 
     assert (await venue.counters())["quotes-created"] == 1
 
 
+async def test_quote_504_late_stores_the_quote_only_after_its_delay(venue: Venue) -> None:
+    rfq = await venue.make_rfq()
+    await fault(venue, kind="quote-504-late", **{"store-after-s": 6})
+    lost = await venue.quote(rfq, **{"client-quote-id": "late-one"})
+    assert (lost.status, lost.body) == (504, {"message": "Endpoint request timed out"})
+    listed = (await venue.call("GET", "/quotes")).body["items"]
+    assert listed == []  # not yet: a read now would call it never created
+    await venue.advance(5)
+    assert (await venue.call("GET", "/quotes")).body["items"] == []
+    await venue.advance(2)
+    (stored,) = (await venue.call("GET", "/quotes")).body["items"]
+    assert (stored["client-quote-id"], stored["status"]) == ("late-one", "active")
+
+
 async def test_invalid_json_fault(venue: Venue) -> None:
     await venue.make_rfq()
     await fault(venue, kind="invalid-json", path="/rfqs", method="GET")

@@ -277,15 +277,26 @@ async def test_a_submit_never_answered_is_outcome_unknown(
     assert len(fake.routes("POST /rfqs/r1/quotes")) == 3
 
 
-async def test_a_submit_answered_with_another_quote_is_malformed(
+async def test_a_submit_answered_with_another_quote_may_be_live(
     fake: FakeVenue, open_venue: Opener
 ) -> None:
+    """A 2xx: the venue took our request, whatever its body says; ours may be live."""
     fake.then(
         "POST /rfqs/r1/quotes", Reply(201, payloads.quote(rfq_id="r1", client_quote_id="other"))
     )
     async with open_venue() as venue:
-        with pytest.raises(MalformedResponse, match="another quote"):
+        with pytest.raises(SubmitOutcomeUnknown, match="another quote"):
             await venue.submit_quote(make_request())
+
+
+async def test_a_submit_answered_2xx_with_a_body_that_does_not_parse_may_be_live(
+    fake: FakeVenue, open_venue: Opener
+) -> None:
+    fake.then("POST /rfqs/r1/quotes", Reply(201, raw=b'{"id": "q-1", "rfq-id"'))
+    async with open_venue() as venue:
+        with pytest.raises(SubmitOutcomeUnknown, match="answered 201"):
+            await venue.submit_quote(make_request())
+        assert venue.stats.submit_outcome_unknown == 1
 
 
 async def test_withdrawals_take_the_withdraw_lane_and_retry(
