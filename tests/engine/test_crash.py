@@ -292,3 +292,53 @@ def test_sigterm_withdraws_a_quote_whose_submit_outcome_is_unknown(tmp_path: Pat
     assert final["quotes-created"] == 1, context
     assert exit_code == 0, context
     assert final["live-quotes"] == 0, "the unknown quote was left live: " + context
+
+
+SPIN_STRATEGY = '''\
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spin:
+    """Never answers: a busy loop, as a strategy with a bug in a while loop would."""
+
+    def price(self, rfq, market):
+        while True:
+            pass
+'''
+
+
+def test_sigint_ends_the_bot_while_a_strategy_thread_spins(tmp_path: Path) -> None:
+    """A strategy stuck in a busy loop is cut off at its timeout and never called again while
+    it spins; SIGINT then ends the process within the drain time, its thread notwithstanding."""
+    (tmp_path / "spin_desk.py").write_text(SPIN_STRATEGY, encoding="utf-8")
+    env = {**os.environ, **CREDENTIALS, "PYTHONPATH": str(tmp_path)}
+    var = tmp_path / "var"
+    bot_log = tmp_path / "bot.log"
+    sandbox_toml, bot_toml = tmp_path / "sandbox.toml", tmp_path / "bot.toml"
+    _write_sandbox_config(sandbox_toml)
+    with sandbox_process(sandbox_toml, tmp_path / "sandbox.log", env) as sandbox:
+        _write_bot_config(bot_toml, sandbox.base_url, var)
+        text = bot_toml.read_text(encoding="utf-8")
+        text = text.replace(
+            '[engine.quoting]\nreconcile = "withdraw"\n',
+            '[engine.quoting]\nreconcile = "withdraw"\nstrategy_timeout_s = 0.2\n\n'
+            '[engine.strategy]\nname = "spin_desk:Spin"\n',
+        )
+        bot_toml.write_text(text, encoding="utf-8")
+        bot = spawn(["run", "--config", str(bot_toml)], bot_log, env)
+        try:
+
+            def timed_out() -> bool:
+                assert bot.poll() is None, f"the bot exited by itself\n{tail(bot_log)}"
+                trail = (var / "audit").glob("audit-*.jsonl")
+                return any(b'"reason":"strategy-timeout"' in f.read_bytes() for f in trail)
+
+            wait_for(timed_out, QUOTE_TIMEOUT_S * 2, "a strategy timeout", bot_log)
+            bot.send_signal(signal.SIGINT)
+            exit_code = wait_exit(bot, EXIT_TIMEOUT_S, bot_log)
+        finally:
+            reap(bot)
+        live = sandbox.counters()["live-quotes"]
+    assert exit_code == 0, tail(bot_log)
+    assert live == 0
