@@ -25,6 +25,7 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
         "quotes-live": ctx.quotes.live_count(),
         "quotes-refused": stats.quotes_refused,
         "outcomes-unknown": stats.outcomes_unknown,
+        "quotes-possibly-live": len(ctx.quotes.unknown()),
         "declined": dict(stats.declined.most_common()),
         "won": stats.won,
         "lost": stats.lost,
@@ -61,7 +62,8 @@ def render_status(status: dict[str, object]) -> str:
         f"quoter  {status['now']}  state {str(status['state']).upper()}  strategy {status['strategy']}",
         f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}",
         f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
-        f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}  withdrawn {status['withdrawn']}",
+        f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}"
+        f" (possibly live {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",
         f"results won {status['won']}  lost {status['lost']}  fill rate {fill_text}",
         f"declined {reasons}",
         f"quota   spent {status['quota-spent']}  left {status['quota-left']}"
