@@ -24,6 +24,8 @@ PAGE_LIMIT = 100
 MAX_PAGES = 50  # 5,000 active quotes: a day's whole quota
 RETRY_PAUSE_S = 0.05
 MAX_PAUSE_S = 2.0
+# Refusals no retry within a sweep's time can change: the key or credentials, the day's quota.
+HOPELESS = (errors.AuthenticationFailed, errors.QuotaExhausted)
 
 
 class Withdrawal(StrEnum):
@@ -77,6 +79,8 @@ async def sweep(
             failures += 1
             listed = False
             log.warning("withdrawal sweep: listing our quotes failed (%s)", type(error).__name__)
+            if isinstance(error, HOPELESS):
+                break  # the venue will refuse every request: waiting only delays the exit
         else:
             lists += pages
             targets = [q for q in found if covers(q)]

@@ -162,3 +162,22 @@ async def test_a_start_waits_out_the_venues_bad_minute(tmp_path: Path) -> None:
     assert len(audit_records(tmp_path, "start-retry")) >= 1
     (loaded,) = audit_records(tmp_path, "positions-loaded")  # one read counted, not two
     assert loaded["complete"] is True
+
+
+async def test_a_kill_withdraws_every_quote_while_the_venue_fails_withdrawals(
+    tmp_path: Path,
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        for _ in range(5):
+            await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
+        # More 503s than the client's own retries of one withdrawal (3) absorb.
+        await fault(sandbox, "status", count=12, status=503, method="DELETE")
+        assert (await counters(sandbox))["by-status"].get("503", 0) == 0
+        _kill(bot)
+        await eventually(lambda: bot.ctx.stats.withdrawn == 5, "all withdrawn", 20)
+        seen = await counters(sandbox)
+        assert seen["live-quotes"] == 0
+        assert seen["by-status"]["503"] == 12  # every fault was met
+    passes = audit_records(tmp_path, "withdrawal-pass")
+    assert passes[0]["complete"] is True
