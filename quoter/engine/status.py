@@ -3,9 +3,13 @@ admin interface) and its rendering as text."""
 
 from __future__ import annotations
 
-from quoter.engine.planner import PollPlan
-from quoter.engine.state import EngineContext
+from typing import TYPE_CHECKING
+
 from quoter.venue.bucket import Lane
+
+if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine's imports
+    from quoter.engine.planner import PollPlan
+    from quoter.engine.state import EngineContext
 
 
 def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
