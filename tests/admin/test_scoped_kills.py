@@ -218,3 +218,24 @@ def test_one_kill_in_the_latch_file_is_lifted_alone(
     assert [(k.id, k.scope.areas) for k in KillSwitch(tmp_path / "kill.json").kills] == [
         (1, frozenset({"DE"}))
     ]
+
+
+async def test_a_strategy_swapped_in_since_the_start_can_be_killed_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its configuration does not name it: the CLI asks the bot what it runs."""
+    monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
+    swapped = "strategies.curve_spread:CurveSpread"
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path) as bot,
+        admin_for(bot) as url,
+    ):
+        config = str(bot_config(tmp_path, url))
+        assert await _cli("swap", swapped, "--config", config) == 0
+        await new_rfq(sandbox, **_in("DE"))
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote by the swapped one")
+        assert await _cli("kill", "--config", config, "--strategy", swapped.upper()) == 0
+        assert "withdrawing 1 quotes it covers" in capsys.readouterr().out
+        assert bot.ctx.killswitch.kills[0].scope.strategies == {swapped}
+        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "its quote withdrawn")
