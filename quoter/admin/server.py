@@ -25,7 +25,7 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
-from quoter.admin.config import USER_HEADER, AdminConfig
+from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
 from quoter.audit.story import load_records
 from quoter.engine.audit import AuditError
@@ -74,7 +74,7 @@ class KillBody(_Body):
     areas: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
     strategies: list[str] = Field(default_factory=list)
-    reason: str = Field("manual kill", min_length=1, max_length=300)
+    reason: str = Field("manual kill", min_length=1, max_length=MAX_REASON_CHARS)
 
 
 class ResumeBody(_Body):

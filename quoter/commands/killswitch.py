@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from quoter.admin.client import AdminClient, AdminError, AdminRefused
-from quoter.admin.config import AdminTokenError
+from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
 from quoter.config import QuoterConfig, load_config
 from quoter.engine.kill_scope import Scope, ScopeError, canonical_scope, describe_scope
 from quoter.engine.killswitch import Kill, KillSwitch, UnknownKill, describe_kill, kill_to_json
@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     kill.add_argument("--area", action="append", default=[], help="only this market area")
     kill.add_argument("--product", action="append", default=[], help="only this product type")
     kill.add_argument("--strategy", action="append", default=[], help="only this strategy")
-    kill.add_argument("--reason", default="manual kill", help="recorded in the audit trail")
+    kill.add_argument(
+        "--reason", type=_reason, default="manual kill", help="recorded in the audit trail"
+    )
     kill.set_defaults(handler=handle_kill)
     resume = subparsers.add_parser("resume", help="lift every latched kill, or one (--kill)")
     resume.add_argument("--config", type=Path, help="the bot's configuration")
@@ -46,6 +48,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="lift only the kill with this id (as `quoter status` shows it); repeatable",
     )
     resume.set_defaults(handler=handle_resume)
+
+
+def _reason(text: str) -> str:
+    """Checked here: a reason the bot refuses would be a kill refused."""
+    if not 0 < len(text) <= MAX_REASON_CHARS:
+        raise argparse.ArgumentTypeError(f"1 to {MAX_REASON_CHARS} characters")
+    return text
 
 
 def _admin(config: QuoterConfig) -> AdminClient | str:

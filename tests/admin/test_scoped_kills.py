@@ -239,3 +239,14 @@ async def test_a_strategy_swapped_in_since_the_start_can_be_killed_by_name(
         assert "withdrawing 1 quotes it covers" in capsys.readouterr().out
         assert bot.ctx.killswitch.kills[0].scope.strategies == {swapped}
         await eventually(lambda: bot.ctx.stats.withdrawn == 1, "its quote withdrawn")
+
+
+def test_a_reason_the_bot_would_refuse_is_refused_before_sending(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 400 from the bot is final (nothing is written behind its back): so the CLI refuses
+    first what the bot would refuse."""
+    with pytest.raises(SystemExit) as exited:
+        main(["kill", "--config", str(bot_config(tmp_path)), "--reason", "x" * 301])
+    assert exited.value.code == 2
+    assert "--reason: 1 to 300 characters" in capsys.readouterr().err
