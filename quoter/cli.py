@@ -1,35 +1,64 @@
-"""The `quoter` command: finds the sub-commands in `quoter.commands` and runs the one asked for."""
+"""The `quoter` command: finds the sub-commands in `quoter.commands` and runs the one asked for.
+
+A command's module is imported only when that command runs: `quoter kill` must act in a
+fraction of a second, and importing every command would load the backtest's whole stack
+(pandas, matplotlib, dask) first. `COMMANDS` names the module of each command for that."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-import quoter.commands
 from quoter import __version__
 from quoter.config import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
+DESCRIPTION = (
+    "The `quoter` command: finds the sub-commands in `quoter.commands` and runs the one asked for."
+)
+
+# Each command and the module in `quoter.commands` that registers it; a test checks that the
+# modules register exactly these.
+COMMANDS: Mapping[str, str] = {
+    "audit": "audit",
+    "backtest": "backtest",
+    "curves": "curves",
+    "kill": "killswitch",
+    "price": "price",
+    "resume": "killswitch",
+    "run": "run",
+    "sandbox": "sandbox",
+    "shadow": "shadow",
+    "status": "status",
+    "swap": "swap",
+    "trades": "trades",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="quoter", description=__doc__)
+def command_modules(argv: Sequence[str]) -> list[str]:
+    """The modules to import for `argv`: the named command's alone; every one when no known
+    command is named (`quoter --help`, a typo), so help and errors list them all."""
+    named = next((arg for arg in argv if not arg.startswith("-")), "")
+    module = COMMANDS.get(named)
+    return [module] if module else sorted(set(COMMANDS.values()))
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv` (None: every command)."""
+    parser = argparse.ArgumentParser(prog="quoter", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"quoter {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_info in sorted(pkgutil.iter_modules(quoter.commands.__path__), key=lambda m: m.name):
-        if module_info.name.startswith("_"):
-            continue  # a part of a command, not a command
-        module = importlib.import_module(f"quoter.commands.{module_info.name}")
-        module.register(subparsers)
+    for name in command_modules([] if argv is None else argv):
+        importlib.import_module(f"quoter.commands.{name}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     handler: Handler = args.handler
     try:
         return handler(args)

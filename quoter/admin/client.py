@@ -69,8 +69,9 @@ class AdminClient:
         }
         return self._call("POST", "/kill", body)
 
-    def resume(self) -> dict[str, Any]:
-        return self._call("POST", "/resume", {})
+    def resume(self, kills: list[int] | None = None) -> dict[str, Any]:
+        """Lift the kills with these ids, or every one (None)."""
+        return self._call("POST", "/resume", {} if kills is None else {"kills": kills})
 
     def swap(self, name: str, params: Mapping[str, object]) -> dict[str, Any]:
         return self._call("POST", "/swap", {"name": name, "params": dict(params)})

@@ -16,6 +16,7 @@ from quoter.venue.config import Frozen
 TOKEN_VARIABLE = "QUOTER_ADMIN_TOKEN"
 USER_HEADER = "X-Quoter-User"  # who calls, as the caller says: for the audit trail
 MIN_TOKEN_CHARS = 16
+MAX_REASON_CHARS = 300  # of a kill's reason: the CLI checks it before the bot would refuse it
 
 
 class AdminTokenError(Exception):

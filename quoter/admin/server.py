@@ -4,8 +4,9 @@ loads cannot reach it by DNS rebinding); every request, refused or not, is audit
 is never logged nor audited.
 
     GET  /status    the engine's status
-    POST /kill      {areas, products, strategies, reason, by}: latch a kill, withdraw
-    POST /resume    {by}: lift every latched kill
+    POST /kill      {areas, products, strategies, reason, by}: latch a kill, withdraw; the
+                    answer names the kill and how many of our quotes it covers (withdrawing)
+    POST /resume    {by, kills}: lift the latched kills with these ids, or every one
     POST /swap      {name, params, by}: load, validate, then quote with a new strategy
     GET  /shadow    the shadow report from the audit trail
 """
@@ -18,23 +19,25 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
-from quoter.admin.config import USER_HEADER, AdminConfig
+from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
 from quoter.audit.story import load_records
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
-from quoter.engine.killswitch import Kill, Scope
+from quoter.engine.kill_scope import ScopeError, canonical_scope
+from quoter.engine.killswitch import Kill, UnknownKill, kill_to_json
 from quoter.engine.shadow import report
 from quoter.engine.status import status_of
 from quoter.listening import listening
 from quoter.sandbox.config import is_loopback
 from quoter.strategies_api import StrategyLoadError
+from quoter.strategy_names import known_strategies
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,11 @@ class KillBody(_Body):
     areas: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)
     strategies: list[str] = Field(default_factory=list)
-    reason: str = Field("manual kill", min_length=1, max_length=300)
+    reason: str = Field("manual kill", min_length=1, max_length=MAX_REASON_CHARS)
+
+
+class ResumeBody(_Body):
+    kills: list[int] | None = Field(None, description="the ids to lift; none: every kill")
 
 
 class SwapBody(_Body):
@@ -165,21 +172,48 @@ async def _get_status(request: web.Request) -> web.Response:
 async def _post_kill(request: web.Request) -> web.Response:
     body = await _parse(request, KillBody)
     engine = _engine(request)
-    scope = Scope(frozenset(body.areas), frozenset(body.products), frozenset(body.strategies))
+    ctx = engine.ctx
     by = f"{body.by or request[WHO_KEY]} (admin)"
-    detail: dict[str, object] = {"reason": body.reason, "by": by, "scope": _scope_json(scope)}
+    # As asked, so the trail shows a refused kill too; as understood once checked.
+    asked = {"areas": body.areas, "products": body.products, "strategies": body.strategies}
+    detail: dict[str, object] = {"reason": body.reason, "by": by, "scope": asked}
     request[DETAIL_KEY] = detail
-    engine.kill(Kill(reason=body.reason, by=by, at=engine.ctx.clock.now(), scope=scope))
-    return _json(_status(engine))
+    running = (ctx.strategy.name, None if ctx.shadow is None else ctx.shadow.name)
+    try:
+        scope = canonical_scope(
+            body.areas, body.products, body.strategies, lambda: known_strategies(running)
+        )
+    except ScopeError as error:
+        return _refuse(400, f"nothing killed: {error}")
+    detail["scope"] = scope.to_json()
+    kill = Kill(reason=body.reason, by=by, at=ctx.clock.now(), scope=scope)
+    engine.kill(kill)
+    # None when nothing new was latched: a kill of everything while already halted.
+    latched = next((k for k in reversed(ctx.killswitch.kills) if replace(k, id=0) == kill), None)
+    covered = [
+        q
+        for q in ctx.quotes
+        if scope.covers(q.rfq.instrument.market_area, q.rfq.instrument.product_type, q.strategy)
+    ]
+    return _json(
+        {
+            "kill": None if latched is None else kill_to_json(latched),
+            "withdrawing": len(covered),
+            **_status(engine),
+        }
+    )
 
 
 async def _post_resume(request: web.Request) -> web.Response:
-    body = await _parse(request, _Body)
+    body = await _parse(request, ResumeBody)
     engine = _engine(request)
-    lifted = engine.resume(f"{body.by or request[WHO_KEY]} (admin)")
+    try:
+        lifted = engine.resume(f"{body.by or request[WHO_KEY]} (admin)", body.kills)
+    except UnknownKill as error:
+        return _refuse(400, f"nothing lifted: {error}")
     detail: dict[str, object] = {"lifted": [k.reason for k in lifted]}
     request[DETAIL_KEY] = detail
-    return _json({"lifted": [_kill_json(k) for k in lifted], **_status(engine)})
+    return _json({"lifted": [kill_to_json(k) for k in lifted], **_status(engine)})
 
 
 async def _post_swap(request: web.Request) -> web.Response:
@@ -201,18 +235,6 @@ async def _get_shadow(request: web.Request) -> web.Response:
     found = await asyncio.to_thread(lambda: report(load_records(directory)))
     shadow = ctx.shadow
     return _json({"shadow": None if shadow is None else shadow.describe(), **found})
-
-
-def _scope_json(scope: Scope) -> dict[str, list[str]]:
-    return {
-        "areas": sorted(scope.areas),
-        "products": sorted(scope.products),
-        "strategies": sorted(scope.strategies),
-    }
-
-
-def _kill_json(kill: Kill) -> dict[str, Any]:
-    return {"reason": kill.reason, "by": kill.by, "at": kill.at.isoformat()}
 
 
 def build_app(engine: Engine, token: SecretStr) -> web.Application:

@@ -1,20 +1,30 @@
 """`quoter kill` and `quoter resume`: through the running bot's admin interface, which latches
 or lifts the kill and withdraws at once; when no bot answers, straight into the kill-switch
 file, which a bot takes in while running or at its next start. The file is the latch either
-way: a kill holds across restarts until `quoter resume`."""
+way: a kill holds across restarts until `quoter resume`.
+
+A kill's areas, products and strategies are checked before anything is sent or written: spelt
+as the venue and the configuration spell them, whatever the case; an unknown one is refused
+with the known ones listed. This module is imported on every kill: it imports only what a
+kill needs (no engine, no pricing), and that late where only one path needs it."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from quoter.admin.client import AdminClient, AdminError
-from quoter.admin.config import AdminTokenError
-from quoter.clock import SystemClock
+from quoter.admin.client import AdminClient, AdminError, AdminRefused
+from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
 from quoter.config import QuoterConfig, load_config
-from quoter.engine.killswitch import Kill, KillSwitch, Scope
+from quoter.engine.kill_scope import Scope, ScopeError, canonical_scope, describe_scope
+from quoter.engine.killswitch import Kill, KillSwitch, UnknownKill, describe_kill, kill_to_json
+from quoter.strategy_names import known_strategies, strategy_key
+
+USAGE_ERROR = 2
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,11 +33,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     kill.add_argument("--area", action="append", default=[], help="only this market area")
     kill.add_argument("--product", action="append", default=[], help="only this product type")
     kill.add_argument("--strategy", action="append", default=[], help="only this strategy")
-    kill.add_argument("--reason", default="manual kill", help="recorded in the audit trail")
+    kill.add_argument(
+        "--reason", type=_reason, default="manual kill", help="recorded in the audit trail"
+    )
     kill.set_defaults(handler=handle_kill)
-    resume = subparsers.add_parser("resume", help="lift every latched kill")
+    resume = subparsers.add_parser("resume", help="lift every latched kill, or one (--kill)")
     resume.add_argument("--config", type=Path, help="the bot's configuration")
+    resume.add_argument(
+        "--kill",
+        dest="kills",
+        type=int,
+        action="append",
+        metavar="ID",
+        help="lift only the kill with this id (as `quoter status` shows it); repeatable",
+    )
     resume.set_defaults(handler=handle_resume)
+
+
+def _reason(text: str) -> str:
+    """Checked here: a reason the bot refuses would be a kill refused."""
+    if not 0 < len(text) <= MAX_REASON_CHARS:
+        raise argparse.ArgumentTypeError(f"1 to {MAX_REASON_CHARS} characters")
+    return text
 
 
 def _admin(config: QuoterConfig) -> AdminClient | str:
@@ -40,27 +67,77 @@ def _admin(config: QuoterConfig) -> AdminClient | str:
         return str(error)
 
 
+def _scope(args: argparse.Namespace, config: QuoterConfig, client: AdminClient | str) -> Scope:
+    """The kill's scope, checked; ScopeError before anything is sent."""
+
+    def known() -> list[str]:
+        engine = config.engine
+        shadow = None if engine.shadow is None else engine.shadow.name
+        here = known_strategies([engine.strategy.name, shadow])
+        keys = {strategy_key(n) for n in here}
+        if all(strategy_key(s) in keys for s in args.strategy):
+            return here
+        # Perhaps swapped in since the bot started: its configuration does not name it.
+        return known_strategies([*here, *_running_strategies(client)])
+
+    return canonical_scope(args.area, args.product, args.strategy, known)
+
+
+def _running_strategies(client: AdminClient | str) -> list[str]:
+    """The live and shadow strategies of the running bot; none when it does not answer."""
+    if isinstance(client, str):
+        return []
+    try:
+        status = client.status()
+    except AdminError:
+        return []
+    shadow = status.get("shadow")
+    return [str(status.get("strategy")), *([str(shadow["name"])] if shadow else [])]
+
+
 def handle_kill(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    scope = Scope(frozenset(args.area), frozenset(args.product), frozenset(args.strategy))
-    what = "everything" if scope.everything else _describe(scope)
     client = _admin(config)
+    try:
+        scope = _scope(args, config, client)
+    except ScopeError as error:
+        print(f"quoter kill: nothing killed: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    what = describe_scope(scope.to_json())
     if isinstance(client, AdminClient):
         try:
-            answer = client.kill(args.reason, args.area, args.product, args.strategy)
+            answer = client.kill(
+                args.reason, sorted(scope.areas), sorted(scope.products), sorted(scope.strategies)
+            )
+        except AdminRefused as error:
+            if error.status != 400:  # not allowed (token, Host): the latch still works
+                client = str(error)
+            else:  # the bot read the kill and said no: writing it anyway would be worse
+                print(f"quoter kill: {error}", file=sys.stderr)
+                return USAGE_ERROR
         except AdminError as error:
             client = str(error)
         else:
-            print(f"killed {what}: {args.reason}; state {answer['state']} (through the bot)")
+            _print_killed(what, args.reason, answer)
             return 0
     _fallback(client)
+    from quoter.clock import SystemClock  # only here: it brings asyncio
+
     kill = Kill(
         reason=args.reason, by=f"{getpass.getuser()} (cli)", at=SystemClock().now(), scope=scope
     )
     switch = KillSwitch(config.engine.kill.latch_path)
-    switch.kill(kill)
+    latched = switch.kill(kill)
     print(f"killed {what}: {args.reason}; state {switch.state.value}")
+    print(f"latched as kill {latched.id}; the bot withdraws what it covers when it takes it in")
     return 0
+
+
+def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> None:
+    print(f"killed {what}: {reason}; state {answer['state']} (through the bot)")
+    kill = answer.get("kill")
+    latched = "nothing new (already halted)" if kill is None else describe_kill(kill)
+    print(f"latched: {latched}; withdrawing {answer.get('withdrawing', 0)} quotes it covers")
 
 
 def handle_resume(args: argparse.Namespace) -> int:
@@ -68,44 +145,38 @@ def handle_resume(args: argparse.Namespace) -> int:
     client = _admin(config)
     if isinstance(client, AdminClient):
         try:
-            answer = client.resume()
+            answer = client.resume(args.kills)
+        except AdminRefused as error:
+            if error.status != 400:
+                client = str(error)
+            else:  # no such kill: the bot lifted nothing
+                print(f"quoter resume: {error}", file=sys.stderr)
+                return USAGE_ERROR
         except AdminError as error:
             client = str(error)
         else:
-            lifted = [f"{k['reason']} (by {k['by']} at {k['at']})" for k in answer["lifted"]]
-            _print_lifted(lifted)
+            _print_lifted(answer["lifted"])
             print(f"state {answer['state']} (through the bot)")
             return 0
     _fallback(client)
-    kills = KillSwitch(config.engine.kill.latch_path).resume()
-    _print_lifted([f"{k.reason} (by {k.by} at {k.at:%Y-%m-%d %H:%M:%S})" for k in kills])
+    try:
+        kills = KillSwitch(config.engine.kill.latch_path).resume(args.kills)
+    except UnknownKill as error:
+        print(f"quoter resume: nothing lifted: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    _print_lifted([kill_to_json(k) for k in kills])
     return 0
 
 
 def _fallback(why: str) -> None:
     print(
         f"quoter: not through the bot: {why}\n"
-        "quoter: writing the kill-switch file instead; a running bot takes it in within a "
+        "quoter: using the kill-switch file instead; a running bot takes it in within a "
         "second, a stopped one at its next start",
         file=sys.stderr,
     )
 
 
-def _print_lifted(lifted: list[str]) -> None:
-    if not lifted:
-        print("nothing to resume: no kill was latched")
-    for kill in lifted:
-        print(f"lifted: {kill}")
-
-
-def _describe(scope: Scope) -> str:
-    parts = [
-        f"{name} {', '.join(sorted(values))}"
-        for name, values in (
-            ("areas", scope.areas),
-            ("products", scope.products),
-            ("strategies", scope.strategies),
-        )
-        if values
-    ]
-    return "; ".join(parts)
+def _print_lifted(lifted: Iterable[dict[str, Any]]) -> None:
+    shown = [f"lifted: {describe_kill(kill)}" for kill in lifted]
+    print("\n".join(shown) or "nothing to resume: no kill was latched")

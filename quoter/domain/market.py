@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 
 class Commodity(StrEnum):
@@ -47,6 +48,8 @@ class Action(StrEnum):
 POWER_AREAS: frozenset[str] = frozenset({"DE", "AT", "FR", "NL", "BE", "CH"})
 GAS_AREAS: frozenset[str] = frozenset({"THE", "TTF", "PEG", "CEGH-VTP", "PSV", "ZTP"})
 AREAS: dict[Commodity, frozenset[str]] = {Commodity.POWER: POWER_AREAS, Commodity.GAS: GAS_AREAS}
+# Every area keeps Central European Time (pricing/calendar.py computes its offsets by rule).
+MARKET_TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Rfq
@@ -326,10 +327,14 @@ class Engine:
         self.ctx.kill(kill)
         self.wake()
 
-    def resume(self, by: str) -> tuple[Kill, ...]:
-        lifted = self.ctx.killswitch.resume()
+    def resume(self, by: str, ids: Collection[int] | None = None) -> tuple[Kill, ...]:
+        """Lift the kills `ids` names, or every one; UnknownKill (nothing lifted) if one of
+        `ids` is not latched."""
+        lifted = self.ctx.killswitch.resume(ids)
         self.ctx.audit.record(
-            "resume", self.ctx.clock.now(), {"by": by, "lifted": [k.reason for k in lifted]}
+            "resume",
+            self.ctx.clock.now(),
+            {"by": by, "lifted": [k.reason for k in lifted], "ids": [k.id for k in lifted]},
         )
         self.wake()
         return lifted

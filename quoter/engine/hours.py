@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-import holidays
 from pydantic import Field
 
-from quoter.pricing.calendar import MARKET_TIMEZONE
+from quoter.domain.market import MARKET_TIMEZONE
 from quoter.venue.config import Frozen
 
 # Whose public holidays close an area: the country of its exchange or hub.
@@ -38,6 +37,10 @@ class TradingHoursConfig(Frozen):
 
 @lru_cache(maxsize=64)
 def _holidays(country: str, year: int) -> frozenset[date]:
+    # Imported here, not above: the configuration imports this module, and `quoter kill`
+    # reads the configuration and must start fast; the tables cost tens of milliseconds.
+    import holidays
+
     return frozenset(holidays.country_holidays(country, years=year))
 
 

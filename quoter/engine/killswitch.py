@@ -6,7 +6,9 @@
     HALTED    a kill covering everything is latched: every live quote withdrawn, nothing new,
               until a person resumes
 
-A kill may cover only some areas, products or strategies; then the rest goes on quoting.
+A kill may cover only some areas, products or strategies (its `Scope`, checked at the door:
+kill_scope.py); then the rest goes on quoting. Each latched kill has an id, by which it can be
+lifted alone.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
+
+from quoter.engine.kill_scope import KNOWN_AREAS, KNOWN_PRODUCTS, describe_scope
+from quoter.engine.kill_scope import Scope as Scope  # where the engine has always found it
 
 
 class TradingState(StrEnum):
@@ -32,24 +38,8 @@ class LatchError(Exception):
     """The latch file cannot be read or written; the message names it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What a kill covers; an empty dimension covers everything on it."""
-
-    areas: frozenset[str] = frozenset()
-    products: frozenset[str] = frozenset()
-    strategies: frozenset[str] = frozenset()
-
-    @property
-    def everything(self) -> bool:
-        return not (self.areas or self.products or self.strategies)
-
-    def covers(self, area: str, product: str, strategy: str) -> bool:
-        return (
-            (not self.areas or area in self.areas)
-            and (not self.products or product in self.products)
-            and (not self.strategies or strategy in self.strategies)
-        )
+class UnknownKill(LookupError):
+    """A kill to lift by id is not latched; the message lists the ones that are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +48,15 @@ class Kill:
     by: str
     at: datetime
     scope: Scope = field(default_factory=Scope)
+    id: int = 0  # given when latched; unique among the latched kills
+
+
+def describe_kill(kill: Mapping[str, Any]) -> str:
+    """One line for a person, from `kill_to_json`'s form:
+    `curve stale — kill 2, areas DE, by engine at 2026-03-02 10:00:00 UTC`."""
+    at = datetime.fromisoformat(str(kill["at"])).strftime("%Y-%m-%d %H:%M:%S %Z")
+    scope = describe_scope(kill.get("scope", {}))
+    return f"{kill['reason']} — kill {kill.get('id', '?')}, {scope}, by {kill['by']} at {at}"
 
 
 class KillSwitch:
@@ -119,16 +118,42 @@ class KillSwitch:
             for k in self._kills
         )
 
-    def kill(self, kill: Kill) -> None:
-        """Latch a kill. It holds in memory even if the latch file cannot be written (raised)."""
-        self._kills.append(kill)
-        self._update(lambda kills: [*kills, kill])
+    def kill(self, kill: Kill) -> Kill:
+        """Latch a kill; returns it with its id. It holds in memory even if the latch file
+        cannot be written (raised)."""
+        latched = replace(kill, id=_next_id(self._kills))
+        self._kills.append(latched)
 
-    def resume(self) -> tuple[Kill, ...]:
-        """Lift every latched kill; returns what was lifted."""
-        lifted = tuple(self._kills)
-        self._kills = []
-        return self._update(lambda kills: []) or lifted
+        def add(kills: list[Kill]) -> list[Kill]:
+            nonlocal latched  # the file's ids are the ones other processes see
+            latched = replace(kill, id=_next_id(kills))
+            return [*kills, latched]
+
+        self._update(add)
+        return latched
+
+    def resume(self, ids: Collection[int] | None = None) -> tuple[Kill, ...]:
+        """Lift the latched kills named by `ids`, or every one (None); returns what was lifted.
+        UnknownKill, lifting nothing, if one of `ids` is not latched."""
+        lifted: tuple[Kill, ...] = ()
+
+        def lift(kills: list[Kill]) -> list[Kill]:
+            nonlocal lifted
+            latched = {k.id for k in kills}
+            missing = sorted(set(ids or ()) - latched)
+            if missing:
+                have = ", ".join(str(i) for i in sorted(latched)) or "none"
+                raise UnknownKill(
+                    f"no kill {', '.join(map(str, missing))} is latched (latched: {have})"
+                )
+            lifted = tuple(k for k in kills if ids is None or k.id in ids)
+            return [k for k in kills if k not in lifted]
+
+        if self._path is None:
+            self._kills = lift(self._kills)
+        else:
+            self._update(lift)
+        return lifted
 
     def set_condition(self, code: str, detail: str) -> None:
         self._conditions[code] = detail
@@ -171,20 +196,28 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _next_id(kills: Iterable[Kill]) -> int:
+    return max((k.id for k in kills), default=0) + 1
+
+
+def kill_to_json(kill: Kill) -> dict[str, Any]:
+    """A kill as the latch file, the admin interface and the status show it."""
+    return {
+        "id": kill.id,
+        "reason": kill.reason,
+        "by": kill.by,
+        "at": kill.at.isoformat(),
+        "scope": kill.scope.to_json(),
+    }
+
+
 def _write_latch(path: Path, kills: list[Kill]) -> None:
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8") as f:
-        json.dump([_kill_to_json(k) for k in kills], f, indent=1)
+        json.dump([kill_to_json(k) for k in kills], f, indent=1)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def _kill_to_json(kill: Kill) -> dict[str, object]:
-    data = asdict(kill)
-    data["at"] = kill.at.isoformat()
-    data["scope"] = {k: sorted(v) for k, v in asdict(kill.scope).items()}
-    return data
 
 
 def _read_latch(path: Path) -> list[Kill]:
@@ -192,15 +225,37 @@ def _read_latch(path: Path) -> list[Kill]:
         return []
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
-        return [
-            Kill(
-                reason=str(r["reason"]),
-                by=str(r["by"]),
-                at=datetime.fromisoformat(r["at"]),
-                scope=Scope(**{k: frozenset(v) for k, v in r["scope"].items()}),
-            )
-            for r in records
-        ]
+        kills = [_kill_from_json(r) for r in records]
     except (OSError, ValueError, KeyError, TypeError) as error:
         # A latch we cannot read may hold a kill: refusing to start is the safe side.
         raise LatchError(f"{path}: unreadable kill latch ({error}); fix or remove it") from error
+    # A latch written before kills had ids: numbered in file order after the others, the
+    # same at every read until the next write keeps them.
+    numbered = [k for k in kills if k.id]
+    for i, kill in enumerate(kills):
+        if not kill.id:
+            kills[i] = replace(kill, id=_next_id(numbered))
+            numbered.append(kills[i])
+    return kills
+
+
+def _kill_from_json(record: Mapping[str, Any]) -> Kill:
+    scope = record["scope"]
+    return Kill(
+        reason=str(record["reason"]),
+        by=str(record["by"]),
+        at=datetime.fromisoformat(record["at"]),
+        scope=Scope(
+            # Spelt as the venue spells them: a kill written before the check at the door
+            # (`de`) covers what its writer meant.
+            areas=_respelt(scope.get("areas", ()), KNOWN_AREAS),
+            products=_respelt(scope.get("products", ()), KNOWN_PRODUCTS),
+            strategies=frozenset(str(s) for s in scope.get("strategies", ())),
+        ),
+        id=int(record.get("id", 0)),
+    )
+
+
+def _respelt(values: Iterable[object], known: Iterable[str]) -> frozenset[str]:
+    spelling = {k.casefold(): k for k in known}
+    return frozenset(spelling.get(str(v).casefold(), str(v)) for v in values)

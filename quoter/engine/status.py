@@ -3,9 +3,14 @@ admin interface) and its rendering as text."""
 
 from __future__ import annotations
 
-from quoter.engine.planner import PollPlan
-from quoter.engine.state import EngineContext
+from typing import TYPE_CHECKING
+
+from quoter.engine.killswitch import describe_kill, kill_to_json
 from quoter.venue.bucket import Lane
+
+if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine's imports
+    from quoter.engine.planner import PollPlan
+    from quoter.engine.state import EngineContext
 
 
 def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
@@ -14,7 +19,7 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
     return {
         "now": ctx.clock.now().isoformat(timespec="seconds"),
         "state": ctx.killswitch.state.value,
-        "kills": [k.reason for k in ctx.killswitch.kills],
+        "kills": [kill_to_json(k) for k in ctx.killswitch.kills],
         "conditions": dict(ctx.killswitch.conditions),
         "strategy": ctx.strategy.name,
         "rfqs-seen": stats.rfqs_seen,
@@ -72,6 +77,8 @@ def render_status(status: dict[str, object]) -> str:
         f"  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
     ]
     kills = status["kills"]
+    assert isinstance(kills, list)
+    lines += [f"KILLED  {describe_kill(k)}" for k in kills]
     if kills:
-        lines.append(f"KILLED  {kills}  — `quoter resume` lifts it")
+        lines.append("        `quoter resume --kill ID` lifts one, `quoter resume` every one")
     return "\n".join(lines)

@@ -15,11 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from quoter.domain.market import AREAS
+from quoter.domain.market import MARKET_TIMEZONE as MARKET_TIMEZONE  # where it was first
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-MARKET_TIMEZONE = ZoneInfo("Europe/Berlin")
 HOUR_S = 3600
 DAY_S = 86400
 PEAK_FIRST_HOUR = 8

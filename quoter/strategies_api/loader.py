@@ -16,12 +16,7 @@ from importlib.metadata import entry_points
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from quoter.strategies_api.market import Strategy
-
-ENTRY_POINT_GROUP = "quoter.strategies"
-BUILT_IN: Mapping[str, str] = {
-    "curve_spread": "strategies.curve_spread:CurveSpread",
-    "inventory_skew": "strategies.inventory_skew:InventorySkew",
-}
+from quoter.strategy_names import BUILT_IN, ENTRY_POINT_GROUP
 
 
 class StrategyLoadError(Exception):

@@ -1,9 +1,22 @@
+import json
 from pathlib import Path
 
 import pytest
 
-from quoter.engine.killswitch import Kill, KillSwitch, LatchError, Scope, TradingState
+from quoter.engine.kill_scope import ScopeError, canonical_scope
+from quoter.engine.killswitch import (
+    Kill,
+    KillSwitch,
+    LatchError,
+    Scope,
+    TradingState,
+    UnknownKill,
+)
+from quoter.strategy_names import known_strategies
 from tests.factories import T0
+
+# Deliberately two spellings of one: the first (the running one's) is the one kept.
+KNOWN_STRATEGIES = ["curve-spread", "curve_spread", "inventory_skew"]
 
 
 def test_a_full_kill_halts_and_is_latched_across_restarts(tmp_path: Path) -> None:
@@ -53,3 +66,92 @@ def test_a_failed_latch_write_still_kills_in_memory(tmp_path: Path) -> None:
     with pytest.raises(LatchError):
         switch.kill(Kill(reason="x", by="y", at=T0))
     assert switch.state is TradingState.HALTED
+
+
+def test_kills_get_ids_and_one_is_lifted_alone(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    first = switch.kill(Kill(reason="FR", by="ops", at=T0, scope=Scope(areas=frozenset({"FR"}))))
+    other = KillSwitch(latch)  # another process: `quoter kill`
+    second = other.kill(Kill(reason="all", by="ops", at=T0))
+    assert (first.id, second.id) == (1, 2)
+    assert switch.sync()
+    with pytest.raises(UnknownKill, match=r"no kill 7 is latched \(latched: 1, 2\)"):
+        switch.resume([7])
+    assert len(KillSwitch(latch).kills) == 2  # a refused lift lifts nothing
+    assert [k.reason for k in switch.resume([2])] == ["all"]
+    assert switch.state is TradingState.ACTIVE
+    assert [(k.id, k.reason) for k in KillSwitch(latch).kills] == [(1, "FR")]
+    assert switch.kill(Kill(reason="again", by="ops", at=T0)).id == 2
+
+
+def test_kills_held_in_memory_are_lifted_by_id_too() -> None:
+    switch = KillSwitch(None)
+    ids = [switch.kill(Kill(reason=r, by="engine", at=T0)).id for r in ("a", "b")]
+    assert ids == [1, 2]
+    assert [k.reason for k in switch.resume([1])] == ["a"]
+    assert [k.reason for k in switch.resume()] == ["b"]
+
+
+def test_a_latch_written_before_ids_and_the_check_at_the_door_is_read(tmp_path: Path) -> None:
+    """Old records: no id, and `quoter kill --area de` latched as typed, covering nothing."""
+    latch = tmp_path / "kill.json"
+    records = [
+        {"reason": "de desk", "by": "ann (cli)", "at": T0.isoformat(), "scope": _scope(["de"])},
+        {"reason": "months", "by": "bob", "at": T0.isoformat(), "scope": _scope([], ["MONTH"])},
+    ]
+    latch.write_text(json.dumps(records))
+    switch = KillSwitch(latch)
+    assert [k.id for k in switch.kills] == [1, 2]
+    assert [k.id for k in KillSwitch(latch).kills] == [1, 2]  # the same at every read
+    assert switch.blocked_by("DE", "year", "s") == "killed: de desk"
+    assert switch.blocked_by("FR", "month", "s") == "killed: months"
+    assert switch.kill(Kill(reason="new", by="x", at=T0)).id == 3
+    assert [k["id"] for k in json.loads(latch.read_text())] == [1, 2, 3]
+
+
+def _scope(areas: list[str], products: list[str] | None = None) -> dict[str, list[str]]:
+    return {"areas": areas, "products": products or [], "strategies": []}
+
+
+def test_a_scope_is_spelt_as_the_venue_and_the_configuration_spell_it() -> None:
+    scope = canonical_scope(
+        ["de", "Ttf"], ["MONTH", "balance-OF-month"], ["CURVE_SPREAD"], lambda: KNOWN_STRATEGIES
+    )
+    assert scope == Scope(
+        frozenset({"DE", "TTF"}),
+        frozenset({"month", "balance-of-month"}),
+        frozenset({"curve-spread"}),
+    )
+    # The engine runs the built-in under whichever spelling its configuration used.
+    assert Scope(strategies=frozenset({"curve-spread"})).covers("DE", "day", "curve_spread")
+    assert not Scope(strategies=frozenset({"curve-spread"})).covers("DE", "day", "skew")
+
+
+def test_an_unknown_scope_is_refused_naming_what_is_known() -> None:
+    with pytest.raises(ScopeError) as refused:
+        canonical_scope(["DE", "xx"], ["fortnight"], ["nosuch"], lambda: KNOWN_STRATEGIES)
+    message = str(refused.value)
+    assert (
+        "unknown area 'xx' (known: AT, BE, CEGH-VTP, CH, DE, FR, NL, PEG, PSV, THE, TTF, ZTP)"
+        in (message)
+    )
+    assert "unknown product 'fortnight' (known: day, weekend, week, balance-of-month" in message
+    assert "unknown strategy 'nosuch' (known: curve-spread, curve_spread, inventory_skew)" in (
+        message
+    )
+
+
+def test_strategies_are_looked_up_only_when_a_kill_names_one() -> None:
+    def unreachable() -> list[str]:
+        raise AssertionError("read the installed packages for a kill naming no strategy")
+
+    assert canonical_scope(["de"], [], [], unreachable) == Scope(areas=frozenset({"DE"}))
+
+
+def test_known_strategies_are_the_running_ones_then_the_built_ins_each_once() -> None:
+    assert known_strategies(["curve-spread", None, "my.mod:Thing"])[:3] == [
+        "curve-spread",
+        "my.mod:Thing",
+        "inventory_skew",
+    ]
