@@ -13,6 +13,7 @@ from pathlib import Path
 from quoter.admin.client import AdminClient, AdminError
 from quoter.admin.config import AdminTokenError
 from quoter.clock import SystemClock
+from quoter.commands._venue_kill import with_short_admin_wait, withdraw_without_bot
 from quoter.config import QuoterConfig, load_config
 from quoter.engine.killswitch import Kill, KillSwitch, Scope
 
@@ -41,7 +42,7 @@ def _admin(config: QuoterConfig) -> AdminClient | str:
 
 
 def handle_kill(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = with_short_admin_wait(load_config(args.config))
     scope = Scope(frozenset(args.area), frozenset(args.product), frozenset(args.strategy))
     what = "everything" if scope.everything else _describe(scope)
     client = _admin(config)
@@ -60,7 +61,7 @@ def handle_kill(args: argparse.Namespace) -> int:
     switch = KillSwitch(config.engine.kill.latch_path)
     switch.kill(kill)
     print(f"killed {what}: {args.reason}; state {switch.state.value}")
-    return 0
+    return withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
 
 
 def handle_resume(args: argparse.Namespace) -> int:
