@@ -15,21 +15,27 @@ from quoter.config import ConfigError
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# `quoter kill` loads its own module only, not every command's (the backtests' pandas and
+# matplotlib take seconds): a hung bot's quotes are live while it starts.
+ALONE = {"kill": "killswitch"}
+
+
+def build_parser(alone: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quoter", description=__doc__)
     parser.add_argument("--version", action="version", version=f"quoter {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_info in sorted(pkgutil.iter_modules(quoter.commands.__path__), key=lambda m: m.name):
-        if module_info.name.startswith("_"):
-            continue  # a part of a command, not a command
+        if module_info.name.startswith("_") or alone not in (None, module_info.name):
+            continue  # a part of a command, not a command; or not the one asked for
         module = importlib.import_module(f"quoter.commands.{module_info.name}")
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(ALONE.get(words[0]) if words else None)
+    args = parser.parse_args(words)
     handler: Handler = args.handler
     try:
         return handler(args)

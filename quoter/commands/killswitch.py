@@ -13,7 +13,11 @@ from pathlib import Path
 from quoter.admin.client import AdminClient, AdminError
 from quoter.admin.config import AdminTokenError
 from quoter.clock import SystemClock
-from quoter.commands._venue_kill import with_short_admin_wait, withdraw_without_bot
+from quoter.commands._venue_kill import (
+    start_loading_venue_client,
+    with_short_admin_wait,
+    withdraw_without_bot,
+)
 from quoter.config import QuoterConfig, load_config
 from quoter.engine.killswitch import Kill, KillSwitch, Scope
 
@@ -43,6 +47,7 @@ def _admin(config: QuoterConfig) -> AdminClient | str:
 
 def handle_kill(args: argparse.Namespace) -> int:
     config = with_short_admin_wait(load_config(args.config))
+    start_loading_venue_client()  # in case the bot does not answer
     scope = Scope(frozenset(args.area), frozenset(args.product), frozenset(args.strategy))
     what = "everything" if scope.everything else _describe(scope)
     client = _admin(config)
