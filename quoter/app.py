@@ -24,6 +24,7 @@ from quoter.domain.market import AREAS, Commodity, Instrument
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
 from quoter.engine.engine import Engine
+from quoter.engine.heartbeat import Heartbeat
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
@@ -153,10 +154,12 @@ async def run_bot(
     tick_s: float = 1.0,
     metrics: MetricsConfig | None = None,
     admin: AdminAccess | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> None:
     """The engine, the curve watcher, the status ticker and, with `admin.config_path`, the
     config-file watcher, under one task group; `/metrics` and the admin interface served for
-    as long as they run when configured."""
+    as long as they run when configured. With `heartbeat`, the dead-man's switch's beat too,
+    marked stopped at a clean end with nothing left live."""
 
     async def ticker() -> None:
         while on_tick is not None and not stop.is_set():
@@ -168,7 +171,9 @@ async def run_bot(
             await stack.enter_async_context(serve_metrics(metrics, bot.registry))
         if admin is not None and admin.token is not None and admin.config.enabled:
             await stack.enter_async_context(serve_admin(admin.config, bot.engine, admin.token))
-        await _run_tasks(bot, curves, curves_config, clock, stop, ticker, admin)
+        await _run_tasks(bot, curves, curves_config, clock, stop, ticker, admin, heartbeat)
+    if heartbeat is not None and not bot.engine.ctx.quotes:
+        heartbeat.stopped()  # else the switch fires once the process is gone
 
 
 async def _run_tasks(
@@ -179,12 +184,15 @@ async def _run_tasks(
     stop: asyncio.Event,
     ticker: Callable[[], Coroutine[object, object, None]],
     admin: AdminAccess | None,
+    heartbeat: Heartbeat | None = None,
 ) -> None:
     async with asyncio.TaskGroup() as group:
         helpers = [
             group.create_task(curves.watch(clock, curves_config.poll_interval_s, stop)),
             group.create_task(ticker()),
         ]
+        if heartbeat is not None:
+            helpers.append(group.create_task(heartbeat.run()))
         if admin is not None and admin.config_path is not None:
             watch = watch_config(admin.config_path, bot.engine, clock, admin.config_poll_s)
             helpers.append(group.create_task(watch))

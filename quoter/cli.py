@@ -25,6 +25,7 @@ COMMANDS: Mapping[str, str] = {
     "audit": "audit",
     "backtest": "backtest",
     "curves": "curves",
+    "deadman": "deadman",
     "kill": "killswitch",
     "price": "price",
     "resume": "killswitch",

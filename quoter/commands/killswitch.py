@@ -19,6 +19,12 @@ from typing import Any
 
 from quoter.admin.client import AdminClient, AdminError, AdminRefused
 from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
+from quoter.clock import SystemClock
+from quoter.commands._venue_kill import (
+    start_loading_venue_client,
+    with_short_admin_wait,
+    withdraw_without_bot,
+)
 from quoter.config import QuoterConfig, load_config
 from quoter.engine.kill_scope import Scope, ScopeError, canonical_scope, describe_scope
 from quoter.engine.killswitch import Kill, KillSwitch, UnknownKill, describe_kill, kill_to_json
@@ -96,7 +102,8 @@ def _running_strategies(client: AdminClient | str) -> list[str]:
 
 
 def handle_kill(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = with_short_admin_wait(load_config(args.config))
+    start_loading_venue_client()  # in case the bot does not answer
     client = _admin(config)
     try:
         scope = _scope(args, config, client)
@@ -121,7 +128,6 @@ def handle_kill(args: argparse.Namespace) -> int:
             _print_killed(what, args.reason, answer)
             return 0
     _fallback(client)
-    from quoter.clock import SystemClock  # only here: it brings asyncio
 
     kill = Kill(
         reason=args.reason, by=f"{getpass.getuser()} (cli)", at=SystemClock().now(), scope=scope
@@ -129,8 +135,8 @@ def handle_kill(args: argparse.Namespace) -> int:
     switch = KillSwitch(config.engine.kill.latch_path)
     latched = switch.kill(kill)
     print(f"killed {what}: {args.reason}; state {switch.state.value}")
-    print(f"latched as kill {latched.id}; the bot withdraws what it covers when it takes it in")
-    return 0
+    print(f"latched as kill {latched.id}")
+    return withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
 
 
 def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> None:

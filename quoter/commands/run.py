@@ -27,6 +27,7 @@ from quoter.app import (
     run_bot,
 )
 from quoter.clock import Clock, SystemClock
+from quoter.commands._deadman import deadman_beside
 from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
 from quoter.engine.engine import StartRefused
 from quoter.engine.status import render_status, status_of
@@ -92,13 +93,25 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     view = _StatusView(sys.stdout.isatty())
-    async with _venue(config, source) as (venue_config, credentials, risk, clock):
+    async with (
+        _venue(config, source) as (venue_config, credentials, risk, clock),
+        deadman_beside(config, source) as heartbeat,
+    ):
         curves = build_curves(config.curves, clock.now())
         await curves.refresh()
         async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
             admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
             await run_bot(
-                bot, curves, config.curves, clock, stop, view.show, status_s, config.metrics, admin
+                bot,
+                curves,
+                config.curves,
+                clock,
+                stop,
+                view.show,
+                status_s,
+                config.metrics,
+                admin,
+                heartbeat,
             )
             view.close()
             left = len(bot.engine.ctx.quotes)

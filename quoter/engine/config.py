@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, model_validator
 
 from quoter.engine.hours import TradingHoursConfig
 from quoter.engine.planner import PollConfig
@@ -71,6 +71,25 @@ class KillConfig(Frozen):
     )
 
 
+class DeadmanConfig(Frozen):
+    """The dead-man's switch: a process beside the bot (`quoter run --config` starts it) that
+    withdraws every live quote and latches a kill when the bot's heartbeat stops."""
+
+    enabled: bool = Field(True, description="start it beside a bot quoting a configured venue")
+    timeout_s: float = Field(3.0, gt=0, le=60, description="a heartbeat this old fires it")
+    beat_s: float = Field(0.5, gt=0, description="how often the bot writes its heartbeat")
+    heartbeat_path: Path = Field(Path("var/heartbeat.json"), description="written by the bot")
+    sweep_timeout_s: float = Field(
+        10.0, gt=0, description="how long its withdrawal goes on listing and withdrawing"
+    )
+
+    @model_validator(mode="after")
+    def _beats_within_timeout(self) -> DeadmanConfig:
+        if self.beat_s * 2 > self.timeout_s:
+            raise ValueError("timeout_s must be at least two heartbeats (beat_s)")
+        return self
+
+
 class StrategyConfig(Frozen):
     name: str = Field("curve-spread", description="built-in name, entry point or module:attr")
     params: dict[str, JsonValue] = Field(default_factory=dict)
@@ -81,6 +100,7 @@ class EngineConfig(Frozen):
     poll: PollConfig = PollConfig()
     hours: TradingHoursConfig = TradingHoursConfig()
     kill: KillConfig = KillConfig()
+    deadman: DeadmanConfig = DeadmanConfig()
     strategy: StrategyConfig = StrategyConfig()
     shadow: StrategyConfig | None = Field(
         None, description="a strategy priced beside the live one that sends nothing"

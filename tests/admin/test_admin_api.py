@@ -11,6 +11,7 @@ import pytest
 
 from quoter.admin.config import TOKEN_VARIABLE
 from quoter.cli import main
+from quoter.config import CREDENTIAL_VARIABLES
 from quoter.engine.killswitch import KillSwitch, TradingState
 from tests.admin.harness import TOKEN, admin_for, bot_config, call
 from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
@@ -117,11 +118,15 @@ async def test_kill_and_resume_fall_back_to_the_latch_when_no_bot_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(TOKEN_VARIABLE, "a-token-nobody-serves-" + "x" * 10)
+    for variable in CREDENTIAL_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
     config = str(bot_config(tmp_path))  # a port nothing listens on
-    assert main(["kill", "--config", config, "--reason", "night"]) == 0
+    # No venue credentials in the environment: latched, nothing withdrawn, said, exit 1.
+    assert main(["kill", "--config", config, "--reason", "night"]) == 1
     out = capsys.readouterr()
     assert "no bot answering" in out.err
     assert "kill-switch file" in out.err
+    assert "no venue credentials in the environment" in out.err
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
     assert main(["resume", "--config", config]) == 0
     assert "lifted: night" in capsys.readouterr().out
@@ -129,6 +134,6 @@ async def test_kill_and_resume_fall_back_to_the_latch_when_no_bot_answers(
     assert main(["status", "--config", config]) == 1
     assert "no bot answering" in capsys.readouterr().err
     monkeypatch.delenv(TOKEN_VARIABLE)
-    assert main(["kill", "--config", config]) == 0  # no token at all: the latch still works
+    assert main(["kill", "--config", config]) == 1  # no token at all: the latch still works
     assert "no admin token" in capsys.readouterr().err
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED

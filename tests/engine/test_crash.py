@@ -137,6 +137,9 @@ def _write_bot_config(path: Path, base_url: str, var: Path, venue_extra: str = "
     text = text.replace("connect_timeout_s = 2.0\n", f"connect_timeout_s = 2.0\n{venue_extra}")
     # Any free port: a fixed one clashes with whatever else serves metrics on this host.
     text += "\n[metrics]\nport = 0\n"
+    # Restarts after SIGKILL are the point here: the dead-man's switch would latch a kill at
+    # each one (tests/engine/test_deadman.py tests it).
+    text += "\n[engine.deadman]\nenabled = false\n"
     path.write_text(text, encoding="utf-8")
 
 

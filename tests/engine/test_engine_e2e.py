@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from quoter.cli import main
+from quoter.config import CREDENTIAL_VARIABLES
 from quoter.domain import Commodity, Rfq
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
@@ -282,6 +283,8 @@ async def test_quoter_kill_and_resume_reach_a_running_bot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("QUOTER_ADMIN_TOKEN", raising=False)
+    for variable in CREDENTIAL_VARIABLES.values():  # the kill does not reach for the venue
+        monkeypatch.delenv(variable, raising=False)
     config = tmp_path / "bot.toml"
     # No admin token: the CLI writes the latch file, never a real bot's admin port.
     config.write_text(
@@ -292,7 +295,8 @@ async def test_quoter_kill_and_resume_reach_a_running_bot(
         for _ in range(3):
             await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "three quotes")
-        assert main(["kill", "--config", str(config), "--reason", "lunch"]) == 0
+        # 1: no venue credentials in the environment, so the command withdraws nothing itself
+        assert main(["kill", "--config", str(config), "--reason", "lunch"]) == 1
         await eventually(lambda: bot.ctx.stats.withdrawn == 3, "withdrawn after quoter kill")
         assert (await counters(sandbox))["live-quotes"] == 0
         assert main(["resume", "--config", str(config)]) == 0

@@ -1,0 +1,163 @@
+"""The dead-man's switch: a process beside the bot that watches its heartbeat and, when the
+beat stops for `[engine.deadman] timeout_s` or the bot is gone without a clean stop, latches a
+kill and withdraws every live quote at the venue (the withdrawal lane, the bot's own quota
+ledger). A separate OS process, so a bot killed by SIGKILL or the OOM killer cannot take it
+along. `quoter run --config FILE` starts it; by hand: `python -m quoter.engine.deadman`.
+
+    python -m quoter.engine.deadman --config FILE [--pid BOT_PID]
+
+Credentials come from the environment (QUOTER_CLIENT_ID, ...), never the command line. It
+ends after one clean stop or one firing; the next `quoter run` starts a new one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from quoter.clock import Clock, SystemClock
+from quoter.config import ConfigError, QuoterConfig, load_config, load_credentials
+from quoter.engine.heartbeat import Beat, BeatState, read_beat
+from quoter.engine.killswitch import Kill, KillSwitch, LatchError
+from quoter.engine.venue_kill import VenueKill, withdraw_at_venue
+from quoter.venue.config import VenueCredentials
+
+LOOK_S = 0.1  # how often the heartbeat is read: the delay added to a dead bot's kill
+BY = "dead-man's switch"
+
+
+class Verdict(StrEnum):
+    WATCH = "watch"
+    CLEAN = "clean"  # the bot said it stopped with nothing live
+    NEVER_BEAT = "never-beat"  # gone before its first beat: it quoted nothing
+    FIRE = "fire"
+
+
+@dataclass(slots=True)
+class Observer:
+    """What the switch has seen of one bot's heartbeat; staleness is measured on this
+    process's own monotonic clock, from the last time the beat count changed."""
+
+    bot_pid: int
+    timeout_s: float
+    count: int | None = None
+    changed_at_s: float = 0.0
+
+    def look(self, alive: bool, beat: Beat | None, now_s: float) -> tuple[Verdict, str]:
+        """`alive` must be read before `beat`: a bot that wrote its stop and then exited is
+        seen stopped, never as gone without saying so."""
+        mine = beat if beat is not None and beat.pid == self.bot_pid else None
+        if mine is not None and mine.state is BeatState.STOPPED:
+            return Verdict.CLEAN, "the bot stopped cleanly"
+        if mine is not None and mine.count != self.count:
+            self.count, self.changed_at_s = mine.count, now_s
+        if self.count is None:
+            if alive:
+                return Verdict.WATCH, "waiting for the first beat"
+            return Verdict.NEVER_BEAT, f"bot pid {self.bot_pid} exited before its first beat"
+        if not alive:
+            return Verdict.FIRE, f"bot pid {self.bot_pid} gone without a clean stop"
+        silent_s = now_s - self.changed_at_s
+        if silent_s > self.timeout_s:
+            return Verdict.FIRE, f"bot pid {self.bot_pid} silent for {silent_s:.1f} s (hung?)"
+        return Verdict.WATCH, "beating"
+
+
+def bot_alive(pid: int) -> bool:
+    """Whether process `pid` runs: still our parent, or there and not a zombie."""
+    if os.getppid() == pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's: there
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return True  # no /proc: kill(0) is all we know
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+async def watch(
+    path: Path, observer: Observer, clock: Clock, alive: Callable[[], bool]
+) -> tuple[Verdict, str]:
+    """Look every LOOK_S until the bot stops cleanly, never beat, or the switch must fire."""
+    while True:
+        verdict, why = observer.look(alive(), read_beat(path), clock.monotonic())
+        if verdict is not Verdict.WATCH:
+            return verdict, why
+        await clock.sleep(LOOK_S)
+
+
+async def fire(
+    config: QuoterConfig, credentials: VenueCredentials, why: str, clock: Clock
+) -> VenueKill:
+    """Latch the kill first (a stopped bot, continued, takes it in and halts), then withdraw
+    every live quote at the venue."""
+    kill = Kill(reason=f"dead-man's switch: {why}", by=BY, at=clock.now())
+    try:
+        KillSwitch(config.engine.kill.latch_path).kill(kill)
+    except LatchError as error:
+        _say(f"the kill could not be latched: {error}")
+    timeout_s = config.engine.deadman.sweep_timeout_s
+    return await withdraw_at_venue(config.venue, credentials, clock, timeout_s=timeout_s)
+
+
+async def supervise(
+    config: QuoterConfig, credentials: VenueCredentials, bot_pid: int, clock: Clock
+) -> int:
+    deadman = config.engine.deadman
+    observer = Observer(bot_pid, deadman.timeout_s)
+    verdict, why = await watch(deadman.heartbeat_path, observer, clock, lambda: bot_alive(bot_pid))
+    if verdict is not Verdict.FIRE:
+        _say(f"{why}: nothing to do")
+        return 0
+    started_s = clock.monotonic()
+    _say(f"firing: {why}")
+    done = await fire(config, credentials, why, clock)
+    for note in done.notes:
+        _say(note)
+    _say(f"kill latched; {done.describe()} ({clock.monotonic() - started_s:.1f} s)")
+    return 0 if done.result.complete else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="quoter deadman", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, required=True, help="the bot's configuration")
+    parser.add_argument("--pid", type=int, help="the bot's process id (default: our parent)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        credentials = load_credentials()
+    except ConfigError as error:
+        _say(f"not watching: {error}")
+        return 2
+    bot_pid: int = os.getppid() if args.pid is None else args.pid
+    deadman = config.engine.deadman
+    _say(
+        f"pid {os.getpid()} watching bot pid {bot_pid} (heartbeat {deadman.heartbeat_path}, "
+        f"timeout {deadman.timeout_s:g} s)"
+    )
+    return asyncio.run(supervise(config, credentials, bot_pid, SystemClock()))
+
+
+def _say(text: str) -> None:
+    print(f"{BY}: {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
