@@ -1,5 +1,6 @@
-"""Kills that need no bot, timed end to end over HTTP: from the kill's start until the venue (a
-`quoter sandbox` process) lists none of our quotes live, with ~50 live. Hung: the bot stopped
+"""Kills timed end to end over HTTP: from the kill's start until the venue (a `quoter sandbox`
+process) lists none of our quotes live, with ~50 live. Healthy: `quoter kill` through the
+running bot (and again with a fifth of the withdrawals answered 503 once). Hung: the bot stopped
 by SIGSTOP, then `quoter kill` (its start, the 1 s wait for the bot, the venue sweep). Dead:
 the bot killed by SIGKILL, timed from the signal, its dead-man's switch doing the rest.
 
@@ -17,6 +18,7 @@ import signal
 import statistics
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,36 @@ def _settle(d: Desk) -> None:
         return float(min(90.0, refilled))
 
     wait_for(lambda: level() >= SETTLED_TOKENS, SETTLE_WITHIN_S, "the bucket to refill", d.log)
+
+
+def _fault(venue: SandboxProcess, body: dict[str, object]) -> None:
+    request = urllib.request.Request(
+        f"{venue.base_url}/_sandbox/faults",
+        json.dumps(body).encode(),
+        {"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5.0):
+        pass
+
+
+def _healthy_round(venue: SandboxProcess, d: Desk, failing: int = 0) -> tuple[float, float]:
+    """The bot answers: `quoter kill` through its admin interface, the bot withdraws; with
+    `failing`, that many of the withdrawals are answered 503 first (retried)."""
+    with quoting_bot(venue, d, QUOTES):
+        _settle(d)
+        if failing:
+            _fault(venue, {"kind": "status", "status": 503, "count": failing, "method": "DELETE"})
+        started = time.monotonic()
+        done = kill_command(d, "--reason", "benchmark")
+        took_s = _until_none_live(venue, started, d)
+    if done.returncode != 0 or "through the bot" not in done.stdout:
+        raise AssertionError(f"quoter kill failed:\n{done.stdout}\n{done.stderr}")
+    return took_s, 0.0
+
+
+def _failing_round(venue: SandboxProcess, d: Desk) -> tuple[float, float]:
+    return _healthy_round(venue, d, failing=QUOTES // 5)
 
 
 def _hung_round(venue: SandboxProcess, d: Desk) -> tuple[float, float]:
@@ -121,5 +153,7 @@ def _p(values: list[float], percent: int) -> float:
 
 def run() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-kill-") as root:
+        _case("healthy (quoter kill through the bot)", Path(root), False, _healthy_round)
+        _case("healthy, 20% of withdrawals failing once", Path(root), False, _failing_round)
         _case("hung (SIGSTOP, quoter kill)", Path(root), False, _hung_round)
         _case("dead (SIGKILL, dead-man's switch)", Path(root), True, _dead_round)

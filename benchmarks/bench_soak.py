@@ -43,6 +43,9 @@ def _soak(tmp: Path, rounds: int) -> None:
     _write_sandbox_config(tmp / "sandbox.toml")
     with sandbox_process(tmp / "sandbox.toml", tmp / "sandbox.log", env) as sandbox:
         _write_bot_config(tmp / "bot.toml", sandbox.base_url, var)
+        bot_toml = tmp / "bot.toml"  # with its dead-man's switch, as `quoter run` starts it
+        text = bot_toml.read_text(encoding="utf-8")
+        bot_toml.write_text(text.replace("enabled = false", "enabled = true"), encoding="utf-8")
         at_kill, after_kill, duplicates, missed = [], [], 0, 0
         started = time.monotonic()
         for round_ in range(rounds):

@@ -70,7 +70,12 @@ def test_kill_resume_and_status_load_nothing_heavy(args: tuple[str, ...], tmp_pa
     code, modules = _loaded(*args, *config, env=env)
     assert code in (0, 1, 2), code
     assert "quoter.commands.killswitch" in modules or "quoter.commands.status" in modules
-    assert _heavy(modules) == [], f"quoter {' '.join(args)} imported {_heavy(modules)}"
+    heavy = _heavy(modules)
+    if args[0] == "kill" and "--help" not in args:
+        # No bot answers here: the kill withdraws at the venue itself, so it needs the venue
+        # client (loaded in a thread while the bot is asked). Nothing of the backtests.
+        heavy = [m for m in heavy if not m.startswith("aiohttp")]
+    assert heavy == [], f"quoter {' '.join(args)} imported {heavy}"
 
 
 def test_the_probe_sees_heavy_imports_where_there_are_some(tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ async def test_a_lower_case_area_kill_in_the_latch_file_stops_de_quoting(
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         await new_rfq(sandbox, **_in("DE"))
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a DE quote")
-        assert await _cli("kill", "--config", config, "--area", "de", "--reason", "DE") == 0
+        # 1: latched, but no credentials here for the command to withdraw at the venue itself
+        assert await _cli("kill", "--config", config, "--area", "de", "--reason", "DE") == 1
         assert "latched as kill 1" in capsys.readouterr().out
         await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the DE quote withdrawn")
         await _declined_killed(sandbox, bot, "DE")
@@ -128,7 +129,9 @@ def test_an_unknown_scope_is_not_written_to_the_latch_either(
     assert main(["kill", "--config", config, "--area", "de", "--strategy", "nosuch"]) == 2
     assert "unknown strategy 'nosuch'" in capsys.readouterr().err
     assert not (tmp_path / "kill.json").exists()
-    assert main(["kill", "--config", config, "--strategy", "Curve_Spread"]) == 0
+    assert (
+        main(["kill", "--config", config, "--strategy", "Curve_Spread"]) == 1
+    )  # latched; 1: no credentials here to withdraw at the venue
     [kill] = KillSwitch(tmp_path / "kill.json").kills
     assert kill.scope.strategies == {"curve-spread"}  # as the configuration names it
 
@@ -210,7 +213,9 @@ def test_one_kill_in_the_latch_file_is_lifted_alone(
     monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
     config = str(bot_config(tmp_path))
     for area in ("de", "nl"):
-        assert main(["kill", "--config", config, "--area", area, "--reason", area]) == 0
+        assert (
+            main(["kill", "--config", config, "--area", area, "--reason", area]) == 1
+        )  # latched; 1: no credentials here to withdraw at the venue
     assert main(["resume", "--config", config, "--kill", "3"]) == 2
     assert "no kill 3 is latched (latched: 1, 2)" in capsys.readouterr().err
     assert main(["resume", "--config", config, "--kill", "2"]) == 0
