@@ -70,6 +70,7 @@ class EngineStats:
     declined: Counter[str] = field(default_factory=Counter)
     venue_errors: Counter[str] = field(default_factory=Counter)
     kills: int = 0
+    conditions_seen: set[str] = field(default_factory=set)  # for the metric: 0, not gone
     # How far our clock is ahead of the venue's (negative: behind), at least, by its answers.
     clock_offset_s: float | None = None
     seen_to_sent_s: Samples = field(default_factory=Samples)

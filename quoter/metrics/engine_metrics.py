@@ -140,6 +140,13 @@ def trading(ctx: EngineContext) -> Iterator[Metric]:
         "Conditions holding now that stop new quotes (quoting reduces).",
         len(switch.conditions),
     )
+    yield labelled_gauge(
+        "quoter_trading_condition",
+        "1 for each condition holding now that stops new quotes, by its code "
+        "(market-closed, clock-skew); 0 for a code that held earlier in this run.",
+        "code",
+        {code: float(code in switch.conditions) for code in _conditions_seen(ctx)},
+    )
     yield counter("quoter_kills", "Kills latched by this run.", ctx.stats.kills)
     now = ctx.clock.now()
     is_open = any(ctx.calendar.is_open(area, now) for area in ctx.risk.allowed_areas)
@@ -161,6 +168,13 @@ def trading(ctx: EngineContext) -> Iterator[Metric]:
     )
     info.add_metric([ctx.strategy.name], 1.0)
     yield info
+
+
+def _conditions_seen(ctx: EngineContext) -> list[str]:
+    """Every condition code this run has held: a series that goes to 0, not away, when it lifts."""
+    seen = ctx.stats.conditions_seen
+    seen.update(ctx.killswitch.conditions)
+    return sorted(seen)
 
 
 def market(ctx: EngineContext) -> Iterator[Metric]:

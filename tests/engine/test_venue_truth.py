@@ -10,6 +10,7 @@ from pathlib import Path
 from quoter.clock import Clock
 from quoter.engine.killswitch import Kill, TradingState
 from quoter.engine.quotes import QuoteState
+from quoter.metrics.engine_metrics import trading
 from tests.engine.harness import (
     Running,
     audit_records,
@@ -129,6 +130,8 @@ async def test_a_clock_behind_the_venues_is_reported_and_quotes_nothing(tmp_path
             offset = bot.ctx.stats.clock_offset_s
             assert offset is not None
             assert offset < -590
+            shown = {m.name: m for m in trading(bot.ctx)}["quoter_trading_condition"]
+            assert {s.labels["code"]: s.value for s in shown.samples} == {"clock-skew": 1.0}
     (record,) = audit_records(tmp_path, "clock-skew")
     assert "behind the venue's" in record["detail"]
 
