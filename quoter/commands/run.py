@@ -29,7 +29,7 @@ from quoter.app import (
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
-from quoter.engine.engine import StartRefused
+from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import render_status, status_of
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.server import run_sandbox

@@ -18,7 +18,7 @@ from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
 from quoter.engine.quotes import QuoteState
-from quoter.engine.reconcile import Reconciler
+from quoter.engine.reconcile import reconcile_at_start
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
@@ -27,8 +27,6 @@ from quoter.venue import errors
 log = logging.getLogger(__name__)
 
 FINAL_WITHDRAW_TIMEOUT_S = 10.0
-START_RETRY_FIRST_S = 0.5
-START_RETRY_MAX_S = 30.0
 UNKNOWN_LOOK_S = 0.5  # at shutdown: how often the venue is read for an unanswered submit
 DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
 LATCH_POLL_S = 0.2
@@ -36,10 +34,6 @@ LATCH_POLL_S = 0.2
 
 class _Stopping(Exception):
     """Raised inside the task group to end it when the stop event is set."""
-
-
-class StartRefused(Exception):
-    """The venue refused the start for good (credentials, quota): the message says why."""
 
 
 class Engine:
@@ -67,7 +61,8 @@ class Engine:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
         try:
             self._record_start()
-            await self._reconcile_at_start(stop)
+            if not await reconcile_at_start(self.ctx, self._withdrawer, stop):
+                raise _Stopping
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._stop_on(stop))
                 group.create_task(self._poll_loop())
@@ -161,48 +156,6 @@ class Engine:
             },
             durable=True,
         )
-
-    async def _reconcile_at_start(self, stop: asyncio.Event) -> None:
-        """Before quoting: positions and credit from our trades, then our live quotes adopted or
-        withdrawn. The venue's bad minute (5xx, timeouts, 429s, a garbled answer) is waited out
-        with backoff, each try from scratch; a start the venue refuses for good (credentials,
-        quota) halts saying why: it is not a crash of the engine."""
-        ctx = self.ctx
-        pause_s = START_RETRY_FIRST_S
-        while True:
-            try:
-                await Reconciler(ctx, self._withdrawer).run()
-                return
-            except (errors.RetrySafe, errors.MalformedResponse) as error:
-                if stop.is_set():
-                    raise _Stopping from None
-                log.warning(
-                    "start: %s: %s; trying again in %.1f s", type(error).__name__, error, pause_s
-                )
-                ctx.stats.venue_errors[type(error).__name__] += 1
-                ctx.audit.record(
-                    "start-retry",
-                    ctx.clock.now(),
-                    {"error": f"{type(error).__name__}: {error}", "retry-in-s": pause_s},
-                )
-                ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
-                await self._nap_or_stop(pause_s, stop)
-                pause_s = min(pause_s * 2, START_RETRY_MAX_S)
-            except errors.VenueError as error:
-                reason = f"start failed: {type(error).__name__}: {error}"
-                ctx.auto_kill(reason)
-                raise StartRefused(reason) from error
-
-    async def _nap_or_stop(self, seconds: float, stop: asyncio.Event) -> None:
-        sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
-        stopper = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            stopper.cancel()
-        if stop.is_set():
-            raise _Stopping
 
     async def _poll_loop(self) -> None:
         ctx = self.ctx

@@ -4,6 +4,7 @@ view and ours agree."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -14,10 +15,56 @@ from quoter.engine.withdraw import Withdrawer, everything
 from quoter.pricing.delivery import delivery_of, instrument_delivery
 from quoter.pricing.reasons import Decline
 from quoter.risk.checks import Proposal, RiskVerdict, bucket_name, check_exposure
+from quoter.venue import errors
 
 MAX_TRADE_PAGES = 50
+START_RETRY_FIRST_S = 0.5
+START_RETRY_MAX_S = 30.0
 
 log = logging.getLogger(__name__)
+
+
+class StartRefused(Exception):
+    """The venue refused the start for good (credentials, quota): the message says why."""
+
+
+async def reconcile_at_start(
+    ctx: EngineContext, withdrawer: Withdrawer, stop: asyncio.Event
+) -> bool:
+    """Reconcile before quoting; False if `stop` was set first. The venue's bad minute (5xx,
+    timeouts, 429s, a garbled answer) is waited out with backoff, each try from scratch; a
+    start the venue refuses for good (credentials, quota) halts saying why (StartRefused): it
+    is not a crash of the engine."""
+    pause_s = START_RETRY_FIRST_S
+    while True:
+        try:
+            await Reconciler(ctx, withdrawer).run()
+            return True
+        except (errors.RetrySafe, errors.MalformedResponse) as error:
+            what = f"{type(error).__name__}: {error}"
+            log.warning("start: %s; trying again in %.1f s", what, pause_s)
+            ctx.stats.venue_errors[type(error).__name__] += 1
+            ctx.audit.record("start-retry", ctx.clock.now(), {"error": what, "retry-in-s": pause_s})
+            ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
+            if not await _nap_unless_stopped(ctx, pause_s, stop):
+                return False
+            pause_s = min(pause_s * 2, START_RETRY_MAX_S)
+        except errors.VenueError as error:
+            reason = f"start failed: {type(error).__name__}: {error}"
+            ctx.auto_kill(reason)
+            raise StartRefused(reason) from error
+
+
+async def _nap_unless_stopped(ctx: EngineContext, seconds: float, stop: asyncio.Event) -> bool:
+    """Sleep `seconds`; False if `stop` was set meanwhile."""
+    sleeper = asyncio.ensure_future(ctx.clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        stopper.cancel()
+    return not stop.is_set()
 
 
 class Reconciler:

@@ -16,8 +16,8 @@ import pytest
 from pydantic import SecretStr
 
 from quoter.app import DEMO_RISK
-from quoter.engine.engine import StartRefused
 from quoter.engine.killswitch import KillSwitch, LatchError, TradingState
+from quoter.engine.reconcile import StartRefused
 from quoter.sandbox.server import RunningSandbox
 from tests.engine.harness import (
     Running,
