@@ -9,6 +9,7 @@ import getpass
 import logging
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
@@ -32,6 +33,8 @@ START_RETRY_MAX_S = 30.0
 UNKNOWN_LOOK_S = 0.5  # at shutdown: how often the venue is read for an unanswered submit
 DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
 LATCH_POLL_S = 0.2
+LEDGER_LOOK_S = 5.0  # in the quota ledger's fail-safe: how often to look whether it is over
+LEDGER_CONDITION = "quota-ledger"
 
 
 class _Stopping(Exception):
@@ -169,6 +172,7 @@ class Engine:
         quota) halts saying why: it is not a crash of the engine."""
         ctx = self.ctx
         pause_s = START_RETRY_FIRST_S
+        swept = False
         while True:
             try:
                 await Reconciler(ctx, self._withdrawer).run()
@@ -188,10 +192,22 @@ class Engine:
                 ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
                 await self._nap_or_stop(pause_s, stop)
                 pause_s = min(pause_s * 2, START_RETRY_MAX_S)
+            except errors.GuardRefused as error:
+                if not self._ledger_failsafe():
+                    self._refuse_start(error)
+                if not swept:  # reads are refused, withdrawals not: what is live goes, once
+                    log.warning("start: waiting for the quota ledger: %s", error)
+                    ctx.reset_desk()
+                    await self._withdrawer.sweep("quota ledger fail-safe", everything)
+                    swept = True
+                await self._nap_or_stop(LEDGER_LOOK_S, stop)
             except errors.VenueError as error:
-                reason = f"start failed: {type(error).__name__}: {error}"
-                ctx.auto_kill(reason)
-                raise StartRefused(reason) from error
+                self._refuse_start(error)
+
+    def _refuse_start(self, error: errors.VenueError) -> NoReturn:
+        reason = f"start failed: {type(error).__name__}: {error}"
+        self.ctx.auto_kill(reason)
+        raise StartRefused(reason) from error
 
     async def _nap_or_stop(self, seconds: float, stop: asyncio.Event) -> None:
         sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
@@ -218,9 +234,23 @@ class Engine:
                 continue
             ctx.killswitch.clear_condition("market-closed")
             self._open = True
-            await self._poll_once()
-            self.last_plan = self._pacer.plan()
+            if not self._ledger_failsafe():  # else polls are refused: nothing new till it ends
+                await self._poll_once()
+            if self._ledger_failsafe():
+                self.last_plan = PollPlan(LEDGER_LOOK_S, "quota ledger fail-safe")
+            else:
+                self.last_plan = self._pacer.plan()
             await self._nap(self.last_plan.interval_s)
+
+    def _ledger_failsafe(self) -> bool:
+        """The guard cannot trust its quota ledger: hold new quotes (a condition, so the status
+        and the metrics say why) until it can."""
+        why = self.ctx.quota.guard_state().ledger_failsafe
+        if why is None:
+            self.ctx.killswitch.clear_condition(LEDGER_CONDITION)
+            return False
+        self.ctx.killswitch.set_condition(LEDGER_CONDITION, why)
+        return True
 
     async def _close_of_day(self) -> None:
         """At the close, one sweep of the venue whatever the book holds; later, while closed,
