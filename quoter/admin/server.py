@@ -34,7 +34,7 @@ from quoter.engine.kill_scope import ScopeError, canonical_scope
 from quoter.engine.killswitch import Kill, UnknownKill, kill_to_json
 from quoter.engine.shadow import report
 from quoter.engine.status import status_of
-from quoter.listening import listening
+from quoter.listening import host_names, listening
 from quoter.sandbox.config import is_loopback
 from quoter.strategies_api import StrategyLoadError
 from quoter.strategy_names import known_strategies
@@ -251,9 +251,7 @@ def build_app(engine: Engine, token: SecretStr) -> web.Application:
 def allowed_hosts(config: AdminConfig, port: int) -> frozenset[str]:
     """The Host headers a request may carry: the loopback names of the bound port, and the
     configured host itself."""
-    configured = f"[{config.host}]" if ":" in config.host else config.host
-    names = {"127.0.0.1", "localhost", "[::1]", configured.lower()}
-    return frozenset(f"{name}:{port}" for name in names)
+    return host_names(config.host, port)
 
 
 @asynccontextmanager
