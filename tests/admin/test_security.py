@@ -150,3 +150,15 @@ def test_the_token_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
     with pytest.raises(AdminTokenError, match="shorter") as short:
         read_token(config, {TOKEN_VARIABLE: "secret"})
     assert "secret" not in str(short.value)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o602])
+def test_a_token_file_others_may_read_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "token"
+    made = create_token_file(path)
+    path.chmod(mode)
+    with pytest.raises(AdminTokenError, match=rf"{path}.*group or others.*chmod 600") as shared:
+        read_token(AdminConfig(token_file=path), {})
+    assert made.get_secret_value() not in str(shared.value)
+    path.chmod(0o600)
+    assert read_token(AdminConfig(token_file=path), {}) == made
