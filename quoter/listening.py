@@ -3,7 +3,7 @@ endpoint and the admin interface listen, so a taken port reads the same everywhe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -38,3 +38,12 @@ def http_url(host: str, port: int, path: str = "") -> str:
     """`http://host:port/path`, with an IPv6 host in brackets."""
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}{path}"
+
+
+def host_names(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The Host headers a request to `host:port` may carry: the loopback names, the configured
+    host and `extra` names, each with the port. Checking them keeps a web page a browser loads
+    from reaching the port by DNS rebinding (its Host is the attacker's name)."""
+    names = {"127.0.0.1", "localhost", "[::1]", host, *extra}
+    shown = {f"[{n}]" if ":" in n and not n.startswith("[") else n for n in names}
+    return frozenset(f"{name.lower()}:{port}" for name in shown)

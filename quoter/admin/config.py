@@ -52,6 +52,7 @@ def read_token(config: AdminConfig, environ: Mapping[str, str] | None = None) ->
     if not token:
         source = str(config.token_file)
         try:
+            _refuse_if_shared(config.token_file)
             token = config.token_file.read_text(encoding="utf-8").strip()
         except OSError as error:
             raise AdminTokenError(
@@ -61,6 +62,16 @@ def read_token(config: AdminConfig, environ: Mapping[str, str] | None = None) ->
     if len(token) < MIN_TOKEN_CHARS:
         raise AdminTokenError(f"admin token from {source} is shorter than {MIN_TOKEN_CHARS}")
     return SecretStr(token)
+
+
+def _refuse_if_shared(path: Path) -> None:
+    """A token file others on the machine may read is a token they may use: refused."""
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise AdminTokenError(
+            f"admin token file {path} is readable or writable by group or others "
+            f"(mode {mode & 0o777:04o}); make it owner-only: chmod 600 {path}"
+        )
 
 
 def create_token_file(path: Path) -> SecretStr:

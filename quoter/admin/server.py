@@ -1,7 +1,9 @@
 """The admin interface: an aiohttp app on loopback. Every request must carry the bearer token
 (compared in constant time) and a Host naming the address we bound (so a web page a browser
-loads cannot reach it by DNS rebinding); every request, refused or not, is audited. The token
-is never logged nor audited.
+loads cannot reach it by DNS rebinding); every authorised request is audited. Refused ones are
+counted (`quoter_admin_refused_total{reason}`) and summarised on the trail, one `admin-refused`
+record a minute at most, so a flood of bad calls cannot fill the disk. The token is never
+logged nor audited.
 
     GET  /status    the engine's status
     POST /kill      {areas, products, strategies, reason, by}: latch a kill, withdraw; the
@@ -17,9 +19,12 @@ import asyncio
 import hmac
 import json
 import logging
+import math
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TypeVar
 
 from aiohttp import web
@@ -34,7 +39,7 @@ from quoter.engine.kill_scope import ScopeError, canonical_scope
 from quoter.engine.killswitch import Kill, UnknownKill, kill_to_json
 from quoter.engine.shadow import report
 from quoter.engine.status import status_of
-from quoter.listening import listening
+from quoter.listening import host_names, listening
 from quoter.sandbox.config import is_loopback
 from quoter.strategies_api import StrategyLoadError
 from quoter.strategy_names import known_strategies
@@ -42,6 +47,8 @@ from quoter.strategy_names import known_strategies
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+REFUSED_SUMMARY_S = 60.0  # at most one admin-refused record this often
+MAX_NAMES_KEPT = 10  # distinct callers and addresses named in one summary
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -50,6 +57,7 @@ class _Admin:
     engine: Engine
     token: SecretStr
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+    refusals: _Refusals = field(default_factory=lambda: _Refusals())
 
     def authorised(self, header: str) -> bool:
         scheme, _, given = header.partition(" ")
@@ -57,6 +65,34 @@ class _Admin:
         # Compared even when the scheme is wrong, so the timing tells nothing either way.
         same = hmac.compare_digest(given.strip().encode(), expected)
         return scheme.lower() == "bearer" and same
+
+
+@dataclass
+class _Refusals:
+    """Refused calls not yet on the trail, and when the last summary was written."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    who: set[str] = field(default_factory=set)
+    remotes: set[str] = field(default_factory=set)
+    since: datetime | None = None
+    written_s: float = -math.inf
+
+    def add(self, reason: str, who: str, remote: str | None, now: datetime) -> None:
+        self.counts[reason] += 1
+        self.since = self.since or now
+        if len(self.who) < MAX_NAMES_KEPT:
+            self.who.add(who)
+        if len(self.remotes) < MAX_NAMES_KEPT:
+            self.remotes.add(remote or "unknown")
+
+    def summary(self, now: datetime) -> dict[str, object]:
+        return {
+            "refused": dict(self.counts),
+            "from": self.since.isoformat() if self.since else now.isoformat(),
+            "to": now.isoformat(),
+            "who": sorted(self.who),
+            "remotes": sorted(self.remotes),
+        }
 
 
 ADMIN_KEY = web.AppKey("admin", _Admin)
@@ -114,23 +150,47 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     admin = request.app[ADMIN_KEY]
     who = request.headers.get(USER_HEADER, "unknown")[:100]
     request[WHO_KEY] = who
+    if request.headers.get("Host", "").lower() not in admin.allowed_hosts:
+        _refused(admin, request, "host")
+        return _refuse(403, "Host not allowed")
+    if not admin.authorised(request.headers.get("Authorization", "")):
+        _refused(admin, request, "unauthorised")
+        refusal = _refuse(401, "missing or wrong admin token")
+        refusal.headers["WWW-Authenticate"] = "Bearer"
+        return refusal
     status = 500
     try:
-        if request.headers.get("Host", "").lower() not in admin.allowed_hosts:
-            response: web.StreamResponse = _refuse(403, "Host not allowed")
-        elif not admin.authorised(request.headers.get("Authorization", "")):
-            response = _refuse(401, "missing or wrong admin token")
-            response.headers["WWW-Authenticate"] = "Bearer"
-        else:
-            try:
-                response = await handler(request)
-            except web.HTTPException as error:
-                status = error.status
-                raise
-        status = response.status
-        return response
+        try:
+            answer = await handler(request)
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        status = answer.status
+        return answer
     finally:
         _audit(admin.engine, request, status)
+
+
+def _refused(admin: _Admin, request: web.Request, reason: str) -> None:
+    """Counted at once; on the trail as a summary, the first at once, then a minute apart."""
+    ctx = admin.engine.ctx
+    ctx.stats.admin_refused[reason] += 1
+    refusals = admin.refusals
+    refusals.add(reason, request[WHO_KEY], request.remote, ctx.clock.now())
+    if ctx.clock.monotonic() - refusals.written_s >= REFUSED_SUMMARY_S:
+        _write_refusals(admin)
+
+
+def _write_refusals(admin: _Admin) -> None:
+    ctx, refusals = admin.engine.ctx, admin.refusals
+    if not refusals.counts:
+        return
+    record = refusals.summary(ctx.clock.now())
+    admin.refusals = _Refusals(written_s=ctx.clock.monotonic())
+    try:
+        ctx.audit.record("admin-refused", ctx.clock.now(), record)
+    except AuditError as error:
+        ctx.auto_kill(f"audit write failed: {error}")
 
 
 def _audit(engine: Engine, request: web.Request, status: int) -> None:
@@ -251,9 +311,7 @@ def build_app(engine: Engine, token: SecretStr) -> web.Application:
 def allowed_hosts(config: AdminConfig, port: int) -> frozenset[str]:
     """The Host headers a request may carry: the loopback names of the bound port, and the
     configured host itself."""
-    configured = f"[{config.host}]" if ":" in config.host else config.host
-    names = {"127.0.0.1", "localhost", "[::1]", configured.lower()}
-    return frozenset(f"{name}:{port}" for name in names)
+    return host_names(config.host, port)
 
 
 @asynccontextmanager
@@ -266,4 +324,7 @@ async def serve_admin(config: AdminConfig, engine: Engine, token: SecretStr) -> 
         app[ADMIN_KEY].allowed_hosts = allowed_hosts(config, port)
         url = config.url(port)
         log.info("admin interface on %s", url)
-        yield url
+        try:
+            yield url
+        finally:
+            _write_refusals(app[ADMIN_KEY])  # the last minute's refusals

@@ -46,8 +46,11 @@ class MemoryLedger(QuotaLedger):
     def save(self, entry: DayEntry) -> None:
         return None
 
-    def record(self, entry: DayEntry, taken: int) -> DayEntry:
+    def record(self, entry: DayEntry, taken: int, now: datetime | None = None) -> DayEntry:
         return replace(entry, spent=entry.spent + taken)
+
+    def start_afresh(self, entry: DayEntry) -> None:
+        return None
 
 
 def memory_guard(plan: UsagePlanConfig, clock: Clock) -> UsageGuard:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.decide import EngineReason
-from quoter.engine.health import VenueHealth
+from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
@@ -171,8 +171,12 @@ class Engine:
                 continue
             ctx.killswitch.clear_condition("market-closed")
             self._open = True
-            await self._poll_once()
-            self.last_plan = self._pacer.plan()
+            if not ledger_failsafe(self.ctx):  # else polls are refused: nothing new till it ends
+                await self._poll_once()
+            if ledger_failsafe(self.ctx):
+                self.last_plan = PollPlan(LEDGER_LOOK_S, "quota ledger fail-safe")
+            else:
+                self.last_plan = self._pacer.plan()
             await self._nap(self.last_plan.interval_s)
 
     async def _close_of_day(self) -> None:

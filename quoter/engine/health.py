@@ -12,8 +12,21 @@ from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
+LEDGER_LOOK_S = 5.0  # in the quota ledger's fail-safe: how often to look whether it is over
+LEDGER_CONDITION = "quota-ledger"
 RATE_LIMITED_WINDOW_S = 60.0
 MIN_POLLS_FOR_RATE = 10  # a failed first poll is not yet an error rate
+
+
+def ledger_failsafe(ctx: EngineContext) -> bool:
+    """The guard cannot trust its quota ledger: hold new quotes (a condition, so the status
+    and the metrics say why) until it can."""
+    why = ctx.quota.guard_state().ledger_failsafe
+    if why is None:
+        ctx.killswitch.clear_condition(LEDGER_CONDITION)
+        return False
+    ctx.killswitch.set_condition(LEDGER_CONDITION, why)
+    return True
 
 
 class VenueHealth:

@@ -45,6 +45,7 @@ def write_beat(path: Path, beat: Beat) -> None:
     tmp = path.with_name(f"{path.name}.{beat.pid}.tmp")
     descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # a temp file left by an older run keeps its mode
         json.dump({"pid": beat.pid, "count": beat.count, "state": beat.state.value}, handle)
     os.replace(tmp, path)
 

@@ -27,6 +27,8 @@ from typing import Any
 from quoter.engine.kill_scope import KNOWN_AREAS, KNOWN_PRODUCTS, describe_scope
 from quoter.engine.kill_scope import Scope as Scope  # where the engine has always found it
 
+STATE_MODE = 0o600  # the latch names who killed what: the desk's own
+
 
 class TradingState(StrEnum):
     ACTIVE = "active"
@@ -188,7 +190,8 @@ def _stamp(path: Path | None) -> tuple[int, int] | None:
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_suffix(".lock").open("a") as lock:
+    descriptor = os.open(path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, STATE_MODE)
+    with os.fdopen(descriptor, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -213,7 +216,9 @@ def kill_to_json(kill: Kill) -> dict[str, Any]:
 
 def _write_latch(path: Path, kills: list[Kill]) -> None:
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, STATE_MODE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), STATE_MODE)  # a temp file an older run left keeps its mode
         json.dump([kill_to_json(k) for k in kills], f, indent=1)
         f.flush()
         os.fsync(f.fileno())

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import NoReturn
 
 from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
+from quoter.engine.health import LEDGER_LOOK_S, ledger_failsafe
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineContext
 from quoter.engine.withdraw import Withdrawer, everything
@@ -36,6 +38,7 @@ async def reconcile_at_start(
     start the venue refuses for good (credentials, quota) halts saying why (StartRefused): it
     is not a crash of the engine."""
     pause_s = START_RETRY_FIRST_S
+    swept = False
     while True:
         try:
             await Reconciler(ctx, withdrawer).run()
@@ -49,10 +52,24 @@ async def reconcile_at_start(
             if not await _nap_unless_stopped(ctx, pause_s, stop):
                 return False
             pause_s = min(pause_s * 2, START_RETRY_MAX_S)
+        except errors.GuardRefused as error:
+            if not ledger_failsafe(ctx):
+                _refuse_start(ctx, error)
+            if not swept:  # reads are refused, withdrawals not: what is live goes, once
+                log.warning("start: waiting for the quota ledger: %s", error)
+                ctx.reset_desk()
+                await withdrawer.sweep("quota ledger fail-safe", everything)
+                swept = True
+            if not await _nap_unless_stopped(ctx, LEDGER_LOOK_S, stop):
+                return False
         except errors.VenueError as error:
-            reason = f"start failed: {type(error).__name__}: {error}"
-            ctx.auto_kill(reason)
-            raise StartRefused(reason) from error
+            _refuse_start(ctx, error)
+
+
+def _refuse_start(ctx: EngineContext, error: errors.VenueError) -> NoReturn:
+    reason = f"start failed: {type(error).__name__}: {error}"
+    ctx.auto_kill(reason)
+    raise StartRefused(reason) from error
 
 
 async def _nap_unless_stopped(ctx: EngineContext, seconds: float, stop: asyncio.Event) -> bool:

@@ -41,6 +41,7 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
         "quota-spent": quota.spent_today,
         "quota-left": quota.daily_quota - quota.spent_today,
         "quota-left-for-polling": quota.left_today[Lane.POLL],
+        "quota-ledger-failsafe": quota.ledger_failsafe,
         "next-poll-s": round(plan.interval_s, 2),
         "poll-mode": plan.reason,
         "seen-to-sent-ms-p50": stats.percentile_ms(stats.seen_to_sent_s, 50),
@@ -76,6 +77,9 @@ def render_status(status: dict[str, object]) -> str:
         f"latency seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms"
         f"  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
     ]
+    failsafe = status.get("quota-ledger-failsafe")
+    if failsafe:
+        lines.append(f"FAIL-SAFE {failsafe}: only withdrawals go (fix or remove the file)")
     kills = status["kills"]
     assert isinstance(kills, list)
     lines += [f"KILLED  {describe_kill(k)}" for k in kills]

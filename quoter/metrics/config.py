@@ -13,6 +13,11 @@ class MetricsConfig(Frozen):
     host: str = Field("127.0.0.1", description="address to bind (loopback unless allow_remote)")
     port: int = Field(9464, ge=0, le=65535, description="0: any free port")
     allow_remote: bool = Field(False, description="permit binding a non-loopback host")
+    allowed_hosts: tuple[str, ...] = Field(
+        (),
+        description="names a scrape may give as its Host (with the port), besides the loopback "
+        "names and `host`: the name Prometheus scrapes by, e.g. a compose service name",
+    )
 
     @model_validator(mode="after")
     def _loopback_unless_allowed(self) -> MetricsConfig:

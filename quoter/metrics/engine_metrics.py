@@ -213,6 +213,12 @@ def strategies(ctx: EngineContext) -> Iterator[Metric]:
         {"done": s.strategy_swaps["done"], "refused": s.strategy_swaps["refused"]},
     )
     yield labelled_counter(
+        "quoter_admin_refused",
+        "Admin calls refused, by reason: host (a foreign Host), unauthorised (no or a wrong token).",
+        "reason",
+        {r: s.admin_refused[r] for r in ("host", "unauthorised")},
+    )
+    yield labelled_counter(
         "quoter_shadow_decisions",
         "Decisions of the shadow strategy (never sent), by decision: quote or decline.",
         "decision",

@@ -129,6 +129,11 @@ def quota(stats: VenueStats, guard: GuardState) -> Iterator[Metric]:
         "When the quota resets (Unix time).",
         guard.resets_at.timestamp(),
     )
+    yield gauge(
+        "quoter_quota_ledger_failsafe",
+        "1 while the quota ledger cannot be trusted: only withdrawals go.",
+        float(guard.ledger_failsafe is not None),
+    )
     yield counter(
         "quoter_quota_ledger_write_errors",
         "Failed writes of the quota ledger.",

@@ -3,6 +3,12 @@
 It keeps our bucket below the venue's, counts the UTC day's requests in the persisted ledger, and
 serves waiting callers in lane priority (WITHDRAW, then SUBMIT, then POLL; FIFO within a lane).
 A caller whose lane has no daily allowance left is refused at once. Waits use the injected clock.
+
+A ledger that cannot be trusted (damaged, unreadable, or not writable) puts the guard in fail-safe:
+the day's quota counts as spent but for the withdrawal reserve, so withdrawals still go and nothing
+else does; said once in the log, and in `GuardState.ledger_failsafe`. It lasts until the file can
+be read and written again (a person fixed or removed it; looked at every `LEDGER_RECHECK_S`) or
+the UTC day turns.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from quoter.venue import bucket as arith
 from quoter.venue.bucket import Bucket, BucketPlan, DailyPlan, Lane
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, QuotaExhausted
-from quoter.venue.ledger import DayEntry, QuotaLedger
+from quoter.venue.ledger import DayEntry, LedgerDamaged, QuotaLedger
 from quoter.venue.stats import VenueStats
 
 log = logging.getLogger(__name__)
+
+LEDGER_RECHECK_S = 5.0  # in fail-safe: how often the ledger is tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,8 @@ class GuardState:
     tokens_free: Mapping[Lane, float]
     waiting: Mapping[Lane, int]
     resets_at: datetime
+    # Why the quota ledger cannot be trusted (the guard is in fail-safe), or None.
+    ledger_failsafe: str | None = None
 
 
 def plans_of(config: UsagePlanConfig) -> tuple[BucketPlan, DailyPlan]:
@@ -66,7 +76,15 @@ class UsageGuard:
         self._clock = clock
         self._ledger = ledger
         self._stats = stats
-        self._entry = ledger.load(self._today())
+        self._failsafe: str | None = None
+        self._known = DayEntry(self._today(), 0)  # the day as counted, fail-safe or not
+        self._taken_unrecorded = 0  # requests sent in fail-safe, not yet in the file
+        self._recheck_at_s = 0.0
+        try:
+            self._known = ledger.load(self._today())
+        except LedgerDamaged as error:
+            self._enter_failsafe(str(error))
+        self._entry = self._effective(self._known)
         self._bucket = self._restored_bucket(self._entry)
         self._queue: list[tuple[int, int]] = []
         self._turns: dict[tuple[int, int], asyncio.Event] = {}
@@ -88,7 +106,62 @@ class UsageGuard:
         today = self._today()
         if today != self._entry.day:
             log.info("quota day %s begins; %d requests were spent on %s", today, *self._spent())
-            self._entry = self._entry.rolled(today)
+            self._known = self._known.rolled(today)
+            if self._failsafe is not None:
+                self._start_day_afresh()
+            self._entry = self._effective(self._known)
+        elif self._failsafe is not None:
+            self._try_ledger_again()
+
+    def _effective(self, known: DayEntry) -> DayEntry:
+        """The day as the lanes see it: in fail-safe, spent up to the withdrawal reserve."""
+        if self._failsafe is None:
+            return known
+        floor = self._daily_plan.quota - self._daily_plan.withdraw_reserve
+        return replace(known, spent=max(known.spent, floor))
+
+    def _enter_failsafe(self, why: str) -> None:
+        if self._failsafe is None:
+            log.error(
+                "%s; the day's quota now counts as spent but for the withdrawal reserve (only "
+                "withdrawals go) until the file is fixed or removed, or the UTC day turns",
+                why,
+            )
+        self._failsafe = why
+
+    def _leave_failsafe(self, entry: DayEntry) -> None:
+        log.warning("quota ledger %s trusted again: %d spent today", self._ledger.path, entry.spent)
+        self._failsafe = None
+        self._taken_unrecorded = 0
+        self._known = self._entry = entry
+
+    def _try_ledger_again(self) -> None:
+        """In fail-safe: every LEDGER_RECHECK_S, read and write the file again, adding what was
+        sent meanwhile; trusted again if both work."""
+        t_s = self._clock.monotonic()
+        if t_s < self._recheck_at_s:
+            return
+        self._recheck_at_s = t_s + LEDGER_RECHECK_S
+        try:
+            entry = self._ledger.record(self._known, self._taken_unrecorded, self._clock.now())
+        except LedgerDamaged as error:
+            self._failsafe = str(error)
+            return
+        except OSError as error:
+            self._stats.ledger_write_errors += 1
+            self._failsafe = f"cannot write quota ledger {self._ledger.path}: {error.strerror}"
+            return
+        self._leave_failsafe(entry)
+
+    def _start_day_afresh(self) -> None:
+        """The day turned in fail-safe: the venue's count restarts, so ours may too."""
+        try:
+            self._ledger.start_afresh(self._known)
+        except OSError as error:
+            self._stats.ledger_write_errors += 1
+            self._failsafe = f"cannot write quota ledger {self._ledger.path}: {error.strerror}"
+            return
+        self._leave_failsafe(self._known)
 
     def _spent(self) -> tuple[int, date]:
         return self._entry.spent, self._entry.day
@@ -134,6 +207,11 @@ class UsageGuard:
             return
         self._stats.guard_refused[lane.name] += 1
         spent, day = self._spent()
+        if self._failsafe is not None:
+            raise GuardRefused(
+                f"{lane.name} refused: the quota ledger cannot be trusted ({self._failsafe}); "
+                "only withdrawals go"
+            )
         if self._entry.exhausted or spent >= self._daily_plan.quota:
             raise QuotaExhausted(f"daily quota spent for {day} ({spent} requests)")
         raise GuardRefused(
@@ -147,14 +225,24 @@ class UsageGuard:
         self._record(replace(self._entry, bucket_level=level, bucket_at=at), taken=1)
 
     def _record(self, entry: DayEntry, taken: int) -> None:
-        """Count `taken` requests in the ledger, learning other processes' spend on the key."""
-        try:
-            self._entry = self._ledger.record(entry, taken)
-        except OSError as error:
-            # The in-memory count stays right; only a restart would lose today's spend.
-            self._entry = replace(entry, spent=entry.spent + taken)
-            self._stats.ledger_write_errors += 1
-            log.error("cannot write quota ledger %s: %s", self._ledger.path, error.strerror)
+        """Count `taken` requests in the ledger, learning other processes' spend on the key.
+        A ledger that cannot be read or written puts the guard in fail-safe: a restart, or
+        another process on the key, would not know this spend."""
+        known = replace(entry, day=self._known.day, spent=self._known.spent)
+        if self._failsafe is None:
+            try:
+                self._known = self._entry = self._ledger.record(known, taken, self._clock.now())
+                return
+            except LedgerDamaged as error:
+                self._enter_failsafe(str(error))
+            except OSError as error:
+                self._stats.ledger_write_errors += 1
+                why = f"cannot write quota ledger {self._ledger.path}: {error.strerror}"
+                self._enter_failsafe(why)
+            self._recheck_at_s = self._clock.monotonic() + LEDGER_RECHECK_S
+        self._taken_unrecorded += taken
+        self._known = replace(known, spent=known.spent + taken)
+        self._entry = self._effective(self._known)
 
     def venue_bucket_empty(self) -> None:
         """The venue answered 429 Too Many Requests: it knows better, so empty our bucket."""
@@ -189,4 +277,5 @@ class UsageGuard:
             tokens_free=MappingProxyType(free),
             waiting=MappingProxyType(waiting),
             resets_at=midnight,
+            ledger_failsafe=self._failsafe,
         )

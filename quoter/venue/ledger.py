@@ -3,8 +3,9 @@ disk (atomic replace + fsync) so a restart resumes the count instead of starting
 
 The file holds one entry per API key, keyed by a SHA-256 digest of the key (never the key itself);
 with the entry goes the bucket level at the last write, so a restart does not assume a full bucket.
-A corrupt file is moved aside with a clear error in the log, and the day starts from zero: the
-venue's own "Limit Exceeded" remains the backstop.
+A file that cannot be read as a ledger (not JSON, truncated, a negative or absurd count, a day in
+the future, wrong types, unreadable) raises `LedgerDamaged`, and is left where it is for a person
+to look at: the guard then treats the day's quota as spent (guard.py). It is created owner-only.
 
 Several processes may spend one key's quota at once (the bot, and `quoter trades export` or
 `quoter backtest record` beside it): each `record` adds its requests to the count on disk under
@@ -17,20 +18,30 @@ import fcntl
 import hashlib
 import json
 import logging
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+FILE_MODE = 0o600
+# No usage plan allows this many requests in a day: a bigger count is damage, not spend.
+MAX_SPENT = 10_000_000
+MAX_BUCKET_LEVEL = 1e9
+# Another process on this box may roll the day a moment before we do.
+MIDNIGHT_GRACE = timedelta(minutes=1)
 
 
-class LedgerCorrupt(Exception):
-    """The ledger file exists but cannot be read as a ledger."""
+class LedgerDamaged(Exception):
+    """The ledger file exists but cannot be read as a ledger; the message names it and why."""
+
+
+LedgerCorrupt = LedgerDamaged  # the name it had before damage meant fail-safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,39 +76,67 @@ def _entry_to_json(entry: DayEntry) -> dict[str, object]:
     }
 
 
+def _count(raw: dict[str, object]) -> int:
+    spent = raw["spent"]
+    if isinstance(spent, bool) or not isinstance(spent, int) or not 0 <= spent <= MAX_SPENT:
+        raise LedgerDamaged(f"spent is not a count of requests: {str(spent)[:40]!r}")
+    return spent
+
+
+def _level(raw: dict[str, object]) -> float | None:
+    level = raw.get("bucket-level")
+    if level is None:
+        return None
+    if isinstance(level, bool) or not isinstance(level, int | float):
+        raise LedgerDamaged("bucket-level is not a number")
+    if not (math.isfinite(level) and 0 <= level <= MAX_BUCKET_LEVEL):
+        raise LedgerDamaged(f"bucket-level is out of range: {str(level)[:40]}")
+    return float(level)
+
+
+def _moment(raw: dict[str, object]) -> datetime | None:
+    at = raw.get("bucket-at")
+    if at is None:
+        return None
+    if not isinstance(at, str):
+        raise LedgerDamaged("bucket-at is not a timestamp")
+    moment = datetime.fromisoformat(at)
+    if moment.tzinfo is None:
+        raise LedgerDamaged("bucket-at has no time zone")
+    return moment
+
+
 def _entry_from_json(raw: object) -> DayEntry:
     if not isinstance(raw, dict):
-        raise LedgerCorrupt("an entry is not an object")
+        raise LedgerDamaged("an entry is not an object")
     try:
-        spent = raw["spent"]
-        level = raw.get("bucket-level")
-        at = raw.get("bucket-at")
-        if not isinstance(spent, int) or spent < 0:
-            raise LedgerCorrupt(f"spent is not a count: {spent!r}")
-        if level is not None and not isinstance(level, int | float):
-            raise LedgerCorrupt("bucket-level is not a number")
-        return DayEntry(
-            day=date.fromisoformat(raw["day"]),
-            spent=spent,
-            exhausted=bool(raw.get("exhausted", False)),
-            bucket_level=None if level is None else float(level),
-            bucket_at=None if at is None else datetime.fromisoformat(at),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise LedgerCorrupt(f"bad entry: {error}") from None
+        day, exhausted = raw["day"], raw.get("exhausted", False)
+        if not isinstance(day, str):
+            raise LedgerDamaged("day is not a date")
+        if not isinstance(exhausted, bool):
+            raise LedgerDamaged("exhausted is not true or false")
+        return DayEntry(date.fromisoformat(day), _count(raw), exhausted, _level(raw), _moment(raw))
+    except KeyError as error:
+        raise LedgerDamaged(f"an entry has no {error}") from None
+    except (TypeError, ValueError, OverflowError) as error:
+        raise LedgerDamaged(f"bad entry: {str(error)[:80]}") from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number")
 
 
 def parse_ledger(text: str) -> dict[str, DayEntry]:
-    """The entries of a ledger file's text; LedgerCorrupt if it is not one."""
+    """The entries of a ledger file's text; LedgerDamaged if it is not one."""
     try:
-        raw = json.loads(text)
-    except ValueError as error:
-        raise LedgerCorrupt(f"not JSON: {error}") from None
+        raw = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise LedgerDamaged(f"not JSON (truncated or overwritten?): {str(error)[:80]}") from None
     if not isinstance(raw, dict) or raw.get("version") != FORMAT_VERSION:
-        raise LedgerCorrupt("not a version-1 quota ledger")
+        raise LedgerDamaged("not a version-1 quota ledger")
     keys = raw.get("keys")
     if not isinstance(keys, dict):
-        raise LedgerCorrupt("no keys object")
+        raise LedgerDamaged("no keys object")
     return {str(k): _entry_from_json(v) for k, v in keys.items()}
 
 
@@ -118,13 +157,14 @@ def merged(ours: DayEntry, on_disk: DayEntry | None, taken: int) -> DayEntry:
 
 
 class QuotaLedger:
-    """One API key's entry in the ledger file: `load` once at start, `record` each change."""
+    """One API key's entry in the ledger file: `load` once at start, `record` each change.
+    Both raise LedgerDamaged for a file they cannot trust, `record` OSError for one it cannot
+    write."""
 
     def __init__(self, path: Path, api_key: str) -> None:
         self._path = path
         self._key = key_digest(api_key)
         self._others: dict[str, DayEntry] = {}
-        self.corrupt_found = False
 
     @property
     def path(self) -> Path:
@@ -132,60 +172,80 @@ class QuotaLedger:
 
     def load(self, today: date) -> DayEntry:
         """Today's entry as the file has it (a fresh one if the file or the key is new)."""
-        mine = self._read_mine()
+        mine = self._read_mine(latest=today)
         return DayEntry(today, 0) if mine is None else mine.rolled(today)
 
-    def _set_aside(self, why: str) -> None:
-        aside = self._path.with_name(self._path.name + ".corrupt")
-        os.replace(self._path, aside)
-        self.corrupt_found = True
-        log.error(
-            "quota ledger %s is corrupt (%s); moved to %s, today's count restarts at 0",
-            self._path,
-            why,
-            aside,
-        )
-
-    def record(self, entry: DayEntry, taken: int) -> DayEntry:
+    def record(self, entry: DayEntry, taken: int, now: datetime | None = None) -> DayEntry:
         """`entry` (our day, bucket and verdict) after `taken` more requests, merged with what
         other processes on this key wrote since, written under the file's lock; returns the
-        entry as now on disk. OSError if it cannot be written."""
+        entry as now on disk. `now` (UTC) dates the newest day the file may hold."""
+        latest = entry.day + timedelta(days=1) if now is None else (now + MIDNIGHT_GRACE).date()
         with self._locked():
-            on_disk = self._read_mine()
+            on_disk = self._read_mine(latest=max(latest, entry.day))
             entry = merged(entry, on_disk, taken)
             self.save(entry)
         return entry
+
+    def start_afresh(self, entry: DayEntry) -> None:
+        """A new UTC day begins with `entry`: a damaged file is set aside (its day is over), and
+        `entry` written in its place. OSError if that fails."""
+        with self._locked():
+            try:
+                self._read_mine(latest=entry.day)
+            except LedgerDamaged as error:
+                aside = self._path.with_name(self._path.name + ".damaged")
+                os.replace(self._path, aside)
+                self._others = {}
+                log.warning(
+                    "quota ledger %s set aside as %s at the new day: %s", self._path, aside, error
+                )
+            self.save(entry)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         lock = self._path.with_name(self._path.name + ".lock")
-        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
         finally:
             os.close(handle)  # releases the lock
 
-    def _read_mine(self) -> DayEntry | None:
+    def _read_mine(self, latest: date) -> DayEntry | None:
         """Our entry as the file has it now (the other keys' are kept for the write)."""
         try:
-            entries = parse_ledger(self._path.read_text(encoding="utf-8"))
+            text = self._path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        except LedgerCorrupt as error:
-            self._set_aside(str(error))
-            return None
+        except UnicodeDecodeError:
+            raise self._damaged("not text (binary garbage?)") from None
+        except OSError as error:  # a directory in its place, no permission, an I/O error
+            raise self._damaged(f"unreadable: {error.strerror or error}") from None
+        try:
+            entries = parse_ledger(text)
+        except LedgerDamaged as error:
+            raise self._damaged(str(error)) from None
+        future = [e.day for e in entries.values() if e.day > latest]
+        if future:
+            raise self._damaged(f"dated {max(future)}, in the future (today is {latest})")
         mine = entries.pop(self._key, None)
         self._others = entries
         return mine
 
+    def _damaged(self, why: str) -> LedgerDamaged:
+        return LedgerDamaged(f"quota ledger {self._path}: {why}")
+
     def save(self, entry: DayEntry) -> None:
-        """Write the ledger atomically: temp file, fsync, rename, fsync the directory."""
+        """Write the ledger atomically, owner-only: temp file, fsync, rename, fsync the
+        directory."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         text = render_ledger({**self._others, self._key: entry})
         tmp = self._path.with_name(self._path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        descriptor = os.open(tmp, flags, FILE_MODE)
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)  # a temp file left by an older run keeps its mode
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

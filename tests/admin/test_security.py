@@ -18,6 +18,8 @@ from quoter.admin.config import (
 )
 from quoter.admin.server import serve_admin
 from quoter.config import ConfigError, parse_config
+from quoter.metrics.collector import build_registry
+from quoter.venue.stats import VenueStats
 from tests.admin.harness import TOKEN, admin_for, call
 from tests.engine.harness import audit_records, fast_sandbox, running_engine
 
@@ -43,8 +45,10 @@ async def test_no_token_wrong_token_and_wrong_scheme_are_refused(tmp_path: Path)
         assert ok == 200
         assert not bot.ctx.killswitch.kills  # the refused kill did nothing
     admin = audit_records(tmp_path, "admin")
-    assert [r["outcome"] for r in admin] == [401] * 6 + [200]
-    assert {r["who"] for r in admin} == {"tester"}
+    assert [r["outcome"] for r in admin] == [200]
+    refused = audit_records(tmp_path, "admin-refused")  # the first at once, the rest at the end
+    assert [r["refused"] for r in refused] == [{"unauthorised": 1}, {"unauthorised": 5}]
+    assert {w for r in refused for w in r["who"]} == {"tester"}
 
 
 @pytest.mark.parametrize(
@@ -65,7 +69,33 @@ async def test_a_foreign_host_header_is_refused(tmp_path: Path, host: str) -> No
     assert status == 403
     assert answer == {"error": "Host not allowed"}
     assert allowed == [200, 200, 200]
-    assert [r["outcome"] for r in audit_records(tmp_path, "admin")] == [403, 200, 200, 200]
+    assert [r["outcome"] for r in audit_records(tmp_path, "admin")] == [200, 200, 200]
+    assert [r["refused"] for r in audit_records(tmp_path, "admin-refused")] == [{"host": 1}]
+
+
+async def test_a_flood_of_bad_tokens_is_counted_and_summarised_not_recorded_each(
+    tmp_path: Path,
+) -> None:
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path) as bot,
+        admin_for(bot) as url,
+    ):
+        port = url.rsplit(":", 1)[1]
+        for i in range(100):
+            status, _ = await call(url, "GET", "/status", token=f"wrong-{i:04d}-" + "x" * 20)
+            assert status == 401
+        for _ in range(3):
+            await call(url, "GET", "/status", headers={"Host": f"evil.example:{port}"})
+        registry = build_registry(bot.ctx, VenueStats(), process=False)
+        token = registry.get_sample_value("quoter_admin_refused_total", {"reason": "unauthorised"})
+        host = registry.get_sample_value("quoter_admin_refused_total", {"reason": "host"})
+        assert (token, host) == (100, 3)
+        assert not bot.ctx.killswitch.kills  # no audit flood, no automatic kill
+    refused = audit_records(tmp_path, "admin-refused")
+    assert len(refused) <= 3
+    assert sum(sum(r["refused"].values()) for r in refused) == 103
+    assert not audit_records(tmp_path, "admin")
 
 
 def test_a_non_loopback_bind_is_refused_unless_configured() -> None:
@@ -120,3 +150,15 @@ def test_the_token_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
     with pytest.raises(AdminTokenError, match="shorter") as short:
         read_token(config, {TOKEN_VARIABLE: "secret"})
     assert "secret" not in str(short.value)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o602])
+def test_a_token_file_others_may_read_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "token"
+    made = create_token_file(path)
+    path.chmod(mode)
+    with pytest.raises(AdminTokenError, match=rf"{path}.*group or others.*chmod 600") as shared:
+        read_token(AdminConfig(token_file=path), {})
+    assert made.get_secret_value() not in str(shared.value)
+    path.chmod(0o600)
+    assert read_token(AdminConfig(token_file=path), {}) == made

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from quoter.venue.ledger import DayEntry, QuotaLedger, key_digest
+from quoter.venue.ledger import DayEntry, LedgerDamaged, QuotaLedger, key_digest
 
 KEY = "k3y-very-secret"
 DAY = date(2026, 3, 2)
@@ -60,19 +59,17 @@ def test_other_keys_are_kept_apart_and_preserved(tmp_path: Path) -> None:
         "",
     ],
 )
-def test_a_corrupt_file_is_set_aside_with_a_clear_error(
-    tmp_path: Path, text: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_damaged_file_is_refused_and_left_in_place(tmp_path: Path, text: str) -> None:
     path = tmp_path / "l.json"
     path.write_text(text)
     ledger = QuotaLedger(path, KEY)
-    with caplog.at_level(logging.ERROR, logger="quoter.venue.ledger"):
-        assert ledger.load(DAY) == DayEntry(DAY, 0)
-    assert ledger.corrupt_found
-    assert (tmp_path / "l.json.corrupt").read_text() == text
-    assert not path.exists()
-    assert any("corrupt" in r.getMessage() for r in caplog.records)
-    ledger.save(DayEntry(DAY, 1))
+    with pytest.raises(LedgerDamaged, match=str(path)):
+        ledger.load(DAY)
+    with pytest.raises(LedgerDamaged, match=str(path)):
+        ledger.record(DayEntry(DAY, 0), 1)
+    assert path.read_text() == text  # for a person to look at
+    ledger.start_afresh(DayEntry(DAY, 1))  # the next day: set aside, then written anew
+    assert (tmp_path / "l.json.damaged").read_text() == text
     assert json.loads(path.read_text())["version"] == 1
 
 
