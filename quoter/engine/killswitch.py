@@ -230,8 +230,10 @@ def _read_latch(path: Path) -> list[Kill]:
         return []
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(records, list):
+            raise ValueError(f"the latch is a list of kills, not {type(records).__name__}")
         kills = [_kill_from_json(r) for r in records]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         # A latch we cannot read may hold a kill: refusing to start is the safe side.
         raise LatchError(f"{path}: unreadable kill latch ({error}); fix or remove it") from error
     # A latch written before kills had ids: numbered in file order after the others, the
@@ -244,21 +246,46 @@ def _read_latch(path: Path) -> list[Kill]:
     return kills
 
 
-def _kill_from_json(record: Mapping[str, Any]) -> Kill:
-    scope = record["scope"]
+def _kill_from_json(record: object) -> Kill:
+    """One kill as the latch holds it; ValueError naming what is wrong with it."""
+    if not isinstance(record, dict):
+        raise ValueError(f"a kill is an object, not {type(record).__name__}")
+    scope = record.get("scope", {})
+    if not isinstance(scope, dict):
+        raise ValueError(f"scope is an object, not {type(scope).__name__}")
+    at = datetime.fromisoformat(_text(record, "at"))
+    if at.tzinfo is None:
+        raise ValueError(f"at {at.isoformat()} has no UTC offset")
+    kill_id = record.get("id", 0)
+    if not isinstance(kill_id, int) or isinstance(kill_id, bool) or kill_id < 0:
+        raise ValueError(f"id {kill_id!r} is not a kill's number")
     return Kill(
-        reason=str(record["reason"]),
-        by=str(record["by"]),
-        at=datetime.fromisoformat(record["at"]),
+        reason=_text(record, "reason"),
+        by=_text(record, "by"),
+        at=at,
         scope=Scope(
             # Spelt as the venue spells them: a kill written before the check at the door
             # (`de`) covers what its writer meant.
-            areas=_respelt(scope.get("areas", ()), KNOWN_AREAS),
-            products=_respelt(scope.get("products", ()), KNOWN_PRODUCTS),
-            strategies=frozenset(str(s) for s in scope.get("strategies", ())),
+            areas=_respelt(_names(scope, "areas"), KNOWN_AREAS),
+            products=_respelt(_names(scope, "products"), KNOWN_PRODUCTS),
+            strategies=frozenset(_names(scope, "strategies")),
         ),
-        id=int(record.get("id", 0)),
+        id=kill_id,
     )
+
+
+def _text(record: Mapping[str, object], key: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is missing or not text")
+    return value
+
+
+def _names(scope: Mapping[str, object], key: str) -> list[str]:
+    values = scope.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"scope {key} is not a list of names")
+    return values
 
 
 def _respelt(values: Iterable[object], known: Iterable[str]) -> frozenset[str]:

@@ -1,0 +1,105 @@
+"""The kill latch, damaged every way a file can be: each is refused with the file named (a latch
+that cannot be read may hold a kill, so the bot does not start on it), never a traceback; good
+latches, old ones without ids included, are read. `pytest -s` prints the table."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from quoter.engine.killswitch import KillSwitch, LatchError
+
+WRONG_VALUES: tuple[object, ...] = (None, 1, 1.5, [], {}, "x", True)
+GOOD_KILL = {
+    "reason": "manual kill",
+    "by": "desk (cli)",
+    "at": "2026-03-02T09:00:00+00:00",
+    "scope": {"areas": ["DE"], "products": [], "strategies": []},
+    "id": 1,
+}
+
+
+def _variants(kill: dict[str, object]) -> list[tuple[str, object]]:
+    """(kind, a latch's JSON value) broken one way each."""
+    cases: list[tuple[str, object]] = [("not a list", v) for v in (kill, "kill", 1, None, True)]
+    for key in ("reason", "by", "at"):  # without a scope it covers everything; without an
+        missing = {k: v for k, v in kill.items() if k != key}  # id it is numbered: both read
+        cases.append(("missing key", [missing]))
+    for key in ("reason", "by", "at", "scope", "id"):
+        for wrong in WRONG_VALUES:
+            if key in ("reason", "by") and isinstance(wrong, str):
+                continue  # any text is a reason
+            if (key, wrong) in (("scope", {}), ("id", 1)):
+                continue  # an empty scope covers everything, and 1 is an id: good kills
+            cases.append(("wrong type", [{**kill, key: wrong}]))
+    for bad_at in ("yesterday", "2026-13-01T00:00:00+00:00", "2026-03-02T09:00:00", ""):
+        cases.append(("bad time", [{**kill, "at": bad_at}]))
+    for dim in ("areas", "products", "strategies"):
+        for wrong in ("DE", [1], [None], {"DE": 1}, [["DE"]]):
+            cases.append(("bad scope", [{**kill, "scope": {dim: wrong}}]))
+    cases.append(("bad id", [{**kill, "id": -1}]))
+    cases.append(("not a kill", [kill, "kill"]))
+    return cases
+
+
+def _raw_variants() -> list[tuple[str, bytes]]:
+    good = json.dumps([GOOD_KILL]).encode()
+    rng = random.Random(20260302)
+    cases = [("truncated", good[:cut]) for cut in range(1, len(good), 7)]
+    cases += [("binary", bytes(rng.randrange(256) for _ in range(64))) for _ in range(10)]
+    cases += [("empty", b""), ("not utf-8", b"\xff\xfe[]"), ("nested", b"[" * 100_000)]
+    return cases
+
+
+def _good() -> list[tuple[str, object]]:
+    old = {k: v for k, v in GOOD_KILL.items() if k != "id"}  # written before kills had ids
+    return [
+        ("good", []),
+        ("good", [GOOD_KILL]),
+        ("good", [old, {**old, "scope": {"areas": ["de"]}}]),
+        ("good", [{**GOOD_KILL, "scope": {}}]),
+        ("good", [{k: v for k, v in GOOD_KILL.items() if k != "scope"}]),  # covers everything
+    ]
+
+
+def _read(path: Path) -> str:
+    """'accepted', 'refused' (a LatchError naming the file) or what else happened."""
+    try:
+        KillSwitch(path)
+    except LatchError as error:
+        return "refused" if str(path) in str(error) else f"refused without the file: {error}"
+    except Exception as error:
+        return f"crashed: {type(error).__name__}: {error}"
+    return "accepted"
+
+
+def test_every_damaged_latch_is_refused_naming_the_file_and_good_ones_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases: list[tuple[str, bytes, str]] = [
+        (kind, json.dumps(value).encode(), "refused") for kind, value in _variants(GOOD_KILL)
+    ]
+    cases += [(kind, raw, "refused") for kind, raw in _raw_variants()]
+    cases += [(kind, json.dumps(value).encode(), "accepted") for kind, value in _good()]
+    table: Counter[tuple[str, str]] = Counter()
+    wrong: list[tuple[str, bytes, str]] = []
+    for n, (kind, raw, expected) in enumerate(cases):
+        path = tmp_path / f"latch-{n}.json"
+        path.write_bytes(raw)
+        got = _read(path)
+        table[(kind, got)] += 1
+        if got != expected:
+            wrong.append((kind, raw[:80], got))
+    directory = tmp_path / "a-directory.json"
+    directory.mkdir()
+    table[("a directory in its place", _read(directory))] += 1
+    with capsys.disabled():
+        print("\nkill latch | outcome | count")
+        for (kind, got), count in sorted(table.items()):
+            print(f"{kind} | {got} | {count}")
+    assert not wrong, wrong
+    assert table[("a directory in its place", "refused")] == 1
