@@ -98,5 +98,5 @@ def need_binary(name: str) -> str:
     installs Debian's prometheus package."""
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs Debian's prometheus")
+        pytest.fail(f"{name} is not installed: `make prometheus` installs Debian's packages")
     return path

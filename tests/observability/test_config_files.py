@@ -4,6 +4,7 @@ with promtool, the alerts' unit tests, the compose file and Grafana's provisioni
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,26 @@ from quoter.metrics import dashboard
 from tests.observability.promql import DASHBOARD, ROOT, RULES, need_binary, rule_expressions
 
 PROMETHEUS = ROOT / "config/prometheus"
+ALERTMANAGER = ROOT / "config/alertmanager/alertmanager.yml"
+RUNBOOK = ROOT / "docs/runbook.md"
+# What these checks ran with here: Debian's promtool 2.42 and amtool 0.25; the compose stack
+# pins prom/prometheus v2.53.0 and prom/alertmanager v0.27.0, whose formats these files also
+# keep to (nothing here uses a feature newer than 2.42 / 0.25).
 GRAFANA = ROOT / "config/grafana"
 
 
-def _promtool(*args: str) -> None:
-    done = subprocess.run(
-        [need_binary("promtool"), *args], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+def _promtool(*args: str) -> str:
+    return _run(need_binary("promtool"), *args)
+
+
+def _amtool(*args: str) -> str:
+    return _run(need_binary("amtool"), *args)
+
+
+def _run(*command: str) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
 
 
 def _yaml(path: Path) -> Any:
@@ -51,8 +64,58 @@ def test_every_alert_has_a_unit_test() -> None:
     assert {
         "QuoterDown", "QuoterKillSwitchActive", "QuoterQuotaRunsOutBeforeClose",
         "QuoterRateLimited", "QuoterCurveStale", "QuoterLatencyNearDeadline",
-        "QuoterNoRfqsInMarketHours",
+        "QuoterNoRfqsInMarketHours", "QuoterReducing", "QuoterClockSkew",
+        "QuoterClockOffsetDrifting", "QuoterNoUsableCurve", "QuoterCurveRefused",
+        "QuoterQuotesRefused", "QuoterQuotesPossiblyLive", "QuoterOrphansWithdrawn",
+        "QuoterQuotaLedgerFailsafe", "QuoterAuditChainBroken", "QuoterAdminRefused",
     } <= alerts  # fmt: skip
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_alert_has_a_severity_and_a_runbook_section_that_exists() -> None:
+    sections = {
+        _anchor(line.lstrip("#"))
+        for line in RUNBOOK.read_text(encoding="utf-8").splitlines()
+        if line.startswith("## ")
+    }
+    groups = _yaml(RULES)["groups"]
+    for rule in (r for g in groups for r in g["rules"] if "alert" in r):
+        assert rule["labels"]["severity"] in {"critical", "warning"}, rule["alert"]
+        page, _, anchor = rule["annotations"]["runbook"].partition("#")
+        assert page == "docs/runbook.md", rule["alert"]
+        assert anchor in sections, f"{rule['alert']}: no runbook section #{anchor}"
+
+
+def test_alertmanager_config_is_valid_and_routes_by_severity() -> None:
+    _amtool("check-config", str(ALERTMANAGER))
+
+    def route(*labels: str) -> str:
+        out = _amtool("config", "routes", "test", f"--config.file={ALERTMANAGER}", *labels)
+        return out.splitlines()[0].split("Warning")[0].strip()
+
+    assert route("alertname=QuoterKillSwitchActive", "severity=critical") == "desk-pager"
+    assert route("alertname=QuoterRateLimited", "severity=warning") == "desk-chat"
+    assert route("alertname=Unknown") == "desk-chat"  # nothing is dropped
+    config = _yaml(ALERTMANAGER)
+    for receiver in config["receivers"]:
+        for hook in receiver["webhook_configs"]:
+            assert hook["send_resolved"] is True, receiver["name"]
+    alerts = {e.where.removeprefix("alert: ") for e in rule_expressions() if e.is_alert}
+    for rule in config["inhibit_rules"]:
+        for matcher in [*rule["source_matchers"], *rule["target_matchers"]]:
+            name, _, value = matcher.partition("=")
+            if name == "alertname":  # every alert an inhibition names exists
+                assert set(value.lstrip("~").strip('"').split("|")) <= alerts, matcher
+        assert "instance" in rule["equal"] or rule["equal"] == ["job"]
+    prometheus = _yaml(PROMETHEUS / "prometheus.yml")["alerting"]["alertmanagers"]
+    assert [t for a in prometheus for c in a["static_configs"] for t in c["targets"]] == [
+        "alertmanager:9093"
+    ]
 
 
 def test_the_dashboard_file_is_the_dashboard_code() -> None:
