@@ -145,7 +145,9 @@ def test_grafana_provisions_the_datasource_and_dashboard_the_panels_use() -> Non
 def test_compose_runs_the_stack_with_health_checks_and_files_that_exist() -> None:
     compose = _yaml(ROOT / "docker-compose.yml")
     services = compose["services"]
-    assert set(services) == {"sandbox", "quoter", "prometheus", "grafana"}
+    assert set(services) == {
+        "sandbox", "quoter", "deadman", "prometheus", "alertmanager", "grafana"
+    }  # fmt: skip
     for name, service in services.items():
         assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
         for port in service.get("ports", []):
@@ -161,6 +163,50 @@ def test_compose_runs_the_stack_with_health_checks_and_files_that_exist() -> Non
             assert condition == {"condition": "service_healthy"}
     assert (ROOT / "Dockerfile").exists()
     assert services["quoter"]["depends_on"] == {"sandbox": {"condition": "service_healthy"}}
+    for name, service in services.items():
+        image = service.get("image", "")
+        assert "build" in service or (image.count(":") == 1 and "latest" not in image), name
+
+
+def test_compose_keeps_the_desks_state_and_runs_a_switch_that_outlives_the_bot() -> None:
+    compose = _yaml(ROOT / "docker-compose.yml")
+    services = compose["services"]
+    quoter, deadman = services["quoter"], services["deadman"]
+    command = quoter["command"]
+    config = load_config(ROOT / command[command.index("--config") + 1])
+    # Everything the bot keeps is under var/, and var/ is a named volume both share.
+    kept = [
+        config.engine.audit_dir, config.engine.kill.latch_path,
+        config.engine.deadman.heartbeat_path, config.venue.usage_plan.ledger_path,
+    ]  # fmt: skip
+    for path in kept:
+        assert path is not None
+        assert not path.is_absolute()
+        assert path.parts[0] == "var", path
+    assert "quoter-var:/app/var" in quoter["volumes"]
+    assert "quoter-var:/app/var" in deadman["volumes"]
+    assert "quoter-var" in compose["volumes"]
+    # The admin interface answers `docker compose exec quoter quoter kill`: a token, loopback.
+    assert quoter["environment"]["QUOTER_ADMIN_TOKEN"]
+    assert config.admin.enabled
+    assert config.admin.host == "127.0.0.1"
+    assert config.engine.deadman.enabled  # the bot beats; both switches watch the beat
+    # The separate switch: same image, the bot's credentials, the compose config, pid 1.
+    assert deadman["build"] == quoter["build"]
+    assert deadman["environment"] == {
+        k: v for k, v in quoter["environment"].items() if k.startswith("QUOTER_CLIENT")
+        or k == "QUOTER_API_KEY"
+    }  # fmt: skip
+    script = ROOT / deadman["entrypoint"][1]
+    text = script.read_text(encoding="utf-8")
+    assert "quoter deadman --config" in text
+    assert "--pid 1" in text
+    assert str(ROOT / command[command.index("--config") + 1]).endswith("config/compose/quoter.toml")
+    assert subprocess.run(["sh", "-n", str(script)], timeout=10).returncode == 0
+    # The desk's strategies and curves are mounted, and importable.
+    assert "./config/compose/desk:/app/desk:ro" in quoter["volumes"]
+    assert quoter["environment"]["PYTHONPATH"] == "/app/desk"
+    assert (ROOT / "config/compose/desk/desk_strategies").is_dir()
 
 
 def test_compose_wires_quoter_to_the_sandbox_and_prometheus_to_quoter() -> None:
