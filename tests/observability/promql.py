@@ -38,7 +38,7 @@ def dashboard_expressions() -> list[Expression]:
     board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     found = []
     for panel in board["panels"]:
-        for target in panel["targets"]:
+        for target in panel.get("targets", []):  # a row has none
             expr = target["expr"]
             for variable, value in GRAFANA_VARIABLES.items():
                 expr = expr.replace(variable, value)

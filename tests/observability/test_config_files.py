@@ -133,7 +133,7 @@ def test_grafana_provisions_the_datasource_and_dashboard_the_panels_use() -> Non
     board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
-    for panel in board["panels"]:
+    for panel in (p for p in board["panels"] if p["type"] != "row"):
         assert panel["targets"], panel["title"]
         assert {t["datasource"]["uid"] for t in panel["targets"]} <= uids
     titles = " ".join(p["title"].lower() for p in board["panels"])
@@ -222,3 +222,64 @@ def test_compose_wires_quoter_to_the_sandbox_and_prometheus_to_quoter() -> None:
     sandbox_port = int(config.venue.base_url.rsplit(":", 1)[1])
     assert config.sandbox.port == sandbox_port
     assert config.sandbox.use_env_credentials
+
+
+# What Grafana 11.1 (the pinned grafana/grafana:11.1.0) accepts in the parts of the dashboard
+# schema (schemaVersion 39) this dashboard uses; no Grafana runs here, so this is the check.
+PANEL_TYPES = {"stat", "timeseries", "bargauge", "row"}
+PANEL_KEYS = {"id", "title", "type", "description", "datasource", "gridPos", "fieldConfig",
+              "targets", "options", "collapsed", "panels"}  # fmt: skip
+DEFAULTS_KEYS = {"unit", "custom", "thresholds", "mappings", "color"}
+MAPPING_TYPES = {"value", "range", "regex", "special"}
+COLOURS = {"green", "orange", "red", "yellow", "blue", "text"}
+
+
+def test_the_dashboard_keeps_to_grafanas_schema_and_reads_at_a_glance() -> None:
+    board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    assert board["schemaVersion"] == 39
+    cells: set[tuple[int, int]] = set()
+    rows = [p["title"] for p in board["panels"] if p["type"] == "row"]
+    assert rows == ["Is it quoting?", "Is it safe?", "Is it winning?", "The venue and its budget"]
+    by_title = {p["title"]: p for p in board["panels"]}
+    for panel in board["panels"]:
+        title = panel["title"]
+        assert panel["type"] in PANEL_TYPES, title
+        assert set(panel) <= PANEL_KEYS, f"{title}: {set(panel) - PANEL_KEYS}"
+        grid = panel["gridPos"]
+        assert all(isinstance(grid[k], int) for k in "xywh"), title
+        assert grid["x"] >= 0, title
+        assert grid["x"] + grid["w"] <= 24, title
+        mine = {(grid["x"] + i, grid["y"] + j) for i in range(grid["w"]) for j in range(grid["h"])}
+        assert not mine & cells, f"{title} overlaps another panel"
+        cells |= mine
+        if panel["type"] == "row":
+            assert panel["panels"] == []
+            assert panel["collapsed"] is False
+            continue
+        defaults = panel["fieldConfig"]["defaults"]
+        assert set(defaults) <= DEFAULTS_KEYS, title
+        assert defaults["unit"], f"{title} has no unit"
+        steps = defaults["thresholds"]["steps"]
+        assert defaults["thresholds"]["mode"] in {"absolute", "percentage"}
+        assert steps[0]["value"] is None, title  # the base step
+        values = [s["value"] for s in steps[1:]]
+        assert values == sorted(values), title
+        assert {s["color"] for s in steps} <= COLOURS, title
+        for mapping in defaults["mappings"]:
+            assert mapping["type"] in MAPPING_TYPES, title
+            for result in mapping["options"].values():
+                assert set(result) <= {"text", "color", "index"}, title
+    # At a glance: the state and the kill read as words in colour, the pace and ages as colour.
+    state = by_title["Trading state"]["fieldConfig"]["defaults"]
+    names = state["mappings"][0]["options"]
+    assert {k: (v["text"], v["color"]) for k, v in names.items()} == {
+        "0": ("ACTIVE", "green"), "1": ("REDUCING", "orange"), "2": ("HALTED", "red")
+    }  # fmt: skip
+    kill = by_title["Kill switch"]["fieldConfig"]["defaults"]
+    assert kill["mappings"][0]["options"]["1"] == {"text": "LATCHED", "color": "red", "index": 1}
+    assert kill["thresholds"]["steps"][-1] == {"color": "red", "value": 1}
+    for title in ("Quota at the close (day's pace)", "Curve age (of the limit)",
+                  "p99 latency of the deadline margin"):  # fmt: skip
+        assert by_title[title]["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]["color"] == (
+            "red"
+        )
