@@ -24,10 +24,12 @@ lint: setup
 test: lint prometheus
 	$(BIN)/pytest
 
-# The observability tests run a real Prometheus and promtool: Debian's package, installed once.
+# The observability tests run a real Prometheus, promtool, a real Alertmanager and amtool:
+# Debian's prometheus and prometheus-alertmanager packages, installed once.
 prometheus:
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq prometheus; }
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null \
+		&& command -v prometheus-alertmanager >/dev/null && command -v amtool >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq prometheus prometheus-alertmanager; }
 
 bench: setup
 	$(PY) -m benchmarks

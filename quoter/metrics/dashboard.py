@@ -22,6 +22,32 @@ def _targets(queries: list[tuple[str, str]]) -> list[dict[str, object]]:
     ]
 
 
+GREEN, ORANGE, RED = "green", "orange", "red"
+
+# Thresholds: the base colour, then (value, colour) steps from that value up.
+Steps = list[tuple[float, str]]
+
+
+def _thresholds(base: str, steps: Steps) -> dict[str, object]:
+    return {
+        "mode": "absolute",
+        "steps": [{"color": base, "value": None}, *({"color": c, "value": v} for v, c in steps)],
+    }
+
+
+def _mapping(names: dict[int, tuple[str, str]]) -> list[dict[str, object]]:
+    """A value mapping: each value shown as its name, in its colour."""
+    return [
+        {
+            "type": "value",
+            "options": {
+                str(value): {"text": text, "color": color, "index": index}
+                for index, (value, (text, color)) in enumerate(sorted(names.items()))
+            },
+        }
+    ]
+
+
 def panel(
     title: str,
     kind: str,
@@ -30,21 +56,46 @@ def panel(
     unit: str = "short",
     description: str = "",
     stack: bool = False,
+    steps: Steps | None = None,
+    names: dict[int, tuple[str, str]] | None = None,
+    base: str = GREEN,
 ) -> Panel:
+    """A panel with a unit; `steps` colour it by threshold, `names` map values to words."""
     x, y, w, h = grid
     custom: dict[str, object] = {"drawStyle": "line", "fillOpacity": 10}
     if stack:
         custom = {"drawStyle": "bars", "fillOpacity": 80, "stacking": {"mode": "normal"}}
-    return {
+    defaults: dict[str, object] = {
+        "unit": unit,
+        "custom": custom if kind == "timeseries" else {},
+        "thresholds": _thresholds(base, steps or []),
+        "mappings": _mapping(names) if names else [],
+    }
+    if steps or names:
+        defaults["color"] = {"mode": "thresholds"}
+    item: Panel = {
         "title": title,
         "type": kind,
         "description": description,
         "datasource": DATASOURCE,
         "gridPos": {"x": x, "y": y, "w": w, "h": h},
-        "fieldConfig": {
-            "defaults": {"unit": unit, "custom": custom if kind == "timeseries" else {}}
-        },
+        "fieldConfig": {"defaults": defaults, "overrides": []},
         "targets": _targets(queries),
+    }
+    if kind == "stat":
+        item["options"] = {"colorMode": "background", "graphMode": "none", "textMode": "value"}
+    if kind == "timeseries" and steps:
+        custom["thresholdsStyle"] = {"mode": "line"}
+    return item
+
+
+def row(title: str, y: int) -> Panel:
+    return {
+        "title": title,
+        "type": "row",
+        "collapsed": False,
+        "gridPos": {"x": 0, "y": y, "w": 24, "h": 1},
+        "panels": [],
     }
 
 
@@ -60,28 +111,179 @@ def _quantiles(metric: str, by: str = "") -> list[tuple[str, str]]:
     ]
 
 
-def panels() -> list[Panel]:
-    row0 = [
-        panel("Bot up", "stat", [('up{job="quoter"}', "up")], (0, 0, 4, 4)),
+# 0 active, 1 reducing, 2 halted: one number a mapping can name and colour.
+TRADING_STATE = (
+    'max by (instance, job) (quoter_trading_state{state="reducing"})'
+    ' + 2 * max by (instance, job) (quoter_trading_state{state="halted"})'
+)
+ON = "on (instance, job)"
+
+
+def quoting(y: int) -> list[Panel]:
+    """Is it quoting?"""
+    return [
+        row("Is it quoting?", y),
+        panel(
+            "Bot up",
+            "stat",
+            [('up{job="quoter"}', "up")],
+            (0, y + 1, 3, 4),
+            "none",
+            names={0: ("DOWN", RED), 1: ("UP", GREEN)},
+            steps=[(1, GREEN)],
+            base=RED,
+        ),
         panel(
             "Trading state",
             "stat",
-            [("quoter_trading_state == 1", "{{state}}")],
-            (4, 0, 4, 4),
+            [(TRADING_STATE, "state")],
+            (3, y + 1, 4, 4),
+            "none",
             description="active, reducing (a condition holds) or halted (a kill is latched)",
+            names={0: ("ACTIVE", GREEN), 1: ("REDUCING", ORANGE), 2: ("HALTED", RED)},
+            steps=[(1, ORANGE), (2, RED)],
         ),
-        panel("Kill switch", "stat", [("quoter_kill_switch_active", "latched")], (8, 0, 4, 4)),
+        panel("Live quotes", "stat", [("quoter_quotes_live", "live")], (7, y + 1, 3, 4), "none"),
+        panel("Open RFQs", "stat", [("quoter_rfqs_open", "open")], (10, y + 1, 3, 4), "none"),
+        panel(
+            "Curve age (of the limit)",
+            "stat",
+            [
+                (
+                    f"max by (instance, job) (quoter_curve_age_seconds) / {ON} "
+                    "quoter_curve_max_age_seconds",
+                    "oldest curve",
+                )
+            ],
+            (13, y + 1, 4, 4),
+            "percentunit",
+            description="The oldest curve's age against [risk] max_curve_age_s: at 100% it is stale",
+            steps=[(0.75, ORANGE), (1.0, RED)],
+        ),
+        panel(
+            "RFQs and quotes",
+            "timeseries",
+            [
+                (f"rate(quoter_rfqs_seen_total[{RATE}])", "RFQs seen"),
+                (f"sum by (kind) (rate(quoter_quotes_sent_total[{RATE}]))", "quotes {{kind}}"),
+                (f"sum by (outcome) (rate(quoter_quote_outcomes_total[{RATE}]))", "{{outcome}}"),
+            ],
+            (17, y + 1, 7, 8),
+            "reqps",
+        ),
+        panel(
+            "Declines by reason",
+            "timeseries",
+            [(f"sum by (reason) (increase(quoter_rfqs_declined_total[{RATE}]))", "{{reason}}")],
+            (0, y + 5, 9, 8),
+            stack=True,
+        ),
+        panel(
+            "Curve age",
+            "timeseries",
+            [
+                ("quoter_curve_age_seconds", "{{commodity}} {{area}}"),
+                ("quoter_curve_max_age_seconds", "stale after"),
+            ],
+            (9, y + 5, 8, 8),
+            "s",
+            steps=[(129600, RED)],
+        ),
+    ]
+
+
+def safe(y: int) -> list[Panel]:
+    """Is it safe?"""
+    return [
+        row("Is it safe?", y),
+        panel(
+            "Kill switch",
+            "stat",
+            [("quoter_kill_switch_active", "latched")],
+            (0, y + 1, 4, 4),
+            "none",
+            names={0: ("clear", GREEN), 1: ("LATCHED", RED)},
+            steps=[(1, RED)],
+        ),
+        panel(
+            "Possibly live",
+            "stat",
+            [("quoter_quotes_possibly_live", "possibly live")],
+            (4, y + 1, 4, 4),
+            "none",
+            description="Quotes whose submit went unanswered and that the venue has not listed",
+            steps=[(1, ORANGE)],
+        ),
+        panel(
+            "Clock offset to the venue",
+            "stat",
+            [("quoter_venue_clock_offset_seconds", "offset")],
+            (8, y + 1, 4, 4),
+            "s",
+            description="Positive: our clock ahead. Beyond [engine.kill] max_clock_skew_s (2 s), no new quotes",
+            steps=[(-2, ORANGE), (-1, GREEN), (1, ORANGE), (2, RED)],
+            base=RED,
+        ),
+        panel(
+            "State and kills",
+            "timeseries",
+            [
+                ("quoter_trading_state", "{{state}}"),
+                ("quoter_kill_switch_kills", "kills latched"),
+                ("quoter_trading_conditions", "conditions holding"),
+                ("quoter_market_open", "market open"),
+            ],
+            (12, y + 1, 12, 8),
+            "none",
+        ),
+        panel(
+            "Refused, orphans, strategy faults",
+            "timeseries",
+            [
+                (
+                    f'sum(increase(quoter_quote_outcomes_total{{outcome="refused"}}[{RATE}]))',
+                    "quotes refused",
+                ),
+                (f"increase(quoter_quotes_orphans_withdrawn_total[{RATE}])", "orphans withdrawn"),
+                (f"sum by (kind) (increase(quoter_strategy_faults_total[{RATE}]))", "{{kind}}"),
+            ],
+            (0, y + 5, 12, 8),
+            stack=True,
+        ),
+        panel(
+            "Audit write time",
+            "timeseries",
+            _quantiles("quoter_audit_write_seconds", "durable"),
+            (12, y + 9, 12, 4),
+            "s",
+        ),
+    ]
+
+
+def winning(y: int) -> list[Panel]:
+    """Is it winning?"""
+    deadline_share = (
+        f"quoter:rfq_seen_to_sent_seconds:p99_5m / {ON} quoter_quoting_min_time_to_deadline_seconds"
+    )
+    return [
+        row("Is it winning?", y),
         panel(
             "Fill ratio (1 h)",
             "stat",
             [("quoter:fill_ratio:ratio_1h", "won / decided")],
-            (12, 0, 4, 4),
+            (0, y + 1, 4, 4),
             "percentunit",
         ),
-        panel("Live quotes", "stat", [("quoter_quotes_live", "live")], (16, 0, 4, 4)),
-        panel("Open RFQs", "stat", [("quoter_rfqs_open", "open")], (20, 0, 4, 4)),
-    ]
-    latency = [
+        panel(
+            "p99 latency of the deadline margin",
+            "stat",
+            [(deadline_share, "seen → sent p99")],
+            (4, y + 1, 4, 4),
+            "percentunit",
+            description="p99 RFQ seen → quote sent against the margin kept before deadlines; "
+            "the alert fires past 50%",
+            steps=[(0.5, ORANGE), (1.0, RED)],
+        ),
         panel(
             "RFQ created → quote acknowledged",
             "timeseries",
@@ -90,7 +292,7 @@ def panels() -> list[Panel]:
                 ("quoter:rfq_created_to_ack_seconds:p99_5m", "p99 (5m)"),
                 ("quoter_quoting_min_time_to_deadline_seconds", "deadline margin"),
             ],
-            (0, 4, 12, 8),
+            (8, y + 1, 8, 8),
             "s",
         ),
         panel(
@@ -100,55 +302,51 @@ def panels() -> list[Panel]:
                 *_quantiles("quoter_rfq_seen_to_sent_seconds"),
                 ("quoter:rfq_seen_to_sent_seconds:p99_5m", "p99 (5m)"),
             ],
-            (12, 4, 6, 8),
+            (16, y + 1, 8, 8),
             "s",
-        ),
-        panel(
-            "Pricing time", "timeseries", _quantiles("quoter_pricing_seconds"), (18, 4, 6, 8), "s"
-        ),
-    ]
-    flow = [
-        panel(
-            "RFQs and quotes",
-            "timeseries",
-            [
-                (f"rate(quoter_rfqs_seen_total[{RATE}])", "RFQs seen"),
-                (f"sum by (kind) (rate(quoter_quotes_sent_total[{RATE}]))", "quotes {{kind}}"),
-                (f"sum by (outcome) (rate(quoter_quote_outcomes_total[{RATE}]))", "{{outcome}}"),
-            ],
-            (0, 12, 12, 8),
-            "reqps",
-        ),
-        panel(
-            "Declines by reason",
-            "timeseries",
-            [(f"sum by (reason) (increase(quoter_rfqs_declined_total[{RATE}]))", "{{reason}}")],
-            (12, 12, 12, 8),
-            stack=True,
         ),
         panel(
             "Fill rate",
             "timeseries",
             [("quoter:fill_ratio:ratio_1h", "1 h"), ("quoter_fill_ratio", "this run")],
-            (0, 20, 8, 8),
+            (0, y + 5, 8, 4),
             "percentunit",
         ),
         panel(
-            "Strategy faults",
+            "Pricing time",
             "timeseries",
-            [(f"sum by (kind) (increase(quoter_strategy_faults_total[{RATE}]))", "{{kind}}")],
-            (8, 20, 8, 8),
-            stack=True,
+            _quantiles("quoter_pricing_seconds"),
+            (0, y + 9, 8, 8),
+            "s",
         ),
         panel(
             "Positions by delivery bucket",
             "bargauge",
             [("quoter_position_mwh", "{{commodity}} {{area}} {{month}}")],
-            (16, 20, 8, 8),
+            (8, y + 9, 16, 8),
             "MWh",
         ),
     ]
-    quota = [
+
+
+def venue(y: int) -> list[Panel]:
+    """The venue and its budget."""
+    return [
+        row("The venue and its budget", y),
+        panel(
+            "Quota at the close (day's pace)",
+            "stat",
+            [
+                (
+                    f"quoter:quota_projected_at_close:requests / {ON} quoter_quota_limit_requests",
+                    "projected / quota",
+                )
+            ],
+            (0, y + 1, 4, 4),
+            "percentunit",
+            description="The day's spend at the close at the last 30 minutes' pace, against the quota",
+            steps=[(0.9, ORANGE), (1.0, RED)],
+        ),
         panel(
             "Quota burn-down (UTC day)",
             "timeseries",
@@ -158,7 +356,7 @@ def panels() -> list[Panel]:
                 ("quoter_quota_limit_requests", "daily quota"),
                 ("quoter_quota_left_requests", "left {{lane}}"),
             ],
-            (0, 28, 12, 8),
+            (4, y + 1, 10, 8),
             description="Spent today against the quota, and the spend at the close if the last 30 minutes' pace holds",
         ),
         panel(
@@ -173,10 +371,8 @@ def panels() -> list[Panel]:
                 ("quoter_ratelimit_waiting", "waiting {{lane}}"),
                 ("quoter_ratelimit_tokens", "tokens"),
             ],
-            (12, 28, 12, 8),
+            (14, y + 1, 10, 8),
         ),
-    ]
-    venue = [
         panel(
             "Venue errors",
             "timeseries",
@@ -188,14 +384,14 @@ def panels() -> list[Panel]:
                 ),
                 ("quoter:venue_429:rate5m", "429/s (5m)"),
             ],
-            (0, 36, 12, 8),
+            (0, y + 9, 12, 8),
             stack=True,
         ),
         panel(
             "Venue request time",
             "timeseries",
             _quantiles("quoter_venue_request_seconds", "endpoint"),
-            (12, 36, 12, 8),
+            (12, y + 9, 12, 8),
             "s",
         ),
         panel(
@@ -207,7 +403,7 @@ def panels() -> list[Panel]:
                     "{{endpoint}} {{status}}",
                 )
             ],
-            (0, 44, 12, 8),
+            (0, y + 17, 12, 8),
             "reqps",
         ),
         panel(
@@ -217,40 +413,13 @@ def panels() -> list[Panel]:
                 (f"increase(quoter_venue_token_renewals_total[{RATE}])", "renewals"),
                 (f"increase(quoter_venue_reauthentications_total[{RATE}])", "re-authentications"),
             ],
-            (12, 44, 6, 8),
-        ),
-        panel(
-            "Audit write time",
-            "timeseries",
-            _quantiles("quoter_audit_write_seconds", "durable"),
-            (18, 44, 6, 8),
-            "s",
+            (12, y + 17, 12, 8),
         ),
     ]
-    state = [
-        panel(
-            "State and kills",
-            "timeseries",
-            [
-                ("quoter_trading_state", "{{state}}"),
-                ("quoter_kill_switch_kills", "kills latched"),
-                ("quoter_trading_conditions", "conditions"),
-                ("quoter_market_open", "market open"),
-            ],
-            (0, 52, 12, 8),
-        ),
-        panel(
-            "Curve age",
-            "timeseries",
-            [
-                ("quoter_curve_age_seconds", "{{commodity}} {{area}}"),
-                ("quoter_curve_max_age_seconds", "stale after"),
-            ],
-            (12, 52, 12, 8),
-            "s",
-        ),
-    ]
-    all_panels = [*row0, *latency, *flow, *quota, *venue, *state]
+
+
+def panels() -> list[Panel]:
+    all_panels = [*quoting(0), *safe(14), *winning(28), *venue(46)]
     for number, item in enumerate(all_panels, start=1):
         item["id"] = number
     return all_panels

@@ -24,12 +24,17 @@ def free_port() -> int:
         return port
 
 
-def prometheus_config(target: str) -> dict[str, Any]:
-    return {
+def prometheus_config(
+    target: str, rules: Path = RULES, alertmanager: str | None = None
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
+        "rule_files": [str(rules)],
         "scrape_configs": [{"job_name": "quoter", "static_configs": [{"targets": [target]}]}],
     }
+    if alertmanager is not None:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
+    return config
 
 
 class Prometheus:
@@ -55,9 +60,16 @@ class Prometheus:
 
 
 @asynccontextmanager
-async def running_prometheus(binary: str, tmp_path: Path, target: str) -> AsyncIterator[Prometheus]:
+async def running_prometheus(
+    binary: str,
+    tmp_path: Path,
+    target: str,
+    rules: Path = RULES,
+    alertmanager: str | None = None,
+) -> AsyncIterator[Prometheus]:
     config = tmp_path / "prometheus.yml"
-    config.write_text(yaml.safe_dump(prometheus_config(target)), encoding="utf-8")
+    document = prometheus_config(target, rules, alertmanager)
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         binary,
@@ -71,7 +83,7 @@ async def running_prometheus(binary: str, tmp_path: Path, target: str) -> AsyncI
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            await _ready(session, url, process)
+            await ready(session, url, process, "prometheus")
             yield Prometheus(url, session)
     finally:
         if process.returncode is None:
@@ -79,13 +91,13 @@ async def running_prometheus(binary: str, tmp_path: Path, target: str) -> AsyncI
         await asyncio.wait_for(process.wait(), 10)
 
 
-async def _ready(
-    session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process
+async def ready(
+    session: aiohttp.ClientSession, url: str, process: asyncio.subprocess.Process, name: str
 ) -> None:
     give_up = time.monotonic() + 20.0
     while time.monotonic() < give_up:
         if process.returncode is not None:
-            raise AssertionError(f"prometheus exited with {process.returncode}")
+            raise AssertionError(f"{name} exited with {process.returncode}")
         try:
             async with session.get(f"{url}/-/ready") as answer:
                 if answer.status == 200:
@@ -93,4 +105,4 @@ async def _ready(
         except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.1)
-    raise AssertionError("prometheus not ready within 20 s")
+    raise AssertionError(f"{name} not ready within 20 s")

@@ -68,12 +68,30 @@ async def _check_exposition(url: str) -> int:
     return len(body)
 
 
+# Alert series this run cannot show, each with why; the alert's condition is proved by
+# `promtool test rules` on synthetic series all the same.
+NOT_IN_THIS_RUN = {
+    # a series from the first skew on (test_live_alerts.py makes one and fires the alert)
+    'quoter_trading_condition{code="clock-skew"}': "no clock skew in this run",
+    # issue 13's metrics, being added under exactly these names: drop each line once exported
+    "quoter_curve_usable": "issue 13",
+    "quoter_curve_refusals_total": "issue 13",
+    "quoter_quota_ledger_failsafe": "issue 13",
+    "quoter_audit_chain_ok": "issue 13",
+    "quoter_admin_refused_total": "issue 13",
+}
+
+
 async def _judge(prometheus: Prometheus) -> list[str]:
     problems = []
+    watched = {s for e in all_expressions() if e.is_alert for s in selectors(e.expr)}
+    assert set(NOT_IN_THIS_RUN) <= watched, "NOT_IN_THIS_RUN names a series no alert watches"
     for expression in all_expressions():
         if expression.is_alert:
             await prometheus.query(expression.expr)  # evaluates without error
             for selector in selectors(expression.expr):
+                if selector in NOT_IN_THIS_RUN:
+                    continue
                 if not await prometheus.query(selector):
                     problems.append(f"{expression.where}: no series for {selector}")
         elif not await prometheus.query(expression.expr):

@@ -1,0 +1,157 @@
+"""A real Alertmanager on loopback and a webhook receiver for it, for the end-to-end alert test.
+
+The Alertmanager runs the repository's routes and inhibition rules, with its receivers pointed
+at the test's webhook and its timings cut to a second; the rules are the repository's, with
+every `for` cut to a second, so an alert's path (rule, Prometheus, Alertmanager, webhook) is
+what the stack runs, in seconds rather than minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from tests.observability.live import free_port, ready
+from tests.observability.promql import ROOT, RULES
+
+ALERTMANAGER_CONFIG = ROOT / "config/alertmanager/alertmanager.yml"
+TEST_FOR = "1s"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    at_s: float  # time.monotonic() when the webhook received it
+    path: str  # which receiver: /quoter/critical or /quoter/warning
+    status: str  # "firing" or "resolved", the alert's own
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+@dataclass
+class Webhook:
+    url: str = ""
+    deliveries: list[Delivery] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def until(
+        self, alertname: str, status: str, since_s: float, timeout_s: float = 20.0
+    ) -> Delivery:
+        """The first delivery of `alertname` in `status` received after `since_s` (bounded)."""
+        give_up = time.monotonic() + timeout_s
+        while True:
+            for delivery in self.deliveries:
+                if (
+                    delivery.at_s >= since_s
+                    and delivery.status == status
+                    and delivery.labels.get("alertname") == alertname
+                ):
+                    return delivery
+            left = give_up - time.monotonic()
+            if left <= 0:
+                seen = [(d.labels.get("alertname"), d.status) for d in self.deliveries]
+                raise AssertionError(f"no {status} {alertname} delivered; got {seen}")
+            self.arrived.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), left)
+
+
+@asynccontextmanager
+async def running_webhook() -> AsyncIterator[Webhook]:
+    hook = Webhook()
+
+    async def receive(request: web.Request) -> web.Response:
+        body: dict[str, Any] = await request.json()
+        now_s = time.monotonic()
+        for alert in body["alerts"]:
+            hook.deliveries.append(
+                Delivery(
+                    now_s, request.path, alert["status"], alert["labels"], alert["annotations"]
+                )
+            )
+        hook.arrived.set()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/quoter/{severity}", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    hook.url = f"http://127.0.0.1:{port}"
+    try:
+        yield hook
+    finally:
+        await runner.cleanup()
+
+
+def alertmanager_config(webhook: str) -> dict[str, Any]:
+    """The repository's Alertmanager config: receivers at `webhook`, timings of a second. A
+    group waits that second (not 0) so that an inhibiting alert that Prometheus sends in the
+    same batch as its target is known before the target's group is flushed."""
+    config: dict[str, Any] = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
+    for route in [config["route"], *config["route"].get("routes", [])]:
+        route.update(group_wait="1s", group_interval="1s", repeat_interval="1h")
+    for receiver in config["receivers"]:
+        for hook in receiver["webhook_configs"]:
+            hook["url"] = webhook + hook["url"].split(":8080", 1)[1]
+    return config
+
+
+def fast_rules(tmp_path: Path) -> Path:
+    """The repository's rules with every `for` cut to TEST_FOR."""
+    rules: dict[str, Any] = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if "for" in rule:
+                rule["for"] = TEST_FOR
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class Alertmanager:
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self._session = session
+
+    async def alerts(self) -> list[dict[str, Any]]:
+        async with self._session.get(f"{self.url}/api/v2/alerts") as answer:
+            result: list[dict[str, Any]] = await answer.json()
+        return result
+
+
+@asynccontextmanager
+async def running_alertmanager(
+    binary: str, tmp_path: Path, webhook: str
+) -> AsyncIterator[Alertmanager]:
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(yaml.safe_dump(alertmanager_config(webhook)), encoding="utf-8")
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={tmp_path / 'alertmanager'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",  # no gossip port: one instance, loopback only
+        "--log.level=warn",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=(tmp_path / "alertmanager.log").open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            await ready(session, url, process, "alertmanager")
+            yield Alertmanager(url, session)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await asyncio.wait_for(process.wait(), 10)
