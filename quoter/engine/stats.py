@@ -85,6 +85,7 @@ class EngineStats:
         default_factory=lambda: Samples(PRICE_DIFFERENCE_BOUNDS)
     )
     strategy_swaps: Counter[str] = field(default_factory=Counter)  # done, refused
+    curve_refusals: Counter[str] = field(default_factory=Counter)  # by RefusalReason
 
     @property
     def fill_rate(self) -> float | None:

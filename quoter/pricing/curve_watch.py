@@ -98,6 +98,7 @@ class CurveStore:
         self._stats: FileStats | None = None
         self._load = CurveLoad(initial if initial is not None else CurveSet({}), ())
         self._lock = asyncio.Lock()
+        self._reloaded = asyncio.Event()
         self.generation = 0
 
     @property
@@ -128,7 +129,14 @@ class CurveStore:
             self._load = merge_loads(self._load, fresh, str(path))
             self._stats = stats
             self.generation += 1
+            self._reloaded.set()  # wakes whoever waits in `reloaded`; the next wait is anew
+            self._reloaded = asyncio.Event()
             return True
+
+    async def reloaded(self, generation: int) -> None:
+        """Return once a load after `generation` has happened."""
+        while self.generation == generation:
+            await self._reloaded.wait()
 
     async def watch(
         self, clock: Clock, poll_interval_s: float, stop: asyncio.Event | None = None
