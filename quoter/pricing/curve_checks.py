@@ -61,9 +61,10 @@ def check_level(series: CurveSeries, band: CurveBand) -> Finding | None:
         return Finding(RefusalReason.IMPLAUSIBLE_LEVEL, "price", message, i)
     mean = float(series.cumulative[-1]) / prices.size
     if mean < band.min_mean_eur_mwh:
+        hint = ": is the file in EUR/kWh?" if mean >= 0 else ""
         message = (
             f"mean price {mean:.4g} EUR/MWh over {prices.size} intervals is below the plausible "
-            f"{band.min_mean_eur_mwh:g} for {name}: is the file in EUR/kWh?"
+            f"{band.min_mean_eur_mwh:g} for {name}{hint}"
         )
         return Finding(RefusalReason.IMPLAUSIBLE_LEVEL, "price", message)
     return None
