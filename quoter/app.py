@@ -90,7 +90,7 @@ def build_curves(config: CurvesConfig, now: datetime) -> CurveStore:
             now, years=config.synthetic_years, seed=config.synthetic_seed
         )
         return CurveStore(None, initial=synthetic)
-    return CurveStore(config.path)
+    return CurveStore(config.path, config=config)
 
 
 @asynccontextmanager

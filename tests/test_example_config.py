@@ -2,6 +2,8 @@ from pathlib import Path
 
 from quoter.app import DEMO_RISK
 from quoter.config import load_config, require_risk
+from quoter.pricing.config import CurvesConfig
+from quoter.risk.config import RiskConfig
 
 EXAMPLE = Path(__file__).parent.parent / "config" / "example.toml"
 
@@ -12,6 +14,11 @@ def test_the_documented_example_config_loads() -> None:
     assert config.venue.base_url.startswith("https://")
     assert risk.max_open_quotes == 40
     assert "DE" in risk.allowed_areas
+    assert risk.price_band_eur_mwh == RiskConfig.model_fields["price_band_eur_mwh"].get_default(
+        call_default_factory=True
+    )
+    assert config.curves.bands == CurvesConfig().bands
+    assert config.curves.max_jump_share == 0.5
 
 
 SAMPLE_DESK = Path(__file__).parent.parent / "backtests" / "sample-desk.toml"

@@ -98,7 +98,7 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
         deadman_beside(config, source) as heartbeat,
     ):
         curves = build_curves(config.curves, clock.now())
-        await curves.refresh()
+        await curves.refresh(clock.now())
         async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
             admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
             await run_bot(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
+from quoter.engine.curve_report import CurveReporter
 from quoter.engine.decide import EngineReason
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
 from quoter.engine.killswitch import Kill, LatchError, Scope
@@ -48,6 +49,7 @@ class Engine:
         self._curve_id = ""
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
         self._health = VenueHealth(ctx)
+        self._curve_reporter = CurveReporter(ctx)
         self._wake = asyncio.Event()
         self._draining = False
         self._handling = 0
@@ -61,10 +63,12 @@ class Engine:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
         try:
             self._record_start()
+            self._curve_reporter.report()  # a start without a usable curve is said at once
             if not await reconcile_at_start(self.ctx, self._withdrawer, stop):
                 raise _Stopping
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._stop_on(stop))
+                group.create_task(self._curve_reporter.run())
                 group.create_task(self._poll_loop())
                 group.create_task(self._withdrawer.run())
                 if self.ctx.killswitch.latched_on_disk:

@@ -86,6 +86,7 @@ class EngineStats:
     )
     strategy_swaps: Counter[str] = field(default_factory=Counter)  # done, refused
     admin_refused: Counter[str] = field(default_factory=Counter)  # host, unauthorised
+    curve_refusals: Counter[str] = field(default_factory=Counter)  # by RefusalReason
 
     @property
     def fill_rate(self) -> float | None:

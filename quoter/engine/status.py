@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine
 
 
 def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
+    from quoter.engine.curve_report import curve_status  # the engine's imports: see above
+
     stats = ctx.stats
     quota = ctx.quota.guard_state()
     return {
@@ -47,6 +49,7 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
         "seen-to-sent-ms-p50": stats.percentile_ms(stats.seen_to_sent_s, 50),
         "seen-to-sent-ms-p99": stats.percentile_ms(stats.seen_to_sent_s, 99),
         "pricing-ms-p50": stats.percentile_ms(stats.pricing_s, 50),
+        "curves": curve_status(ctx),
     }
 
 
@@ -80,9 +83,35 @@ def render_status(status: dict[str, object]) -> str:
     failsafe = status.get("quota-ledger-failsafe")
     if failsafe:
         lines.append(f"FAIL-SAFE {failsafe}: only withdrawals go (fix or remove the file)")
+    lines += _curve_lines(status.get("curves"))
     kills = status["kills"]
     assert isinstance(kills, list)
     lines += [f"KILLED  {describe_kill(k)}" for k in kills]
     if kills:
         lines.append("        `quoter resume --kill ID` lifts one, `quoter resume` every one")
     return "\n".join(lines)
+
+
+def _curve_lines(curves: object) -> list[str]:
+    """`curves  usable 3  refused power/DE (implausible-level)  missing power/AT`, then each
+    reason in full (a few, the rest counted)."""
+    if not isinstance(curves, dict):
+        return []
+    problems = curves.get("problems") or []
+    files = curves.get("files") or []
+    refused = [p for p in problems if not str(p["reasons"][0]).startswith("missing:")]
+    missing = [p["series"] for p in problems if str(p["reasons"][0]).startswith("missing:")]
+    line = f"curves  usable {curves.get('usable', 0)}"
+    if refused:
+        line += "  refused " + ", ".join(
+            f"{p['series']} ({str(p['reasons'][0]).split(':')[0]}"
+            + ("; last good kept)" if p["usable"] else ")")
+            for p in refused
+        )
+    if missing:
+        line += "  missing " + ", ".join(missing)
+    details = [str(p["reasons"][0]) for p in refused] + [str(f) for f in files]
+    shown = [f"        {d}" for d in details[:5]]
+    if len(details) > 5:
+        shown.append(f"        ... and {len(details) - 5} more")
+    return [line, *shown]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from quoter.engine.curve_report import WatchedCurves, curve_health
 from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import TradingState
 from quoter.engine.state import EngineContext
@@ -21,6 +22,7 @@ from quoter.metrics.families import (
     labelled_counter,
     labelled_gauge,
 )
+from quoter.pricing.curve_files import RefusalReason
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.pricing.reasons import ReasonCode
 
@@ -187,6 +189,7 @@ def market(ctx: EngineContext) -> Iterator[Metric]:
     for (commodity, area), series in sorted(ctx.curves.current.items()):
         ages.add_metric([_text(commodity), area], (now - series.as_of).total_seconds())
     yield ages
+    yield from curve_health_metrics(ctx)
     yield gauge(
         "quoter_curve_max_age_seconds",
         "Curves older than this are stale: quoting on them stops.",
@@ -201,6 +204,31 @@ def market(ctx: EngineContext) -> Iterator[Metric]:
         if isinstance(bucket, DeliveryBucket):
             positions.add_metric([_text(bucket.commodity), bucket.market_area, bucket.month], mwh)
     yield positions
+
+
+def curve_health_metrics(ctx: EngineContext) -> Iterator[Metric]:
+    """Whether each series the desk needs can be quoted from, and the refusals by reason."""
+    curves = ctx.curves
+    problems = curves.problems if isinstance(curves, WatchedCurves) else ()
+    usable = GaugeMetricFamily(
+        "quoter_curve_usable",
+        "1 while a series can be quoted from (an older good copy of a refused reload counts), "
+        "0 while it is refused or missing; every series an allowed area needs, has or had refused.",
+        labels=["commodity", "area"],
+    )
+    for (commodity, area), health in curve_health(
+        curves.current, problems, ctx.risk.allowed_areas
+    ).items():
+        usable.add_metric([_text(commodity), area], float(health.usable))
+    yield usable
+    refusals = ctx.stats.curve_refusals
+    yield labelled_counter(
+        "quoter_curve_refusals",
+        "Curve refusals by reason: each series or file a load refused, and each series an "
+        "allowed area needs that a load left without a usable curve (missing).",
+        "reason",
+        {reason.value: refusals[reason.value] for reason in RefusalReason},
+    )
 
 
 def strategies(ctx: EngineContext) -> Iterator[Metric]:

@@ -10,9 +10,10 @@ problem, never per row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import cast
 
@@ -35,6 +36,17 @@ _NAT = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class RefusalReason(StrEnum):
+    """Why a curve was refused, as a bounded code for metrics and alerts."""
+
+    SYNTAX = "syntax"  # a value or a grid the format does not allow
+    EMPTY = "empty"  # a file with no rows: empty, or its header only
+    MISSING = "missing"  # no file, or no usable series for an area the desk trades
+    IMPLAUSIBLE_LEVEL = "implausible-level"  # prices outside the commodity's band
+    JUMP = "jump"  # prices far from the last good version of the series
+    FUTURE_AS_OF = "future-as-of"  # a curve date still to come
+
+
 @dataclass(frozen=True, slots=True)
 class CurveProblem:
     """Why a file or a series was refused. `row` is a CSV line number (header = 1) or a Parquet
@@ -45,6 +57,7 @@ class CurveProblem:
     column: str | None
     message: str
     series: RawKey | None = None
+    reason: RefusalReason = RefusalReason.SYNTAX
 
     def __str__(self) -> str:
         where = self.file
@@ -54,6 +67,25 @@ class CurveProblem:
             where += f", column {self.column}"
         series = f" [{self.series[0]}/{self.series[1]}]" if self.series else ""
         return f"{where}{series}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Why a well-formed series is still refused (curve_checks.py); `index` is the interval
+    that shows it, when one does, for the loader to name its file and row."""
+
+    reason: RefusalReason
+    column: str
+    message: str
+    index: int | None = None
+
+
+SeriesVet = Callable[[CurveSeries], Finding | None]
+
+
+def accept_all(series: CurveSeries) -> Finding | None:
+    """The syntax alone: what `quoter curves check` without limits and the tests of it see."""
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +112,17 @@ def curve_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_curve_set(path: Path) -> CurveLoad:
-    """Read a curve file or folder; bad series are refused and reported, good ones load."""
+def load_curve_set(path: Path, vet: SeriesVet = accept_all) -> CurveLoad:
+    """Read a curve file or folder; bad series are refused and reported, good ones load. Each
+    well-formed series then passes `vet` (plausibility: curve_checks.py) or is refused too."""
     try:
         files = curve_files(path)
     except OSError as error:
-        return _empty(CurveProblem(str(path), None, None, f"cannot list: {error}"))
+        missing = RefusalReason.MISSING
+        return _empty(CurveProblem(str(path), None, None, f"cannot list: {error}", None, missing))
     if not files:
-        return _empty(CurveProblem(str(path), None, None, "no *.csv or *.parquet curve files"))
+        message = "no *.csv or *.parquet curve files"
+        return _empty(CurveProblem(str(path), None, None, message, None, RefusalReason.MISSING))
     frames: list[pd.DataFrame] = []
     problems: list[CurveProblem] = []
     for index, file in enumerate(files):
@@ -96,15 +131,26 @@ def load_curve_set(path: Path) -> CurveLoad:
             problems.append(raw)
             continue
         parsed = _parse_rows(raw, str(file), index, problems)
-        if parsed is not None:
+        if parsed is not None and parsed.empty and not _refused_in(problems, str(file)):
+            problems.append(_no_rows(str(file)))
+        elif parsed is not None:
             frames.append(parsed)
     names = [str(f) for f in files]
-    series, sources = _assemble(frames, names, problems)
+    series, sources = _assemble(frames, names, problems, vet)
     return CurveLoad(CurveSet(series), tuple(problems), sources)
 
 
 def _empty(problem: CurveProblem) -> CurveLoad:
     return CurveLoad(CurveSet({}), (problem,))
+
+
+def _no_rows(name: str) -> CurveProblem:
+    message = "no rows: the file is empty or holds only its header"
+    return CurveProblem(name, None, None, message, None, RefusalReason.EMPTY)
+
+
+def _refused_in(problems: list[CurveProblem], name: str) -> bool:
+    return any(p.file == name for p in problems)
 
 
 # --- reading one file into a raw frame ------------------------------------------------------
@@ -131,7 +177,9 @@ def _read_file(file: Path) -> pd.DataFrame | CurveProblem:
             frame["_row"] = np.arange(2, len(frame) + 2, dtype=np.int64)
         mtime_ns = file.stat().st_mtime_ns
     except FileNotFoundError:
-        return CurveProblem(name, None, None, "no such file")
+        return CurveProblem(name, None, None, "no such file", None, RefusalReason.MISSING)
+    except pd.errors.EmptyDataError:
+        return _no_rows(name)
     except (OSError, ValueError) as error:  # parser, Arrow and Unicode errors are ValueErrors
         return CurveProblem(name, None, None, f"cannot read: {error}")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -232,7 +280,7 @@ def _report_rows(
 
 
 def _assemble(
-    frames: list[pd.DataFrame], names: list[str], problems: list[CurveProblem]
+    frames: list[pd.DataFrame], names: list[str], problems: list[CurveProblem], vet: SeriesVet
 ) -> tuple[dict[SeriesKey, CurveSeries], dict[SeriesKey, tuple[str, ...]]]:
     series: dict[SeriesKey, CurveSeries] = {}
     sources: dict[SeriesKey, tuple[str, ...]] = {}
@@ -247,7 +295,7 @@ def _assemble(
         if key in refused:
             continue
         rows = {c: v[positions] for c, v in columns.items()}
-        built = _build_series(key, rows, names)
+        built = _build_series(key, rows, names, vet)
         if isinstance(built, CurveProblem):
             problems.append(built)
         else:
@@ -263,7 +311,7 @@ def _where(
 
 
 def _build_series(
-    key: RawKey, rows: Mapping[str, npt.NDArray[np.generic]], names: list[str]
+    key: RawKey, rows: Mapping[str, npt.NDArray[np.generic]], names: list[str], vet: SeriesVet
 ) -> CurveSeries | CurveProblem:
     def problem(i: int, column: str, message: str) -> CurveProblem:
         file, row = _where(rows, i, names)
@@ -286,8 +334,15 @@ def _build_series(
         return as_of
     step_s = int(starts_s[1] - starts_s[0]) if starts_s.size > 1 else _single_step(starts_s)
     prices = np.asarray(rows["price"], dtype=np.float64)[order]
-    files = sorted({names[int(i)] for i in np.unique(rows["file"])})
-    return CurveSeries(commodity, area, int(starts_s[0]), step_s, prices, as_of, ", ".join(files))
+    files = ", ".join(sorted({names[int(i)] for i in np.unique(rows["file"])}))
+    series = CurveSeries(commodity, area, int(starts_s[0]), step_s, prices, as_of, files)
+    finding = vet(series)
+    if finding is None:
+        return series
+    if finding.index is None:
+        return CurveProblem(files, None, finding.column, finding.message, key, finding.reason)
+    file, row = _where(rows, int(order[finding.index]), names)
+    return CurveProblem(file, row, finding.column, finding.message, key, finding.reason)
 
 
 def _single_step(starts_s: IntArray) -> int:

@@ -1,9 +1,10 @@
 """The curves the bot prices from, kept current: the store polls the files' stats and reloads
 changed input in a worker thread, so the event loop never waits on a parse.
 
-A reload that refuses a series, or cannot read a file, keeps the last good copy of what it could
-not read and reports why; that copy's `as_of` keeps ageing, so staleness still stops quoting.
-A series whose rows were deliberately removed from readable files disappears.
+A reload that refuses a series (bad syntax, or implausible: curve_checks.py), or cannot read a
+file, keeps the last good copy of what it could not read and reports why; that copy's `as_of`
+keeps ageing, so staleness still stops quoting. A series whose rows were deliberately removed
+from readable files disappears. The engine reports each load's refusals (engine/curve_report.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from quoter.clock import Clock
+from quoter.pricing.config import CurvesConfig
 from quoter.pricing.curve import CurveSeries, CurveSet, SeriesKey
-from quoter.pricing.curve_files import CurveLoad, CurveProblem, curve_files, load_curve_set
+from quoter.pricing.curve_checks import plausibility
+from quoter.pricing.curve_files import (
+    CurveLoad,
+    CurveProblem,
+    SeriesVet,
+    curve_files,
+    load_curve_set,
+)
 
 FileStats = tuple[tuple[str, int, int], ...]
-Loader = Callable[[Path], CurveLoad]
+Loader = Callable[[Path, SeriesVet], CurveLoad]
 T = TypeVar("T")
 
 
@@ -78,15 +87,18 @@ class CurveStore:
         path: Path | None,
         *,
         initial: CurveSet | None = None,
+        config: CurvesConfig | None = None,
         load: Loader = load_curve_set,
         run_in_thread: ThreadRunner = _to_thread,
     ) -> None:
         self._path = path
+        self._config = config or CurvesConfig()
         self._load_fn = load
         self._run_in_thread = run_in_thread
         self._stats: FileStats | None = None
         self._load = CurveLoad(initial if initial is not None else CurveSet({}), ())
         self._lock = asyncio.Lock()
+        self._reloaded = asyncio.Event()
         self.generation = 0
 
     @property
@@ -95,10 +107,16 @@ class CurveStore:
 
     @property
     def problems(self) -> tuple[CurveProblem, ...]:
+        """What the last load refused: a refused series may still quote from its last good copy."""
         return self._load.problems
 
-    async def refresh(self) -> bool:
-        """Reload if any curve file changed (mtime or size) since the last look; True if it did."""
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    async def refresh(self, now: datetime) -> bool:
+        """Reload if any curve file changed (mtime or size) since the last look; True if it did.
+        `now` is what a curve date may not lie beyond."""
         path = self._path
         if path is None:
             return False
@@ -106,18 +124,26 @@ class CurveStore:
             stats = await self._run_in_thread(lambda: file_stats(path))
             if stats == self._stats:
                 return False
-            fresh = await self._run_in_thread(lambda: self._load_fn(path))
+            vet = plausibility(self._config, self.current, now)
+            fresh = await self._run_in_thread(lambda: self._load_fn(path, vet))
             self._load = merge_loads(self._load, fresh, str(path))
             self._stats = stats
             self.generation += 1
+            self._reloaded.set()  # wakes whoever waits in `reloaded`; the next wait is anew
+            self._reloaded = asyncio.Event()
             return True
+
+    async def reloaded(self, generation: int) -> None:
+        """Return once a load after `generation` has happened."""
+        while self.generation == generation:
+            await self._reloaded.wait()
 
     async def watch(
         self, clock: Clock, poll_interval_s: float, stop: asyncio.Event | None = None
     ) -> None:
         """Refresh every `poll_interval_s` of `clock` until `stop` is set or the task is cancelled."""
         while stop is None or not stop.is_set():
-            await self.refresh()
+            await self.refresh(clock.now())
             await clock.sleep(poll_interval_s)
 
     def ages_s(self, now: datetime) -> dict[SeriesKey, float]:

@@ -104,6 +104,20 @@ def check_scope(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     return _passed("product-not-allowed")
 
 
+def check_price_band(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    """The fat-finger limit: absolute, so a curve in the wrong unit cannot move it."""
+    commodity = p.rfq.instrument.commodity
+    band = config.price_band_eur_mwh[commodity]
+    for price in p.prices:
+        if not band.min_eur_mwh <= price <= band.max_eur_mwh:
+            detail = (
+                f"{price:.3f} EUR/MWh outside the {commodity} band "
+                f"[{band.min_eur_mwh:g}, {band.max_eur_mwh:g}]"
+            )
+            return _failed("price-band", detail)
+    return _passed("price-band")
+
+
 def check_curve_age(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     if book.curve_age_s <= config.max_curve_age_s:
         return _passed("curve-stale")
@@ -188,6 +202,7 @@ def check_fill_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckRes
 
 CHECKS: tuple[Check, ...] = (
     check_scope,
+    check_price_band,
     check_curve_age,
     check_collar,
     check_drift,
@@ -204,6 +219,7 @@ CHECKS: tuple[Check, ...] = (
 # may become, not those on how it was priced or how fast quotes go out.
 EXPOSURE_CHECKS: tuple[Check, ...] = (
     check_scope,
+    check_price_band,
     check_volume,
     check_notional,
     check_open_quotes,
@@ -216,6 +232,7 @@ REASON_CODES: frozenset[str] = frozenset(
         "area-not-allowed",
         "load-not-allowed",
         "product-not-allowed",
+        "price-band",
         "curve-stale",
         "collar",
         "drift",

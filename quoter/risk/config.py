@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from quoter.domain.market import AREAS, Commodity, Load, ProductType
 from quoter.venue.config import Frozen
@@ -14,6 +14,27 @@ class CollarConfig(Frozen):
     max_distance_eur_mwh: float = Field(gt=0, description="|price - mid| at most this")
     max_drift_eur_mwh: float = Field(gt=0, description="mid move of one product within the window")
     drift_window_s: float = Field(gt=0)
+
+
+class PriceBand(Frozen):
+    """The prices a quote may carry at all, EUR/MWh, whatever the curve and strategy say."""
+
+    min_eur_mwh: float
+    max_eur_mwh: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriceBand:
+        if not self.min_eur_mwh < self.max_eur_mwh:
+            raise ValueError("min_eur_mwh must be below max_eur_mwh")
+        return self
+
+
+# The one limit with a default: a fat-finger backstop set to the day-ahead market's own price
+# limits for power, and to three times the 2022 peak for gas; a desk states a tighter one.
+DEFAULT_PRICE_BANDS: dict[Commodity, PriceBand] = {
+    Commodity.POWER: PriceBand(min_eur_mwh=-500.0, max_eur_mwh=4000.0),
+    Commodity.GAS: PriceBand(min_eur_mwh=-100.0, max_eur_mwh=1000.0),
+}
 
 
 class RiskConfig(Frozen):
@@ -45,6 +66,16 @@ class RiskConfig(Frozen):
     max_curve_age_s: float = Field(gt=0)
     fill_throttle_count: int = Field(gt=0, description="this many fills inside the window halt")
     fill_throttle_window_s: float = Field(gt=0)
+    price_band_eur_mwh: dict[Commodity, PriceBand] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICE_BANDS),
+        description="no quote's price outside this band per commodity, whatever the curve and "
+        "strategy say; a commodity not named keeps its default",
+    )
+
+    @field_validator("price_band_eur_mwh")
+    @classmethod
+    def _bands_kept(cls, bands: dict[Commodity, PriceBand]) -> dict[Commodity, PriceBand]:
+        return {**DEFAULT_PRICE_BANDS, **bands}
 
     @model_validator(mode="after")
     def _areas_known(self) -> RiskConfig:

@@ -74,6 +74,7 @@ async def running_engine(
     venue: dict[str, Any] | None = None,
     run_id: str = "test",
     clock: Clock | None = None,
+    curves: CurveStore | None = None,
 ) -> AsyncIterator[Running]:
     """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
     `run_id`, as the app draws one per run: client-quote-ids are made from it."""
@@ -86,7 +87,7 @@ async def running_engine(
             clock=clock or sandbox.clock,
             config=config,
             risk=risk,
-            curves=CurveStore(None, initial=CURVES),
+            curves=curves or CurveStore(None, initial=CURVES),
             calendar=TradingCalendar(config.hours),
             killswitch=KillSwitch(config.kill.latch_path),
             audit=JsonlAudit(config.audit_dir),

@@ -66,7 +66,7 @@ def test_a_plain_quote_passes_every_check() -> None:
         config, make_book(config).view(make_proposal(), now_s=0, curve_age_s=1), make_proposal()
     )
     assert verdict.passed
-    assert len(verdict.results) == 11
+    assert len(verdict.results) == 12
 
 
 @pytest.mark.parametrize(
