@@ -31,6 +31,7 @@ from quoter.commands._deadman import deadman_beside
 from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
 from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import render_status, status_of
+from quoter.pricing.curve import CurveSet
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.server import run_sandbox
 from quoter.venue.config import VenueConfig, VenueCredentials
@@ -84,7 +85,14 @@ async def _venue(
     ) as sandbox:
         venue = config.venue.model_copy(update={"base_url": sandbox.base_url})
         print(f"sandbox on {sandbox.base_url} (clock {clock.now():%Y-%m-%d %H:%M} UTC)")
-        yield venue, sandbox.credentials, config.risk or DEMO_RISK, clock
+        yield venue, sandbox.credentials, config.risk or _demo_risk(curves), clock
+
+
+def _demo_risk(curves: CurveSet) -> RiskConfig:
+    """The demo's limits, quoting the areas its curves cover: an area allowed without a curve
+    would be reported at every start as a problem the demo does not have."""
+    areas = frozenset(area for _, area in curves)
+    return DEMO_RISK.model_copy(update={"allowed_areas": DEMO_RISK.allowed_areas & areas})
 
 
 async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> int:
