@@ -106,6 +106,15 @@ class EngineConfig(Frozen):
         None, description="a strategy priced beside the live one that sends nothing"
     )
     audit_dir: Path = Field(Path("var/audit"))
+    audit_key_file: Path = Field(
+        Path("var/audit-key"),
+        description="the key the trail is sealed with, unless QUOTER_AUDIT_KEY is set; owner-only, "
+        "outside audit_dir, made on the first start",
+    )
+    audit_anchor: Path = Field(
+        Path("var/audit-anchor.json"),
+        description="the chain's head, outside audit_dir, replaced at every durable write",
+    )
     trades_file: Path | None = Field(
         Path("var/trades.parquet"),
         description="fills as learnt, the file `quoter trades export` completes; none: off",

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
+from quoter.engine.audit import AuditError
 from quoter.engine.decide import EngineReason
 from quoter.engine.health import VenueHealth
 from quoter.engine.killswitch import Kill, LatchError, Scope
@@ -147,20 +148,24 @@ class Engine:
         """The limits, strategy and settings this run quotes under: a change of limits between
         runs is in the trail as the difference of two start records."""
         ctx = self.ctx
-        ctx.audit.record(
-            "start",
-            ctx.clock.now(),
-            {
-                "run-id": ctx.run_id,
-                "by": _user(),
-                "limits": ctx.risk.model_dump(mode="json"),
-                "engine": ctx.config.model_dump(mode="json"),
-                "strategy": ctx.strategy.name,
-                "params": ctx.strategy.params,
-                "kill-switch": ctx.killswitch.state.value,
-            },
-            durable=True,
-        )
+        try:
+            ctx.audit.record(
+                "start",
+                ctx.clock.now(),
+                {
+                    "run-id": ctx.run_id,
+                    "by": _user(),
+                    "limits": ctx.risk.model_dump(mode="json"),
+                    "engine": ctx.config.model_dump(mode="json"),
+                    "strategy": ctx.strategy.name,
+                    "params": ctx.strategy.params,
+                    "kill-switch": ctx.killswitch.state.value,
+                },
+                durable=True,
+            )
+        except AuditError as error:  # no trail, no quoting: said in one line, no traceback
+            ctx.auto_kill(f"audit write failed: {error}")
+            raise StartRefused(f"the audit trail cannot be written: {error}") from None
 
     async def _reconcile_at_start(self, stop: asyncio.Event) -> None:
         """Before quoting: positions and credit from our trades, then our live quotes adopted or

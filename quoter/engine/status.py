@@ -46,7 +46,17 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
         "seen-to-sent-ms-p50": stats.percentile_ms(stats.seen_to_sent_s, 50),
         "seen-to-sent-ms-p99": stats.percentile_ms(stats.seen_to_sent_s, 99),
         "pricing-ms-p50": stats.percentile_ms(stats.pricing_s, 50),
+        "audit-chain": _audit_chain(ctx),
     }
+
+
+def _audit_chain(ctx: EngineContext) -> str:
+    """ "ok", or what is wrong with the audit chain (a start on a break, a failed write)."""
+    health = getattr(ctx.audit, "health", None)  # the trail's, when the audit is one
+    problem = getattr(health, "problem", None)
+    if health is None or getattr(health, "ok", True):
+        return "ok"
+    return str(problem)
 
 
 def _fmt(value: object) -> str:
@@ -76,6 +86,9 @@ def render_status(status: dict[str, object]) -> str:
         f"latency seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms"
         f"  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
     ]
+    chain = status.get("audit-chain", "ok")
+    if chain != "ok":
+        lines.append(f"AUDIT   {chain}")
     kills = status["kills"]
     assert isinstance(kills, list)
     lines += [f"KILLED  {describe_kill(k)}" for k in kills]

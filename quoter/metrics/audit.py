@@ -1,19 +1,24 @@
 """The audit trail, timed: wraps any `Audit` and counts how long each write takes (durable
-writes, which fsync before a quote goes out, apart from the rest)."""
+writes, which fsync before a quote goes out, apart from the rest); with the trail's chain
+health, `quoter_audit_chain_ok` too."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from quoter.audit.trail import ChainHealth
 from quoter.engine.audit import Audit
 from quoter.metrics.histogram import BucketCounts
 
 
 class TimedAudit:
-    def __init__(self, inner: Audit, timer: Callable[[], float]) -> None:
+    def __init__(
+        self, inner: Audit, timer: Callable[[], float], health: ChainHealth | None = None
+    ) -> None:
         self._inner = inner
         self._timer = timer
+        self.health = health
         self.buffered = BucketCounts()
         self.durable = BucketCounts()
 
