@@ -4,11 +4,14 @@ health, `quoter_audit_chain_ok` too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+
+from prometheus_client.core import Metric
 
 from quoter.audit.trail import ChainHealth
 from quoter.engine.audit import Audit
+from quoter.metrics.families import gauge
 from quoter.metrics.histogram import BucketCounts
 
 
@@ -30,3 +33,14 @@ class TimedAudit:
             self._inner.record(kind, at, data, durable=durable)
         finally:
             (self.durable if durable else self.buffered).observe(self._timer() - started)
+
+
+def chain_metrics(health: ChainHealth | None) -> Iterator[Metric]:
+    """`quoter_audit_chain_ok`: the ops alert's name; nothing when the audit has no chain."""
+    if health is not None:
+        yield gauge(
+            "quoter_audit_chain_ok",
+            "1 while the audit chain the bot writes verifies (it started intact, every write "
+            "succeeded); 0 when it started on a break or a write failed.",
+            1.0 if health.ok else 0.0,
+        )

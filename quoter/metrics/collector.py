@@ -13,9 +13,9 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from quoter.engine.state import EngineContext
-from quoter.metrics.audit import TimedAudit
+from quoter.metrics.audit import TimedAudit, chain_metrics
 from quoter.metrics.engine_metrics import engine_metrics
-from quoter.metrics.families import gauge, labelled_histogram
+from quoter.metrics.families import labelled_histogram
 from quoter.metrics.venue_metrics import venue_metrics
 from quoter.venue.stats import VenueStats
 
@@ -40,13 +40,7 @@ class QuoterCollector(Collector):
                 ("durable",),
                 [(("true",), self._audit.durable), (("false",), self._audit.buffered)],
             )
-            if self._audit.health is not None:
-                yield gauge(
-                    "quoter_audit_chain_ok",
-                    "1 while the audit chain the bot writes verifies (it started intact, every "
-                    "write succeeded); 0 when it started on a break or a write failed.",
-                    1.0 if self._audit.health.ok else 0.0,
-                )
+            yield from chain_metrics(self._audit.health)
 
 
 def build_registry(
