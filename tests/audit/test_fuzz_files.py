@@ -29,7 +29,7 @@ def _line_index(trail: Path, rng: random.Random) -> tuple[Path, list[bytes], int
     return path, lines, rng.randrange(len(lines))
 
 
-def damaged_line(trail: Path, _: Path, rng: random.Random) -> str:
+def damaged_line(trail: Path, _anchor: Path, rng: random.Random) -> str:
     path, lines, i = _line_index(trail, rng)
     line = bytearray(lines[i])
     for _ in range(rng.randint(1, 3)):
@@ -39,7 +39,7 @@ def damaged_line(trail: Path, _: Path, rng: random.Random) -> str:
     return path.name
 
 
-def binary_garbage(trail: Path, _: Path, rng: random.Random) -> str:
+def binary_garbage(trail: Path, _anchor: Path, rng: random.Random) -> str:
     path, lines, i = _line_index(trail, rng)
     garbage = bytes(rng.randrange(256) for _ in range(rng.randint(1, 200))).replace(b"\n", b"")
     lines.insert(i, garbage + b"\n")
