@@ -115,11 +115,11 @@ async def open_bot(
         c.get_secret_value()
         for c in (credentials.client_id, credentials.client_secret, credentials.api_key)
     ]
-    audit_key = load_key(engine_config.audit_key_file, engine_config.audit_dir, create=True)
+    audit_key = load_key(engine_config.audit_key_path, engine_config.audit_dir, create=True)
     audit = JsonlAudit(
         engine_config.audit_dir,
         key=audit_key,
-        anchor_path=engine_config.audit_anchor,
+        anchor_path=engine_config.audit_anchor_path,
         secret_values=secret_values,
     )
     # Audit writes are timed on the real clock: they cost real time whatever the clock's speed.

@@ -48,13 +48,15 @@ def handle_verify(args: argparse.Namespace) -> int:
         print(f"quoter audit verify: {path}: no such file or directory", file=sys.stderr)
         return 2
     engine = load_config(args.config).engine
-    key_file: Path = args.key_file or engine.audit_key_file
+    if args.config is None and path.is_dir():
+        engine = engine.model_copy(update={"audit_dir": path})  # its key and anchor beside it
+    key_file: Path = args.key_file or engine.audit_key_path
     try:
         key = load_key(key_file, path if path.is_dir() else path.parent, create=False)
     except AuditKeyError as error:
         print(f"quoter audit verify: {error}", file=sys.stderr)
         return 2
-    anchor = None if args.no_anchor else (args.anchor or engine.audit_anchor)
+    anchor = None if args.no_anchor else (args.anchor or engine.audit_anchor_path)
     result = verify(path, key=key, anchor_path=anchor)
     print(result.summary())
     if key is None:
