@@ -83,6 +83,7 @@ class JsonlAudit:
         self._keyed_from: int | None = None
         self._torn: dict[str, object] | None = None
         self._break: dict[str, object] | None = None
+        self._anchor_dir_made = False
         self.health = ChainHealth()
         if self._anchor_path is not None and _inside(self._anchor_path, directory):
             raise AuditError(
@@ -139,6 +140,9 @@ class JsonlAudit:
         if self._anchor_path is None or self._key is None or self._keyed_from is None:
             return
         anchor = Anchor(self._seq, self._head, self._keyed_from)
+        if not self._anchor_dir_made:
+            self._anchor_path.parent.mkdir(parents=True, exist_ok=True)
+            self._anchor_dir_made = True
         write_anchor(self._anchor_path, anchor, self._key)
 
     def _handle(self, at: datetime) -> IO[bytes]:
