@@ -63,7 +63,8 @@ def handle(args: argparse.Namespace) -> int:
         print(f"quoter: not started: {error}", file=sys.stderr)
         return 2
     except BaseExceptionGroup as group:
-        refused, rest = group.split(StartRefused)
+        # An AuditError too: a key refused or a trail unreadable while the sandbox's group runs.
+        refused, rest = group.split((StartRefused, AuditError))
         if refused is None or rest is not None:
             raise
         first: BaseException = refused

@@ -15,6 +15,7 @@ from quoter.audit import verify
 from quoter.audit.key import KEY_VARIABLE
 from quoter.audit.story import load_records
 from quoter.audit.trail import BREAK_KIND
+from quoter.cli import main
 from quoter.engine.config import EngineConfig
 from quoter.engine.engine import StartRefused
 from quoter.engine.planner import PollPlan
@@ -89,3 +90,19 @@ async def test_a_trail_that_cannot_be_written_refuses_the_start(
     assert refused is not None
     assert "the audit trail cannot be written" in str(refused.exceptions[0])
     assert _chain_ok(bot) == 0.0
+
+
+def test_quoter_run_with_a_key_open_to_others_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(KEY_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    key_file = tmp_path / "var" / "audit-key"
+    key_file.parent.mkdir()
+    key_file.write_text("a-key-someone-else-can-read-0123\n")
+    key_file.chmod(0o644)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "quoter: not started: var/audit-key: the audit key file is open to others" in err
+    assert "Traceback" not in err
+    assert "a-key-someone-else-can-read" not in err
