@@ -26,7 +26,14 @@ import orjson
 from quoter.audit.anchor import Anchor, AnchorDamaged, read_anchor, write_anchor
 from quoter.audit.chain import FILE_GLOB, GENESIS, Line, read_lines, seal
 from quoter.audit.scrub import Scrubber
-from quoter.audit.verify import BREAK_KIND, HEAD_FILE, Problem, Verification, check
+from quoter.audit.verify import (
+    BREAK_KIND,
+    HEAD_FILE,
+    Problem,
+    Verification,
+    check,
+    read_head,
+)
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +207,7 @@ class JsonlAudit:
             self._resume_unchecked(contents)
             return
         anchor = self._read_anchor()
-        head = None  # the head file is inside the trail: the anchor is what counts now
+        head = read_head(self._directory) if self._directory.is_dir() else None
         named = str(self._anchor_path) if self._anchor_path is not None else None
         found = check(contents, key=self._key, anchor=anchor, head=head, anchor_named=named)
         if found.current is None:

@@ -20,7 +20,16 @@ from quoter.audit.findings import Problem, Verification, fail
 
 HEAD_FILE = "audit-head.json"
 BREAK_KIND = "audit-chain-break"
-__all__ = ["BREAK_KIND", "HEAD_FILE", "Problem", "Verification", "check", "trail_files", "verify"]
+__all__ = [
+    "BREAK_KIND",
+    "HEAD_FILE",
+    "Problem",
+    "Verification",
+    "check",
+    "read_head",
+    "trail_files",
+    "verify",
+]
 
 
 def trail_files(path: Path) -> list[Path]:
@@ -42,7 +51,7 @@ def verify(
             anchor = read_anchor(anchor_path, key)
         except AnchorDamaged as error:
             anchor = Problem(str(anchor_path), 0, None, str(error).split(": ", 1)[-1])
-    head = _read_head(path) if whole_trail else None
+    head = read_head(path) if whole_trail else None
     named = str(anchor_path) if whole_trail and anchor_path is not None else None
     result = check(
         contents, key=key, anchor=anchor, head=head, whole_trail=whole_trail, anchor_named=named
@@ -248,7 +257,7 @@ class _Walk:
         self.expected_seq, self.prev = result.last_seq + 1, result.head
 
 
-def _read_head(directory: Path) -> tuple[int, str] | Problem | None:
+def read_head(directory: Path) -> tuple[int, str] | Problem | None:
     """The head written at the last clean close (inside the trail: a legacy check)."""
     head_path = directory / HEAD_FILE
     if not head_path.exists() and not head_path.is_symlink():
