@@ -38,6 +38,7 @@ class Verification:
     last_at: str | None = None
     last_seq: int = 0
     max_seq: int = 0  # the highest seq of any record read, good or bad: never to be reused
+    unreadable: int = 0  # lines that are no record: their seqs, unknown, may be beyond max_seq
     head: str = GENESIS
     problem: Problem | None = None
     current: Problem | None = None

@@ -243,7 +243,8 @@ class JsonlAudit:
     ) -> None:
         """The old chain is broken: a new one from GENESIS, its seqs after every seq seen."""
         anchor_seq = anchor.seq if isinstance(anchor, Anchor) else None
-        last = max(found.max_seq, anchor_seq or 0)
+        # A damaged line's seq is unknown: count each as one more, so none can be reused.
+        last = max(found.max_seq + found.unreadable, anchor_seq or 0)
         self._seq, self._head, self._keyed_from = last, GENESIS, None
         self._break = {
             "why": str(problem),

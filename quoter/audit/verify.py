@@ -139,6 +139,8 @@ class _Walk:
             return
         if record is not None:
             result.max_seq = max(result.max_seq, int(record["seq"]))
+        else:
+            result.unreadable += 1
         if self.skipping:
             return
         seq = record["seq"] if record is not None else None

@@ -346,3 +346,13 @@ def test_a_legacy_trail_is_taken_up_keyed(trail: Path, anchor: Path) -> None:
     assert (result.legacy, result.keyed) == (12, 1)
     assert "12 legacy, unkeyed records first" in result.summary()
     assert os.path.exists(anchor)
+
+
+def test_a_damaged_newest_record_gets_no_successor_with_its_seq(trail: Path, anchor: Path) -> None:
+    write_trail(trail, key=KEY, anchor=anchor, close=False)  # anchor at seq 9, trail at 12
+    path = day_file(trail, 2)
+    lines = lines_of(path)
+    lines[-1] = b'{"seq": 12, "damaged\n'  # seq 12 was written; its line no longer says so
+    write_lines(path, lines)
+    _start(trail, anchor).close()
+    assert [r["seq"] for r in _records(trail)[-2:]] == [13, 14]
