@@ -1,6 +1,7 @@
 """The audit trail on this disk: records per second with fsync on every record and without,
-and the latency a durable quote-intent record adds to a quote (p50, p99), chain and scrub
-included. The trail is written under the working directory's `var/` (the bot's own disk)."""
+and the latency a durable quote-intent record adds to a quote (p50, p99), HMAC chain, scrub and
+anchor included; verify's speed and the start's (which verifies the whole trail). The trail is
+written under the working directory's `var/` (the bot's own disk)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from quoter.audit import GENESIS, JsonlAudit, verify
 from quoter.audit.chain import seal
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+KEY = b"bench-audit-key-0123456789abcdef"
 DURABLE_RECORDS = 2_000
 BUFFERED_RECORDS = 50_000
 
@@ -45,7 +47,7 @@ INTENT = {
 
 
 def _write(directory: Path, count: int, *, durable: bool) -> list[float]:
-    audit = JsonlAudit(directory)
+    audit = JsonlAudit(directory, key=KEY, anchor_path=_anchor(directory))
     times = []
     for n in range(count):
         at = START + timedelta(milliseconds=n)
@@ -66,10 +68,15 @@ def run() -> None:
     with tempfile.TemporaryDirectory(dir="var", prefix="bench-audit-") as tmp:
         durable = _write(Path(tmp) / "durable", DURABLE_RECORDS, durable=True)
         buffered = _write(Path(tmp) / "buffered", BUFFERED_RECORDS, durable=False)
+        trail = Path(tmp) / "buffered"
         started = time.perf_counter()
-        result = verify(Path(tmp) / "buffered")
+        result = verify(trail, key=KEY, anchor_path=_anchor(trail))
         verify_s = time.perf_counter() - started
-    assert result.intact
+        started = time.perf_counter()
+        JsonlAudit(trail, key=KEY, anchor_path=_anchor(trail)).close()
+        start_s = time.perf_counter() - started
+    assert result.intact, result.summary()
+    assert result.keyed == result.records
     print(
         f"durable (fsync each): {len(durable) / sum(durable):,.0f} records/s; "
         f"latency added to a quote p50 {_percentile(durable, 0.5) * 1e3:.3f} ms, "
@@ -85,7 +92,12 @@ def run() -> None:
         f"verify: {result.records:,} records in {verify_s:.2f} s "
         f"({result.records / verify_s:,.0f} records/s); {len(_line()):,} bytes a record"
     )
+    print(f"start (the whole trail verified): {start_s:.2f} s for {result.records:,} records")
+
+
+def _anchor(directory: Path) -> Path:
+    return directory.with_name(directory.name + "-anchor.json")
 
 
 def _line() -> bytes:
-    return seal(1, START.isoformat(), "quote-intent", INTENT, GENESIS)[1]
+    return seal(1, START.isoformat(), "quote-intent", INTENT, GENESIS, KEY)[1]

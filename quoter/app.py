@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from quoter.admin.config import AdminConfig
 from quoter.admin.reload import watch_config
 from quoter.admin.server import serve_admin
+from quoter.audit.key import load_key
 from quoter.clock import Clock, ScaledClock, SystemClock
 from quoter.config import QuoterConfig
 from quoter.domain import Load, LoadShape, ProductType
@@ -114,9 +115,15 @@ async def open_bot(
         c.get_secret_value()
         for c in (credentials.client_id, credentials.client_secret, credentials.api_key)
     ]
-    audit = JsonlAudit(engine_config.audit_dir, secret_values=secret_values)
+    audit_key = load_key(engine_config.audit_key_path, engine_config.audit_dir, create=True)
+    audit = JsonlAudit(
+        engine_config.audit_dir,
+        key=audit_key,
+        anchor_path=engine_config.audit_anchor_path,
+        secret_values=secret_values,
+    )
     # Audit writes are timed on the real clock: they cost real time whatever the clock's speed.
-    timed_audit = TimedAudit(audit, SystemClock().monotonic)
+    timed_audit = TimedAudit(audit, SystemClock().monotonic, audit.health)
     async with HttpVenue.open(venue_config, credentials, clock) as venue:
         ctx = EngineContext(
             venue=venue,

@@ -7,9 +7,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from quoter.audit.key import KEY_VARIABLE, AuditKeyError, load_key
 from quoter.audit.story import load_records, render_json, render_text, story
 from quoter.audit.verify import verify
 from quoter.config import load_config
+
+# `verify` exits 0 intact and keyed, 1 broken, 2 unusable arguments or key, 3 intact but
+# legacy, unkeyed (plain SHA-256: anyone could have rewritten it consistently).
+UNKEYED = 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("path", type=Path, help="a directory of daily files, or one file")
     check.add_argument(
         "--strict", action="store_true", help="a torn last line (a crash mid-write) fails too"
+    )
+    check.add_argument("--config", type=Path, help="the bot's configuration (key file, anchor)")
+    check.add_argument("--key-file", type=Path, help=f"the audit key, unless {KEY_VARIABLE} is set")
+    check.add_argument("--anchor", type=Path, help="the anchor the bot writes beside the trail")
+    check.add_argument(
+        "--no-anchor", action="store_true", help="a copy of the trail: no anchor to reach"
     )
     check.set_defaults(handler=handle_verify)
     explain = commands.add_parser("explain", help="one RFQ's whole story from the trail")
@@ -36,11 +47,23 @@ def handle_verify(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"quoter audit verify: {path}: no such file or directory", file=sys.stderr)
         return 2
-    result = verify(path)
+    engine = load_config(args.config).engine
+    if args.config is None and path.is_dir():
+        engine = engine.model_copy(update={"audit_dir": path})  # its key and anchor beside it
+    key_file: Path = args.key_file or engine.audit_key_path
+    try:
+        key = load_key(key_file, path if path.is_dir() else path.parent, create=False)
+    except AuditKeyError as error:
+        print(f"quoter audit verify: {error}", file=sys.stderr)
+        return 2
+    anchor = None if args.no_anchor else (args.anchor or engine.audit_anchor_path)
+    result = verify(path, key=key, anchor_path=anchor)
     print(result.summary())
+    if key is None:
+        print(f"note: no audit key ({KEY_VARIABLE} unset, no {key_file}): MACs not checked")
     if not result.intact or (args.strict and result.torn is not None):
         return 1
-    return 0
+    return UNKEYED if result.unkeyed else 0
 
 
 def handle_explain(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from quoter.app import (
     open_bot,
     run_bot,
 )
+from quoter.audit.trail import AuditError
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
@@ -59,8 +60,12 @@ def handle(args: argparse.Namespace) -> int:
         )
     try:
         return asyncio.run(_run(config, args.config, args.status_s))
+    except AuditError as error:  # no usable key, an unreadable trail: said in one line
+        print(f"quoter: not started: {error}", file=sys.stderr)
+        return 2
     except BaseExceptionGroup as group:
-        refused, rest = group.split(StartRefused)
+        # An AuditError too: a key refused or a trail unreadable while the sandbox's group runs.
+        refused, rest = group.split((StartRefused, AuditError))
         if refused is None or rest is not None:
             raise
         first: BaseException = refused

@@ -106,6 +106,25 @@ class EngineConfig(Frozen):
         None, description="a strategy priced beside the live one that sends nothing"
     )
     audit_dir: Path = Field(Path("var/audit"))
+    audit_key_file: Path | None = Field(
+        None,
+        description="the key the trail is sealed with, unless QUOTER_AUDIT_KEY is set; owner-only, "
+        "outside audit_dir, made on the first start (default: audit-key beside audit_dir)",
+    )
+    audit_anchor: Path | None = Field(
+        None,
+        description="the chain's head, outside audit_dir, replaced at every durable write "
+        "(default: audit-anchor.json beside audit_dir)",
+    )
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.audit_dir.parent / "audit-key"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor or self.audit_dir.parent / "audit-anchor.json"
+
     trades_file: Path | None = Field(
         Path("var/trades.parquet"),
         description="fills as learnt, the file `quoter trades export` completes; none: off",

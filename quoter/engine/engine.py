@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
+from quoter.engine.audit import AuditError
 from quoter.engine.curve_report import CurveReporter
 from quoter.engine.decide import EngineReason
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
@@ -19,7 +20,7 @@ from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
 from quoter.engine.quotes import QuoteState
-from quoter.engine.reconcile import reconcile_at_start
+from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
@@ -146,20 +147,24 @@ class Engine:
         """The limits, strategy and settings this run quotes under: a change of limits between
         runs is in the trail as the difference of two start records."""
         ctx = self.ctx
-        ctx.audit.record(
-            "start",
-            ctx.clock.now(),
-            {
-                "run-id": ctx.run_id,
-                "by": _user(),
-                "limits": ctx.risk.model_dump(mode="json"),
-                "engine": ctx.config.model_dump(mode="json"),
-                "strategy": ctx.strategy.name,
-                "params": ctx.strategy.params,
-                "kill-switch": ctx.killswitch.state.value,
-            },
-            durable=True,
-        )
+        try:
+            ctx.audit.record(
+                "start",
+                ctx.clock.now(),
+                {
+                    "run-id": ctx.run_id,
+                    "by": _user(),
+                    "limits": ctx.risk.model_dump(mode="json"),
+                    "engine": ctx.config.model_dump(mode="json"),
+                    "strategy": ctx.strategy.name,
+                    "params": ctx.strategy.params,
+                    "kill-switch": ctx.killswitch.state.value,
+                },
+                durable=True,
+            )
+        except AuditError as error:  # no trail, no quoting: said in one line, no traceback
+            ctx.auto_kill(f"audit write failed: {error}")
+            raise StartRefused(f"the audit trail cannot be written: {error}") from None
 
     async def _poll_loop(self) -> None:
         ctx = self.ctx

@@ -50,7 +50,17 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
         "seen-to-sent-ms-p99": stats.percentile_ms(stats.seen_to_sent_s, 99),
         "pricing-ms-p50": stats.percentile_ms(stats.pricing_s, 50),
         "curves": curve_status(ctx),
+        "audit-chain": _audit_chain(ctx),
     }
+
+
+def _audit_chain(ctx: EngineContext) -> str:
+    """ "ok", or what is wrong with the audit chain (a start on a break, a failed write)."""
+    health = getattr(ctx.audit, "health", None)  # the trail's, when the audit is one
+    problem = getattr(health, "problem", None)
+    if health is None or getattr(health, "ok", True):
+        return "ok"
+    return str(problem)
 
 
 def _fmt(value: object) -> str:
@@ -84,6 +94,9 @@ def render_status(status: dict[str, object]) -> str:
     if failsafe:
         lines.append(f"FAIL-SAFE {failsafe}: only withdrawals go (fix or remove the file)")
     lines += _curve_lines(status.get("curves"))
+    chain = status.get("audit-chain", "ok")
+    if chain != "ok":
+        lines.append(f"AUDIT   {chain}")
     kills = status["kills"]
     assert isinstance(kills, list)
     lines += [f"KILLED  {describe_kill(k)}" for k in kills]

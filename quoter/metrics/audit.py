@@ -1,19 +1,27 @@
 """The audit trail, timed: wraps any `Audit` and counts how long each write takes (durable
-writes, which fsync before a quote goes out, apart from the rest)."""
+writes, which fsync before a quote goes out, apart from the rest); with the trail's chain
+health, `quoter_audit_chain_ok` too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
+from prometheus_client.core import Metric
+
+from quoter.audit.trail import ChainHealth
 from quoter.engine.audit import Audit
+from quoter.metrics.families import gauge
 from quoter.metrics.histogram import BucketCounts
 
 
 class TimedAudit:
-    def __init__(self, inner: Audit, timer: Callable[[], float]) -> None:
+    def __init__(
+        self, inner: Audit, timer: Callable[[], float], health: ChainHealth | None = None
+    ) -> None:
         self._inner = inner
         self._timer = timer
+        self.health = health
         self.buffered = BucketCounts()
         self.durable = BucketCounts()
 
@@ -25,3 +33,14 @@ class TimedAudit:
             self._inner.record(kind, at, data, durable=durable)
         finally:
             (self.durable if durable else self.buffered).observe(self._timer() - started)
+
+
+def chain_metrics(health: ChainHealth | None) -> Iterator[Metric]:
+    """`quoter_audit_chain_ok`: the ops alert's name; nothing when the audit has no chain."""
+    if health is not None:
+        yield gauge(
+            "quoter_audit_chain_ok",
+            "1 while the audit chain the bot writes verifies (it started intact, every write "
+            "succeeded); 0 when it started on a break or a write failed.",
+            1.0 if health.ok else 0.0,
+        )

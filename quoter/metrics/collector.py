@@ -13,7 +13,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from quoter.engine.state import EngineContext
-from quoter.metrics.audit import TimedAudit
+from quoter.metrics.audit import TimedAudit, chain_metrics
 from quoter.metrics.engine_metrics import engine_metrics
 from quoter.metrics.families import labelled_histogram
 from quoter.metrics.venue_metrics import venue_metrics
@@ -40,6 +40,7 @@ class QuoterCollector(Collector):
                 ("durable",),
                 [(("true",), self._audit.durable), (("false",), self._audit.buffered)],
             )
+            yield from chain_metrics(self._audit.health)
 
 
 def build_registry(

@@ -12,7 +12,7 @@ from quoter.audit import GENESIS, JsonlAudit, verify
 from quoter.audit.chain import digest
 from quoter.audit.trail import HEAD_FILE
 from quoter.cli import main
-from tests.audit.trails import DAY1, day_file, lines_of, write_lines, write_trail
+from tests.audit.trails import DAY1, KEY, day_file, lines_of, write_lines, write_trail
 
 
 def records(directory: Path) -> list[dict[str, object]]:
@@ -175,8 +175,9 @@ def test_a_torn_last_line_verifies_up_to_the_last_whole_record(tmp_path: Path) -
     assert result.last_seq == 11
     assert result.torn is not None
     assert (result.torn.file, result.torn.line, result.torn.seq) == (path.name, 4, 12)
-    assert main(["audit", "verify", str(tmp_path)]) == 0
-    assert main(["audit", "verify", "--strict", str(tmp_path)]) == 1
+    legacy = ["--no-anchor", "--key-file", str(tmp_path / "no-key")]
+    assert main(["audit", "verify", *legacy, str(tmp_path)]) == 3  # intact, but unkeyed
+    assert main(["audit", "verify", "--strict", *legacy, str(tmp_path)]) == 1
 
 
 def test_a_crash_mid_write_then_a_restart_sets_the_torn_tail_aside(tmp_path: Path) -> None:
@@ -207,14 +208,21 @@ def test_verify_one_file_checks_its_own_links(tmp_path: Path) -> None:
     assert verify(day_file(tmp_path, 1)).problem is not None
 
 
-def test_the_cli_names_the_bad_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_trail(tmp_path)
-    assert main(["audit", "verify", str(tmp_path)]) == 0
-    assert "intact: 12 records in 3 files" in capsys.readouterr().out
-    _edit(day_file(tmp_path, 0), 3, kind="decline")
-    assert main(["audit", "verify", str(tmp_path)]) == 1
+def test_the_cli_names_the_bad_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail, anchor = tmp_path / "audit", tmp_path / "audit-anchor.json"
+    write_trail(trail, key=KEY, anchor=anchor)
+    monkeypatch.setenv("QUOTER_AUDIT_KEY", KEY.decode())
+    command = ["audit", "verify", "--anchor", str(anchor), str(trail)]
+    assert main(command) == 0
     out = capsys.readouterr().out
-    assert f"BROKEN at {day_file(tmp_path, 0).name}:4, seq 4: edited" in out
+    assert "intact, keyed; anchor at seq 12 reached: 12 records in 3 files" in out
+    assert KEY.decode() not in out
+    _edit(day_file(trail, 0), 3, kind="decline")
+    assert main(command) == 1
+    out = capsys.readouterr().out
+    assert f"BROKEN at {day_file(trail, 0).name}:4, seq 4: edited" in out
 
 
 def test_an_unwritable_trail_raises_audit_error(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Factories for trails on disk: a few records a day over several days."""
+"""Factories for trails on disk: a few records a day over several days, sealed with a test key
+(or, `key=None`, the legacy unkeyed chain)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ from pathlib import Path
 from quoter.audit import JsonlAudit
 
 DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+KEY = b"test-audit-key-0123456789abcdef"
 
 
 def write_trail(
-    directory: Path, days: int = 3, per_day: int = 4, *, close: bool = True
+    directory: Path,
+    days: int = 3,
+    per_day: int = 4,
+    *,
+    close: bool = True,
+    key: bytes | None = None,
+    anchor: Path | None = None,
 ) -> JsonlAudit:
-    audit = JsonlAudit(directory)
+    audit = JsonlAudit(directory, key=key, anchor_path=anchor)
     for day in range(days):
         for n in range(per_day):
             at = DAY1 + timedelta(days=day, minutes=n)
