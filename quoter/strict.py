@@ -7,6 +7,7 @@ import math
 import types
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Union, get_args, get_origin
 
 
@@ -26,7 +27,12 @@ def strict_problem(annotation: object, value: object) -> str | None:
         return None if isinstance(value, bool) else f"must be true or false, not {_kind(value)}"
     if annotation is int or annotation is float:
         return _number_problem(value)
+    if annotation in _TIMES and isinstance(value, int | float):
+        return f"must be a {annotation.__name__} (such as 08:00:00), not a number"
     return _inside(origin, get_args(annotation), value)
+
+
+_TIMES = (time, date, datetime, timedelta)
 
 
 def _number_problem(value: object) -> str | None:
