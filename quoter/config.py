@@ -84,6 +84,24 @@ def require_risk(config: QuoterConfig, source: str) -> RiskConfig:
     return config.risk
 
 
+def check_strategies(config: QuoterConfig, source: str) -> None:
+    """Load `[engine.strategy]` and `[engine.shadow]` once, so that a bad name or parameter is
+    a ConfigError naming the file and the key before anything starts. Not in load_config:
+    `quoter kill` reads the configuration and must not import a desk's strategy modules."""
+    from quoter.strategies_api import StrategyLoadError, load_strategy
+
+    for key, strategy in (
+        ("engine.strategy", config.engine.strategy),
+        ("engine.shadow", config.engine.shadow),
+    ):
+        if strategy is None:
+            continue
+        try:
+            load_strategy(strategy.name, strategy.params)
+        except StrategyLoadError as error:
+            raise ConfigError(f"{source}: invalid configuration\n  {key}: {error}") from None
+
+
 def load_credentials(environ: Mapping[str, str] | None = None) -> VenueCredentials:
     """Credentials from the environment; a missing one is named, its value never shown."""
     env = os.environ if environ is None else environ

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from quoter.cli import main
+from quoter.strategies_api import StrategyLoadError, load_strategy
 
 ROOT = Path(__file__).parent.parent
 
@@ -50,3 +51,10 @@ def test_the_readme_strategy_prices_through_quoter_price(
     assert result["decision"] == "quote"
     assert result["components"]["half-spread"] == 0.8
     assert result["price"] == pytest.approx(round(result["mid"] + 0.8, 3))
+
+
+@pytest.mark.usefixtures("readme_strategy")
+@pytest.mark.parametrize("value", [-3, float("nan"), float("inf"), "0.8", 51])
+def test_the_readme_strategy_refuses_a_bad_half_spread(value: object) -> None:
+    with pytest.raises(StrategyLoadError, match="half_spread_eur_mwh"):
+        load_strategy("my_desk.fixed_spread:FixedSpread", {"half_spread_eur_mwh": value})

@@ -29,7 +29,13 @@ from quoter.app import (
 from quoter.audit.trail import AuditError
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
-from quoter.config import QuoterConfig, load_config, load_credentials, require_risk
+from quoter.config import (
+    QuoterConfig,
+    check_strategies,
+    load_config,
+    load_credentials,
+    require_risk,
+)
 from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import render_status, status_of
 from quoter.pricing.curve import CurveSet
@@ -54,6 +60,10 @@ def handle(args: argparse.Namespace) -> int:
     for name in ("quoter.metrics.server", "quoter.admin.server"):
         logging.getLogger(name).setLevel(logging.INFO)
     config = load_config(args.config)
+    # Every problem of the file before anything starts, credentials and all.
+    if args.config is not None:
+        require_risk(config, str(args.config))
+    check_strategies(config, str(args.config or "the demo configuration"))
     if args.speed is not None:
         config = config.model_copy(
             update={"sandbox": config.sandbox.model_copy(update={"speed": args.speed})}

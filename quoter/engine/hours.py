@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from quoter.domain.market import MARKET_TIMEZONE
 from quoter.venue.config import Frozen
@@ -27,12 +28,35 @@ AREA_COUNTRY: dict[str, str] = {
 }
 
 
+Weekday = Annotated[int, Field(ge=0, le=6)]
+
+
 class TradingHoursConfig(Frozen):
+    """One session a trading day, open_local to close_local, or the whole day (`all_day`): then
+    consecutive trading days join up, with no close between them."""
+
     open_local: time = Field(time(8, 0), description="Europe/Berlin wall clock")
-    close_local: time = Field(time(18, 0), description="Europe/Berlin wall clock")
-    weekdays: frozenset[int] = Field(frozenset(range(5)), description="Monday is 0")
+    close_local: time = Field(time(18, 0), description="Europe/Berlin wall clock, after open")
+    all_day: bool = Field(False, description="open 00:00 to 24:00; then no open_local/close_local")
+    weekdays: frozenset[Weekday] = Field(
+        frozenset(range(5)), min_length=1, description="Monday is 0, Sunday 6"
+    )
     observe_holidays: bool = True
     closed_dates: frozenset[date] = Field(frozenset(), description="extra days without trading")
+
+    @model_validator(mode="after")
+    def _session_makes_sense(self) -> TradingHoursConfig:
+        given = {"open_local", "close_local"} & self.model_fields_set
+        if self.all_day and given:
+            raise ValueError(f"all_day = true takes no {' or '.join(sorted(given))}")
+        if not self.all_day and self.close_local <= self.open_local:
+            raise ValueError(
+                f"close_local {self.close_local} is not after open_local {self.open_local} "
+                "(a session within one day; for 24 hours set all_day = true)"
+            )
+        if any(t.tzinfo is not None for t in (self.open_local, self.close_local)):
+            raise ValueError("open_local and close_local are Europe/Berlin wall clock: no offset")
+        return self
 
 
 @lru_cache(maxsize=64)
@@ -48,7 +72,7 @@ class TradingCalendar:
     """Pure: answers for any instant; holds only a cache of holiday tables."""
 
     def __init__(self, config: TradingHoursConfig) -> None:
-        if config.close_local <= config.open_local:
+        if not config.all_day and config.close_local <= config.open_local:
             raise ValueError("trading hours must close after they open")
         self._config = config
 
@@ -62,6 +86,11 @@ class TradingCalendar:
     def session(self, day: date) -> tuple[datetime, datetime]:
         """The open and close instants of `day`'s session, timezone-aware."""
         c = self._config
+        if c.all_day:  # local midnight to midnight: 23 or 25 hours on the days clocks change
+            return (
+                datetime.combine(day, time(0), MARKET_TIMEZONE),
+                datetime.combine(day + timedelta(days=1), time(0), MARKET_TIMEZONE),
+            )
         return (
             datetime.combine(day, c.open_local, MARKET_TIMEZONE),
             datetime.combine(day, c.close_local, MARKET_TIMEZONE),

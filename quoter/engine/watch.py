@@ -219,7 +219,7 @@ class Watcher:
                 "client-quote-id": mine.client_quote_id,
             },
         )
-        self._after_fill(moved)
+        self._after_fill(moved, side)
 
     def _capture(self, mine: OurQuote, side: Action, price: float, trade: Trade | None) -> None:
         """Keep the desk's trade record as fills are learnt: the venue's trade when we have it,
@@ -236,13 +236,14 @@ class Watcher:
         except OSError as error:
             self._audit("trade-capture-failed", {"rfq-id": mine.rfq.id, "error": str(error)})
 
-    def _after_fill(self, moved: tuple[DeliveryBucket, ...]) -> None:
-        """A fill that takes a position beyond the limit kills. Only where it landed: a book
-        loaded beyond a lowered limit is reported at start, and the pre-trade check keeps any
-        quote from adding to it."""
+    def _after_fill(self, moved: tuple[DeliveryBucket, ...], side: Action) -> None:
+        """A fill that takes a position beyond the limit kills. Only where it landed, and only
+        a fill that grew it: a book loaded beyond a lowered limit is reported at start, and
+        the pre-trade check lets only quotes that reduce it through (reduce-only)."""
         ctx = self._ctx
         positions, limit = ctx.book.positions_mwh, ctx.risk.max_position_mwh
-        breached = [b for b in moved if abs(positions[b]) > limit]
+        grew = side is Action.BUY
+        breached = [b for b in moved if abs(positions[b]) > limit and (positions[b] > 0) is grew]
         if breached:
             ctx.auto_kill(f"position limit breached in {bucket_name(breached[0])}")
         fills = ctx.book.recent_fills(ctx.clock.monotonic())

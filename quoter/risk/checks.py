@@ -171,17 +171,44 @@ def check_quote_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckRe
 
 
 def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
+    """|position| per bucket after a fill within the limit; a bucket already beyond it (a limit
+    lowered, a position adopted) is reduce-only, as desks and venues' pre-trade limits have it:
+    a quote that takes it toward zero, without crossing to the other side beyond the limit,
+    passes; one that grows it fails. The detail says when reduce-only decided."""
     limit = config.max_position_mwh
+    reducing: list[str] = []
     for bucket, mwh in p.buckets_mwh.items():
         held = book.positions_mwh.get(bucket, 0.0)
         long = held + book.pending_long_mwh.get(bucket, 0.0)
         short = held - book.pending_short_mwh.get(bucket, 0.0)
         for side in p.sides:
-            after = long + mwh if side is Action.BUY else short - mwh
-            if abs(after) > limit:
+            # The worst case on this side: every pending quote on it filled as well.
+            before = long if side is Action.BUY else short
+            after = before + mwh if side is Action.BUY else before - mwh
+            if abs(after) <= limit:
+                continue
+            if abs(before) <= limit:
                 detail = f"{bucket_name(bucket)}: {after:.1f} MWh > {limit}"
                 return _failed("position-limit", detail)
+            if not _reduces(before, after):
+                return _failed("position-limit", _reduce_only(bucket, before, after, limit))
+            reducing.append(_reduce_only(bucket, before, after, limit))
+    if reducing:
+        return CheckResult("position-limit", True, "; ".join(reducing))
     return _passed("position-limit")
+
+
+def _reduces(before: float, after: float) -> bool:
+    """`after` nearer zero than `before`, on the same side of it."""
+    return abs(after) < abs(before) and (after >= 0) == (before >= 0)
+
+
+def _reduce_only(bucket: DeliveryBucket, before: float, after: float, limit: float) -> str:
+    verb = "reduces it" if _reduces(before, after) else "would grow it"
+    return (
+        f"reduce-only: {bucket_name(bucket)} is {before:.1f} MWh, beyond {limit}; "
+        f"this quote {verb} to {after:.1f}"
+    )
 
 
 def check_credit(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:

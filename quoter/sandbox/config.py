@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from quoter.venue.config import Frozen, VenueCredentials
+from quoter.venue.config import Frozen, VenueCredentials, is_loopback
 
 
 class MarketConfig(Frozen):
@@ -61,10 +60,4 @@ class SandboxConfig(Frozen):
         return self
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = ["MarketConfig", "SandboxConfig", "is_loopback"]

@@ -130,3 +130,69 @@ def is_finite(decision: QuoteDecision) -> bool:
         return True
     numbers = (decision.mid, *prices, *decision.components.values())
     return all(math.isfinite(x) for x in numbers)
+
+
+_MAPPINGS = (dict, MappingProxyType)
+_FLOAT_FIELDS = ("mid", "delivery_hours", "energy_mwh")
+_PRICE_FIELDS = ("price", "bid", "ask")
+
+
+def typed(decision: QuoteDecision) -> QuoteDecision | str:
+    """`decision` if every field has its declared type (a float subclass such as numpy.float64
+    made a plain float), else what is wrong: an int, Decimal, str or other number where a float
+    is required would be sent, compared and audited as something it is not."""
+    d = decision
+    if (
+        type(d.mid) is float
+        and type(d.delivery_hours) is float
+        and type(d.energy_mwh) is float
+        and (d.price is None or type(d.price) is float)
+        and (d.bid is None or type(d.bid) is float)
+        and (d.ask is None or type(d.ask) is float)
+        and (d.side is None or type(d.side) is Action)
+        and type(d.curve_id) is str
+        and type(d.curve_as_of) is datetime
+        and type(d.components) in _MAPPINGS
+    ):
+        # A loop rather than all() over a generator: cheaper, and this runs for every quote.
+        for key, value in d.components.items():
+            if type(key) is not str or type(value) is not float:
+                break
+        else:
+            return d
+    return _retyped(d)
+
+
+def _retyped(d: QuoteDecision) -> QuoteDecision | str:
+    fields: dict[str, object] = {}
+    for name in (*_FLOAT_FIELDS, *_PRICE_FIELDS):
+        value = getattr(d, name)
+        if value is None and name in _PRICE_FIELDS:
+            continue
+        number = _as_float(value)
+        if number is None:
+            return f"a strategy returned {name} as {type(value).__name__}, not a float"
+        fields[name] = number
+    if d.side is not None and type(d.side) is not Action:
+        return f"a strategy returned side as {type(d.side).__name__}, not an Action"
+    if type(d.curve_id) is not str:
+        return f"a strategy returned curve_id as {type(d.curve_id).__name__}, not a str"
+    if not isinstance(d.curve_as_of, datetime):
+        return f"a strategy returned curve_as_of as {type(d.curve_as_of).__name__}, not a datetime"
+    if not isinstance(d.components, Mapping):
+        return f"a strategy returned components as {type(d.components).__name__}, not a mapping"
+    components: dict[str, float] = {}
+    for key, value in d.components.items():
+        number = _as_float(value)
+        if type(key) is not str or number is None:
+            return (
+                f"a strategy returned component {key!r:.40} as {type(value).__name__}, not a float"
+            )
+        components[key] = number
+    return d._replace(**fields, components=MappingProxyType(components))  # type: ignore[arg-type]
+
+
+def _as_float(value: object) -> float | None:
+    # isinstance, not type: numpy.float64 is a float and converts exactly; an int, a bool, a
+    # Decimal, a str or numpy.float32 is not one.
+    return float(value) if isinstance(value, float) else None

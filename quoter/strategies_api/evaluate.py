@@ -13,42 +13,79 @@ from quoter.strategies_api.decision import (
     QuoteDecision,
     is_finite,
     out_of_range,
+    typed,
 )
 from quoter.strategies_api.market import MarketSnapshot, Strategy
 
+DETAIL_CHARS = 300
+
 
 def evaluate(strategy: Strategy, rfq: Rfq, market: MarketSnapshot) -> Decision:
-    """The strategy's decision on `rfq`, checked; any failure of the strategy is a decline."""
+    """The strategy's decision on `rfq`, checked; any failure of the strategy is a decline.
+
+    KeyboardInterrupt is let through: in the main thread (a replay, `quoter price`, an engine
+    told to price inline) it is most likely the desk's Ctrl-C landing while the strategy runs,
+    and it must stop the process as it would anywhere else; a live engine prices in a thread
+    of its own, which no Ctrl-C reaches, and turns one raised there into a decline."""
     try:
         decision: object = strategy.price(rfq, market)
     # The plugin boundary: a strategy's bug declines this RFQ, it must not stop the engine.
     except Exception as error:
-        return Decline(ReasonCode.STRATEGY_ERROR, f"{type(error).__name__}: {error}"[:300])
-    return check_decision(rfq, decision)
+        return Decline(ReasonCode.STRATEGY_ERROR, describe_error(error))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # SystemExit, GeneratorExit, CancelledError, ... as data
+        return Decline(ReasonCode.STRATEGY_ERROR, describe_error(error))
+    try:
+        return check_decision(rfq, decision)
+    except Exception as error:  # a value whose comparisons or conversions raise
+        return _invalid(
+            f"a strategy returned a decision that cannot be checked: {describe_error(error)}"
+        )
+
+
+def describe_error(error: BaseException) -> str:
+    """`Type: message`, bounded; a message that itself fails to print is not the engine's end."""
+    try:
+        message = str(error)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # a plugin's __str__ is plugin code too
+        message = "(its message cannot be printed)"
+    return f"{type(error).__name__}: {message}"[:DETAIL_CHARS]
 
 
 def check_decision(rfq: Rfq, decision: object) -> Decision:
-    """`decision` if it is a valid answer to `rfq` (prices rounded to 3 decimals), else a decline."""
-    if isinstance(decision, Decline):
+    """`decision` if it is a valid answer to `rfq` (prices rounded to 3 decimals), else a decline.
+    Only the decision types themselves pass (not subclasses, whose methods a plugin wrote)."""
+    if type(decision) is Decline:
         return _checked_decline(decision)
-    if not isinstance(decision, QuoteDecision):
+    if type(decision) is not QuoteDecision:
         return _invalid(f"a strategy returned {type(decision).__name__}, not a decision")
-    if not is_finite(decision):
+    checked = typed(decision)
+    if isinstance(checked, str):
+        return _invalid(checked)
+    if not is_finite(checked):
         return Decline(
-            ReasonCode.STRATEGY_NAN, f"a strategy returned a non-finite number: {decision}"
+            ReasonCode.STRATEGY_NAN, f"a strategy returned a non-finite number: {checked}"
         )
-    problem = _side_problem(rfq, decision)
+    problem = _side_problem(rfq, checked)
     if problem is not None:
         return _invalid(problem)
-    rounded = _rounded(decision)
+    rounded = _rounded(checked)
     return out_of_range(rounded.prices()) or rounded
 
 
 def _checked_decline(decline: Decline) -> Decision:
+    if type(decline.detail) is not str:
+        return _invalid(f"a strategy declined with a {type(decline.detail).__name__} detail")
+    reason = decline.reason
+    if type(reason) is not ReasonCode and type(reason) is not str:
+        return _invalid(f"a strategy declined with a {type(reason).__name__} reason")
     try:
-        return replace(decline, reason=ReasonCode(decline.reason))
+        return replace(decline, reason=ReasonCode(reason), detail=decline.detail[:DETAIL_CHARS])
     except ValueError:
-        return _invalid(f"a strategy declined with unknown reason {decline.reason!r}")
+        return _invalid(f"a strategy declined with unknown reason {reason[:50]!r}")
 
 
 def _side_problem(rfq: Rfq, decision: QuoteDecision) -> str | None:
@@ -78,4 +115,4 @@ def _rounded(decision: QuoteDecision) -> QuoteDecision:
 
 
 def _invalid(detail: str) -> Decline:
-    return Decline(ReasonCode.STRATEGY_INVALID, detail)
+    return Decline(ReasonCode.STRATEGY_INVALID, detail[:DETAIL_CHARS])

@@ -3,13 +3,19 @@
 A name is a built-in (`curve_spread`, `inventory_skew`), an entry point in the group
 `quoter.strategies`, or `package.module:attribute`. The attribute is a class of typed parameters
 (a dataclass, pydantic dataclass or model) with a `price` method; its parameters are validated by
-pydantic and an unknown parameter is refused by name.
+pydantic from their annotations (bounds declared with `Annotated[float, Field(ge=0)]`, an
+`annotated_types` bound or `dataclasses.field(metadata={"ge": 0})`), strictly: a number given
+as text or as a bool is refused, and so is a NaN or infinite number, given or by default. An
+unknown parameter is refused by name. Whatever a plugin raises while it is imported or built is
+a `StrategyLoadError` too: a swap refused, never a crash.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
+import typing
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 
@@ -17,6 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from quoter.strategies_api.market import Strategy
 from quoter.strategy_names import BUILT_IN, ENTRY_POINT_GROUP
+from quoter.strict import strict_problem
 
 
 class StrategyLoadError(Exception):
@@ -36,11 +43,69 @@ def load_strategy(name_or_path: str, params: Mapping[str, object]) -> Strategy:
             f"{name_or_path}: unknown parameter(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(_parameter_names(target)))}"
         )
+    _refuse_loose(name_or_path, target, params)
     try:
         strategy: object = TypeAdapter(target).validate_python(dict(params))
     except ValidationError as error:
         raise StrategyLoadError(_describe(name_or_path, error)) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # the plugin's own validators and __post_init__
+        raise StrategyLoadError(f"{name_or_path}: cannot be built: {_error(error)}") from None
+    _refuse_non_finite(name_or_path, target, strategy)
     return _checked(name_or_path, strategy)
+
+
+def _annotations(target: type) -> dict[str, object]:
+    if issubclass(target, BaseModel):
+        return {name: f.annotation for name, f in target.model_fields.items()}
+    try:
+        return dict(typing.get_type_hints(target, include_extras=True))
+    except Exception:  # an annotation that does not resolve: pydantic names it below
+        return {}
+
+
+def _refuse_loose(name: str, target: type, params: Mapping[str, object]) -> None:
+    annotations = _annotations(target)
+    problems = [
+        f"  {key}: {problem}"
+        for key, value in params.items()
+        if (problem := strict_problem(annotations.get(key), value)) is not None
+    ]
+    if problems:
+        raise StrategyLoadError("\n".join([f"{name}: invalid parameters", *problems]))
+
+
+def _refuse_non_finite(name: str, target: type, strategy: object) -> None:
+    for key in sorted(_parameter_names(target)):
+        where = _non_finite(getattr(strategy, key, None))
+        if where is not None:
+            raise StrategyLoadError(
+                f"{name}: invalid parameters\n  {key}{where}: must be a finite number"
+            )
+
+
+def _non_finite(value: object) -> str | None:
+    """Where a NaN or infinite number sits in `value` ("" for the value itself), if anywhere."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ""
+    items: typing.Iterable[tuple[object, object]] = ()
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, list | tuple | frozenset | set):
+        items = enumerate(value)
+    for key, item in items:
+        inner = _non_finite(item)
+        if inner is not None:
+            return f"[{key!r}]{inner}" if isinstance(value, Mapping) else f"[{key}]{inner}"
+    return None
+
+
+def _error(error: BaseException) -> str:
+    try:
+        return f"{type(error).__name__}: {error}"[:300]
+    except Exception:
+        return type(error).__name__
 
 
 def _resolve(name: str) -> object:
@@ -52,12 +117,21 @@ def _resolve(name: str) -> object:
                 f"unknown strategy {name!r}: not built in ({', '.join(BUILT_IN)}), not an "
                 f"entry point in {ENTRY_POINT_GROUP!r}, not package.module:attribute"
             )
-        return next(iter(found)).load()
+        try:
+            return next(iter(found)).load()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # the entry point's module, as it is imported
+            raise StrategyLoadError(
+                f"{name}: cannot load its entry point: {_error(error)}"
+            ) from None
     module_name, _, attribute = (path or name).partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise StrategyLoadError(f"{name}: cannot import {module_name}: {error}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # a plugin module may raise anything as it is imported
+        raise StrategyLoadError(f"{name}: cannot import {module_name}: {_error(error)}") from None
     try:
         return getattr(module, attribute)
     except AttributeError:

@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from quoter.strict import strict_problem
 
 
 class Frozen(BaseModel):
-    """Base of every configuration model: immutable, unknown keys refused."""
+    """Base of every configuration model: immutable, unknown keys refused, numbers strict (no
+    "5" for 5, no true for 1, no inf or nan: a limit written as text or as infinity is a typo,
+    not a wish)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict(cls, value: object, info: ValidationInfo) -> object:
+        field = cls.model_fields.get(info.field_name or "")
+        problem = None if field is None else strict_problem(field.annotation, value)
+        if problem is not None:
+            # The text as context, not in the template: a user's braces are not a format.
+            raise PydanticCustomError("strict", "{problem}", {"problem": problem})
+        return value
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class UsagePlanConfig(Frozen):
@@ -60,6 +94,11 @@ class VenueConfig(Frozen):
     """Where the venue is and how to talk to it. Credentials come from the environment only."""
 
     base_url: str = Field("http://127.0.0.1:8642", description="scheme, host and port")
+    allow_http: bool = Field(
+        False,
+        description="permit http:// to a host that is not loopback (a sandbox on a private "
+        "network); the credentials and token then cross it in clear",
+    )
     api_prefix: Literal["/v2.0", "/v2.1", "/v2.2"] = "/v2.2"
     request_timeout_s: float = Field(5.0, gt=0)
     connect_timeout_s: float = Field(2.0, gt=0)
@@ -74,6 +113,24 @@ class VenueConfig(Frozen):
         60.0, ge=0, description="renew a token this long before its expiry"
     )
     usage_plan: UsagePlanConfig = UsagePlanConfig()
+
+    @model_validator(mode="after")
+    def _secure_unless_loopback(self) -> VenueConfig:
+        try:
+            url = urlsplit(self.base_url)
+            url.port  # noqa: B018 -- raises on a port that is not a number in range
+        except ValueError as error:
+            raise ValueError(f"base_url {self.base_url!r} is not a URL: {error}") from None
+        if url.scheme not in ("https", "http") or not url.hostname:
+            raise ValueError(f"base_url {self.base_url!r} must be https://host[:port]")
+        if url.path not in ("", "/") or url.query or url.fragment:
+            raise ValueError(f"base_url {self.base_url!r}: scheme, host and port only")
+        if url.scheme == "http" and not self.allow_http and not is_loopback(url.hostname):
+            raise ValueError(
+                f"base_url {self.base_url!r}: http:// only to a loopback venue (credentials "
+                "would cross the network in clear); use https://, or set allow_http"
+            )
+        return self
 
     def beside_the_bot(self) -> VenueConfig:
         """This venue for a tool run beside the bot: see `UsagePlanConfig.beside_the_bot`."""

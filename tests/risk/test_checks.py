@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from quoter.domain import Action, Commodity, Load, ProductType, QuoteType
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill, MidWindow, RiskBook, payment_date
-from quoter.risk.checks import Proposal, check
+from quoter.risk.checks import Proposal, check, check_positions
 from quoter.risk.config import CollarConfig, RiskConfig
 from tests.factories import make_instrument, make_rfq
 
@@ -276,3 +276,93 @@ def test_the_mid_window_gives_the_extremes_of_exactly_the_window(
         assert window.range(now_s, window_s) == (min(inside), max(inside))
     later = now_s + window_s + 1
     assert window.range(later, window_s) is None
+
+
+def _beyond(held_mwh: float, requester: Action, mwh: float, limit: float = 1000.0) -> Any:
+    """check_positions on a book holding `held_mwh` in BUCKET (beyond a lowered `limit`)."""
+    config = make_config(max_position_mwh=limit)
+    p = make_proposal(rfq=make_rfq(action=requester), mwh=mwh)
+    view = replace(
+        make_book(config).view(p, now_s=0, curve_age_s=1), positions_mwh={BUCKET: held_mwh}
+    )
+    return check_positions(config, view, p)
+
+
+@pytest.mark.parametrize(
+    ("held", "requester", "mwh", "passed", "detail"),
+    [
+        # Short 1500 beyond a limit of 1000: we buy (the requester sells) 300, to -1200.
+        (
+            -1500.0,
+            Action.SELL,
+            300.0,
+            True,
+            "reduce-only: power/DE 2027-01 is -1500.0 MWh, beyond 1000.0; this quote reduces it to -1200.0",
+        ),
+        (
+            -1500.0,
+            Action.BUY,
+            300.0,
+            False,
+            "reduce-only: power/DE 2027-01 is -1500.0 MWh, beyond 1000.0; this quote would grow it to -1800.0",
+        ),
+        (
+            1500.0,
+            Action.BUY,
+            300.0,
+            True,
+            "reduce-only: power/DE 2027-01 is 1500.0 MWh, beyond 1000.0; this quote reduces it to 1200.0",
+        ),
+        (
+            1500.0,
+            Action.SELL,
+            300.0,
+            False,
+            "reduce-only: power/DE 2027-01 is 1500.0 MWh, beyond 1000.0; this quote would grow it to 1800.0",
+        ),
+        (-1500.0, Action.SELL, 1000.0, True, "ok"),  # back inside the limit: a plain pass
+        (
+            -1500.0,
+            Action.SELL,
+            2800.0,
+            False,
+            "this quote would grow it to 1300.0",
+        ),  # flipped beyond
+        (0.0, Action.BUY, 1200.0, False, "power/DE 2027-01: -1200.0 MWh > 1000.0"),
+    ],
+)
+def test_beyond_its_limit_a_position_is_reduce_only(
+    held: float, requester: Action, mwh: float, passed: bool, detail: str
+) -> None:
+    result = _beyond(held, requester, mwh)
+    assert result.passed is passed
+    assert result.detail.endswith(detail)
+
+
+def test_a_two_way_quote_beyond_the_limit_fails_on_its_growing_side() -> None:
+    config = make_config(max_position_mwh=1000.0)
+    two_way = make_rfq(action=None, quote_type=QuoteType.TWO_WAY)
+    p = make_proposal(rfq=two_way, prices=(87.0, 89.0), mwh=100.0)
+    view = replace(
+        make_book(config).view(p, now_s=0, curve_age_s=1), positions_mwh={BUCKET: -1500.0}
+    )
+    result = check_positions(config, view, p)
+    assert not result.passed
+    assert "would grow it to -1600.0" in result.detail
+
+
+@given(
+    held=st.floats(-5000.0, 5000.0).filter(lambda x: abs(x) > 1000.0),
+    requester=st.sampled_from([Action.BUY, Action.SELL]),
+    mwh=st.floats(1.0, 8000.0),
+)
+def test_beyond_the_limit_reducing_quotes_pass_and_growing_ones_fail(
+    held: float, requester: Action, mwh: float
+) -> None:
+    ours = requester.opposite
+    after = held + mwh if ours is Action.BUY else held - mwh
+    result = _beyond(held, requester, mwh)
+    toward_zero = abs(after) < abs(held) and (after >= 0) == (held >= 0)
+    assert result.passed is (abs(after) <= 1000.0 or toward_zero)
+    if abs(after) > 1000.0:
+        assert result.detail.startswith("reduce-only: ")

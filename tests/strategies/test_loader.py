@@ -32,7 +32,7 @@ NOT_A_STRATEGY = object()
 
 
 def test_built_in_by_name_with_validated_params() -> None:
-    strategy = load_strategy("curve_spread", {"credit_default_eur_mwh": "0.25"})
+    strategy = load_strategy("curve_spread", {"credit_default_eur_mwh": 0.25})
     assert strategy == CurveSpread(credit_default_eur_mwh=0.25)
     assert isinstance(load_strategy("curve-spread", {}), CurveSpread)
 
@@ -61,7 +61,7 @@ def test_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             "curve_spread",
             {"credit_default_eur_mwh": "lots"},
-            "credit_default_eur_mwh: Input should be a valid number",
+            "credit_default_eur_mwh: must be a number",
         ),
         ("no_such", {}, "unknown strategy 'no_such'"),
         ("no.such.module:X", {}, "cannot import no.such.module"),
