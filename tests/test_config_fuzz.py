@@ -197,6 +197,8 @@ BAD: list[tuple[str, list[Edit], str]] = [
         [
             ("risk.collar", "", None),
             ("risk.credit_limit_by_counterparty_eur", "", None),
+            ("risk.price_band_eur_mwh.power", "", None),
+            ("risk.price_band_eur_mwh.gas", "", None),
             ("risk", "", None),
         ],
         "[risk]",
