@@ -49,6 +49,8 @@ def engine_config(tmp_path: Path, **quoting: Any) -> EngineConfig:
             "quoting": {"strategy_timeout_s": 0.5, **quoting},
             "kill": {"latch_path": tmp_path / "kill.json"},
             "audit_dir": tmp_path / "audit",
+            # Not the default var/trades.parquet: a test leaves the working tree as it found it.
+            "trades_file": tmp_path / "trades.parquet",
         }
     )
 
