@@ -19,7 +19,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from tests.observability.live import free_port, ready
+from tests.observability.live import serving
 from tests.observability.promql import ROOT, RULES
 
 ALERTMANAGER_CONFIG = ROOT / "config/alertmanager/alertmanager.yml"
@@ -135,23 +135,11 @@ async def running_alertmanager(
 ) -> AsyncIterator[Alertmanager]:
     config = tmp_path / "alertmanager.yml"
     config.write_text(yaml.safe_dump(alertmanager_config(webhook)), encoding="utf-8")
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
+    args = [
         binary,
         f"--config.file={config}",
         f"--storage.path={tmp_path / 'alertmanager'}",
-        f"--web.listen-address=127.0.0.1:{port}",
         "--cluster.listen-address=",  # no gossip port: one instance, loopback only
-        "--log.level=warn",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=(tmp_path / "alertmanager.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            await ready(session, url, process, "alertmanager")
-            yield Alertmanager(url, session)
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await asyncio.wait_for(process.wait(), 10)
+    ]
+    async with serving("alertmanager", args, tmp_path) as (url, session):
+        yield Alertmanager(url, session)

@@ -70,25 +70,35 @@ async def running_prometheus(
     config = tmp_path / "prometheus.yml"
     document = prometheus_config(target, rules, alertmanager)
     config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    args = [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}"]
+    async with serving("prometheus", args, tmp_path) as (url, session):
+        yield Prometheus(url, session)
+
+
+@asynccontextmanager
+async def serving(
+    name: str, args: list[str], tmp_path: Path
+) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+    """`args` (a Prometheus-style server: the binary and its flags) on a free loopback port,
+    once it answers ready; killed and reaped on exit. Its log: `tmp_path / NAME.log`."""
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        f"--config.file={config}",
-        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--log.level=warn",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=(tmp_path / "prometheus.log").open("wb"),
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            await ready(session, url, process, "prometheus")
-            yield Prometheus(url, session)
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await asyncio.wait_for(process.wait(), 10)
+    with (tmp_path / f"{name}.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+                await ready(session, url, process, name)
+                yield url, session
+        finally:
+            if process.returncode is None:
+                process.kill()
+            await asyncio.wait_for(process.wait(), 10)
 
 
 async def ready(
