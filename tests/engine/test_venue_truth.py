@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from quoter.clock import Clock
+from quoter.domain import Price, QuoteRequest
 from quoter.engine.killswitch import Kill, TradingState
 from quoter.engine.quotes import QuoteState
 from quoter.metrics.engine_metrics import trading
+from quoter.sandbox.server import RunningSandbox
+from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     Running,
     audit_records,
@@ -20,7 +24,7 @@ from tests.engine.harness import (
     month_ahead,
     running_engine,
 )
-from tests.venue.contract import advance, counters, fault, new_rfq
+from tests.venue.contract import advance, client, counters, fault, new_rfq
 
 SUBMIT_ATTEMPTS = 3  # the client's submit_retries (2) + 1: every attempt meets the fault
 
@@ -77,16 +81,35 @@ async def test_a_kill_withdraws_what_the_venue_lists_live_and_the_book_does_not_
 ) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         kept = await new_rfq(sandbox, **month_ahead())
-        other = await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
-        # The book loses one (a lost answer, a bug): only the venue knows it is live.
-        assert bot.ctx.quotes.remove(other) is not None
+        other = await new_rfq(sandbox, **_in_area("AT"))  # no curve: the bot declines it
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the DE quote")
+        await eventually(lambda: bot.ctx.stats.declined["no-curve"] == 1, "AT declined")
+        await _quote_as_another_client(sandbox, tmp_path, other)  # only the venue knows it
         assert (await counters(sandbox))["live-quotes"] == 2
         _kill(bot)
-        await eventually(lambda: bot.ctx.stats.orphans_withdrawn >= 1, "the orphan withdrawn")
-        await eventually(lambda: bot.ctx.stats.withdrawn >= 2, "both withdrawn")
+        await eventually(lambda: bot.ctx.stats.orphans_withdrawn == 1, "the orphan withdrawn")
+        await eventually(lambda: bot.ctx.stats.withdrawn == 2, "both withdrawn")
         assert (await counters(sandbox))["live-quotes"] == 0
         assert bot.ctx.quotes.get(kept) is None
+
+
+def _in_area(area: str, **fields: Any) -> dict[str, Any]:
+    rfq = month_ahead()
+    return {**rfq, "instrument": {**rfq["instrument"], "market-area": area}, **fields}  # type: ignore[dict-item]
+
+
+async def _quote_as_another_client(
+    sandbox: RunningSandbox, tmp_path: Path, rfq_id: str, valid_for_min: float = 4
+) -> None:
+    """A quote on our key that the bot never sent: a second client, a lost answer."""
+    request = QuoteRequest(
+        rfq_id=rfq_id,
+        client_quote_id=f"another-client-{rfq_id[:8]}",
+        valid_until=sandbox.clock.now() + timedelta(minutes=valid_for_min),
+        price=Price(80.0),
+    )
+    async with client(sandbox, tmp_path / "another") as http:
+        await http.submit_quote(request)
 
 
 async def test_every_quote_refused_halts_with_the_venues_reason(tmp_path: Path) -> None:
@@ -184,3 +207,21 @@ async def test_a_kill_withdraws_every_quote_while_the_venue_fails_withdrawals(
         assert seen["by-status"]["503"] == 12  # every fault was met
     passes = audit_records(tmp_path, "withdrawal-pass")
     assert passes[0]["complete"] is True
+
+
+async def test_the_close_of_trading_sweeps_what_the_venue_lists_though_the_book_is_empty(
+    tmp_path: Path,
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await advance(sandbox, 7 * 3600 + 50 * 60)  # 16:50 UTC, 17:50 in Berlin: still open
+        deadline = SANDBOX_START + timedelta(hours=8, minutes=30)
+        rfq_id = await new_rfq(
+            sandbox, **_in_area("AT", **{"quote-deadline": deadline.isoformat()})
+        )
+        await eventually(lambda: bot.ctx.stats.declined["no-curve"] == 1, "AT declined")
+        await _quote_as_another_client(sandbox, tmp_path, rfq_id, valid_for_min=15)
+        await advance(sandbox, 11 * 60)  # 18:01 in Berlin: closed, the quote still valid
+        await eventually(lambda: bot.ctx.stats.orphans_withdrawn == 1, "swept at the close")
+        assert (await counters(sandbox))["live-quotes"] == 0
+        assert bot.ctx.stats.quotes_sent == 0
+    assert any(r["why"] == "market closed" for r in audit_records(tmp_path, "withdrawal-pass"))
