@@ -14,7 +14,8 @@ from pydantic import SecretStr
 
 from quoter.admin.config import AdminConfig
 from quoter.admin.server import serve_admin
-from tests.engine.harness import Running
+from quoter.sandbox.server import RunningSandbox
+from tests.engine.harness import Running, fast_sandbox, running_engine
 
 TOKEN = secrets.token_urlsafe(24)
 
@@ -24,6 +25,18 @@ async def admin_for(running: Running, token: str = TOKEN) -> AsyncIterator[str]:
     """The admin interface of `running` on an ephemeral loopback port; yields its base URL."""
     async with serve_admin(AdminConfig(port=0), running.engine, SecretStr(token)) as url:
         yield url
+
+
+@asynccontextmanager
+async def admin_bot(tmp_path: Path) -> AsyncIterator[tuple[RunningSandbox, Running, str]]:
+    """A sandbox, the engine quoting it and that engine's admin interface: (sandbox, engine,
+    admin base URL)."""
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path) as bot,
+        admin_for(bot) as url,
+    ):
+        yield sandbox, bot, url
 
 
 async def call(

@@ -13,8 +13,8 @@ from quoter.admin.config import TOKEN_VARIABLE
 from quoter.cli import main
 from quoter.config import CREDENTIAL_VARIABLES
 from quoter.engine.killswitch import KillSwitch, TradingState
-from tests.admin.harness import TOKEN, admin_for, bot_config, call
-from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
+from tests.admin.harness import TOKEN, admin_bot, bot_config, call
+from tests.engine.harness import audit_records, eventually
 from tests.venue.contract import counters, new_rfq
 
 MONTH_AHEAD = {
@@ -32,11 +32,7 @@ async def _cli(*args: str) -> int:
 
 
 async def test_status_kill_resume_and_swap_over_http(tmp_path: Path) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         for _ in range(2):
             await new_rfq(sandbox, **MONTH_AHEAD)
         await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
@@ -81,11 +77,7 @@ async def test_the_cli_talks_to_the_running_bot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         config = str(bot_config(tmp_path, url))
         await new_rfq(sandbox, **MONTH_AHEAD)
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote")

@@ -17,7 +17,7 @@ import pytest
 from quoter.admin.config import TOKEN_VARIABLE
 from quoter.cli import main
 from quoter.engine.killswitch import KillSwitch, TradingState
-from tests.admin.harness import TOKEN, admin_for, bot_config, call
+from tests.admin.harness import TOKEN, admin_bot, bot_config, call
 from tests.engine.harness import (
     Running,
     audit_records,
@@ -57,11 +57,7 @@ async def _declined_killed(sandbox: Any, bot: Running, area: str) -> None:
 
 
 async def test_a_lower_case_area_kill_through_the_bot_stops_de_quoting(tmp_path: Path) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         config = str(bot_config(tmp_path, url))
         await new_rfq(sandbox, **_in("DE"))
         await new_rfq(sandbox, **_in("FR"))
@@ -107,11 +103,7 @@ async def test_a_lower_case_area_kill_in_the_latch_file_stops_de_quoting(
 async def test_an_unknown_scope_is_refused_before_anything_is_sent(
     option: str, value: str, listed: str, tmp_path: Path
 ) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (_sandbox, bot, url):
         done = await _quoter("kill", "--config", str(bot_config(tmp_path, url)), option, value)
         assert done.returncode == 2
         assert f"unknown {option[2:]} {value!r}" in done.stderr
@@ -139,11 +131,7 @@ def test_an_unknown_scope_is_not_written_to_the_latch_either(
 async def test_the_admin_interface_refuses_an_unknown_scope_and_spells_a_known_one(
     tmp_path: Path,
 ) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         await new_rfq(sandbox, **_in("DE"))
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a DE quote")
         status, refused = await call(url, "POST", "/kill", {"areas": ["xx"], "products": ["q"]})
@@ -172,11 +160,7 @@ async def test_status_shows_each_kill_and_one_is_lifted_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         config = str(bot_config(tmp_path, url))
         assert await _cli("kill", "--config", config, "--area", "fr", "--reason", "FR desk") == 0
         assert await _cli("kill", "--config", config, "--product", "Day", "--reason", "days") == 0
@@ -231,11 +215,7 @@ async def test_a_strategy_swapped_in_since_the_start_can_be_killed_by_name(
     """Its configuration does not name it: the CLI asks the bot what it runs."""
     monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
     swapped = "strategies.curve_spread:CurveSpread"
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         config = str(bot_config(tmp_path, url))
         assert await _cli("swap", swapped, "--config", config) == 0
         await new_rfq(sandbox, **_in("DE"))

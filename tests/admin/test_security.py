@@ -20,16 +20,12 @@ from quoter.admin.server import serve_admin
 from quoter.config import ConfigError, parse_config
 from quoter.metrics.collector import build_registry
 from quoter.venue.stats import VenueStats
-from tests.admin.harness import TOKEN, admin_for, call
-from tests.engine.harness import audit_records, fast_sandbox, running_engine
+from tests.admin.harness import TOKEN, admin_bot, call
+from tests.engine.harness import audit_records
 
 
 async def test_no_token_wrong_token_and_wrong_scheme_are_refused(tmp_path: Path) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (_sandbox, bot, url):
         answers = [
             await call(url, "GET", "/status", token=None),
             await call(url, "GET", "/status", token="x" * 32),
@@ -55,11 +51,7 @@ async def test_no_token_wrong_token_and_wrong_scheme_are_refused(tmp_path: Path)
     "host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost", "10.0.0.1:{port}"]
 )
 async def test_a_foreign_host_header_is_refused(tmp_path: Path, host: str) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (_sandbox, _bot, url):
         port = url.rsplit(":", 1)[1]
         status, answer = await call(url, "GET", "/status", headers={"Host": host.format(port=port)})
         allowed = [
@@ -76,11 +68,7 @@ async def test_a_foreign_host_header_is_refused(tmp_path: Path, host: str) -> No
 async def test_a_flood_of_bad_tokens_is_counted_and_summarised_not_recorded_each(
     tmp_path: Path,
 ) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (_sandbox, bot, url):
         port = url.rsplit(":", 1)[1]
         for i in range(100):
             status, _ = await call(url, "GET", "/status", token=f"wrong-{i:04d}-" + "x" * 20)
@@ -119,11 +107,7 @@ async def test_the_token_is_in_no_log_and_no_audit_record(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (_sandbox, _bot, url):
         await call(url, "GET", "/status")
         await call(url, "GET", "/status", token=TOKEN[:-1])
         await call(url, "POST", "/swap", {"name": "curve_spread", "params": {"nope": 1}})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from quoter.admin.reload import watch_config
 from quoter.app import DEMO_RISK
-from tests.admin.harness import admin_for, call
+from tests.admin.harness import admin_bot, admin_for, call
 from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
 from tests.venue.contract import new_rfq
 
@@ -87,11 +87,7 @@ async def test_a_swap_under_load_loses_no_rfq_and_mixes_no_parameters(tmp_path: 
 
 
 async def test_a_bad_swap_leaves_the_old_strategy_quoting(tmp_path: Path) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
         before = bot.ctx.strategy
         answers = [
             await call(url, "POST", "/swap", {"name": "curve_spread", "params": {"nope": 1}}),

@@ -32,8 +32,7 @@ from quoter.strategies_api import (
     evaluate,
     load_strategy,
 )
-from tests.admin.harness import admin_for, call
-from tests.engine.harness import fast_sandbox, running_engine
+from tests.admin.harness import admin_bot, call
 from tests.strategies.factories import AS_OF, period_rfq, snapshot
 from tests.strategies.test_evaluate import MAY, Fixed, quote
 
@@ -332,11 +331,7 @@ def test_built_ins_refuse_text_and_non_finite_numbers_too() -> None:
 async def test_a_bad_parameter_is_refused_by_a_swap_and_the_old_strategy_keeps_quoting(
     tmp_path: Path,
 ) -> None:
-    async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path) as bot,
-        admin_for(bot) as url,
-    ):
+    async with admin_bot(tmp_path) as (_sandbox, bot, url):
         before = bot.ctx.strategy
         for name, value in BAD_PARAMS:
             status, body = await call(
