@@ -1,4 +1,4 @@
-"""Writing a `CurveSet` in the export format of shared/curve-format.md (CSV or Parquet), so that
+"""Writing a `CurveSet` in the export format of docs/curve-format.md (CSV or Parquet), so that
 `curve_files.load_curve_set` reads back the same prices, grid and as_of."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Curve files in the export format of shared/curve-format.md: read a file or a folder into a
+"""Curve files in the export format of docs/curve-format.md: read a file or a folder into a
 `CurveSet`, refusing each bad series with its file, row and column (`curve_export` writes one).
 
 Rows are named as a person finds them: in CSV the line number (the header is line 1), in Parquet

@@ -1,5 +1,5 @@
 """`HttpVenue`: the `Venue` port spoken over HTTP to enmacc CONNECT (or any venue following
-/work/shared/venue-contract.md), behind the usage-plan guard, with tokens, retries and validation.
+docs/venue-contract.md), behind the usage-plan guard, with tokens, retries and validation.
 
     async with HttpVenue.open(config, credentials, clock) as venue:
         page = await venue.list_rfqs(status=RfqStatus.OPEN)
