@@ -15,9 +15,19 @@ from quoter import __version__
 from quoter.config import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
-DESCRIPTION = (
-    "The `quoter` command: finds the sub-commands in `quoter.commands` and runs the one asked for."
-)
+DESCRIPTION = """\
+quoter answers requests for quotes on entender, enmacc's RFQ venue for European power and gas,
+for a dealer's desk: it watches the open RFQs, prices each with a pluggable strategy from the
+desk's forward curves, checks the price against the desk's limits and sends the quote, within
+the venue's usage plan, with a kill switch and an audit trail."""
+EPILOG = """\
+start here:
+  quoter run                     quote the built-in sandbox (no configuration, no credentials)
+  quoter run --config FILE       quote the venue in FILE (config/example.toml documents it)
+  quoter status / kill / resume  the running bot's state; stop it and withdraw every quote
+  quoter price RFQ.json          price one RFQ offline and see why
+
+`quoter COMMAND --help` describes each command; README.md and docs/ the rest."""
 
 # Each command and the module in `quoter.commands` that registers it; a test checks that the
 # modules register exactly these.
@@ -48,7 +58,12 @@ def command_modules(argv: Sequence[str]) -> list[str]:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser for `argv` (None: every command)."""
-    parser = argparse.ArgumentParser(prog="quoter", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="quoter",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"quoter {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in command_modules([] if argv is None else argv):

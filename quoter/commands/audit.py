@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     check.set_defaults(handler=handle_verify)
     explain = commands.add_parser("explain", help="one RFQ's whole story from the trail")
-    explain.add_argument("rfq_id", metavar="RFQ_ID")
+    explain.add_argument("rfq_id", metavar="RFQ_ID", help="the RFQ's id, as the venue gives it")
     explain.add_argument("--dir", type=Path, help="the trail (default: the configuration's)")
     explain.add_argument("--config", type=Path, help="the bot's configuration (for the trail)")
     explain.add_argument("--json", action="store_true", help="JSON instead of plain words")

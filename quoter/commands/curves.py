@@ -38,12 +38,14 @@ def register(subparsers: Any) -> None:
 
     synth = actions.add_parser("synth", help="write the built-in synthetic curves")
     synth.add_argument("--years", type=int, default=3, help="calendar years after as_of's")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic curves (default 0)"
+    )
     _common(synth)
     synth.set_defaults(handler=run_synth)
 
     check = actions.add_parser("check", help="read a curve file or folder and list problems")
-    check.add_argument("path", type=Path)
+    check.add_argument("path", type=Path, help="a curve file, or a folder of them")
     check.set_defaults(handler=run_check)
 
 
