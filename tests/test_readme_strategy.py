@@ -151,6 +151,23 @@ def test_a_strategy_not_found_is_named_with_the_folders_searched(clone: Path) ->
     assert f"searched the installed packages, {clone}" in done.stderr
 
 
+def test_the_working_directory_stands_in_for_no_installed_module(clone: Path) -> None:
+    """A clone's folder holding a `strategies/` or a `json.py` of its own: quoter's built-ins
+    and the standard library are found first, and an attribute looked for in the wrong module
+    says which file it looked in."""
+    (clone / "strategies").mkdir()
+    (clone / "strategies" / "curve_spread.py").write_text("raise SystemExit('shadowed')\n")
+    shutil.copy(clone / "my_desk" / "fixed_spread.py", clone / "json.py")
+    args = readme_command("price")
+    args[args.index(STRATEGY) : args.index(STRATEGY) + 3] = ["curve_spread"]
+    assert run_quoter(args, clone).returncode == 0
+    args[args.index("curve_spread")] = "json:FixedSpread"
+    done = run_quoter(args, clone)
+    assert done.returncode == 2
+    stdlib_json = str(Path(json.__file__))
+    assert f"json:FixedSpread: json ({stdlib_json}) has no 'FixedSpread'" in done.stderr
+
+
 def test_a_backtest_replays_the_readme_strategy_from_the_working_directory(clone: Path) -> None:
     write_tape(short_tape(minutes=20.0), clone / "tape.parquet")
     args = [str(QUOTER), "backtest", "tape.parquet", "--strategy", STRATEGY]
@@ -201,7 +218,10 @@ def test_a_swap_loads_modules_written_after_the_bot_started(clone: Path) -> None
     with sandbox(d.root, d.env) as venue:
         write_bot_config(d, venue.base_url, deadman=False)
         config = d.config.read_text(encoding="utf-8")
-        d.config.write_text('[strategies]\npaths = ["desk-strategies"]\n' + config)
+        paths = '[strategies]\npaths = ["desk-strategies"]\n'
+        start = '[engine.strategy]\nname = "start_desk:Wide"\n'  # found there at the start
+        d.config.write_text(paths + config.replace("[engine]\n", f"{start}[engine]\n", 1))
+        _write_wide(d.root / "desk-strategies" / "start_desk.py", "start")
         env = {**fresh_clone_env(), **{k: v for k, v in d.env.items() if k.startswith("QUOTER")}}
         with d.log.open("ab") as log:
             bot = subprocess.Popen(
@@ -210,8 +230,16 @@ def test_a_swap_loads_modules_written_after_the_bot_started(clone: Path) -> None
             )  # fmt: skip
         try:
             wait_for(lambda: _status(d.config, env, clone) is not None, 30, "the bot", d.log)
-            write_readme_strategy(clone)
+            status = _status(d.config, env, clone)
+            assert status is not None
+            assert status["strategy"] == "start_desk:Wide"
             swap = readme_command("swap")
+            refused = _run([*swap, "--config", str(d.config)], env, clone)
+            assert refused.returncode == 2  # not written yet: the bot looked, and said where
+            assert f"searched the installed packages, {clone}, {d.root / 'desk-strategies'}" in (
+                refused.stderr
+            )
+            write_readme_strategy(clone)
             assert _swap([*swap, "--config", str(d.config)], env, clone) == STRATEGY
             status = _status(d.config, env, clone)
             assert status is not None
@@ -239,8 +267,12 @@ def _write_wide(path: Path, marker: str) -> None:
     path.write_text(SWAPPED.replace("{marker}", marker), encoding="utf-8")
 
 
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=30)
+
+
 def _swap(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=30)
+    done = _run(args, env, cwd)
     assert done.returncode == 0, done.stderr
     to = next(line for line in done.stdout.splitlines() if line.strip().startswith("to"))
     return to.split()[1]
