@@ -131,13 +131,14 @@ def test_the_readme_strategy_is_described_from_the_working_directory(tmp_path: P
     ]
 
 
-def test_an_entry_point_is_listed(tmp_path: Path) -> None:
+def test_the_entry_points_are_listed(tmp_path: Path) -> None:
     """A desk's package installed with an entry point in `quoter.strategies`."""
     write_readme_strategy(tmp_path)
     dist = tmp_path / "site" / "my_desk-1.0.dist-info"
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-desk\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(f"[quoter.strategies]\nfixed = {STRATEGY}\n")
+    points = f"[quoter.strategies]\nfixed = {STRATEGY}\nbroken = no_such_desk:Strategy\n"
+    (dist / "entry_points.txt").write_text(points)
     env = fresh_clone_env()
     env["PYTHONPATH"] += os.pathsep + str(tmp_path / "site")
     done = subprocess.run(
@@ -152,6 +153,9 @@ def test_an_entry_point_is_listed(tmp_path: Path) -> None:
     listed = {info["name"]: info for info in json.loads(done.stdout)}
     assert listed["fixed"]["source"] == "entry point"
     assert by_name(listed["fixed"])["half_spread_eur_mwh"]["bounds"] == {"ge": 0, "le": 50}
+    # One that cannot be loaded is listed with why, and the others all the same.
+    assert "cannot load its entry point" in listed["broken"]["error"]
+    assert listed["broken"]["parameters"] == []
 
 
 def test_an_unknown_strategy_is_named_without_a_traceback(
