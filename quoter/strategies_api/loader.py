@@ -150,7 +150,9 @@ def resolve_strategy(name: str) -> object:
         return getattr(module, attribute)
     except AttributeError:
         where = getattr(module, "__file__", None) or "no file"
-        raise StrategyLoadError(f"{name}: {module_name} ({where}) has no {attribute!r}") from None
+        raise StrategyLoadError(
+            f"{name}: {module_name} ({where}) has no {attribute!r} (searched {_searched()})"
+        ) from None
 
 
 STAMP = "__quoter_file_stamp__"  # set on a module as it is loaded: its file's (mtime, size)
