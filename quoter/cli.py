@@ -43,6 +43,7 @@ COMMANDS: Mapping[str, str] = {
     "sandbox": "sandbox",
     "shadow": "shadow",
     "status": "status",
+    "strategies": "strategies",
     "swap": "swap",
     "trades": "trades",
 }

@@ -17,6 +17,7 @@ from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.config import SandboxConfig
+from quoter.strategy_paths import CONFIG_DIR, StrategiesConfig
 from quoter.venue.config import Frozen, VenueConfig, VenueCredentials
 
 CREDENTIAL_VARIABLES = {
@@ -38,6 +39,7 @@ class QuoterConfig(Frozen):
     venue: VenueConfig = VenueConfig()
     sandbox: SandboxConfig = SandboxConfig()
     curves: CurvesConfig = CurvesConfig()
+    strategies: StrategiesConfig = StrategiesConfig()
     engine: EngineConfig = EngineConfig()
     risk: RiskConfig | None = None
     metrics: MetricsConfig = MetricsConfig()
@@ -53,9 +55,12 @@ def _describe(error: ValidationError, source: str) -> str:
     return f"{source}: invalid configuration\n" + "\n".join(lines)
 
 
-def parse_config(data: Mapping[str, object], source: str = "<config>") -> QuoterConfig:
+def parse_config(
+    data: Mapping[str, object], source: str = "<config>", config_dir: Path | None = None
+) -> QuoterConfig:
+    """`data` validated; relative `[strategies] paths` are taken from `config_dir`."""
     try:
-        return QuoterConfig.model_validate(data)
+        return QuoterConfig.model_validate(data, context={CONFIG_DIR: config_dir})
     except ValidationError as error:
         raise ConfigError(_describe(error, source)) from None
 
@@ -64,7 +69,7 @@ def load_config(path: Path | None) -> QuoterConfig:
     """The configuration in `path`, or the defaults (the built-in sandbox) when there is none."""
     if path is None:
         return QuoterConfig()
-    return parse_config(read_toml(path), str(path))
+    return parse_config(read_toml(path), str(path), path.parent)
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -55,7 +55,10 @@ def _values(steps: Steps) -> tuple[float, ...]:
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class CurveSpread:
-    """Parameters, all EUR/MWh unless named otherwise.
+    """The curve's price of the delivery, a half-spread away by tenor, load and size, plus a
+    credit add-on per counterparty; one- and two-way.
+
+    Parameters, all EUR/MWh unless named otherwise.
 
     tenor_half_spread_eur_mwh: (days from now to delivery start up to, half-spread) steps.
     load_factor: multiplies the tenor half-spread per load.

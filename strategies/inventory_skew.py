@@ -49,7 +49,9 @@ def exposure_mwh(delivery: Delivery, positions_mwh: Mapping[DeliveryBucket, floa
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))
 class InventorySkew:
-    """k_eur_mwh_per_mwh: EUR/MWh of skew per MWh of exposure; cap_eur_mwh: its bound."""
+    """Another strategy's prices, leaned against the desk's position in the delivery's months.
+
+    inner: the strategy wrapped; k_eur_mwh_per_mwh: EUR/MWh of skew per MWh of exposure; cap_eur_mwh: its bound."""
 
     inner: Annotated[Strategy, BeforeValidator(_inner_strategy)]
     k_eur_mwh_per_mwh: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0001

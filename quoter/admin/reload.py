@@ -12,6 +12,7 @@ from quoter.clock import Clock
 from quoter.config import ConfigError, load_config
 from quoter.engine.engine import Engine
 from quoter.strategies_api import StrategyLoadError
+from quoter.strategy_paths import use_strategy_folders
 
 BY = "config file"
 
@@ -41,10 +42,12 @@ async def apply_config(path: Path, engine: Engine) -> None:
     """Swap to what `path` names, if it differs from what runs now."""
     source = f"config {path}"
     try:
-        config = load_config(path).engine
+        loaded = load_config(path)
     except ConfigError as error:
         engine.swap_refused(engine.ctx.strategy.name, str(error), by=BY, source=source)
         return
+    use_strategy_folders(loaded.strategies)  # folders added to the file are searched from now
+    config = loaded.engine
     ctx = engine.ctx
     wanted = config.strategy
     if (wanted.name, wanted.params) != (ctx.strategy.name, ctx.strategy.params):

@@ -26,6 +26,7 @@ from quoter.clock import Clock, SystemClock
 from quoter.engine.config import EngineConfig
 from quoter.pricing.curve_files import load_curve_set
 from quoter.risk.config import RiskConfig
+from quoter.strategy_paths import add_strategy_folders
 from quoter.venue.config import UsagePlanConfig
 
 Tables = dict[str, pd.DataFrame]
@@ -54,6 +55,8 @@ class Job:
     usage_plan: UsagePlanConfig = DEFAULT_PLAN
     engine: EngineConfig = DEFAULT_ENGINE  # quoting, polling, hours, kill triggers
     logistic: tuple[float, float] | None = None  # the logistic fill's (a, b); None: default
+    # Where the job's strategy modules are found: a worker imports them by name itself.
+    strategy_folders: tuple[Path, ...] = ()
 
 
 def settings_for(job: Job) -> ReplaySettings:
@@ -81,6 +84,7 @@ def run_tape(job: Job, tape: Tape, progress: Progress | None = None) -> Tables:
 
 def run_job(job: Job) -> Tables:
     """One run in this process (the unit a pool or a cluster runs)."""
+    add_strategy_folders(job.strategy_folders)
     return run_tape(job, read_tape(job.tape))
 
 

@@ -36,6 +36,7 @@ from quoter.config import (
     require_risk,
 )
 from quoter.strategies_api import StrategyLoadError
+from quoter.strategy_paths import StrategiesConfig, use_strategy_folders
 
 RUN_OUT = Path("var/backtest")
 SAMPLE_TAPE = Path("backtests/sample-tape.parquet")
@@ -184,6 +185,7 @@ def replay(args: argparse.Namespace) -> int:
         if args.sweep is not None and args.runs:
             raise InputError("--sweep and --strategy/--param: give the runs one way")
         config = None if args.config is None else load_config(args.config)
+        folders = use_strategy_folders(StrategiesConfig() if config is None else config.strategies)
         if args.sweep is not None:
             specs = load_sweep(args.sweep)
         else:
@@ -197,7 +199,10 @@ def replay(args: argparse.Namespace) -> int:
     for problem in tape.problems:
         print(f"refused: {problem}", file=sys.stderr)
     fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
-    jobs = [Job(Path(args.tape), s, curves=args.curves, **fill, **desk) for s in specs]
+    jobs = [
+        Job(Path(args.tape), s, curves=args.curves, strategy_folders=folders, **fill, **desk)
+        for s in specs
+    ]
     try:
         tables = run_jobs(
             jobs,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from quoter.config import ConfigError, load_config
 from quoter.domain import Load, LoadShape, Rfq
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_files import load_curve_set
@@ -28,6 +29,7 @@ from quoter.strategies_api import (
     evaluate,
     load_strategy,
 )
+from quoter.strategy_paths import use_strategy_folders
 from quoter.venue.errors import MalformedResponse
 from quoter.venue.parse import parse_load_shape, parse_rfq
 
@@ -61,6 +63,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--shape", type=Path, help="load-shape JSON in the contract's format")
     parser.add_argument(
+        "--config",
+        type=Path,
+        help="a desk's configuration: its [strategies] paths are searched, after the working "
+        "directory (its curves are not read: --curves)",
+    )
+    parser.add_argument(
         "--now",
         type=_instant,
         help="decision instant, ISO with offset (default: the RFQ's created-at)",
@@ -78,10 +86,11 @@ def run_price(args: argparse.Namespace) -> int:
                 f"{args.rfq}: a load shape goes with a custom load, not {rfq.instrument.load}"
             )
         params = parse_params(args.param)
+        use_strategy_folders(load_config(args.config).strategies)
         strategy = load_strategy(args.strategy, params)
         now: datetime = args.now or rfq.created_at
         curves = _curves(args.curves, now)
-    except (InputError, StrategyLoadError) as error:
+    except (InputError, StrategyLoadError, ConfigError) as error:
         print(f"quoter price: {error}", file=sys.stderr)
         return 2
     market = MarketSnapshot(curves=curves, now=now, shape=shape)

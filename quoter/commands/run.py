@@ -41,6 +41,7 @@ from quoter.engine.status import render_status, status_of
 from quoter.pricing.curve import CurveSet
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.server import run_sandbox
+from quoter.strategy_paths import use_strategy_folders
 from quoter.venue.config import VenueConfig, VenueCredentials
 
 
@@ -60,6 +61,8 @@ def handle(args: argparse.Namespace) -> int:
     for name in ("quoter.metrics.server", "quoter.admin.server"):
         logging.getLogger(name).setLevel(logging.INFO)
     config = load_config(args.config)
+    # A swap later searches these folders too: a module written there after the start is found.
+    use_strategy_folders(config.strategies)
     # Every problem of the file before anything starts, credentials and all.
     if args.config is not None:
         require_risk(config, str(args.config))

@@ -8,6 +8,11 @@ pydantic from their annotations (bounds declared with `Annotated[float, Field(ge
 as text or as a bool is refused, and so is a NaN or infinite number, given or by default. An
 unknown parameter is refused by name. Whatever a plugin raises while it is imported or built is
 a `StrategyLoadError` too: a swap refused, never a crash.
+
+A module is looked for in the installed packages, then in the strategy folders
+(`quoter.strategy_paths`); one created since the process started is found, and one whose file
+changed since it was imported is imported afresh (the module named, not the modules it imports;
+a strategy built from the old one keeps its code).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import os
+import sys
 import typing
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -23,6 +30,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from quoter.strategies_api.market import Strategy
 from quoter.strategy_names import BUILT_IN, ENTRY_POINT_GROUP
+from quoter.strategy_paths import searched_folders
 from quoter.strict import strict_problem
 
 
@@ -32,16 +40,16 @@ class StrategyLoadError(Exception):
 
 def load_strategy(name_or_path: str, params: Mapping[str, object]) -> Strategy:
     """The strategy `name_or_path` built from `params`."""
-    target = _resolve(name_or_path)
+    target = resolve_strategy(name_or_path)
     if not isinstance(target, type):
         if params:
             raise StrategyLoadError(f"{name_or_path}: is an object and takes no parameters")
         return _checked(name_or_path, target)
-    unknown = sorted(set(params) - _parameter_names(target))
+    unknown = sorted(set(params) - parameter_names(target))
     if unknown:
         raise StrategyLoadError(
             f"{name_or_path}: unknown parameter(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_parameter_names(target)))}"
+            f"known: {', '.join(sorted(parameter_names(target)))}"
         )
     _refuse_loose(name_or_path, target, params)
     try:
@@ -56,7 +64,8 @@ def load_strategy(name_or_path: str, params: Mapping[str, object]) -> Strategy:
     return _checked(name_or_path, strategy)
 
 
-def _annotations(target: type) -> dict[str, object]:
+def parameter_annotations(target: type) -> dict[str, object]:
+    """Each parameter's annotation, bounds and all (as pydantic validates it)."""
     if issubclass(target, BaseModel):
         return {name: f.annotation for name, f in target.model_fields.items()}
     try:
@@ -66,7 +75,7 @@ def _annotations(target: type) -> dict[str, object]:
 
 
 def _refuse_loose(name: str, target: type, params: Mapping[str, object]) -> None:
-    annotations = _annotations(target)
+    annotations = parameter_annotations(target)
     problems = [
         f"  {key}: {problem}"
         for key, value in params.items()
@@ -77,7 +86,7 @@ def _refuse_loose(name: str, target: type, params: Mapping[str, object]) -> None
 
 
 def _refuse_non_finite(name: str, target: type, strategy: object) -> None:
-    for key in sorted(_parameter_names(target)):
+    for key in sorted(parameter_names(target)):
         where = _non_finite(getattr(strategy, key, None))
         if where is not None:
             raise StrategyLoadError(
@@ -108,7 +117,8 @@ def _error(error: BaseException) -> str:
         return type(error).__name__
 
 
-def _resolve(name: str) -> object:
+def resolve_strategy(name: str) -> object:
+    """What `name` stands for: a strategy class (or a built strategy), not yet built."""
     path = BUILT_IN.get(name.replace("-", "_"))
     if path is None and ":" not in name:
         found = entry_points(group=ENTRY_POINT_GROUP, name=name)
@@ -126,19 +136,68 @@ def _resolve(name: str) -> object:
                 f"{name}: cannot load its entry point: {_error(error)}"
             ) from None
     module_name, _, attribute = (path or name).partition(":")
+    if not module_name or not attribute:
+        raise StrategyLoadError(f"{name}: expected package.module:attribute")
     try:
-        module = importlib.import_module(module_name)
+        module = _import(module_name)
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # a plugin module may raise anything as it is imported
-        raise StrategyLoadError(f"{name}: cannot import {module_name}: {_error(error)}") from None
+        raise StrategyLoadError(
+            f"{name}: cannot import {module_name}: {_error(error)} (searched {_searched()})"
+        ) from None
     try:
         return getattr(module, attribute)
     except AttributeError:
-        raise StrategyLoadError(f"{name}: {module_name} has no {attribute!r}") from None
+        where = getattr(module, "__file__", None) or "no file"
+        raise StrategyLoadError(
+            f"{name}: {module_name} ({where}) has no {attribute!r} (searched {_searched()})"
+        ) from None
 
 
-def _parameter_names(target: type) -> set[str]:
+STAMP = "__quoter_file_stamp__"  # set on a module as it is loaded: its file's (mtime, size)
+
+
+def _import(module_name: str) -> object:
+    """`module_name` imported: found if created since the process started (the import
+    system's directory listings are refreshed first), imported afresh if its file changed since
+    it was loaded. Afresh, not `importlib.reload`: reload runs the new code in the old module's
+    namespace, under the feet of a strategy still quoting from it."""
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and getattr(loaded, STAMP, None) == _stamp(loaded):
+        return loaded
+    importlib.invalidate_caches()
+    if loaded is not None and hasattr(loaded, STAMP):
+        del sys.modules[module_name]
+        try:
+            module = importlib.import_module(module_name)
+        except BaseException:
+            sys.modules[module_name] = loaded  # a broken edit leaves the old module in place
+            raise
+    else:
+        module = importlib.import_module(module_name)
+    stamp = _stamp(module)
+    if stamp is not None:
+        setattr(module, STAMP, stamp)
+    return module
+
+
+def _stamp(module: object) -> tuple[int, int] | None:
+    path = getattr(module, "__file__", None)
+    try:
+        stat = os.stat(path) if isinstance(path, str) else None
+    except OSError:
+        return None
+    return None if stat is None else (stat.st_mtime_ns, stat.st_size)
+
+
+def _searched() -> str:
+    folders = searched_folders()
+    return "the installed packages" + "".join(f", {folder}" for folder in folders)
+
+
+def parameter_names(target: type) -> set[str]:
+    """The parameters `target` is built from; StrategyLoadError if it is no dataclass or model."""
     if dataclasses.is_dataclass(target):
         return {f.name for f in dataclasses.fields(target) if f.init}
     if issubclass(target, BaseModel):
