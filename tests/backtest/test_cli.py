@@ -1,5 +1,6 @@
 """quoter backtest end to end: two runs side by side, the files they leave, and --cluster."""
 
+import argparse
 import ast
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ def test_two_runs_side_by_side_leave_tables_and_a_report(tape: Path, tmp_path: P
     out = tmp_path / "out"
     code = main(
         [
-            "backtest", str(tape), "--strategy", "curve_spread", "--strategy", "curve_spread",
+            "backtest", "replay", str(tape), "--strategy", "curve_spread", "--strategy", "curve_spread",
             "--param", "credit_default_eur_mwh=0.5", "--seed", "3", "--out", str(out),
         ]
     )  # fmt: skip
@@ -41,7 +42,7 @@ def test_cluster_without_dask_says_how_to_get_it(
     tape: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if not installed
-    assert main(["backtest", str(tape), "--cluster", "tcp://127.0.0.1:1"]) == 2
+    assert main(["backtest", "replay", str(tape), "--cluster", "tcp://127.0.0.1:1"]) == 2
     assert "pip install 'dask[distributed]'" in capsys.readouterr().err
 
 
@@ -88,7 +89,7 @@ def test_a_desk_config_brings_its_limits_and_its_strategy(tape: Path, tmp_path: 
     config = tmp_path / "desk.toml"
     config.write_text(DESK)
     out = tmp_path / "out"
-    assert main(["backtest", str(tape), "--config", str(config), "--out", str(out)]) == 0
+    assert main(["backtest", "replay", str(tape), "--config", str(config), "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.run) == ["0:curve_spread"]
     assert "0.25" in summary.params.iloc[0]  # the configured parameters, not the defaults
@@ -100,7 +101,7 @@ def test_a_desk_config_without_limits_is_refused_by_name(
 ) -> None:
     config = tmp_path / "desk.toml"
     config.write_text(DESK.split("[risk]")[0])
-    assert main(["backtest", str(tape), "--config", str(config)]) == 2
+    assert main(["backtest", "replay", str(tape), "--config", str(config)]) == 2
     assert f"{config}: no [risk] section" in capsys.readouterr().err
 
 
@@ -118,7 +119,7 @@ def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path
     config = tmp_path / "desk.toml"
     config.write_text(SKEW_DESK)
     out = tmp_path / "out"
-    argv = ["backtest", str(tape), "--config", str(config), "--out", str(out)]
+    argv = ["backtest", "replay", str(tape), "--config", str(config), "--out", str(out)]
     params = ["--param", "cap_eur_mwh=1.5", "--param", "inner.params.credit_default_eur_mwh=0.5"]
     assert main([*argv, *params]) == 0
     summary = pd.read_csv(out / "summary.csv")
@@ -150,7 +151,7 @@ def test_a_replay_in_this_process_reads_the_tape_once(
     monkeypatch.setattr(backtest, "read_tape", counted)
     monkeypatch.setattr(run, "read_tape", counted)
     runs = ["--strategy", "curve_spread", "--strategy", "curve_spread"]
-    assert main(["backtest", str(tape), *runs, "--out", str(tmp_path / "out")]) == 0
+    assert main(["backtest", "replay", str(tape), *runs, "--out", str(tmp_path / "out")]) == 0
     assert reads == [tape]
 
 
@@ -162,7 +163,7 @@ def test_an_internal_error_is_raised_with_its_traceback(
 
     monkeypatch.setattr(run, "tables", broken)
     with pytest.raises(ValueError, match="a bug deep in the run"):
-        main(["backtest", str(tape), "--out", str(tmp_path / "out")])
+        main(["backtest", "replay", str(tape), "--out", str(tmp_path / "out")])
 
 
 def test_curves_without_a_usable_series_are_refused_by_name(
@@ -171,7 +172,7 @@ def test_curves_without_a_usable_series_are_refused_by_name(
     curves = tmp_path / "curves"
     curves.mkdir()
     (curves / "broken.csv").write_text("not,a,curve\n1,2,3\n")
-    assert main(["backtest", str(tape), "--curves", str(curves)]) == 2
+    assert main(["backtest", "replay", str(tape), "--curves", str(curves)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"quoter backtest: {curves / 'broken.csv'}")
     assert err.count("\n") == 1  # one line, no traceback
@@ -182,8 +183,47 @@ def test_a_tape_without_usable_rows_is_refused_in_one_line(
 ) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text(",".join(REQUIRED) + "\n")
-    assert main(["backtest", str(empty), "--out", str(tmp_path / "out")]) == 2
+    assert main(["backtest", "replay", str(empty), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("quoter backtest: ")
     assert "no usable rows" in err
     assert err.count("\n") == 1
+
+
+def test_the_old_form_is_answered_with_the_replay_command(
+    tape: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["backtest", str(tape), "--seed", "3"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"quoter backtest: to replay a tape: quoter backtest replay {tape}\n"
+    )
+
+
+ACTION_OPTIONS = {
+    "replay": {
+        "--curves", "--strategy", "--param", "--sweep", "--fill", "--logistic", "--seed",
+        "--out", "--workers", "--cluster", "--cluster-timeout", "--config",
+    },
+    "make-tape": {"--days", "--seed", "--out"},
+    "record": {"--config", "--from", "--to", "--out", "--max-requests", "--skip-custom"},
+    "calibrate": {"--audit"},
+}  # fmt: skip
+
+
+def test_each_action_takes_its_own_options_each_with_help() -> None:
+    parser = argparse.ArgumentParser()
+    backtest.register(parser.add_subparsers())
+    (command,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (actions,) = [
+        a for a in command.choices["backtest"]._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert set(actions.choices) == set(ACTION_OPTIONS)
+    for name, sub in actions.choices.items():
+        options = [a for a in sub._actions if a.option_strings and a.dest != "help"]
+        assert {a.option_strings[-1] for a in options} == ACTION_OPTIONS[name], name
+        assert all(a.help for a in sub._actions), name
+        if name == "record":
+            assert next(a for a in options if a.dest == "end").metavar == "ISO"  # --to: a time
+    assert "(default: var/backtest)" in actions.choices["replay"].format_help()

@@ -23,7 +23,17 @@ def test_the_example_sweep_runs_every_combination_and_run(tmp_path: Path) -> Non
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=10.0), tape)
     out = tmp_path / "out"
-    argv = ["backtest", str(tape), "--sweep", str(EXAMPLE), "--workers", "2", "--out", str(out)]
+    argv = [
+        "backtest",
+        "replay",
+        str(tape),
+        "--sweep",
+        str(EXAMPLE),
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     summary = pd.read_parquet(out / "summary.parquet")
     assert list(summary.run) == [spec.label for spec in load_sweep(EXAMPLE)]
@@ -88,7 +98,7 @@ def test_a_bad_sweep_file_is_refused_naming_file_and_key(
         load_sweep(path)
     assert str(refused.value).startswith(f"{path}: ")
     assert named in str(refused.value)
-    assert main(["backtest", str(tmp_path / "absent.parquet"), "--sweep", str(path)]) == 2
+    assert main(["backtest", "replay", str(tmp_path / "absent.parquet"), "--sweep", str(path)]) == 2
     assert named in capsys.readouterr().err  # the file is refused before the tape is read
 
 
@@ -98,12 +108,12 @@ def test_the_cli_names_the_bad_sweep_file(
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=5.0), tape)
     path = sweep_file(tmp_path, "[grid]\ncredit_default_eur_mwh = 0.5\n")
-    assert main(["backtest", str(tape), "--sweep", str(path)]) == 2
+    assert main(["backtest", "replay", str(tape), "--sweep", str(path)]) == 2
     assert capsys.readouterr().err == (
         f"quoter backtest: {path}: grid.credit_default_eur_mwh: "
         "give a non-empty list of values to try\n"
     )
-    assert main(["backtest", str(tape), "--sweep", str(tmp_path / "none.toml")]) == 2
+    assert main(["backtest", "replay", str(tape), "--sweep", str(tmp_path / "none.toml")]) == 2
     assert "none.toml: cannot read" in capsys.readouterr().err
 
 
@@ -112,7 +122,7 @@ def test_a_sweep_and_strategy_options_together_are_refused(
 ) -> None:
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=5.0), tape)
-    argv = ["backtest", str(tape), "--sweep", str(EXAMPLE), "--strategy", "curve_spread"]
+    argv = ["backtest", "replay", str(tape), "--sweep", str(EXAMPLE), "--strategy", "curve_spread"]
     assert main(argv) == 2
     assert "give the runs one way" in capsys.readouterr().err
 
