@@ -15,6 +15,7 @@ from typing import Any
 from quoter.audit.story import load_records
 from quoter.backtest.calibrate import CalibrationError, calibrate
 from quoter.backtest.driver import RunSpec
+from quoter.backtest.progress import progress_bar
 from quoter.backtest.report import write_report, write_tables
 from quoter.backtest.run import (
     CONNECT_TIMEOUT_S,
@@ -22,7 +23,6 @@ from quoter.backtest.run import (
     CurveFilesError,
     Job,
     run_jobs,
-    status_line,
 )
 from quoter.backtest.sweep import SweepError, load_sweep
 from quoter.backtest.synth import synthetic_tape
@@ -261,14 +261,15 @@ def replay(args: argparse.Namespace) -> int:
     fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
     jobs = [Job(args.tape, s, curves=args.curves, **fill, **desk) for s in specs]
     try:
-        tables = run_jobs(
-            jobs,
-            tape,  # read once: runs in this process replay it, workers read it by path
-            workers=args.workers,
-            cluster=args.cluster,
-            connect_timeout_s=args.cluster_timeout,
-            progress=status_line("replay"),
-        )
+        with progress_bar("replay") as progress:
+            tables = run_jobs(
+                jobs,
+                tape,  # read once: runs in this process replay it, workers read it by path
+                workers=args.workers,
+                cluster=args.cluster,
+                connect_timeout_s=args.cluster_timeout,
+                progress=progress,
+            )
     except (ClusterError, StrategyLoadError, TapeError, CurveFilesError) as error:
         return _fail(error)  # anything else is a bug: its traceback is wanted
     out: Path = args.out

@@ -2,13 +2,14 @@
 
 import argparse
 import ast
+import io
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from quoter.backtest import run
+from quoter.backtest import progress, run
 from quoter.backtest.driver import RunSpec
 from quoter.backtest.tape import REQUIRED, Tape, read_tape, write_tape
 from quoter.cli import main
@@ -46,16 +47,27 @@ def test_cluster_without_dask_says_how_to_get_it(
     assert "pip install 'dask[distributed]'" in capsys.readouterr().err
 
 
-def test_the_progress_bar_redraws_sparingly_and_always_ends(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    show = run.status_line("replay", every_s=3600.0)
-    for done in range(0, 10_001, 7):
-        show(done, 10_000)
-    show(10_000, 10_000)
-    drawn = capsys.readouterr().err
-    assert drawn.count("\r") == 2  # the first draw, and the end
-    assert drawn.endswith("[##############################] 10,000/10,000 RFQs\n")
+def test_progress_off_a_terminal_is_plain_lines_now_and_then() -> None:
+    out = io.StringIO()
+    with progress.progress_bar("replay", stream=out, every_s=3600.0) as show:
+        for done in range(0, 10_001, 7):
+            show(done, 10_000)
+        show(10_000, 10_000)
+    assert out.getvalue().splitlines() == ["replay: 0/10,000 RFQs", "replay: 10,000/10,000 RFQs"]
+
+
+def test_progress_on_a_terminal_is_a_bar_that_ends_full() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    with progress.progress_bar("replay", stream=out) as show:
+        show(500, 10_000)
+        show(10_000, 10_000)
+    drawn = out.getvalue()
+    assert "\x1b[" in drawn  # drawn by rich, redrawn in place
+    assert "10,000/10,000 RFQs" in drawn
 
 
 DESK = """
