@@ -24,7 +24,7 @@ from quoter.backtest.run import (
     Job,
     run_jobs,
 )
-from quoter.backtest.sweep import SweepError, load_sweep
+from quoter.backtest.sweep import SweepError, distinct, load_sweep, run_label
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
 from quoter.commands._backtest_record import TAPE_SUFFIXES, add_record_arguments, record
@@ -187,9 +187,10 @@ class _Tagged(argparse.Action):
 def specs_of(
     items: list[tuple[str, str]], default: tuple[str, Mapping[str, object]] = DEFAULT_STRATEGY
 ) -> list[RunSpec]:
-    """--strategy NAME --param K=V ... groups, in the order given. --param's before any
-    --strategy, or no options at all, make a run of `default` (with --config the desk's
-    strategy), its parameters updated by the given ones."""
+    """--strategy NAME --param K=V ... groups, in the order given, each labelled by its
+    strategy and the parameters given. --param's before any --strategy, or no options at all,
+    make a run of `default` (with --config the desk's strategy), its parameters updated by the
+    given ones."""
     groups: list[tuple[str, Mapping[str, object], list[str]]] = []
     for option, value in items:
         if option == "--strategy":
@@ -199,10 +200,11 @@ def specs_of(
                 groups.append((*default, []))
             groups[-1][2].append(value)
     groups = groups or [(*default, [])]
-    return [
-        RunSpec(f"{i}:{name}", name, updated(base, parse_params(params)))
-        for i, (name, base, params) in enumerate(groups)
-    ]
+    specs = []
+    for name, base, params in groups:
+        given = parse_params(params)
+        specs.append(RunSpec(run_label(name, given), name, updated(base, given)))
+    return distinct(specs)
 
 
 def updated(base: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:

@@ -103,7 +103,7 @@ def test_a_desk_config_brings_its_limits_and_its_strategy(tape: Path, tmp_path: 
     out = tmp_path / "out"
     assert main(["backtest", "replay", str(tape), "--config", str(config), "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.run) == ["0:curve_spread"]
+    assert list(summary.run) == ["curve_spread"]
     assert "0.25" in summary.params.iloc[0]  # the configured parameters, not the defaults
     assert summary["decline:max-open-quotes"].iloc[0] > 0  # the desk's 2, not the demo's 40
 
@@ -135,7 +135,9 @@ def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path
     params = ["--param", "cap_eur_mwh=1.5", "--param", "inner.params.credit_default_eur_mwh=0.5"]
     assert main([*argv, *params]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.run) == ["0:inventory_skew"]
+    assert list(summary.run) == [
+        "inventory_skew cap_eur_mwh=1.5 inner.params.credit_default_eur_mwh=0.5"
+    ]
     assert ast.literal_eval(summary.params.iloc[0]) == {
         "k_eur_mwh_per_mwh": 0.001,  # configured, kept
         "cap_eur_mwh": 1.5,  # given
@@ -146,8 +148,26 @@ def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path
 def test_params_without_a_strategy_or_a_desk_are_curve_spreads() -> None:
     given = [("--param", "credit_default_eur_mwh=0.5"), ("--strategy", "inventory_skew")]
     assert backtest.specs_of(given) == [
-        RunSpec("0:curve_spread", "curve_spread", {"credit_default_eur_mwh": 0.5}),
-        RunSpec("1:inventory_skew", "inventory_skew", {}),
+        RunSpec(
+            "curve_spread credit_default_eur_mwh=0.5",
+            "curve_spread",
+            {"credit_default_eur_mwh": 0.5},
+        ),
+        RunSpec("inventory_skew", "inventory_skew", {}),
+    ]
+
+
+def test_runs_are_labelled_by_strategy_and_parameters_told_apart() -> None:
+    given = [
+        ("--strategy", "curve_spread"),
+        ("--strategy", "curve_spread"),
+        ("--param", "credit_default_eur_mwh=0.5"),
+        ("--strategy", "curve_spread"),
+    ]
+    assert [s.label for s in backtest.specs_of(given)] == [
+        "curve_spread",
+        "curve_spread credit_default_eur_mwh=0.5",
+        "curve_spread #2",
     ]
 
 

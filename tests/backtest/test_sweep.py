@@ -39,8 +39,10 @@ def test_the_example_sweep_runs_every_combination_and_run(tmp_path: Path) -> Non
     assert list(summary.run) == [spec.label for spec in load_sweep(EXAMPLE)]
     assert len(summary) == 5  # the 2 x 2 grid and one listed run
     assert list(summary.strategy) == ["curve_spread"] * 4 + ["inventory_skew"]
-    assert summary.run.iloc[2].startswith("2:credit_default_eur_mwh=0.5 size_add_on_eur_mwh=")
-    assert summary.run.iloc[4] == "4:skewed"
+    assert summary.run.iloc[2].startswith(
+        "curve_spread credit_default_eur_mwh=0.5 size_add_on_eur_mwh=[[25,0.0],"
+    )
+    assert summary.run.iloc[4] == "skewed"
 
 
 def sweep_file(tmp_path: Path, text: str) -> Path:
@@ -59,9 +61,9 @@ def test_nested_grid_keys_and_unlabelled_runs(tmp_path: Path) -> None:
     )
     specs = load_sweep(path)
     assert [s.label for s in specs] == [
-        "0:credit_default_eur_mwh=0.1 load_factor.peak=1.0",
-        "1:credit_default_eur_mwh=0.1 load_factor.peak=2.0",
-        '2:curve_spread credit_eur_mwh={"c-1":0.3}',
+        "curve_spread credit_default_eur_mwh=0.1 load_factor.peak=1.0",
+        "curve_spread credit_default_eur_mwh=0.1 load_factor.peak=2.0",
+        "curve_spread credit_eur_mwh.c-1=0.3",
     ]
     assert specs[1].params == {"credit_default_eur_mwh": 0.1, "load_factor": {"peak": 2.0}}
 
@@ -75,12 +77,12 @@ def test_nested_grid_keys_and_unlabelled_runs(tmp_path: Path) -> None:
         ("[grid]\ncredit_default_eur_mwh = []\n", "grid.credit_default_eur_mwh: give a non-empty"),
         (
             "[grid]\ncredit_default_eur_mwh = [0.1, -1]\n",
-            "run 1:credit_default_eur_mwh=-1: curve_spread: invalid parameters\n"
+            "run curve_spread credit_default_eur_mwh=-1: curve_spread: invalid parameters\n"
             "  credit_default_eur_mwh: Input should be greater than or equal to 0",
         ),
         (
             "[[runs]]\nparams = { spread = 1 }\n",
-            "run 0:curve_spread spread=1: curve_spread: unknown parameter(s) spread",
+            "run curve_spread spread=1: curve_spread: unknown parameter(s) spread",
         ),
         ('strategy = "no_such"\n[grid]\nx = [1]\n', "unknown strategy 'no_such'"),
         ("strategy = 3\n[grid]\nx = [1]\n", "strategy: Input should be a valid string"),
