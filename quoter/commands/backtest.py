@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from quoter import __version__
 from quoter.audit.story import load_records
 from quoter.backtest.calibrate import CalibrationError, calibrate
 from quoter.backtest.driver import RunSpec
+from quoter.backtest.inputs import inputs_of
 from quoter.backtest.progress import progress_bar
-from quoter.backtest.report import write_report, write_tables
+from quoter.backtest.report import summary_text, write_report, write_tables
 from quoter.backtest.run import (
     CONNECT_TIMEOUT_S,
+    DEFAULT_ENGINE,
     ClusterError,
     CurveFilesError,
     Job,
@@ -27,6 +30,7 @@ from quoter.backtest.run import (
 from quoter.backtest.sweep import SweepError, distinct, load_sweep, run_label
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
+from quoter.clock import SystemClock
 from quoter.commands._backtest_record import TAPE_SUFFIXES, add_record_arguments, record
 from quoter.commands.price import InputError, parse_params
 from quoter.config import (
@@ -258,8 +262,6 @@ def replay(args: argparse.Namespace) -> int:
         tape = read_tape(args.tape)
     except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
-    for problem in tape.problems:
-        print(f"refused: {problem}", file=sys.stderr)
     fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
     jobs = [Job(args.tape, s, curves=args.curves, **fill, **desk) for s in specs]
     try:
@@ -274,10 +276,22 @@ def replay(args: argparse.Namespace) -> int:
             )
     except (ClusterError, StrategyLoadError, TapeError, CurveFilesError) as error:
         return _fail(error)  # anything else is a bug: its traceback is wanted
+    inputs = inputs_of(
+        args.tape,
+        tape,
+        curves=args.curves,
+        desk=args.config,
+        hours=(DEFAULT_ENGINE if config is None else config.engine).hours,
+        fill=args.fill,
+        logistic=args.logistic,
+        seed=args.seed,
+        version=__version__,
+        ran_at=SystemClock().now(),
+    )
     out: Path = args.out
     write_tables(tables, out)
-    report = write_report(tables, out, f"backtest of {args.tape}")
-    print(tables["summary"].T.to_string(header=False))
+    report = write_report(tables, out, inputs)
+    print(summary_text(tables, inputs))
     print(f"report: {report}")
     return 0
 
