@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from quoter.backtest.curves import DailyCurves
+from quoter.backtest.driver import RunSpec
 from quoter.backtest.fills import AuctionFill, LogisticFill, fit_logistic
 from quoter.backtest.report import write_report, write_tables
 from quoter.backtest.results import tables
@@ -68,3 +69,11 @@ def test_the_report_renders(tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 3
     assert (tmp_path / "out" / "fills.parquet").is_file()
     assert (tmp_path / "out" / "summary.csv").is_file()
+
+
+def test_a_run_labelled_by_many_parameters_still_quotes(tmp_path: Path) -> None:
+    label = "curve_spread " + " ".join(f"parameter_{i}=[[25,0.0],[100,0.05]]" for i in range(5))
+    tape = tape_of(short_tape(minutes=10.0))
+    replayed = run(tape, AuctionFill(), tmp_path, spec=RunSpec(label))
+    assert replayed.ctx.stats.kills == 0  # the client-quote-ids fit the venue's 100 characters
+    assert replayed.ctx.stats.quotes_sent > 0
