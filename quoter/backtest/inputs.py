@@ -136,6 +136,9 @@ def run_notes(row: Mapping[str, object], hours: str) -> list[str]:
         )
     if unseen:
         notes.append(f"{_rfqs(unseen)} ended or were withdrawn before a poll read them")
+    killed = row.get("killed_by")
+    if isinstance(killed, str) and killed:
+        notes.append(f"killed (still latched at the end): {killed}")
     declined = _int(row, "declined")
     if rfqs and not quoted and declined:
         reasons = sorted(

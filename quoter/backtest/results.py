@@ -131,6 +131,9 @@ def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> 
         "limit_hits": int(sum(n for r, n in reasons.items() if r in REASON_CODES)),
         "declines": len(declines),
         "kills": run.ctx.stats.kills,
+        "killed_by": "; ".join(
+            f"{k.at.isoformat(timespec='seconds')} {k.reason}" for k in run.ctx.killswitch.kills
+        ),
     }
     for days in MARK_DAYS:
         column = f"pnl_+{days}d"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from quoter.backtest import report
+from quoter.backtest import inputs, report
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.driver import RunSpec
 from quoter.backtest.fills import AuctionFill
@@ -179,3 +179,11 @@ def test_refused_rows_are_summarised_at_the_end_and_in_the_report(
     assert f"  {path}: row 2: quantity_mw: -5.0 is not positive" in out
     assert out.index(head) > out.index("run curve_spread")  # at the end, after the runs
     assert head in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_a_kill_that_stopped_the_quoting_is_named() -> None:
+    row = {"rfqs": 100, "quoted": 10, "declined": 90, "declined:killed": 90,
+           "killed_by": "2026-03-02T08:05:00+00:00 venue refused 10/10 quotes"}  # fmt: skip
+    assert inputs.run_notes(row, "all day") == [
+        "killed (still latched at the end): 2026-03-02T08:05:00+00:00 venue refused 10/10 quotes"
+    ]
