@@ -5,6 +5,7 @@ table as Parquet and CSV."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import html
 import io
@@ -209,7 +210,8 @@ STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;"
     "font-size:12px;margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 6px;"
     "vertical-align:top}th{background:#f4f4f4;text-align:left}td.n{text-align:right;"
-    "font-variant-numeric:tabular-nums}code{font-size:11px}.note{font-size:12px}"
+    "font-variant-numeric:tabular-nums}td.run{max-width:26em;overflow-wrap:anywhere}"
+    "code{font-size:11px}.note{font-size:12px}"
 )
 
 
@@ -225,12 +227,16 @@ def _page(tables: dict[str, pd.DataFrame], inputs: Inputs, keys: dict[str, Key],
     )
     metric_heads = "".join(f"<th>{e(h)}</th>" for _, h, _ in METRICS)
     metric_rows = "".join(
-        f"<tr><td>{_key_cell(keys[run])}</td>" + "".join(f'<td class="n">{v}</td>' for v in vals)
+        f"<tr><td class='run'>{_key_cell(keys[run])}</td>"
+        + "".join(f'<td class="n">{v}</td>' for v in vals)
+        + "</tr>"
         for run, vals in summary_rows(summary)
     )
     outcome_heads = "".join(f"<th>{e(h)}</th>" for _, h in outcome_columns(summary))
     outcome_rows_ = "".join(
-        f"<tr><td>{_key_cell(keys[run])}</td>" + "".join(f'<td class="n">{v}</td>' for v in vals)
+        f"<tr><td class='run'>{_key_cell(keys[run])}</td>"
+        + "".join(f'<td class="n">{v}</td>' for v in vals)
+        + "</tr>"
         for run, vals in outcome_rows(summary)
     )
     notes = [
@@ -272,7 +278,11 @@ def _key_cell(key: Key) -> str:
 
 
 def _params(text: object) -> str:
-    return text if isinstance(text, str) else json.dumps(text)
+    """The run's parameters as JSON (the summary holds them as a Python literal)."""
+    try:
+        return json.dumps(ast.literal_eval(str(text)))
+    except (ValueError, SyntaxError):
+        return str(text)
 
 
 def _png(figure: Figure) -> bytes:
@@ -354,6 +364,8 @@ def declines_figure(decisions: pd.DataFrame, keys: dict[str, Key]) -> Figure:
         axis.grid(axis="x", alpha=0.3)
     else:
         axis.text(0.5, 0.5, "no declines", ha="center", va="center", transform=axis.transAxes)
+        axis.set_xticks([])
+        axis.set_yticks([])
     axis.set_title("declines by reason (decisions)", fontsize=10, loc="left")
     _legend_below(figure, axis, keys)
     return figure

@@ -3,6 +3,7 @@ for people, the inputs stated, RFQs counted by what happened to them, refused ro
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def test_the_report_states_its_inputs_and_keys_runs_by_their_parameters(
     assert {"curves", "quoter", "ran at"} <= set(stated)
     for number, label in enumerate(LABELS, 1):
         assert f"</svg> {number} {label}</td>" in page  # tables keyed as the plots' legends
+    assert '<code>{"credit_default_eur_mwh": 0.5}</code>' in html.unescape(page)
     text = re.sub(r"data:image/png;base64,[^\"]+", "", page)
     assert "NaN" not in text
     assert "nan" not in text
