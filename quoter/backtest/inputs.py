@@ -135,7 +135,8 @@ def run_notes(row: Mapping[str, object], hours: str) -> list[str]:
             "[engine.hours] covers them, e.g. all_day = true"
         )
     if unseen:
-        notes.append(f"{_rfqs(unseen)} ended or were withdrawn before a poll read them")
+        verb = "was" if unseen == 1 else "were"
+        notes.append(f"{_rfqs(unseen)} ended or {verb} withdrawn before a poll read it")
     killed = row.get("killed_by")
     if isinstance(killed, str) and killed:
         notes.append(f"killed (still latched at the end): {killed}")
