@@ -19,7 +19,8 @@ from benchmarks.engine_setup import roomy_risk
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.driver import ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
-from quoter.backtest.run import Job, run_jobs, status_line
+from quoter.backtest.progress import progress_bar
+from quoter.backtest.run import Job, run_jobs
 from quoter.backtest.synth import SAMPLE_START, synthetic_tape
 from quoter.backtest.tape import parse_frame, read_tape, write_tape
 from quoter.engine.config import EngineConfig
@@ -107,8 +108,8 @@ def _read_and_replay(path: Path, work: Path) -> dict[str, float]:
     curves = DailyCurves(None, tape.start.date())
     settings = _settings(work, 10**9)
     started = time.perf_counter()
-    progress = status_line(f"memory: replaying {len(tape):,} RFQs")
-    done = asyncio.run(replay(tape, RunSpec("m"), AuctionFill(), settings, curves, progress))
+    with progress_bar(f"memory: replaying {len(tape):,} RFQs") as progress:
+        done = asyncio.run(replay(tape, RunSpec("m"), AuctionFill(), settings, curves, progress))
     return {
         "rfqs": len(tape),
         "read_s": read_s,

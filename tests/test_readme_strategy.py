@@ -170,7 +170,7 @@ def test_the_working_directory_stands_in_for_no_installed_module(clone: Path) ->
 
 def test_a_backtest_replays_the_readme_strategy_from_the_working_directory(clone: Path) -> None:
     write_tape(short_tape(minutes=20.0), clone / "tape.parquet")
-    args = [str(QUOTER), "backtest", "tape.parquet", "--strategy", STRATEGY]
+    args = [str(QUOTER), "backtest", "replay", "tape.parquet", "--strategy", STRATEGY]
     done = run_quoter([*args, "--param", "half_spread_eur_mwh=0.8", "--out", "out"], clone)
     assert done.returncode == 0, done.stderr
     decisions = pd.read_parquet(clone / "out" / "decisions.parquet")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -205,7 +206,7 @@ async def replay(
         calendar=TradingCalendar(config.hours),
         killswitch=KillSwitch(None),  # kills hold in memory: a replay never touches the latch
         audit=audit,
-        run_id=spec.label,
+        run_id=run_id_of(spec.label),
         strategy=StrategySlot(spec.strategy, load_strategy(spec.strategy, spec.params)),
     )
     engine = Engine(ctx)
@@ -237,6 +238,13 @@ async def replay(
     if progress is not None:
         progress(market.settled, len(tape))
     return Replayed(spec, audit, venue, ctx, steps)
+
+
+def run_id_of(label: str) -> str:
+    """The engine's run id for a run: short like a live one (8 hex digits; it goes into every
+    client-quote-id, which the venue bounds to 100 characters, where a run's label, its
+    parameters spelled out, does not fit), and the same for the same label, so a replay repeats."""
+    return hashlib.sha256(label.encode()).hexdigest()[:8]
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import pandas as pd
 
 from quoter.backtest.curves import DailyCurves, StaticCurves, local_day
 from quoter.backtest.driver import DecisionRow, Replayed
+from quoter.backtest.tape_columns import instant
 from quoter.domain import Action
 from quoter.pricing.delivery import Delivery, instrument_delivery
 from quoter.pricing.valuation import price_delivery
@@ -81,9 +82,35 @@ def inventory_frame(run: Replayed) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def rfq_outcomes(run: Replayed, decisions: pd.DataFrame) -> dict[str, int]:
+    """Every RFQ of the tape by what happened to it, so that the counts add up to the tape's:
+    quoted; declined (never quoted), by the reason of its last decline; or never seen, as the
+    engine does not poll while every allowed area is closed (`outside_hours`: closed from its
+    arrival to its deadline) and an RFQ can end or be withdrawn between two polls (`not_seen`)."""
+    tape = run.venue.market.tape
+    quoted = set(decisions.loc[decisions.action == "quote", "rfq_id"])
+    declines = decisions[(decisions.action == "decline") & ~decisions.rfq_id.isin(quoted)]
+    last = declines.drop_duplicates("rfq_id", keep="last")
+    counts: dict[str, int] = {"quoted": len(quoted), "declined": len(last)}
+    reasons = last.reason.fillna("unknown").value_counts()
+    counts.update({f"declined:{r}": int(n) for r, n in sorted(reasons.items())})
+    seen = quoted | set(last.rfq_id)
+    closed = 0
+    unseen = [i for i, rfq_id in enumerate(tape.columns.ids) if rfq_id not in seen]
+    areas = run.ctx.risk.allowed_areas
+    for index in unseen:
+        arrived = tape.arrival(index)
+        deadline = instant(int(tape.columns.deadline_ms[index]))
+        closed += run.ctx.calendar.next_open(areas, arrived) >= deadline
+    counts["outside_hours"] = closed
+    counts["not_seen"] = len(unseen) - closed
+    return counts
+
+
 def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> dict[str, object]:
-    rfqs = run.venue.market.arrived
-    quoted = decisions.loc[decisions.action == "quote", "rfq_id"].nunique()
+    rfqs = len(run.venue.market.tape)
+    outcomes = rfq_outcomes(run, decisions)
+    quoted = outcomes["quoted"]
     declines = decisions[decisions.action == "decline"]
     reasons = declines.reason.value_counts().to_dict()
     energy = float(fills.energy_mwh.sum()) if len(fills) else 0.0
@@ -92,7 +119,10 @@ def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> 
         "strategy": run.spec.strategy,
         "params": str(dict(run.spec.params)),
         "rfqs": rfqs,
-        "quoted": int(quoted),
+        "quoted": quoted,
+        "declined": outcomes["declined"],
+        "outside_hours": outcomes["outside_hours"],
+        "not_seen": outcomes["not_seen"],
         "fills": len(fills),
         "hit_ratio": len(fills) / quoted if quoted else float("nan"),
         "energy_mwh": energy,
@@ -101,11 +131,15 @@ def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> 
         "limit_hits": int(sum(n for r, n in reasons.items() if r in REASON_CODES)),
         "declines": len(declines),
         "kills": run.ctx.stats.kills,
+        "killed_by": "; ".join(
+            f"{k.at.isoformat(timespec='seconds')} {k.reason}" for k in run.ctx.killswitch.kills
+        ),
     }
     for days in MARK_DAYS:
         column = f"pnl_+{days}d"
         row[column] = float(fills[column].sum()) if len(fills) else 0.0
     row.update({f"decline:{r}": int(n) for r, n in sorted(reasons.items())})
+    row.update({k: n for k, n in outcomes.items() if k.startswith("declined:")})
     return row
 
 

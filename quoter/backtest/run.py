@@ -6,9 +6,6 @@ filesystem), and every worker needs quoter installed (`pip install -e '.[cluster
 from __future__ import annotations
 
 import asyncio
-import math
-import sys
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +19,6 @@ from quoter.backtest.driver import DEFAULT_PLAN, Progress, ReplaySettings, RunSp
 from quoter.backtest.fills import fill_model
 from quoter.backtest.results import concat, tables
 from quoter.backtest.tape import Tape, read_tape
-from quoter.clock import Clock, SystemClock
 from quoter.engine.config import EngineConfig
 from quoter.pricing.curve_files import load_curve_set
 from quoter.risk.config import RiskConfig
@@ -143,28 +139,3 @@ def _on_dask(jobs: list[Job], address: str, connect_timeout_s: float) -> list[Ta
 
 def _resolved(path: Path | None) -> Path | None:
     return None if path is None else path.resolve()
-
-
-def status_line(
-    label: str, every_s: float = 0.25, clock: Clock | None = None
-) -> Callable[[int, int], None]:
-    """A progress bar on stderr (a `\\r` line; no dependency), redrawn at most every `every_s`
-    and at the end, so a long replay does not flood a log that captures it."""
-    last_s = -math.inf
-    wall = clock or SystemClock()  # real time: the replay's own clock is simulated
-
-    def show(done: int, total: int) -> None:
-        nonlocal last_s
-        now_s = wall.monotonic()
-        if done < total and now_s - last_s < every_s:
-            return
-        last_s = now_s
-        width = 30
-        filled = width * done // max(1, total)
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r{label} [{bar}] {done:,}/{total:,} RFQs")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show

@@ -60,6 +60,10 @@ class SimMarket:
     # where the tape stands
 
     @property
+    def tape(self) -> Tape:
+        return self._tape
+
+    @property
     def arrived(self) -> int:
         """Tape RFQs that have arrived so far."""
         return self._next

@@ -59,7 +59,7 @@ def load_sweep(path: Path) -> list[RunSpec]:
         raise SweepError(f"{path}: no runs: give a [grid] or [[runs]]")
     if len(specs) > MAX_RUNS:
         raise SweepError(f"{path}: {len(specs)} runs; at most {MAX_RUNS} in one sweep")
-    numbered = [RunSpec(f"{i}:{s.label}", s.strategy, s.params) for i, s in enumerate(specs)]
+    numbered = distinct(specs)
     for spec in numbered:
         try:
             load_strategy(spec.strategy, spec.params)
@@ -88,7 +88,6 @@ def _grid_specs(path: Path, sweep: SweepFile) -> list[RunSpec]:
     axes = list(_axes(path, sweep.grid, ()))
     if not axes:
         return []
-    names = [".".join(keys) for keys, _ in axes]
     count = 1
     for _, values in axes:
         count *= len(values)
@@ -99,8 +98,7 @@ def _grid_specs(path: Path, sweep: SweepFile) -> list[RunSpec]:
         params: dict[str, object] = {}
         for (keys, _), value in zip(axes, combination, strict=True):
             _set(params, keys, value)
-        label = " ".join(f"{n}={_text(v)}" for n, v in zip(names, combination, strict=True))
-        specs.append(RunSpec(label, sweep.strategy, params))
+        specs.append(RunSpec(run_label(sweep.strategy, params), sweep.strategy, params))
     return specs
 
 
@@ -123,11 +121,35 @@ def _listed_specs(sweep: SweepFile) -> list[RunSpec]:
     specs = []
     for run in sweep.runs:
         strategy = run.strategy or sweep.strategy
-        label = run.label or " ".join(
-            [strategy, *(f"{k}={_text(v)}" for k, v in sorted(run.params.items()))]
-        )
+        label = run.label or run_label(strategy, run.params)
         specs.append(RunSpec(label, strategy, dict(run.params)))
     return specs
+
+
+def run_label(strategy: str, params: Mapping[str, object]) -> str:
+    """`strategy key=value ...`, a nested parameter by its dotted key, in the given order."""
+    return " ".join([strategy, *(f"{k}={_text(v)}" for k, v in _dotted(params, ""))])
+
+
+def distinct(specs: list[RunSpec]) -> list[RunSpec]:
+    """The runs, a label that several share told apart by ` #2`, ` #3`, ... from its second."""
+    seen: dict[str, int] = {}
+    labelled = []
+    for spec in specs:
+        seen[spec.label] = seen.get(spec.label, 0) + 1
+        n = seen[spec.label]
+        labelled.append(
+            spec if n == 1 else RunSpec(f"{spec.label} #{n}", spec.strategy, spec.params)
+        )
+    return labelled
+
+
+def _dotted(params: Mapping[str, object], prefix: str) -> Iterator[tuple[str, object]]:
+    for key, value in params.items():
+        if isinstance(value, Mapping) and value:
+            yield from _dotted(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
 
 
 def _set(params: dict[str, object], keys: tuple[str, ...], value: object) -> None:
@@ -139,5 +161,5 @@ def _set(params: dict[str, object], keys: tuple[str, ...], value: object) -> Non
     node[keys[-1]] = value
 
 
-def _text(value: JsonValue) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))

@@ -28,27 +28,38 @@ RECENT = timedelta(minutes=10)  # a window ending this close to now may still be
 
 
 def add_record_arguments(parser: argparse.ArgumentParser) -> None:
-    record = parser.add_argument_group(
-        "record --from ISO [--to ISO] --out TAPE",
+    parser.epilog = (
         "Record a window that has ended: the venue's lists are paged with skip, so RFQs and "
-        "trades that change while a recording runs can shift between pages and be missed.",
+        "trades that change while a recording runs can shift between pages and be missed."
+    )
+    record = parser
+    record.add_argument(
+        "--config", type=Path, help="the desk's configuration (TOML): its venue and usage plan"
     )
     record.add_argument(
-        "--from", dest="start", type=_instant, metavar="ISO", help="RFQs created from"
+        "--from",
+        dest="start",
+        type=_instant,
+        metavar="ISO",
+        required=True,
+        help="RFQs created from (an instant with its offset, e.g. 2026-03-02T00:00:00Z)",
     )
     record.add_argument(
         "--to",
         dest="end",
         type=_instant,
         metavar="ISO",
-        help="until, excluded (default now; warns when within the last "
+        help="until, excluded (default: now; warns when within the last "
         f"{RECENT.seconds // 60} minutes)",
+    )
+    record.add_argument(
+        "--out", type=Path, required=True, metavar="TAPE", help="the tape: .parquet or .csv"
     )
     record.add_argument(
         "--max-requests",
         type=int,
         default=MAX_REQUESTS,
-        help=f"stop before spending more of the day's quota (default {MAX_REQUESTS})",
+        help="stop before spending more of the day's quota",
     )
     record.add_argument(
         "--skip-custom", action="store_true", help="leave custom RFQs out (a request each)"
@@ -59,9 +70,9 @@ def record(args: argparse.Namespace) -> int:
     """The venue's RFQs created in [--from, --to) and our trades in them, as a tape. Record a
     window that has ended: the venue's lists are paged with skip, and an item that changes
     meanwhile can shift pages and be missed; a window ending in the last minutes is warned of."""
-    out: Path | None = args.out
-    if args.start is None or out is None or out.suffix not in TAPE_SUFFIXES:
-        return _fail(InputError("record needs --from ISO and --out TAPE.parquet (or .csv)"))
+    out: Path = args.out
+    if out.suffix not in TAPE_SUFFIXES:
+        return _fail(InputError(f"--out {out}: give a tape file, .parquet or .csv"))
     clock = SystemClock()
     now = clock.now()
     end: datetime = args.end or now

@@ -1,7 +1,7 @@
-"""`quoter backtest TAPE`: replay an RFQ tape through the engine, one run per strategy/parameter
-set (or per run of a `--sweep` file), and write the tables (Parquet and CSV) and an HTML report.
-`quoter backtest make-tape` writes the synthetic sample tape; `quoter backtest record` exports a
-contract venue's RFQs and our trades in them as a tape."""
+"""`quoter backtest replay TAPE`: replay an RFQ tape through the engine, one run per
+strategy/parameter set (or per run of a `--sweep` file), and write the tables (Parquet and CSV)
+and an HTML report. `make-tape` writes the synthetic sample tape, `record` exports a contract
+venue's RFQs and our trades in them as a tape, `calibrate` fits the logistic fill model."""
 
 from __future__ import annotations
 
@@ -12,22 +12,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from quoter import __version__
 from quoter.audit.story import load_records
 from quoter.backtest.calibrate import CalibrationError, calibrate
 from quoter.backtest.driver import RunSpec
-from quoter.backtest.report import write_report, write_tables
+from quoter.backtest.inputs import inputs_of
+from quoter.backtest.progress import progress_bar
+from quoter.backtest.report import summary_text, write_report, write_tables
 from quoter.backtest.run import (
     CONNECT_TIMEOUT_S,
+    DEFAULT_ENGINE,
     ClusterError,
     CurveFilesError,
     Job,
     run_jobs,
-    status_line,
 )
-from quoter.backtest.sweep import SweepError, load_sweep
+from quoter.backtest.sweep import SweepError, distinct, load_sweep, run_label
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
-from quoter.commands._backtest_record import add_record_arguments, record
+from quoter.clock import SystemClock
+from quoter.commands._backtest_record import TAPE_SUFFIXES, add_record_arguments, record
 from quoter.commands.price import InputError, parse_params
 from quoter.config import (
     ConfigError,
@@ -45,16 +49,43 @@ DEFAULT_STRATEGY: tuple[str, Mapping[str, object]] = ("curve_spread", {})
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "backtest", help="replay an RFQ tape through the engine (or: make-tape, record)"
+        "backtest",
+        help="replay RFQ tapes through the engine; make, record tapes; calibrate fills",
+        description="Replay an RFQ tape through the engine, make or record tapes, and fit the "
+        "logistic fill model on the desk's own quotes.",
     )
-    parser.add_argument("tape", help="tape file (Parquet or CSV), or make-tape, record, calibrate")
-    parser.add_argument("--curves", type=Path, help="curve file or folder; default: synthetic")
+    actions = parser.add_subparsers(
+        dest="backtest_command", metavar="ACTION", required=True, action=_Actions
+    )
+    _add_replay(actions)
+    make = _action(actions, "make-tape", "write the synthetic sample tape")
+    make.add_argument("--days", type=int, default=30, help="calendar days of RFQs")
+    make.add_argument("--seed", type=int, default=7, help="the generator's seed")
+    make.add_argument("--out", type=Path, default=SAMPLE_TAPE, help="the tape to write")
+    make.set_defaults(handler=make_tape)
+    recorder = _action(actions, "record", "export a venue's RFQs and our trades as a tape")
+    add_record_arguments(recorder)
+    recorder.set_defaults(handler=record)
+    fit = _action(actions, "calibrate", "fit the logistic fill model on a live audit trail")
+    fit.add_argument(
+        "--audit", type=Path, metavar="DIR", required=True, help="the audit trail of a live run"
+    )
+    fit.set_defaults(handler=calibrate_fills)
+
+
+def _add_replay(actions: Any) -> None:
+    parser = _action(actions, "replay", "replay a tape, one run per strategy or sweep run")
+    parser.add_argument("tape", type=Path, help="the tape file (Parquet or CSV)")
+    parser.add_argument(
+        "--curves", type=Path, metavar="PATH", help="curve file or folder (default: synthetic)"
+    )
     # Both go to one ordered list, so each --param belongs to the --strategy before it.
     parser.add_argument(
         "--strategy",
         dest="runs",
         action=_Tagged,
         default=[],
+        metavar="NAME",
         help="strategy of one run; repeat for side-by-side runs "
         "(default: the --config desk's strategy, else curve_spread)",
     )
@@ -68,38 +99,80 @@ def register(subparsers: Any) -> None:
         "of the default strategy, over the desk's configured parameters)",
     )
     parser.add_argument("--sweep", type=Path, metavar="FILE", help="runs from a TOML sweep file")
-    parser.add_argument("--fill", choices=("auction", "logistic"), default="auction")
+    parser.add_argument(
+        "--fill", choices=("auction", "logistic"), default="auction", help="the fill model"
+    )
     parser.add_argument(
         "--logistic",
         type=_pair,
         metavar="A,B",
         help="the logistic model's parameters (default: fills.DEFAULT_LOGISTIC); "
-        "calibrate --audit DIR fits them on the desk's own quotes",
+        "quoter backtest calibrate fits them on the desk's own quotes",
     )
-    parser.add_argument("--audit", type=Path, metavar="DIR", help="calibrate: a live audit trail")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--out", type=Path, help=f"results folder (default {RUN_OUT}); make-tape, record: the tape"
-    )
+    parser.add_argument("--seed", type=int, default=0, help="the fill model's seed")
+    parser.add_argument("--out", type=Path, default=RUN_OUT, help="the results folder")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
-    parser.add_argument("--cluster", help="a Dask scheduler address, tcp://host:port")
+    parser.add_argument("--cluster", metavar="ADDRESS", help="a Dask scheduler, tcp://host:port")
     parser.add_argument(
         "--cluster-timeout",
         type=float,
         default=CONNECT_TIMEOUT_S,
         metavar="SECONDS",
-        help=f"give up reaching the scheduler after this (default {CONNECT_TIMEOUT_S:g})",
+        help="give up reaching the scheduler after this",
     )
-    parser.add_argument("--days", type=int, default=30, help="make-tape: calendar days")
     parser.add_argument(
         "--config",
         type=Path,
-        help="the desk's configuration (TOML, as for quoter run): a replay takes its [risk], "
-        "usage plan, [engine] settings and (without --strategy) its strategy, which leading "
-        "--param's update; record: its venue",
+        help="the desk's configuration (TOML, as for quoter run): its [risk], usage plan, "
+        "[engine] settings and (without --strategy) its strategy, which leading --param's "
+        "update (default: the demo's limits)",
     )
-    add_record_arguments(parser)
-    parser.set_defaults(handler=run_backtest)
+    parser.set_defaults(handler=replay)
+
+
+def _action(actions: Any, name: str, text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = actions.add_parser(
+        name, help=text, description=text[0].upper() + text[1:] + ".", formatter_class=_Defaults
+    )
+    return parser
+
+
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Help with each option's default, where it has one worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, []) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Actions(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The actions of `quoter backtest`. A tape given where the action goes (the old form,
+    `quoter backtest TAPE`) is answered in one line with the command that replays it: argparse
+    checks a name against `choices` before calling the action, so they let a tape through."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._name_parser_map = self.choices = _ActionNames()
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        name = values[0]
+        if not dict.__contains__(self.choices, name):
+            parser.exit(2, f"quoter backtest: to replay a tape: quoter backtest replay {name}\n")
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _ActionNames(dict[str, argparse.ArgumentParser]):
+    """The actions by name; a tape file's name passes the check too (see `_Actions`)."""
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or Path(str(name)).suffix in TAPE_SUFFIXES
 
 
 class _Tagged(argparse.Action):
@@ -119,9 +192,10 @@ class _Tagged(argparse.Action):
 def specs_of(
     items: list[tuple[str, str]], default: tuple[str, Mapping[str, object]] = DEFAULT_STRATEGY
 ) -> list[RunSpec]:
-    """--strategy NAME --param K=V ... groups, in the order given. --param's before any
-    --strategy, or no options at all, make a run of `default` (with --config the desk's
-    strategy), its parameters updated by the given ones."""
+    """--strategy NAME --param K=V ... groups, in the order given, each labelled by its
+    strategy and the parameters given. --param's before any --strategy, or no options at all,
+    make a run of `default` (with --config the desk's strategy), its parameters updated by the
+    given ones."""
     groups: list[tuple[str, Mapping[str, object], list[str]]] = []
     for option, value in items:
         if option == "--strategy":
@@ -131,10 +205,11 @@ def specs_of(
                 groups.append((*default, []))
             groups[-1][2].append(value)
     groups = groups or [(*default, [])]
-    return [
-        RunSpec(f"{i}:{name}", name, updated(base, parse_params(params)))
-        for i, (name, base, params) in enumerate(groups)
-    ]
+    specs = []
+    for name, base, params in groups:
+        given = parse_params(params)
+        specs.append(RunSpec(run_label(name, given), name, updated(base, given)))
+    return distinct(specs)
 
 
 def updated(base: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:
@@ -150,24 +225,17 @@ def updated(base: Mapping[str, object], given: Mapping[str, object]) -> dict[str
     return merged
 
 
-def run_backtest(args: argparse.Namespace) -> int:
-    if args.tape == "make-tape":
-        out = args.out or SAMPLE_TAPE
-        write_tape(synthetic_tape(args.days, seed=args.seed or 7), out)
-        print(f"wrote {out}")
-        return 0
-    if args.tape == "record":
-        return record(args)
-    if args.tape == "calibrate":
-        return calibrate_fills(args)
-    return replay(args)
+def make_tape(args: argparse.Namespace) -> int:
+    write_tape(synthetic_tape(args.days, seed=args.seed), args.out)
+    print(f"wrote {args.out}")
+    return 0
 
 
 def calibrate_fills(args: argparse.Namespace) -> int:
     """Fit the logistic fill model on the one-way quotes and outcomes of a live audit trail."""
-    directory: Path | None = args.audit
-    if directory is None or not directory.exists():
-        return _fail(InputError("calibrate needs --audit DIR: the audit trail of a live run"))
+    directory: Path = args.audit
+    if not directory.exists():
+        return _fail(InputError(f"calibrate --audit {directory}: no such folder"))
     try:
         fitted = calibrate(load_records(directory))
     except CalibrationError as error:
@@ -193,31 +261,42 @@ def replay(args: argparse.Namespace) -> int:
         desk = {} if config is None else _desk(config, str(args.config))
         if args.logistic is not None and args.fill != "logistic":
             raise InputError("--logistic sets the logistic model's parameters: add --fill logistic")
-        tape = read_tape(Path(args.tape))
+        tape = read_tape(args.tape)
     except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
-    for problem in tape.problems:
-        print(f"refused: {problem}", file=sys.stderr)
     fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
     jobs = [
-        Job(Path(args.tape), s, curves=args.curves, strategy_folders=folders, **fill, **desk)
+        Job(args.tape, s, curves=args.curves, strategy_folders=folders, **fill, **desk)
         for s in specs
     ]
     try:
-        tables = run_jobs(
-            jobs,
-            tape,  # read once: runs in this process replay it, workers read it by path
-            workers=args.workers,
-            cluster=args.cluster,
-            connect_timeout_s=args.cluster_timeout,
-            progress=status_line("replay"),
-        )
+        with progress_bar("replay") as progress:
+            tables = run_jobs(
+                jobs,
+                tape,  # read once: runs in this process replay it, workers read it by path
+                workers=args.workers,
+                cluster=args.cluster,
+                connect_timeout_s=args.cluster_timeout,
+                progress=progress,
+            )
     except (ClusterError, StrategyLoadError, TapeError, CurveFilesError) as error:
         return _fail(error)  # anything else is a bug: its traceback is wanted
-    out = args.out or RUN_OUT
+    inputs = inputs_of(
+        args.tape,
+        tape,
+        curves=args.curves,
+        desk=args.config,
+        hours=(DEFAULT_ENGINE if config is None else config.engine).hours,
+        fill=args.fill,
+        logistic=args.logistic,
+        seed=args.seed,
+        version=__version__,
+        ran_at=SystemClock().now(),
+    )
+    out: Path = args.out
     write_tables(tables, out)
-    report = write_report(tables, out, f"backtest of {args.tape}")
-    print(tables["summary"].T.to_string(header=False))
+    report = write_report(tables, out, inputs)
+    print(summary_text(tables, inputs))
     print(f"report: {report}")
     return 0
 

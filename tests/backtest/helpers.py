@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -11,9 +13,11 @@ from quoter.app import DEMO_RISK
 from quoter.backtest.curves import DailyCurves, StaticCurves
 from quoter.backtest.driver import Replayed, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import FillModel
+from quoter.backtest.inputs import Inputs, inputs_of
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import Tape, parse_frame
 from quoter.engine.config import EngineConfig
+from quoter.engine.hours import TradingHoursConfig
 
 
 def short_tape(minutes: float = 20.0, per_min: float = 4.0, seed: int = 7) -> pd.DataFrame:
@@ -43,3 +47,18 @@ def settings(tmp_path: Path) -> ReplaySettings:
 
 def tape_of(frame: pd.DataFrame) -> Tape:
     return parse_frame(frame, "test-tape")
+
+
+def inputs_for(tape: Tape, **overrides: object) -> Inputs:
+    """A report's inputs for `tape`, as a replay without options states them."""
+    given: dict[str, Any] = {
+        "curves": None,
+        "desk": None,
+        "hours": TradingHoursConfig(),
+        "fill": "auction",
+        "logistic": None,
+        "seed": 0,
+        "version": "0.0-test",
+        "ran_at": datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+    }
+    return inputs_of(Path(tape.source), tape, **{**given, **overrides})

@@ -86,9 +86,9 @@ def test_a_replay_uses_the_given_logistic_parameters(tmp_path: Path) -> None:
     write_tape(short_tape(minutes=30.0), tape)
     out = tmp_path / "out"
     never = ["--fill", "logistic", "--logistic=-40,0", "--out", str(out)]  # = : a negative A
-    assert main(["backtest", str(tape), *never]) == 0
+    assert main(["backtest", "replay", str(tape), *never]) == 0
     assert pd.read_csv(out / "summary.csv").fills.iloc[0] == 0
-    assert main(["backtest", str(tape), "--fill", "logistic", "--out", str(out)]) == 0
+    assert main(["backtest", "replay", str(tape), "--fill", "logistic", "--out", str(out)]) == 0
     assert pd.read_csv(out / "summary.csv").fills.iloc[0] > 0  # the default curve does fill
 
 
@@ -97,5 +97,5 @@ def test_logistic_parameters_without_the_logistic_model_are_refused(
 ) -> None:
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=5.0), tape)
-    assert main(["backtest", str(tape), "--logistic", "0.1,2"]) == 2
+    assert main(["backtest", "replay", str(tape), "--logistic", "0.1,2"]) == 2
     assert "add --fill logistic" in capsys.readouterr().err

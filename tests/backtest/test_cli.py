@@ -1,13 +1,15 @@
 """quoter backtest end to end: two runs side by side, the files they leave, and --cluster."""
 
+import argparse
 import ast
+import io
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from quoter.backtest import run
+from quoter.backtest import progress, run
 from quoter.backtest.driver import RunSpec
 from quoter.backtest.tape import REQUIRED, Tape, read_tape, write_tape
 from quoter.cli import main
@@ -26,7 +28,7 @@ def test_two_runs_side_by_side_leave_tables_and_a_report(tape: Path, tmp_path: P
     out = tmp_path / "out"
     code = main(
         [
-            "backtest", str(tape), "--strategy", "curve_spread", "--strategy", "curve_spread",
+            "backtest", "replay", str(tape), "--strategy", "curve_spread", "--strategy", "curve_spread",
             "--param", "credit_default_eur_mwh=0.5", "--seed", "3", "--out", str(out),
         ]
     )  # fmt: skip
@@ -41,20 +43,31 @@ def test_cluster_without_dask_says_how_to_get_it(
     tape: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if not installed
-    assert main(["backtest", str(tape), "--cluster", "tcp://127.0.0.1:1"]) == 2
+    assert main(["backtest", "replay", str(tape), "--cluster", "tcp://127.0.0.1:1"]) == 2
     assert "pip install 'dask[distributed]'" in capsys.readouterr().err
 
 
-def test_the_progress_bar_redraws_sparingly_and_always_ends(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    show = run.status_line("replay", every_s=3600.0)
-    for done in range(0, 10_001, 7):
-        show(done, 10_000)
-    show(10_000, 10_000)
-    drawn = capsys.readouterr().err
-    assert drawn.count("\r") == 2  # the first draw, and the end
-    assert drawn.endswith("[##############################] 10,000/10,000 RFQs\n")
+def test_progress_off_a_terminal_is_plain_lines_now_and_then() -> None:
+    out = io.StringIO()
+    with progress.progress_bar("replay", stream=out, every_s=3600.0) as show:
+        for done in range(0, 10_001, 7):
+            show(done, 10_000)
+        show(10_000, 10_000)
+    assert out.getvalue().splitlines() == ["replay: 0/10,000 RFQs", "replay: 10,000/10,000 RFQs"]
+
+
+def test_progress_on_a_terminal_is_a_bar_that_ends_full() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    with progress.progress_bar("replay", stream=out) as show:
+        show(500, 10_000)
+        show(10_000, 10_000)
+    drawn = out.getvalue()
+    assert "\x1b[" in drawn  # drawn by rich, redrawn in place
+    assert "10,000/10,000 RFQs" in drawn
 
 
 DESK = """
@@ -88,9 +101,9 @@ def test_a_desk_config_brings_its_limits_and_its_strategy(tape: Path, tmp_path: 
     config = tmp_path / "desk.toml"
     config.write_text(DESK)
     out = tmp_path / "out"
-    assert main(["backtest", str(tape), "--config", str(config), "--out", str(out)]) == 0
+    assert main(["backtest", "replay", str(tape), "--config", str(config), "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.run) == ["0:curve_spread"]
+    assert list(summary.run) == ["curve_spread"]
     assert "0.25" in summary.params.iloc[0]  # the configured parameters, not the defaults
     assert summary["decline:max-open-quotes"].iloc[0] > 0  # the desk's 2, not the demo's 40
 
@@ -100,7 +113,7 @@ def test_a_desk_config_without_limits_is_refused_by_name(
 ) -> None:
     config = tmp_path / "desk.toml"
     config.write_text(DESK.split("[risk]")[0])
-    assert main(["backtest", str(tape), "--config", str(config)]) == 2
+    assert main(["backtest", "replay", str(tape), "--config", str(config)]) == 2
     assert f"{config}: no [risk] section" in capsys.readouterr().err
 
 
@@ -118,11 +131,13 @@ def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path
     config = tmp_path / "desk.toml"
     config.write_text(SKEW_DESK)
     out = tmp_path / "out"
-    argv = ["backtest", str(tape), "--config", str(config), "--out", str(out)]
+    argv = ["backtest", "replay", str(tape), "--config", str(config), "--out", str(out)]
     params = ["--param", "cap_eur_mwh=1.5", "--param", "inner.params.credit_default_eur_mwh=0.5"]
     assert main([*argv, *params]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.run) == ["0:inventory_skew"]
+    assert list(summary.run) == [
+        "inventory_skew cap_eur_mwh=1.5 inner.params.credit_default_eur_mwh=0.5"
+    ]
     assert ast.literal_eval(summary.params.iloc[0]) == {
         "k_eur_mwh_per_mwh": 0.001,  # configured, kept
         "cap_eur_mwh": 1.5,  # given
@@ -133,8 +148,26 @@ def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path
 def test_params_without_a_strategy_or_a_desk_are_curve_spreads() -> None:
     given = [("--param", "credit_default_eur_mwh=0.5"), ("--strategy", "inventory_skew")]
     assert backtest.specs_of(given) == [
-        RunSpec("0:curve_spread", "curve_spread", {"credit_default_eur_mwh": 0.5}),
-        RunSpec("1:inventory_skew", "inventory_skew", {}),
+        RunSpec(
+            "curve_spread credit_default_eur_mwh=0.5",
+            "curve_spread",
+            {"credit_default_eur_mwh": 0.5},
+        ),
+        RunSpec("inventory_skew", "inventory_skew", {}),
+    ]
+
+
+def test_runs_are_labelled_by_strategy_and_parameters_told_apart() -> None:
+    given = [
+        ("--strategy", "curve_spread"),
+        ("--strategy", "curve_spread"),
+        ("--param", "credit_default_eur_mwh=0.5"),
+        ("--strategy", "curve_spread"),
+    ]
+    assert [s.label for s in backtest.specs_of(given)] == [
+        "curve_spread",
+        "curve_spread credit_default_eur_mwh=0.5",
+        "curve_spread #2",
     ]
 
 
@@ -150,7 +183,7 @@ def test_a_replay_in_this_process_reads_the_tape_once(
     monkeypatch.setattr(backtest, "read_tape", counted)
     monkeypatch.setattr(run, "read_tape", counted)
     runs = ["--strategy", "curve_spread", "--strategy", "curve_spread"]
-    assert main(["backtest", str(tape), *runs, "--out", str(tmp_path / "out")]) == 0
+    assert main(["backtest", "replay", str(tape), *runs, "--out", str(tmp_path / "out")]) == 0
     assert reads == [tape]
 
 
@@ -162,7 +195,7 @@ def test_an_internal_error_is_raised_with_its_traceback(
 
     monkeypatch.setattr(run, "tables", broken)
     with pytest.raises(ValueError, match="a bug deep in the run"):
-        main(["backtest", str(tape), "--out", str(tmp_path / "out")])
+        main(["backtest", "replay", str(tape), "--out", str(tmp_path / "out")])
 
 
 def test_curves_without_a_usable_series_are_refused_by_name(
@@ -171,7 +204,7 @@ def test_curves_without_a_usable_series_are_refused_by_name(
     curves = tmp_path / "curves"
     curves.mkdir()
     (curves / "broken.csv").write_text("not,a,curve\n1,2,3\n")
-    assert main(["backtest", str(tape), "--curves", str(curves)]) == 2
+    assert main(["backtest", "replay", str(tape), "--curves", str(curves)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"quoter backtest: {curves / 'broken.csv'}")
     assert err.count("\n") == 1  # one line, no traceback
@@ -182,8 +215,47 @@ def test_a_tape_without_usable_rows_is_refused_in_one_line(
 ) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text(",".join(REQUIRED) + "\n")
-    assert main(["backtest", str(empty), "--out", str(tmp_path / "out")]) == 2
+    assert main(["backtest", "replay", str(empty), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("quoter backtest: ")
     assert "no usable rows" in err
     assert err.count("\n") == 1
+
+
+def test_the_old_form_is_answered_with_the_replay_command(
+    tape: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["backtest", str(tape), "--seed", "3"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"quoter backtest: to replay a tape: quoter backtest replay {tape}\n"
+    )
+
+
+ACTION_OPTIONS = {
+    "replay": {
+        "--curves", "--strategy", "--param", "--sweep", "--fill", "--logistic", "--seed",
+        "--out", "--workers", "--cluster", "--cluster-timeout", "--config",
+    },
+    "make-tape": {"--days", "--seed", "--out"},
+    "record": {"--config", "--from", "--to", "--out", "--max-requests", "--skip-custom"},
+    "calibrate": {"--audit"},
+}  # fmt: skip
+
+
+def test_each_action_takes_its_own_options_each_with_help() -> None:
+    parser = argparse.ArgumentParser()
+    backtest.register(parser.add_subparsers())
+    (command,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (actions,) = [
+        a for a in command.choices["backtest"]._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert set(actions.choices) == set(ACTION_OPTIONS)
+    for name, sub in actions.choices.items():
+        options = [a for a in sub._actions if a.option_strings and a.dest != "help"]
+        assert {a.option_strings[-1] for a in options} == ACTION_OPTIONS[name], name
+        assert all(a.help for a in sub._actions), name
+        if name == "record":
+            assert next(a for a in options if a.dest == "end").metavar == "ISO"  # --to: a time
+    assert "(default: var/backtest)" in actions.choices["replay"].format_help()

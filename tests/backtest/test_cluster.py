@@ -45,8 +45,13 @@ def test_a_sweep_on_a_dask_cluster_gives_the_local_tables(
 ) -> None:
     on_dask, local = tmp_path / "dask", tmp_path / "local"
     address = cluster.scheduler_address
-    assert main(["backtest", str(tape), *RUNS, "--cluster", address, "--out", str(on_dask)]) == 0
-    assert main(["backtest", str(tape), *RUNS, "--workers", "1", "--out", str(local)]) == 0
+    assert (
+        main(["backtest", "replay", str(tape), *RUNS, "--cluster", address, "--out", str(on_dask)])
+        == 0
+    )
+    assert (
+        main(["backtest", "replay", str(tape), *RUNS, "--workers", "1", "--out", str(local)]) == 0
+    )
     assert cluster.scheduler is not None
     assert "run_job" in cluster.scheduler.task_prefixes  # the runs went to the workers
     for name in TABLES:
@@ -63,7 +68,7 @@ def test_an_unreachable_scheduler_is_named_in_one_line(
         probe.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
     started = time.monotonic()
-    argv = ["backtest", str(tape), "--cluster", address, "--cluster-timeout", "1"]
+    argv = ["backtest", "replay", str(tape), "--cluster", address, "--cluster-timeout", "1"]
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     assert time.monotonic() - started < 10
     err = capsys.readouterr().err.strip()
@@ -72,6 +77,6 @@ def test_an_unreachable_scheduler_is_named_in_one_line(
 
 
 def test_a_malformed_address_is_refused(tape: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["backtest", str(tape), "--cluster", "scheduler.example"]) == 2
+    assert main(["backtest", "replay", str(tape), "--cluster", "scheduler.example"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("quoter backtest: scheduler.example: not a Dask scheduler address")

@@ -71,7 +71,9 @@ async def test_record_exports_the_window_with_our_trades_as_drivers(
     assert all(math.isnan(row["competitor_price"]) for row in rows.values())  # not in the contract
     assert (out.parent / rows[custom]["load_shape"]).is_file()
     replayed = tmp_path / "replay"
-    assert await asyncio.to_thread(main, ["backtest", str(out), "--out", str(replayed)]) == 0
+    assert (
+        await asyncio.to_thread(main, ["backtest", "replay", str(out), "--out", str(replayed)]) == 0
+    )
     assert pd.read_parquet(replayed / "summary.parquet").rfqs.iloc[0] == 3
 
 
@@ -93,8 +95,13 @@ async def test_record_stops_before_its_request_budget(
 
 
 def test_record_needs_a_window_and_a_tape_path(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["backtest", "record", "--from", "2026-03-02T08:00:00Z"]) == 2
-    assert "record needs --from ISO and --out TAPE.parquet" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["backtest", "record", "--from", "2026-03-02T08:00:00Z"])
+    assert exit_.value.code == 2
+    assert "the following arguments are required: --out" in capsys.readouterr().err
+    argv = ["backtest", "record", "--from", "2026-03-02T08:00:00Z", "--out", "tape.txt"]
+    assert main(argv) == 2
+    assert "--out tape.txt: give a tape file, .parquet or .csv" in capsys.readouterr().err
 
 
 async def test_record_refuses_an_empty_window_before_any_request(

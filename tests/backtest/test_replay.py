@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 
 from quoter.backtest.curves import DailyCurves
+from quoter.backtest.driver import RunSpec
 from quoter.backtest.fills import AuctionFill, LogisticFill, fit_logistic
 from quoter.backtest.report import write_report, write_tables
 from quoter.backtest.results import tables
 from quoter.backtest.tape import TapeRfq
-from tests.backtest.helpers import run, short_tape, tape_of
+from tests.backtest.helpers import inputs_for, run, short_tape, tape_of
 
 
 def _tables(tmp_path: Path, fills: AuctionFill | LogisticFill) -> dict[str, pd.DataFrame]:
@@ -63,7 +64,16 @@ def test_the_logistic_fit_recovers_its_parameters() -> None:
 def test_the_report_renders(tmp_path: Path) -> None:
     result = _tables(tmp_path, AuctionFill())
     write_tables(result, tmp_path / "out")
-    page = write_report(result, tmp_path / "out", "test").read_text()
+    inputs = inputs_for(tape_of(short_tape(minutes=10.0)))
+    page = write_report(result, tmp_path / "out", inputs).read_text()
     assert page.count("data:image/png;base64,") == 3
     assert (tmp_path / "out" / "fills.parquet").is_file()
     assert (tmp_path / "out" / "summary.csv").is_file()
+
+
+def test_a_run_labelled_by_many_parameters_still_quotes(tmp_path: Path) -> None:
+    label = "curve_spread " + " ".join(f"parameter_{i}=[[25,0.0],[100,0.05]]" for i in range(5))
+    tape = tape_of(short_tape(minutes=10.0))
+    replayed = run(tape, AuctionFill(), tmp_path, spec=RunSpec(label))
+    assert replayed.ctx.stats.kills == 0  # the client-quote-ids fit the venue's 100 characters
+    assert replayed.ctx.stats.quotes_sent > 0

@@ -23,14 +23,26 @@ def test_the_example_sweep_runs_every_combination_and_run(tmp_path: Path) -> Non
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=10.0), tape)
     out = tmp_path / "out"
-    argv = ["backtest", str(tape), "--sweep", str(EXAMPLE), "--workers", "2", "--out", str(out)]
+    argv = [
+        "backtest",
+        "replay",
+        str(tape),
+        "--sweep",
+        str(EXAMPLE),
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     summary = pd.read_parquet(out / "summary.parquet")
     assert list(summary.run) == [spec.label for spec in load_sweep(EXAMPLE)]
     assert len(summary) == 5  # the 2 x 2 grid and one listed run
     assert list(summary.strategy) == ["curve_spread"] * 4 + ["inventory_skew"]
-    assert summary.run.iloc[2].startswith("2:credit_default_eur_mwh=0.5 size_add_on_eur_mwh=")
-    assert summary.run.iloc[4] == "4:skewed"
+    assert summary.run.iloc[2].startswith(
+        "curve_spread credit_default_eur_mwh=0.5 size_add_on_eur_mwh=[[25,0.0],"
+    )
+    assert summary.run.iloc[4] == "skewed"
 
 
 def sweep_file(tmp_path: Path, text: str) -> Path:
@@ -49,9 +61,9 @@ def test_nested_grid_keys_and_unlabelled_runs(tmp_path: Path) -> None:
     )
     specs = load_sweep(path)
     assert [s.label for s in specs] == [
-        "0:credit_default_eur_mwh=0.1 load_factor.peak=1.0",
-        "1:credit_default_eur_mwh=0.1 load_factor.peak=2.0",
-        '2:curve_spread credit_eur_mwh={"c-1":0.3}',
+        "curve_spread credit_default_eur_mwh=0.1 load_factor.peak=1.0",
+        "curve_spread credit_default_eur_mwh=0.1 load_factor.peak=2.0",
+        "curve_spread credit_eur_mwh.c-1=0.3",
     ]
     assert specs[1].params == {"credit_default_eur_mwh": 0.1, "load_factor": {"peak": 2.0}}
 
@@ -65,12 +77,12 @@ def test_nested_grid_keys_and_unlabelled_runs(tmp_path: Path) -> None:
         ("[grid]\ncredit_default_eur_mwh = []\n", "grid.credit_default_eur_mwh: give a non-empty"),
         (
             "[grid]\ncredit_default_eur_mwh = [0.1, -1]\n",
-            "run 1:credit_default_eur_mwh=-1: curve_spread: invalid parameters\n"
+            "run curve_spread credit_default_eur_mwh=-1: curve_spread: invalid parameters\n"
             "  credit_default_eur_mwh: Input should be greater than or equal to 0",
         ),
         (
             "[[runs]]\nparams = { spread = 1 }\n",
-            "run 0:curve_spread spread=1: curve_spread: unknown parameter(s) spread",
+            "run curve_spread spread=1: curve_spread: unknown parameter(s) spread",
         ),
         ('strategy = "no_such"\n[grid]\nx = [1]\n', "unknown strategy 'no_such'"),
         ("strategy = 3\n[grid]\nx = [1]\n", "strategy: Input should be a valid string"),
@@ -88,7 +100,7 @@ def test_a_bad_sweep_file_is_refused_naming_file_and_key(
         load_sweep(path)
     assert str(refused.value).startswith(f"{path}: ")
     assert named in str(refused.value)
-    assert main(["backtest", str(tmp_path / "absent.parquet"), "--sweep", str(path)]) == 2
+    assert main(["backtest", "replay", str(tmp_path / "absent.parquet"), "--sweep", str(path)]) == 2
     assert named in capsys.readouterr().err  # the file is refused before the tape is read
 
 
@@ -98,12 +110,12 @@ def test_the_cli_names_the_bad_sweep_file(
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=5.0), tape)
     path = sweep_file(tmp_path, "[grid]\ncredit_default_eur_mwh = 0.5\n")
-    assert main(["backtest", str(tape), "--sweep", str(path)]) == 2
+    assert main(["backtest", "replay", str(tape), "--sweep", str(path)]) == 2
     assert capsys.readouterr().err == (
         f"quoter backtest: {path}: grid.credit_default_eur_mwh: "
         "give a non-empty list of values to try\n"
     )
-    assert main(["backtest", str(tape), "--sweep", str(tmp_path / "none.toml")]) == 2
+    assert main(["backtest", "replay", str(tape), "--sweep", str(tmp_path / "none.toml")]) == 2
     assert "none.toml: cannot read" in capsys.readouterr().err
 
 
@@ -112,7 +124,7 @@ def test_a_sweep_and_strategy_options_together_are_refused(
 ) -> None:
     tape = tmp_path / "tape.parquet"
     write_tape(short_tape(minutes=5.0), tape)
-    argv = ["backtest", str(tape), "--sweep", str(EXAMPLE), "--strategy", "curve_spread"]
+    argv = ["backtest", "replay", str(tape), "--sweep", str(EXAMPLE), "--strategy", "curve_spread"]
     assert main(argv) == 2
     assert "give the runs one way" in capsys.readouterr().err
 
