@@ -25,9 +25,11 @@ from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from quoter.backtest.calibrate import MIN_OUTCOMES, CalibrationError, QuoteOutcome
 from quoter.backtest.fills import fit_logistic
+from quoter.backtest.tape import Tape
 from quoter.backtest.winfit import (
     MAX_ABS_A,
     SIZE_MW,
@@ -37,7 +39,9 @@ from quoter.backtest.winfit import (
     counterparty_group,
     fit_id_of,
     segment_key,
+    write_fit,
 )
+from quoter.domain import Action
 
 DEFAULT_PRIOR_WEIGHT = 50.0
 MIN_GROUP_QUOTES = 200  # a counterparty with fewer quotes goes to the "other" group
@@ -235,3 +239,77 @@ def write_reliability(
 
 def finite(quoted: Iterable[Quoted]) -> list[Quoted]:
     return [q for q in quoted if math.isfinite(q.markup_eur_mwh) and math.isfinite(q.days_ahead)]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    fit: WinFit
+    reliability_png: Path
+    lines: list[str]
+
+
+def write_segment_fit(
+    quoted: Sequence[Quoted],
+    out: Path,
+    *,
+    source: str,
+    created_at: datetime,
+    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
+    by_counterparty: bool = False,
+) -> Written:
+    """Fit by segment, write the fit file to `out` and its reliability diagram beside it
+    (`out` with `.png`); the lines say what was written and how good the fit is."""
+    fit = fit_segments(
+        finite(quoted),
+        source=source,
+        created_at=created_at,
+        prior_weight=prior_weight,
+        by_counterparty=by_counterparty,
+    )
+    write_fit(fit, out)
+    png = out.with_suffix(".png")
+    write_reliability(fit, quoted, png)
+    lines = [
+        *quality_lines(fit),
+        f"fit {fit.fit_id}: {len(fit.segments)} segments, prior weight {prior_weight:g}",
+        f"wrote {out} and its reliability diagram {png}",
+        f"quote with: --strategy win_curve --param fit={out}",
+    ]
+    return Written(fit, png, lines)
+
+
+def from_replay(decisions: pd.DataFrame, fills: pd.DataFrame, tape: Tape) -> list[Quoted]:
+    """The quotes of replays of `tape` (their `decisions` and `fills` tables) whose outcome the
+    desk would know: each RFQ's last quote per run, won if it filled, lost otherwise; an RFQ the
+    requester cancelled before its deadline says nothing of the price and is left out. A
+    two-way quote's markup is on the side the requester took (the tape says which)."""
+    entries = {t.id: t for t in tape}
+    won = set(zip(fills.run, fills.rfq_id, strict=True)) if len(fills) else set()
+    quotes = decisions[decisions.action == "quote"].groupby(["run", "rfq_id"]).tail(1)
+    found = []
+    for row in quotes.to_dict("records"):
+        entry = entries.get(str(row["rfq_id"]))
+        if entry is None or (entry.cancel_at and entry.cancel_at < entry.rfq.quote_deadline):
+            continue
+        rfq, mid = entry.rfq, float(row["mid"])
+        if row["side"] == "sell":
+            markup = float(row["price"]) - mid
+        elif row["side"] == "buy":
+            markup = mid - float(row["price"])
+        elif entry.requester_side is Action.BUY:
+            markup = float(row["ask"]) - mid
+        else:
+            markup = mid - float(row["bid"])
+        found.append(
+            Quoted(
+                rfq.instrument.commodity.value,
+                rfq.instrument.market_area,
+                (rfq.instrument.start - row["at"]).total_seconds() / DAY_S,
+                rfq.quantity_mw,
+                rfq.action is None,
+                rfq.requester_id,
+                markup,
+                (row["run"], row["rfq_id"]) in won,
+            )
+        )
+    return found

@@ -27,6 +27,7 @@ from quoter.backtest.run import (
 from quoter.backtest.sweep import SweepError, load_sweep
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
+from quoter.commands._backtest_fit import add_fit_arguments, write_fit_file
 from quoter.commands._backtest_record import add_record_arguments, record
 from quoter.commands.price import InputError, parse_params
 from quoter.config import (
@@ -76,6 +77,7 @@ def register(subparsers: Any) -> None:
         "calibrate --audit DIR fits them on the desk's own quotes",
     )
     parser.add_argument("--audit", type=Path, metavar="DIR", help="calibrate: a live audit trail")
+    add_fit_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--out", type=Path, help=f"results folder (default {RUN_OUT}); make-tape, record: the tape"
@@ -167,6 +169,8 @@ def calibrate_fills(args: argparse.Namespace) -> int:
     directory: Path | None = args.audit
     if directory is None or not directory.exists():
         return _fail(InputError("calibrate needs --audit DIR: the audit trail of a live run"))
+    if args.fit_out is not None:
+        return write_fit_file(args, directory)
     try:
         fitted = calibrate(load_records(directory))
     except CalibrationError as error:
