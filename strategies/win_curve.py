@@ -20,12 +20,15 @@ from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
 from quoter.backtest.winfit import (
+    Parts,
     SegmentFit,
     WinFit,
     counterparty_group,
+    key_of_parts,
     load_fit,
     optimal_markup,
-    segment_key,
+    parts_of_key,
+    segment_parts,
 )
 from quoter.domain import Action, Rfq
 from quoter.pricing.delivery import delivery_of
@@ -69,7 +72,12 @@ class WinCurve:
         if self.min_markup_eur_mwh > self.max_markup_eur_mwh:
             raise ValueError("min_markup_eur_mwh must not exceed max_markup_eur_mwh")
         fitted = load_fit(self.fit)  # the one read: price() does no I/O
-        optima = {key: _optimum(s) for key, s in fitted.segments.items()}
+        # By the segment's values, not its name: spelling a name costs more than pricing.
+        optima = {}
+        for key, segment in fitted.segments.items():
+            parts = parts_of_key(key, fitted.tenor_days, fitted.size_mw)
+            if parts is not None:
+                optima[parts] = (key, _optimum(segment))
         object.__setattr__(self, "_fitted", fitted)
         object.__setattr__(self, "_optima", MappingProxyType(optima))
         object.__setattr__(self, "_pooled", _optimum(fitted.pooled))
@@ -93,7 +101,7 @@ class WinCurve:
         valued = value_instrument(instrument, market.shape, market.curves)
         if isinstance(valued, Decline):
             return valued
-        key = segment_key(
+        parts = segment_parts(
             instrument.commodity.value,
             instrument.market_area,
             (valued.start_s - market.now_s) / DAY_S,
@@ -103,8 +111,13 @@ class WinCurve:
             fit.tenor_days,
             fit.size_mw,
         )
-        optima: MappingProxyType[str, _Optimum] = self.__dict__["_optima"]
-        optimum = optima.get(key) or self.__dict__["_pooled"]
+        optima: MappingProxyType[Parts, tuple[str, _Optimum]] = self.__dict__["_optima"]
+        found = optima.get(parts)
+        if found is None:
+            key = key_of_parts(parts, fit.tenor_days, fit.size_mw)
+            segment, optimum = f"pooled (no fit for {key})", self.__dict__["_pooled"]
+        else:
+            segment, optimum = found
         low, high = self.min_markup_eur_mwh, self.max_markup_eur_mwh
         markup = min(high, max(low, optimum.markup_eur_mwh))
         lean = 0.0
@@ -128,15 +141,14 @@ class WinCurve:
             rfq.quantity_mw * valued.hours if shape_energy_mwh is None else shape_energy_mwh
         )
         facts = (valued.hours, energy_mwh, market.curves.id, valued.curve_as_of)
-        components = MappingProxyType({"mid": mid, "markup": markup})
-        quote = assemble_quote(side, mid, markup, components, facts)
-        if isinstance(quote, Decline):
-            return quote
-        shifted = shift_quote(quote, "inventory", shift)
+        components = MappingProxyType({"mid": mid, "markup": markup, "inventory": 0.0})
+        shifted = assemble_quote(side, mid, markup, components, facts)
+        if shift and not isinstance(shifted, Decline):
+            shifted = shift_quote(shifted, "inventory", shift)
         if isinstance(shifted, Decline):
             return shifted
         notes = {
-            "segment": key if key in optima else f"pooled (no fit for {key})",
+            "segment": segment,
             "optimal-markup": optimum.markup_eur_mwh,
             "win-probability": optimum.win_probability,
             "inventory-lean": lean,

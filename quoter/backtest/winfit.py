@@ -105,7 +105,10 @@ def _condition(a: float, x: float) -> float:
 
 def bucket_label(value: float, bounds: tuple[float, ...], unit: str) -> str:
     """`<=7d`, `7-31d`, ..., `>366d`: the bucket `value` falls in (a bound belongs below)."""
-    i = bisect_left(bounds, value)
+    return _label(bisect_left(bounds, value), bounds, unit)
+
+
+def _label(i: int, bounds: tuple[float, ...], unit: str) -> str:
     if i == 0:
         return f"<={bounds[0]:g}{unit}"
     if i == len(bounds):
@@ -119,6 +122,51 @@ def counterparty_group(requester_id: str, counterparties: Mapping[str, str] | No
     return counterparties.get(requester_id, OTHER_COUNTERPARTIES)
 
 
+Parts = tuple[str, str, int, int, bool, str]
+"""A segment as values: commodity, area, tenor and size bucket indices, two-way, group."""
+
+
+def segment_parts(
+    commodity: str,
+    area: str,
+    days_ahead: float,
+    quantity_mw: float,
+    two_way: bool,
+    group: str,
+    tenor_days: tuple[float, ...] = TENOR_DAYS,
+    size_mw: tuple[float, ...] = SIZE_MW,
+) -> Parts:
+    tenor = bisect_left(tenor_days, max(0.0, days_ahead))
+    return (commodity, area, tenor, bisect_left(size_mw, quantity_mw), two_way, group)
+
+
+def key_of_parts(
+    parts: Parts, tenor_days: tuple[float, ...] = TENOR_DAYS, size_mw: tuple[float, ...] = SIZE_MW
+) -> str:
+    commodity, area, tenor, size, two_way, group = parts
+    tenor_label = _label(tenor, tenor_days, "d")
+    size_label = _label(size, size_mw, "MW")
+    way = "two-way" if two_way else "one-way"
+    return f"{commodity}/{area}|{tenor_label}|{size_label}|{way}|{group}"
+
+
+def parts_of_key(
+    key: str, tenor_days: tuple[float, ...] = TENOR_DAYS, size_mw: tuple[float, ...] = SIZE_MW
+) -> Parts | None:
+    """`key` as values, if it is one `key_of_parts` spells with these bounds."""
+    try:
+        place, tenor_label, size_label, way, group = key.split("|")
+        commodity, area = place.split("/", 1)
+    except ValueError:
+        return None
+    tenors = [_label(i, tenor_days, "d") for i in range(len(tenor_days) + 1)]
+    sizes = [_label(i, size_mw, "MW") for i in range(len(size_mw) + 1)]
+    if tenor_label not in tenors or size_label not in sizes or way not in ("one-way", "two-way"):
+        return None
+    two_way = way == "two-way"
+    return (commodity, area, tenors.index(tenor_label), sizes.index(size_label), two_way, group)
+
+
 def segment_key(
     commodity: str,
     area: str,
@@ -129,10 +177,10 @@ def segment_key(
     tenor_days: tuple[float, ...] = TENOR_DAYS,
     size_mw: tuple[float, ...] = SIZE_MW,
 ) -> str:
-    tenor = bucket_label(max(0.0, days_ahead), tenor_days, "d")
-    size = bucket_label(quantity_mw, size_mw, "MW")
-    way = "two-way" if two_way else "one-way"
-    return f"{commodity}/{area}|{tenor}|{size}|{way}|{group}"
+    parts = segment_parts(
+        commodity, area, days_ahead, quantity_mw, two_way, group, tenor_days, size_mw
+    )
+    return key_of_parts(parts, tenor_days, size_mw)
 
 
 def fit_id_of(pooled: SegmentFit, segments: Mapping[str, SegmentFit]) -> str:
