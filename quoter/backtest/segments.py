@@ -259,8 +259,9 @@ def write_segment_fit(
 ) -> Written:
     """Fit by segment, write the fit file to `out` and its reliability diagram beside it
     (`out` with `.png`); the lines say what was written and how good the fit is."""
+    quoted = finite(quoted)
     fit = fit_segments(
-        finite(quoted),
+        quoted,
         source=source,
         created_at=created_at,
         prior_weight=prior_weight,
