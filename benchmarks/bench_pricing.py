@@ -13,15 +13,20 @@ decisions in a list is shown too (it pays for the garbage collector walking them
 
 from __future__ import annotations
 
+import math
 import random
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from quoter.backtest.segments import Quoted, fit_segments
+from quoter.backtest.winfit import WinFit, write_fit
 from quoter.domain import (
     Action,
     Commodity,
@@ -38,7 +43,14 @@ from quoter.pricing.calendar import MARKET_TIMEZONE, grid, local_midnight_utc
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.pricing.delivery import Delivery, clear_caches, delivery_of
 from quoter.pricing.valuation import clear_valuation_cache
-from quoter.strategies_api import Decision, Decline, MarketSnapshot, QuoteDecision, evaluate
+from quoter.strategies_api import (
+    Decision,
+    Decline,
+    MarketSnapshot,
+    QuoteDecision,
+    evaluate,
+    load_strategy,
+)
 from strategies.curve_spread import CurveSpread
 
 RFQ_COUNT = 10_000
@@ -241,6 +253,47 @@ def run() -> None:
     print(f"ratio cold, new products only: {new_rate / pandas_rate:,.0f}x")
     print(f"prices agree with pandas on {PANDAS_SAMPLE} RFQs (rtol 1e-9)")
     print("warm (cached) decisions equal cold (computed) ones on all RFQs")
+    _win_curve(cases, warm_rate, safe_rate)
+
+
+def _win_curve(cases: Sequence[Case], spread_rate: float, spread_safe_rate: float) -> None:
+    """win_curve on the same RFQs, warm, from a fit by segment of a simulated flow on them; its
+    cost per RFQ against curve_spread's is the ratio of their rates."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fit = Path(tmp) / "win-fit.json"
+        write_fit(_simulated_fit(cases), fit)
+        strategy = load_strategy("win_curve", {"fit": str(fit)})
+    price = strategy.price
+    quoted = [price(c.rfq, c.market) for c in cases]
+    assert all(_quoted(d) for d in quoted), [d for d in quoted if not _quoted(d)][:3]
+    rate = _rate(lambda: [price(c.rfq, c.market) for c in cases], len(cases), WARM_PASSES)
+    safe = _rate(lambda: [evaluate(strategy, c.rfq, c.market) for c in cases], len(cases), 3)
+    print(f"win_curve warm: {rate:,.0f} RFQs/s; evaluate(win_curve, ...) warm: {safe:,.0f} RFQs/s")
+    print(
+        f"cost per RFQ, win_curve / curve_spread: {spread_rate / rate:.2f}x "
+        f"(through evaluate: {spread_safe_rate / safe:.2f}x)"
+    )
+
+
+def _simulated_fit(cases: Sequence[Case]) -> WinFit:
+    rng = random.Random(17)
+    quoted = []
+    for c in cases:
+        markup = rng.uniform(0.0, 2.0)
+        instrument = c.rfq.instrument
+        quoted.append(
+            Quoted(
+                instrument.commodity.value,
+                instrument.market_area,
+                (instrument.start - NOW).total_seconds() / 86400,
+                c.rfq.quantity_mw,
+                c.rfq.action is None,
+                c.rfq.requester_id,
+                markup,
+                rng.random() < 1 / (1 + math.exp(-0.5 + 2.0 * markup)),
+            )
+        )
+    return fit_segments(quoted, source="bench: simulated", created_at=NOW)
 
 
 def _clear() -> None:

@@ -10,6 +10,7 @@ ENTRY_POINT_GROUP = "quoter.strategies"
 BUILT_IN: Mapping[str, str] = {
     "curve_spread": "strategies.curve_spread:CurveSpread",
     "inventory_skew": "strategies.inventory_skew:InventorySkew",
+    "win_curve": "strategies.win_curve:WinCurve",
 }
 
 

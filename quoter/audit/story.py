@@ -124,7 +124,15 @@ def _priced(r: Record) -> list[str]:
         f"priced by {_strategy(r)}: mid {d.get('mid')}, {price} (side {d.get('side')})",
         f"components: {parts or 'none'}; {d.get('delivery-hours')} h, {d.get('energy-mwh')} MWh",
         f"curve {d.get('curve-id')} as of {d.get('curve-as-of')}{age_text}",
+        *_notes(d),
     ]
+
+
+def _notes(d: Record) -> list[str]:
+    notes = d.get("notes")
+    if not isinstance(notes, Mapping) or not notes:
+        return []
+    return ["why: " + ", ".join(f"{k} {v}" for k, v in notes.items())]
 
 
 def _strategy(r: Record) -> str:

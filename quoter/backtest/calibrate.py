@@ -31,12 +31,31 @@ class Calibration:
     won: int
 
 
+@dataclass(frozen=True, slots=True)
+class QuoteOutcome:
+    """One one-way quote with a known outcome, and what the trail says of its RFQ (empty where
+    the trail holds no `rfq` record for it): what a fit by segment needs."""
+
+    edge: float
+    won: bool
+    rfq: Mapping[str, Any]
+    at: str
+
+
 def quote_outcomes(records: Iterable[Mapping[str, Any]]) -> list[tuple[float, bool]]:
     """(edge EUR/MWh, won) of every one-way quote whose outcome the records hold."""
-    sent: dict[str, float] = {}  # RFQ id -> edge of its latest quote
-    pairs: list[tuple[float, bool]] = []
+    return [(q.edge, q.won) for q in quote_observations(records)]
+
+
+def quote_observations(records: Iterable[Mapping[str, Any]]) -> list[QuoteOutcome]:
+    """Every one-way quote whose outcome the records hold, with its RFQ's record."""
+    sent: dict[str, tuple[float, str]] = {}  # RFQ id -> edge and time of its latest quote
+    rfqs: dict[str, Mapping[str, Any]] = {}
+    found: list[QuoteOutcome] = []
     for record in records:
         kind, rfq_id = record.get("kind"), record.get("rfq-id")
+        if kind == "rfq" and isinstance(record.get("rfq"), Mapping):
+            rfqs[str(record["rfq"].get("id"))] = record["rfq"]
         if not isinstance(rfq_id, str):
             continue
         if kind == "quote-intent":
@@ -44,12 +63,13 @@ def quote_outcomes(records: Iterable[Mapping[str, Any]]) -> list[tuple[float, bo
             if edge is None:
                 sent.pop(rfq_id, None)
             else:
-                sent[rfq_id] = edge
+                sent[rfq_id] = (edge, str(record.get("at", "")))
         elif kind == "outcome" and rfq_id in sent:
             status = record.get("my-quote-status")
             if status in ("won", "lost"):
-                pairs.append((sent.pop(rfq_id), status == "won"))
-    return pairs
+                edge, at = sent.pop(rfq_id)
+                found.append(QuoteOutcome(edge, status == "won", rfqs.pop(rfq_id, {}), at))
+    return found
 
 
 def _edge(intent: Mapping[str, Any]) -> float | None:

@@ -88,21 +88,30 @@ class LogisticFill:
 DEFAULT_LOGISTIC = (0.44, 2.11)
 
 
+Prior = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+"""A Gaussian prior on (a, b): its mean and its precision matrix."""
+
+
 def fit_logistic(
-    edges: npt.ArrayLike, won: npt.ArrayLike, *, iterations: int = 50
+    edges: npt.ArrayLike,
+    won: npt.ArrayLike,
+    *,
+    iterations: int = 50,
+    prior: Prior | None = None,
 ) -> tuple[float, float]:
     """(a, b) maximising the likelihood of `won` given `edges` (with a tiny ridge, so separable
-    data still gives finite parameters)."""
+    data still gives finite parameters); with a `prior`, the posterior's mode instead: a fit
+    pulled toward the prior's mean as far as the precision weighs against the data."""
     x = np.asarray(edges, dtype=np.float64)
     y = np.asarray(won, dtype=np.float64)
     if x.size == 0 or x.shape != y.shape:
         raise ValueError("need as many outcomes as edges, at least one")
     design = np.column_stack([np.ones_like(x), x])
-    beta = np.zeros(2)
-    ridge = 1e-6 * np.eye(2)
+    centre, ridge = (np.zeros(2), 1e-6 * np.eye(2)) if prior is None else prior
+    beta = centre.copy()
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -700, 700)))
-        gradient = design.T @ (y - p) - ridge @ beta
+        gradient = design.T @ (y - p) - ridge @ (beta - centre)
         hessian = design.T @ (design * (p * (1 - p))[:, None]) + ridge
         step = np.linalg.solve(hessian, gradient)
         beta = beta + step

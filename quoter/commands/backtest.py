@@ -31,6 +31,7 @@ from quoter.backtest.sweep import SweepError, distinct, load_sweep, run_label
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import TapeError, read_tape, write_tape
 from quoter.clock import SystemClock
+from quoter.commands._backtest_fit import add_fit_arguments, write_fit_file
 from quoter.commands._backtest_record import TAPE_SUFFIXES, add_record_arguments, record
 from quoter.commands.price import InputError, parse_params
 from quoter.config import (
@@ -66,10 +67,15 @@ def register(subparsers: Any) -> None:
     recorder = _action(actions, "record", "export a venue's RFQs and our trades as a tape")
     add_record_arguments(recorder)
     recorder.set_defaults(handler=record)
-    fit = _action(actions, "calibrate", "fit the logistic fill model on a live audit trail")
+    fit = _action(
+        actions,
+        "calibrate",
+        "fit the logistic fill model, or the win curve by segment, on a live audit trail",
+    )
     fit.add_argument(
         "--audit", type=Path, metavar="DIR", required=True, help="the audit trail of a live run"
     )
+    add_fit_arguments(fit)
     fit.set_defaults(handler=calibrate_fills)
 
 
@@ -236,6 +242,8 @@ def calibrate_fills(args: argparse.Namespace) -> int:
     directory: Path = args.audit
     if not directory.exists():
         return _fail(InputError(f"calibrate --audit {directory}: no such folder"))
+    if args.fit_out is not None:
+        return write_fit_file(args, directory)
     try:
         fitted = calibrate(load_records(directory))
     except CalibrationError as error:

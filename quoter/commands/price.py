@@ -159,6 +159,8 @@ def describe(
                 "components": {name: _eur(value) for name, value in decision.components.items()},
             }
         )
+        if decision.notes:
+            report["notes"] = dict(decision.notes)
     series = market.curves.series.get((rfq.instrument.commodity, rfq.instrument.market_area))
     as_of = series.as_of if series is not None else market.curves.oldest_as_of()
     report.update(

@@ -72,6 +72,13 @@ def decline(
 
 
 def decision_record(decision: QuoteDecision) -> Record:
+    record = _decision_fields(decision)
+    if decision.notes:
+        record["notes"] = dict(decision.notes)
+    return record
+
+
+def _decision_fields(decision: QuoteDecision) -> Record:
     return {
         "side": decision.side,
         "mid": decision.mid,

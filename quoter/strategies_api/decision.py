@@ -25,7 +25,10 @@ class QuoteDecision(NamedTuple):
     price = mid + s * sum(half-widths) + sum(shifts), s = +1 when we sell, -1 when we buy;
     bid and ask take s = -1 and +1. Plain data: `evaluate` checks it, not the constructor.
     A named tuple rather than a frozen dataclass: it is built once per RFQ on the hot path and
-    costs a third as much to construct; compare decisions by field, not as tuples."""
+    costs a third as much to construct; compare decisions by field, not as tuples.
+    `notes` is what the strategy says of why, beside the build-up and not part of any price
+    (a segment's name, a win probability, a fit's id): text or float values, audited and shown
+    by `quoter price` with the components; empty unless a strategy sets it."""
 
     side: Action | None
     mid: float
@@ -37,6 +40,7 @@ class QuoteDecision(NamedTuple):
     energy_mwh: float
     curve_id: str
     curve_as_of: datetime
+    notes: Mapping[str, str | float] = MappingProxyType({})
 
     def prices(self) -> tuple[float, ...]:
         """The prices we would send."""
@@ -47,6 +51,7 @@ _SELL = Action.SELL  # a module constant: an enum member look-up costs four time
 # Builds a QuoteDecision from a tuple of its fields in order, skipping the generated keyword
 # __new__ (half the cost of a decision on the hot path).
 _QUOTE = tuple.__new__
+_NO_NOTES: Mapping[str, str | float] = QuoteDecision._field_defaults["notes"]
 
 Decision = QuoteDecision | Decline
 DeliveryFacts = tuple[float, float, str, datetime]
@@ -97,11 +102,11 @@ def assemble_quote(
             return _out_of_range(bid)
         if not PRICE_MIN_EUR_MWH <= ask <= PRICE_MAX_EUR_MWH:
             return _out_of_range(ask)
-        return _QUOTE(QuoteDecision, (side, mid, None, bid, ask, components, *facts))
+        return _QUOTE(QuoteDecision, (side, mid, None, bid, ask, components, *facts, _NO_NOTES))
     price = round(mid + width if side is _SELL else mid - width, PRICE_DECIMALS)
     if not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH:
         return _out_of_range(price)
-    return _QUOTE(QuoteDecision, (side, mid, price, None, None, components, *facts))
+    return _QUOTE(QuoteDecision, (side, mid, price, None, None, components, *facts, _NO_NOTES))
 
 
 def shift_quote(
@@ -153,6 +158,7 @@ def typed(decision: QuoteDecision) -> QuoteDecision | str:
         and type(d.curve_id) is str
         and type(d.curve_as_of) is datetime
         and type(d.components) in _MAPPINGS
+        and (d.notes is _NO_NOTES or _plain_notes(d.notes))
     ):
         # A loop rather than all() over a generator: cheaper, and this runs for every quote.
         for key, value in d.components.items():
@@ -161,6 +167,13 @@ def typed(decision: QuoteDecision) -> QuoteDecision | str:
         else:
             return d
     return _retyped(d)
+
+
+def _plain_notes(notes: object) -> bool:
+    return type(notes) in _MAPPINGS and all(
+        type(k) is str and type(v) in (str, float)
+        for k, v in notes.items()  # type: ignore[attr-defined]
+    )
 
 
 def _retyped(d: QuoteDecision) -> QuoteDecision | str:
@@ -189,6 +202,8 @@ def _retyped(d: QuoteDecision) -> QuoteDecision | str:
                 f"a strategy returned component {key!r:.40} as {type(value).__name__}, not a float"
             )
         components[key] = number
+    if not _plain_notes(d.notes):
+        return "a strategy returned notes that are not a mapping of text to text or floats"
     return d._replace(**fields, components=MappingProxyType(components))  # type: ignore[arg-type]
 
 

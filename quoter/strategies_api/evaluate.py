@@ -67,7 +67,8 @@ def check_decision(rfq: Rfq, decision: object) -> Decision:
         return _invalid(checked)
     if not is_finite(checked):
         return Decline(
-            ReasonCode.STRATEGY_NAN, f"a strategy returned a non-finite number: {checked}"
+            ReasonCode.STRATEGY_NAN,
+            f"a strategy returned a non-finite number: {checked}"[:DETAIL_CHARS],
         )
     problem = _side_problem(rfq, checked)
     if problem is not None:

@@ -1,6 +1,6 @@
 """Find a strategy by name and build it from validated parameters.
 
-A name is a built-in (`curve_spread`, `inventory_skew`), an entry point in the group
+A name is a built-in (`quoter.strategy_names.BUILT_IN`), an entry point in the group
 `quoter.strategies`, or `package.module:attribute`. The attribute is a class of typed parameters
 (a dataclass, pydantic dataclass or model) with a `price` method; its parameters are validated by
 pydantic from their annotations (bounds declared with `Annotated[float, Field(ge=0)]`, an

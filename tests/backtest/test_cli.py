@@ -240,7 +240,7 @@ ACTION_OPTIONS = {
     },
     "make-tape": {"--days", "--seed", "--out"},
     "record": {"--config", "--from", "--to", "--out", "--max-requests", "--skip-custom"},
-    "calibrate": {"--audit"},
+    "calibrate": {"--audit", "--fit-out", "--prior-weight", "--by-counterparty"},
 }  # fmt: skip
 
 

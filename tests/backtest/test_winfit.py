@@ -1,0 +1,146 @@
+"""Calibrating the win curve by segment: known curves recovered from a simulated flow, thin
+segments shrunk toward the pool, the fit's quality, the fit file, and the calibrate command."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from quoter.audit.trail import JsonlAudit
+from quoter.backtest.segments import Quoted, fit_segments
+from quoter.backtest.winfit import WinFit, load_fit
+from quoter.cli import main
+from quoter.strategies_api import load_strategy
+
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+# Segments and their true (a, b): f(markup) = 1 / (1 + e^(a + b markup)).
+TRUE = {"DE": (-1.0, 3.0), "FR": (0.5, 1.5)}
+THIN = ("NL", (2.5, 0.4))
+
+
+def _flow(area: str, a: float, b: float, n: int, rng: random.Random) -> list[Quoted]:
+    quoted = []
+    for _ in range(n):
+        markup = rng.uniform(0.0, 2.0)
+        won = rng.random() < 1.0 / (1.0 + math.exp(a + b * markup))
+        quoted.append(Quoted("power", area, 45.0, 10.0, False, "c-1", markup, won))
+    return quoted
+
+
+def _fit(prior_weight: float, thin: int = 25) -> tuple[dict[str, tuple[float, float]], WinFit]:
+    rng = random.Random(3)
+    quoted = [q for area, (a, b) in TRUE.items() for q in _flow(area, a, b, 6000, rng)]
+    quoted += _flow(THIN[0], *THIN[1], thin, rng)
+    fit = fit_segments(quoted, source="simulated", created_at=T0, prior_weight=prior_weight)
+    by_area = {k.split("|")[0].split("/")[1]: (s.a, s.b) for k, s in fit.segments.items()}
+    return by_area, fit
+
+
+def test_the_fit_recovers_each_segments_curve_within_tolerance() -> None:
+    # 6,000 quotes a segment, markups uniform on [0, 2]: a within 0.15, b within 0.2.
+    by_area, _ = _fit(prior_weight=50.0)
+    for area, (a, b) in TRUE.items():
+        fitted_a, fitted_b = by_area[area]
+        assert abs(fitted_a - a) < 0.15, (area, fitted_a)
+        assert abs(fitted_b - b) < 0.2, (area, fitted_b)
+
+
+def test_a_thin_segment_is_pulled_toward_the_pooled_fit() -> None:
+    shrunk, fit = _fit(prior_weight=50.0)
+    alone, _ = _fit(prior_weight=0.0)
+    pooled = (fit.pooled.a, fit.pooled.b)
+
+    def distance(ab: tuple[float, float]) -> float:
+        return math.hypot(ab[0] - pooled[0], ab[1] - pooled[1])
+
+    assert "NL" in shrunk
+    assert distance(shrunk["NL"]) < 0.5 * distance(alone["NL"])
+    # A segment of thousands barely moves.
+    assert abs(shrunk["DE"][1] - alone["DE"][1]) < 0.05
+
+
+def test_the_fit_reports_log_loss_against_a_constant_rate() -> None:
+    _, fit = _fit(prior_weight=50.0)
+    for key, segment in fit.segments.items():
+        if segment.n > 1000:
+            assert segment.log_loss < segment.baseline_log_loss, key
+    pooled = fit.pooled
+    assert pooled.log_loss < pooled.baseline_log_loss
+
+
+def _trail(directory: Path, quotes: int) -> None:
+    """A live trail: each RFQ's record, our one-way quote on it, and its outcome, the wins
+    following TRUE's curve per area (DE and FR)."""
+    rng = random.Random(5)
+    audit = JsonlAudit(directory)
+    at = T0
+    for i in range(quotes):
+        at += timedelta(seconds=1)
+        area = "DE" if i % 2 else "FR"
+        a, b = TRUE[area]
+        side = rng.choice(["buy", "sell"])
+        mid, markup = 50.0, rng.uniform(0.0, 2.0)
+        price = mid + markup if side == "sell" else mid - markup
+        rfq = {
+            "id": f"r{i}",
+            "commodity": "power",
+            "market-area": area,
+            "start": (T0 + timedelta(days=45)).isoformat(),
+            "quantity-mw": 10.0,
+            "requester": "c-1",
+            "quote-type": "one-way",
+        }
+        audit.record("rfq", at, {"rfq": rfq})
+        intent = {
+            "rfq-id": f"r{i}",
+            "decision": {"side": side, "mid": mid, "price": price},
+            "sent": {"price": price, "bid": None, "ask": None, "requote": False},
+        }
+        audit.record("quote-intent", at, intent)
+        won = rng.random() < 1.0 / (1.0 + math.exp(a + b * markup))
+        audit.record(
+            "outcome", at, {"rfq-id": f"r{i}", "my-quote-status": "won" if won else "lost"}
+        )
+
+
+def test_calibrate_writes_a_fit_file_the_strategy_reads_and_its_reliability_diagram(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _trail(tmp_path / "audit", 4000)
+    out = tmp_path / "fits" / "win.json"
+    args = ["backtest", "calibrate", "--audit", str(tmp_path / "audit"), "--fit-out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    fit = load_fit(out)
+    assert set(fit.segments) == {
+        "power/DE|31-92d|<=25MW|one-way|all",
+        "power/FR|31-92d|<=25MW|one-way|all",
+    }
+    de = fit.segments["power/DE|31-92d|<=25MW|one-way|all"]
+    assert abs(de.a + 1.0) < 0.25
+    assert abs(de.b - 3.0) < 0.35
+    assert de.n + fit.segments["power/FR|31-92d|<=25MW|one-way|all"].n == 4000
+    document = json.loads(out.read_text())
+    assert document["schema"] == 1
+    assert document["fit-id"] == fit.fit_id
+    assert document["source"] == f"audit trail {tmp_path / 'audit'}"
+    assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+    assert f"fit {fit.fit_id}: 2 segments" in printed
+    strategy = load_strategy("win_curve", {"fit": str(out)})
+    assert strategy.version == f"fit {fit.fit_id}"  # type: ignore[attr-defined]
+
+
+def test_calibrate_refuses_a_bad_prior_weight(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _trail(tmp_path / "audit", 40)
+    out = tmp_path / "win.json"
+    args = ["backtest", "calibrate", "--audit", str(tmp_path / "audit"), "--fit-out", str(out)]
+    assert main([*args, "--prior-weight", "-1"]) == 2
+    assert "--prior-weight must be a number >= 0" in capsys.readouterr().err
+    assert not out.exists()
