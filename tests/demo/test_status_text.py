@@ -4,10 +4,13 @@ sentence, the shadow and its parameters, and no Python reprs."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from quoter.engine.status import render_status
+from quoter.engine.status import render_status, status_of
 from quoter.timefmt import WallTimeFormatter, hour_minute, stamp, stamp_text
+from tests.conftest import SANDBOX_START
+from tests.engine.harness import eventually, fast_sandbox, running_engine
 
 CLOSED_AT = "2026-12-01T19:00:00+01:00"
 
@@ -108,3 +111,14 @@ def test_one_convention_for_every_time() -> None:
     record.created = at.timestamp()
     line = WallTimeFormatter("%(asctime)s %(message)s").format(record)
     assert line == "2026-07-01 09:00:00+02:00 wall said"
+
+
+async def test_a_closed_market_s_status_gives_the_next_open_and_the_clock(tmp_path: Path) -> None:
+    saturday = SANDBOX_START + timedelta(days=5)
+    async with fast_sandbox(start=saturday) as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await eventually(lambda: bot.engine.last_plan.reason == "closed", "closed")
+        status = status_of(bot.ctx, bot.engine.last_plan)
+    assert status["conditions"] == {"market-closed": "outside trading hours"}
+    assert status["next-open"] == "2026-03-09T08:00:00+01:00"  # Monday
+    assert status["clock"] == "wall"
+    assert "no new quotes until 2026-03-09 08:00:00+01:00" in render_status(status)
