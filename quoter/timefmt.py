@@ -4,7 +4,9 @@ zone (Europe/Berlin, the zone of the venue's trading hours), and which clock it 
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from quoter.domain.market import MARKET_TIMEZONE
 
@@ -45,8 +47,17 @@ class WallTimeFormatter(logging.Formatter):
         return stamp(datetime.fromtimestamp(record.created, UTC)) + " wall"
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever sys.stderr is when a line is logged: rich's live status screen
+    replaces it while it runs, to keep log lines above the status."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(level: int = logging.WARNING) -> None:
     """The root handler with the desk's formatter: one convention for every log line."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(WallTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])

@@ -170,19 +170,21 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
             config.engine, venue_config, risk, credentials, clock, curves, facts
         ) as bot:
             admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
-            await run_bot(
-                bot,
-                curves,
-                config.curves,
-                clock,
-                stop,
-                view.show,
-                status_s,
-                config.metrics,
-                admin,
-                heartbeat,
-            )
-            view.close()
+            try:
+                await run_bot(
+                    bot,
+                    curves,
+                    config.curves,
+                    clock,
+                    stop,
+                    view.show,
+                    status_s,
+                    config.metrics,
+                    admin,
+                    heartbeat,
+                )
+            finally:
+                view.close()  # the terminal's cursor back, whatever stopped the bot
             left = len(bot.engine.ctx.quotes)
             if left:
                 print(f"stopped with {left} quote(s) possibly still live: check the venue")
