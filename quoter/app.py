@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +18,7 @@ from quoter.admin.config import AdminConfig
 from quoter.admin.reload import watch_config
 from quoter.admin.server import serve_admin
 from quoter.audit.key import load_key
+from quoter.audit.story import last_record_at
 from quoter.clock import Clock, ScaledClock, SystemClock
 from quoter.config import QuoterConfig
 from quoter.domain import Load, LoadShape, ProductType
@@ -102,7 +103,10 @@ async def open_bot(
     credentials: VenueCredentials,
     clock: Clock,
     curves: CurveStore,
+    run_facts: Mapping[str, object] | None = None,
 ) -> AsyncIterator[Bot]:
+    """The bot for one run; `run_facts` (its clock, its market's seed) go into the trail's
+    start record with the run's id, which tells runs apart."""
     strategy_config = engine_config.strategy
     strategy = load_strategy(strategy_config.name, strategy_config.params)
     shadow_config = engine_config.shadow
@@ -139,6 +143,7 @@ async def open_bot(
             strategy=StrategySlot(strategy_config.name, strategy, dict(strategy_config.params)),
             shadow=shadow,
             trades=_trade_recorder(engine_config.trades_file),
+            run_facts=dict(run_facts or {}),
         )
         registry = build_registry(ctx, venue.stats, timed_audit)
         try:
@@ -210,8 +215,12 @@ async def _run_tasks(
                 helper.cancel()
 
 
-def demo_start(config: EngineConfig, now: datetime) -> datetime:
-    """Where the demo's sandbox clock starts: now if the market is open, else the next open."""
+def demo_start(config: EngineConfig, now: datetime, after: datetime | None = None) -> datetime:
+    """Where the demo's sandbox clock starts: now if the market is open, else the next open;
+    never before `after` (the demo trail's last record): each run's records come after the
+    last run's, so a trail of several demo runs reads forward in time."""
+    if after is not None and after + timedelta(minutes=1) > now:
+        now = after + timedelta(minutes=1)
     calendar = TradingCalendar(config.hours)
     areas = frozenset({"DE", "FR", "NL", "THE", "TTF"})
     if any(calendar.is_open(a, now) for a in areas):
@@ -220,7 +229,9 @@ def demo_start(config: EngineConfig, now: datetime) -> datetime:
 
 
 def demo_clock(config: QuoterConfig) -> ScaledClock:
-    start = demo_start(config.engine, SystemClock().now())
+    """The demo's sandbox clock: `[sandbox] start`, else `demo_start` after the demo's trail."""
+    last = last_record_at(config.engine.audit_dir)
+    start = demo_start(config.engine, SystemClock().now(), last)
     return ScaledClock(start=config.sandbox.start or start, speed=config.sandbox.speed)
 
 

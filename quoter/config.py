@@ -46,6 +46,36 @@ class QuoterConfig(Frozen):
     admin: AdminConfig = AdminConfig()
 
 
+# The demo's state, apart from any desk's: a desk's configuration names its own files.
+DEMO_STATE = Path("var/demo")
+
+
+def demo_config() -> QuoterConfig:
+    """The demo's configuration (no `--config`): the defaults, with every state file (audit
+    trail, key and anchor, quota ledger, kill latch, heartbeat, trades, admin token) under
+    var/demo/, so the demo never writes into the files a real run uses."""
+    base = QuoterConfig()
+    engine, plan = base.engine, base.venue.usage_plan
+    engine = engine.model_copy(
+        update={
+            "audit_dir": DEMO_STATE / "audit",
+            "trades_file": DEMO_STATE / "trades.parquet",
+            "kill": engine.kill.model_copy(update={"latch_path": DEMO_STATE / "kill-latch.json"}),
+            "deadman": engine.deadman.model_copy(
+                update={"heartbeat_path": DEMO_STATE / "heartbeat.json"}
+            ),
+        }
+    )
+    plan = plan.model_copy(update={"ledger_path": DEMO_STATE / "quota-ledger.json"})
+    return base.model_copy(
+        update={
+            "engine": engine,
+            "venue": base.venue.model_copy(update={"usage_plan": plan}),
+            "admin": base.admin.model_copy(update={"token_file": DEMO_STATE / "admin-token"}),
+        }
+    )
+
+
 def _describe(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
@@ -66,9 +96,9 @@ def parse_config(
 
 
 def load_config(path: Path | None) -> QuoterConfig:
-    """The configuration in `path`, or the defaults (the built-in sandbox) when there is none."""
+    """The configuration in `path`, or the demo's (the built-in sandbox) when there is none."""
     if path is None:
-        return QuoterConfig()
+        return demo_config()
     return parse_config(read_toml(path), str(path), path.parent)
 
 

@@ -1,9 +1,12 @@
-"""Shared fixtures: a real sandbox on 127.0.0.1, port 0, arrivals off, default plan."""
+"""Shared fixtures: a real sandbox on 127.0.0.1, port 0, arrivals off, default plan; and the
+guard that fails a session which changed the checkout (tests write only under tmp_path)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,3 +34,48 @@ async def sandbox() -> AsyncIterator[RunningSandbox]:
     config = sandbox_config()
     async with run_sandbox(config, clock=ScaledClock(start=config.start)) as running:
         yield running
+
+
+# What running the tools leaves in any checkout, ignored by git and by this guard.
+TOOL_LEFTOVERS = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis")
+_BEFORE = pytest.StashKey[frozenset[str] | None]()
+
+
+def tree_state(root: Path) -> frozenset[str] | None:
+    """The checkout's changed, untracked and ignored paths (`var/` is ignored: a test that
+    writes there must show), tool caches left out; None when `root` is not a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--ignored", "--untracked=all"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    lines = (line for line in done.stdout.splitlines() if line)
+    return frozenset(
+        line for line in lines if not any(part in TOOL_LEFTOVERS for part in line[3:].split("/"))
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.stash[_BEFORE] = tree_state(session.config.rootpath)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.stash.get(_BEFORE, None)
+    after = tree_state(session.config.rootpath) if before is not None else None
+    if before is None or after is None or after == before:
+        return
+    changed = sorted(after - before) + [f"gone: {line}" for line in sorted(before - after)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "the tests changed the checkout (write only under tmp_path):\n  " + "\n  ".join(
+        changed
+    )
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

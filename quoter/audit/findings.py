@@ -4,9 +4,11 @@ the `Verification` of the whole trail, with its summary in plain words."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from quoter.audit.anchor import Anchor
 from quoter.audit.chain import GENESIS
+from quoter.timefmt import stamp_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,9 @@ class Verification:
     legacy: int = 0
     first_seq: int = 0
     first_keyed: int | None = None
-    first_at: str | None = None
-    last_at: str | None = None
+    first_at: str | None = None  # the earliest record's time: runs' clocks need not follow seq
+    last_at: str | None = None  # the latest
+    runs: int = 0  # start records
     last_seq: int = 0
     max_seq: int = 0  # the highest seq of any record read, good or bad: never to be reused
     unreadable: int = 0  # lines that are no record: their seqs, unknown, may be beyond max_seq
@@ -46,6 +49,14 @@ class Verification:
     anchor: Anchor | None = None
     torn: Problem | None = None
     notes: list[str] = field(default_factory=list)
+
+    def see_time(self, at: str) -> None:
+        """Widen the span of record times to `at` (an ISO time with its offset)."""
+        when = datetime.fromisoformat(at)
+        if self.first_at is None or when < datetime.fromisoformat(self.first_at):
+            self.first_at = at
+        if self.last_at is None or when > datetime.fromisoformat(self.last_at):
+            self.last_at = at
 
     @property
     def intact(self) -> bool:
@@ -74,7 +85,8 @@ class Verification:
             )
         span = (
             f"{self.records} records in {self.files} files, seq {self.first_seq}..{self.last_seq}, "
-            f"{self.first_at} .. {self.last_at}\nhead {self.head}"
+            f"{self.runs} runs, record times {stamp_text(self.first_at)} .. "
+            f"{stamp_text(self.last_at)} (the bots' clocks)\nhead {self.head}"
         )
         if self.unkeyed:
             return (

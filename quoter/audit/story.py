@@ -1,10 +1,12 @@
 """One RFQ's whole story from the trail: received, priced, checked, sent or declined, the
-venue's answer, requotes, withdrawal, outcome and fill, in plain words or as JSON."""
+venue's answer, requotes, withdrawal, outcome and fill, in plain words or as JSON, told run by
+run (each start record opens a run: an RFQ id seen by two runs is two stories)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import orjson
 
 from quoter.audit.chain import read_lines
 from quoter.audit.verify import trail_files
+from quoter.timefmt import stamp_text
 
 # Records about the whole bot that belong in a story told while the RFQ was open.
 CONTEXT_KINDS = frozenset(
@@ -28,6 +31,16 @@ class Event:
     kind: str
     says: str
     record: Record
+    run: str | None = None  # the run id of the start record before it (None: before any)
+
+
+def last_record_at(path: Path) -> datetime | None:
+    """The time of the newest whole record in the trail at `path`, or None (no trail)."""
+    for file in reversed(trail_files(path) if path.exists() else []):
+        for line in reversed(read_lines(file.read_bytes())):
+            if line.record is not None and isinstance(line.record.get("at"), str):
+                return datetime.fromisoformat(line.record["at"])
+    return None
 
 
 def load_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -39,7 +52,17 @@ def load_records(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def story(records: Iterable[Record], rfq_id: str) -> list[Event]:
-    everything = list(records)
+    """The RFQ's records and the bot-wide ones while it was open, each with its run."""
+    runs: dict[str | None, list[Record]] = {}
+    run: str | None = None
+    for r in records:
+        if r.get("kind") == "start":
+            run = str(r.get("run-id"))
+        runs.setdefault(run, []).append(r)
+    return [event for run, part in runs.items() for event in _run_story(part, rfq_id, run)]
+
+
+def _run_story(everything: list[Record], rfq_id: str, run: str | None) -> list[Event]:
     own = [r for r in everything if _about(r) == rfq_id]
     if not own:
         return []
@@ -53,26 +76,73 @@ def story(records: Iterable[Record], rfq_id: str) -> list[Event]:
     for r in chosen:
         if r["kind"] == "quote-intent":
             intents += 1
-        events.append(Event(r["seq"], r["at"], r["kind"], _say(r, requote=intents > 1), r))
+        events.append(Event(r["seq"], r["at"], r["kind"], _say(r, requote=intents > 1), r, run))
     return events
 
 
-def render_text(rfq_id: str, events: list[Event]) -> str:
+def run_starts(records: Iterable[Record]) -> dict[str, Record]:
+    """Each run's start record, by run id."""
+    return {str(r.get("run-id")): r for r in records if r.get("kind") == "start"}
+
+
+def runs_of(events: list[Event]) -> list[str | None]:
+    """The runs the story spans, in order."""
+    return list(dict.fromkeys(e.run for e in events))
+
+
+def render_text(
+    rfq_id: str, events: list[Event], starts: Mapping[str, Record] | None = None
+) -> str:
     if not events:
         return f"RFQ {rfq_id}: not in the trail"
-    lines = [f"RFQ {rfq_id}: {len(events)} records"]
+    runs = runs_of(events)
+    told = f", in {len(runs)} runs (the same id seen by each)" if len(runs) > 1 else ""
+    lines = [f"RFQ {rfq_id}: {len(events)} records{told}; times by the bot's clock"]
+    run: object = object()
     for event in events:
-        stamp = event.at.replace("T", " ")[:23]
-        body = event.says.replace("\n", "\n" + " " * 27)
-        lines.append(f"  {stamp:<23}  {body}")
+        if event.run != run:
+            run = event.run
+            lines.append(_run_heading(event.run, (starts or {}).get(str(event.run))))
+        body = event.says.replace("\n", "\n" + " " * 29)
+        lines.append(f"  {stamp_text(event.at):<25}  {body}")
     return "\n".join(lines)
 
 
-def render_json(rfq_id: str, events: list[Event]) -> bytes:
+def _run_heading(run: str | None, start: Record | None) -> str:
+    if run is None:
+        return "before any start record:"
+    if start is None:
+        return f"run {run}:"
+    clock = start.get("clock") or "wall"
+    seed = f", market seed {start['seed']}" if start.get("seed") is not None else ""
+    at = stamp_text(start.get("at"))
+    return f"run {run}, started {at} ({clock} clock{seed}), strategy {start.get('strategy')}:"
+
+
+def render_json(
+    rfq_id: str, events: list[Event], starts: Mapping[str, Record] | None = None
+) -> bytes:
+    known = starts or {}
     body = {
         "rfq-id": rfq_id,
+        "runs": [
+            {
+                "run-id": run,
+                "started-at": known.get(str(run), {}).get("at"),
+                "clock": known.get(str(run), {}).get("clock"),
+                "seed": known.get(str(run), {}).get("seed"),
+            }
+            for run in runs_of(events)
+        ],
         "events": [
-            {"seq": e.seq, "at": e.at, "kind": e.kind, "says": e.says, "record": dict(e.record)}
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "run-id": e.run,
+                "kind": e.kind,
+                "says": e.says,
+                "record": dict(e.record),
+            }
             for e in events
         ],
     }
@@ -103,7 +173,8 @@ def _received(r: Record, _: bool) -> str:
     return (
         f"received RFQ {q.get('short-id')}: requester wants to {side} {q.get('quantity-mw')} MW "
         f"{q.get('commodity')} {q.get('market-area')} {q.get('load')} {q.get('label')} "
-        f"({q.get('start')} .. {q.get('end')}), quotes until {q.get('deadline')}, "
+        f"({stamp_text(q.get('start'))} .. {stamp_text(q.get('end'))}), "
+        f"quotes until {stamp_text(q.get('deadline'))}, "
         f"requester {q.get('requester')}"
     )
 
@@ -123,7 +194,7 @@ def _priced(r: Record) -> list[str]:
     return [
         f"priced by {_strategy(r)}: mid {d.get('mid')}, {price} (side {d.get('side')})",
         f"components: {parts or 'none'}; {d.get('delivery-hours')} h, {d.get('energy-mwh')} MWh",
-        f"curve {d.get('curve-id')} as of {d.get('curve-as-of')}{age_text}",
+        f"curve {d.get('curve-id')} as of {stamp_text(d.get('curve-as-of'))}{age_text}",
         *_notes(d),
     ]
 
@@ -156,7 +227,7 @@ def _checks(r: Record) -> list[str]:
 
 def _intent(r: Record, requote: bool) -> str:
     verb = "requoting" if requote else "quoting"
-    sent = f"{verb}: sending {r.get('client-quote-id')}, valid until {r.get('valid-until')}"
+    sent = f"{verb}: sending {r.get('client-quote-id')}, valid until {stamp_text(r.get('valid-until'))}"
     return "\n".join([*_priced(r), *_checks(r), sent])
 
 
@@ -189,7 +260,7 @@ _SAYINGS: dict[str, Callable[[Record, bool], str]] = {
         f"unanswered submit {r.get('client-quote-id')} resolved: found {r.get('found') or 'nothing'}"
     ),
     "kill-switch": lambda r, _: (
-        f"kill switch now {r.get('state')}: {', '.join(r.get('kills') or []) or 'no kills'}"
+        f"kill switch now {r.get('state')}: {', '.join(map(str, r.get('kills') or [])) or 'no kills'}"
     ),
     "strategy-swap": lambda r, _: (
         f"strategy swapped by {r.get('by')} ({r.get('source')}): {r.get('old')} -> {r.get('new')}"

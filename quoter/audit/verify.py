@@ -204,6 +204,7 @@ class _Walk:
         result.current, self.skipping = None, False
         result.records = result.keyed = result.legacy = 0
         result.first_seq, result.first_at, result.first_keyed = 0, None, None
+        result.last_at, result.runs = None, 0
         self.keyed_from = seq
         result.max_seq = seq
         self._take(record, "keyed")
@@ -248,8 +249,8 @@ class _Walk:
         result.max_seq = max(result.max_seq, result.last_seq)
         result.head = str(record["hash"])
         result.first_seq = result.first_seq or result.last_seq
-        result.first_at = result.first_at or str(record["at"])
-        result.last_at = str(record["at"])
+        result.see_time(str(record["at"]))
+        result.runs += record.get("kind") == "start"
         if sealed == "keyed":
             result.keyed += 1
             if result.first_keyed is None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from quoter.audit.key import KEY_VARIABLE, AuditKeyError, load_key
-from quoter.audit.story import load_records, render_json, render_text, story
+from quoter.audit.story import load_records, render_json, render_text, run_starts, story
 from quoter.audit.verify import verify
 from quoter.config import load_config
 
@@ -23,7 +23,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check = commands.add_parser(
         "verify", help="prove the trail intact, or name the first bad record"
     )
-    check.add_argument("path", type=Path, help="a directory of daily files, or one file")
+    check.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        help="a directory of daily files, or one file (default: the configuration's trail; "
+        "with no --config the demo's, var/demo/audit)",
+    )
     check.add_argument(
         "--strict", action="store_true", help="a torn last line (a crash mid-write) fails too"
     )
@@ -36,14 +42,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.set_defaults(handler=handle_verify)
     explain = commands.add_parser("explain", help="one RFQ's whole story from the trail")
     explain.add_argument("rfq_id", metavar="RFQ_ID", help="the RFQ's id, as the venue gives it")
-    explain.add_argument("--dir", type=Path, help="the trail (default: the configuration's)")
+    explain.add_argument(
+        "--dir", type=Path, help="the trail (default: the configuration's; no --config: the demo's)"
+    )
     explain.add_argument("--config", type=Path, help="the bot's configuration (for the trail)")
     explain.add_argument("--json", action="store_true", help="JSON instead of plain words")
     explain.set_defaults(handler=handle_explain)
 
 
 def handle_verify(args: argparse.Namespace) -> int:
-    path: Path = args.path
+    path: Path = args.path or load_config(args.config).engine.audit_dir
     if not path.exists():
         print(f"quoter audit verify: {path}: no such file or directory", file=sys.stderr)
         return 2
@@ -71,9 +79,10 @@ def handle_explain(args: argparse.Namespace) -> int:
     if not directory.exists():
         print(f"quoter audit explain: {directory}: no audit trail there", file=sys.stderr)
         return 2
-    events = story(load_records(directory), args.rfq_id)
+    records = list(load_records(directory))
+    events, starts = story(records, args.rfq_id), run_starts(records)
     if args.json:
-        sys.stdout.buffer.write(render_json(args.rfq_id, events) + b"\n")
+        sys.stdout.buffer.write(render_json(args.rfq_id, events, starts) + b"\n")
     else:
-        print(render_text(args.rfq_id, events))
+        print(render_text(args.rfq_id, events, starts))
     return 0 if events else 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -14,6 +15,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pydantic import SecretStr
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from quoter.admin.config import AdminTokenError, create_token_file, read_token
 from quoter.app import (
@@ -29,6 +33,7 @@ from quoter.app import (
 from quoter.audit.trail import AuditError
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
+from quoter.commands._demo import announce, withdraw
 from quoter.config import (
     QuoterConfig,
     check_strategies,
@@ -42,6 +47,7 @@ from quoter.pricing.curve import CurveSet
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.server import run_sandbox
 from quoter.strategy_paths import use_strategy_folders
+from quoter.timefmt import configure_logging, stamp
 from quoter.venue.config import VenueConfig, VenueCredentials
 
 
@@ -49,14 +55,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("run", help="quote: the built-in sandbox, or --config's venue")
     parser.add_argument("--config", type=Path, help="TOML configuration (default: the demo)")
     parser.add_argument("--speed", type=float, help="demo only: sandbox seconds per second")
+    parser.add_argument(
+        "--seed", type=int, help="demo only: the market's seed (default: a new one each run)"
+    )
     parser.add_argument("--status-s", type=float, default=1.0, help="status refresh, seconds")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     # Where the endpoints listen, said once they do.
     for name in ("quoter.metrics.server", "quoter.admin.server"):
         logging.getLogger(name).setLevel(logging.INFO)
@@ -67,10 +74,11 @@ def handle(args: argparse.Namespace) -> int:
     if args.config is not None:
         require_risk(config, str(args.config))
     check_strategies(config, str(args.config or "the demo configuration"))
-    if args.speed is not None:
-        config = config.model_copy(
-            update={"sandbox": config.sandbox.model_copy(update={"speed": args.speed})}
-        )
+    if args.config is None:
+        config = demo_sandbox(config, args.speed, args.seed)
+    elif args.speed is not None or args.seed is not None:
+        print("quoter run: --speed and --seed are the demo's: not with --config", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_run(config, args.config, args.status_s))
     except AuditError as error:  # no usable key, an unreadable trail: said in one line
@@ -88,6 +96,26 @@ def handle(args: argparse.Namespace) -> int:
         return 2
 
 
+# RFQs open when the demo's market starts: a newcomer sees one priced and quoted at once,
+# not after the first Poisson gap (two minutes with seed 7).
+DEMO_OPEN_RFQS = 3
+
+
+def demo_sandbox(config: QuoterConfig, speed: float | None, seed: int | None) -> QuoterConfig:
+    """The demo's sandbox: on any free port, RFQs open from the start, and a market seed of its
+    own each run unless `seed` fixes one (so RFQ ids do not repeat across runs)."""
+    sandbox = config.sandbox
+    market = sandbox.market.model_copy(update={"open_at_start": DEMO_OPEN_RFQS})
+    update: dict[str, object] = {
+        "port": 0,
+        "market": market,
+        "seed": secrets.randbelow(1_000_000) if seed is None else seed,
+    }
+    if speed is not None:
+        update["speed"] = speed
+    return config.model_copy(update={"sandbox": sandbox.model_copy(update=update)})
+
+
 @asynccontextmanager
 async def _venue(
     config: QuoterConfig, source: Path | None
@@ -97,13 +125,28 @@ async def _venue(
         return
     clock = demo_clock(config)
     curves = build_curves(config.curves, clock.now()).current
-    sandbox_config = config.sandbox.model_copy(update={"port": 0})
     async with run_sandbox(
-        sandbox_config, clock=clock, reference_price=curve_reference(curves)
+        config.sandbox, clock=clock, reference_price=curve_reference(curves)
     ) as sandbox:
         venue = config.venue.model_copy(update={"base_url": sandbox.base_url})
-        print(f"sandbox on {sandbox.base_url} (clock {clock.now():%Y-%m-%d %H:%M} UTC)")
-        yield venue, sandbox.credentials, config.risk or _demo_risk(curves), clock
+        print(
+            f"sandbox on {sandbox.base_url}, market seed {config.sandbox.seed}; "
+            f"demo clock {stamp(clock.now())} at {clock.speed:g}x "
+            f"(wall {stamp(SystemClock().now())}); state in {config.engine.audit_dir.parent}/"
+        )
+        config.engine.audit_dir.parent.mkdir(parents=True, exist_ok=True)
+        announce(sandbox.base_url, clock, sandbox.credentials)
+        try:
+            yield venue, sandbox.credentials, config.risk or _demo_risk(curves), clock
+        finally:
+            withdraw()
+
+
+def run_facts(config: QuoterConfig, source: Path | None) -> dict[str, object]:
+    """What the trail's start record says of this run's clock and market."""
+    if source is not None:
+        return {"clock": "wall", "config": str(source)}
+    return {"clock": "demo", "speed": config.sandbox.speed, "seed": config.sandbox.seed}
 
 
 def _demo_risk(curves: CurveSet) -> RiskConfig:
@@ -118,28 +161,33 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    view = _StatusView(sys.stdout.isatty())
+    view = _StatusView(sys.stdout.isatty(), status_s)
     async with (
         _venue(config, source) as (venue_config, credentials, risk, clock),
         deadman_beside(config, source) as heartbeat,
     ):
         curves = build_curves(config.curves, clock.now())
         await curves.refresh(clock.now())
-        async with open_bot(config.engine, venue_config, risk, credentials, clock, curves) as bot:
+        facts = run_facts(config, source)
+        async with open_bot(
+            config.engine, venue_config, risk, credentials, clock, curves, facts
+        ) as bot:
             admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
-            await run_bot(
-                bot,
-                curves,
-                config.curves,
-                clock,
-                stop,
-                view.show,
-                status_s,
-                config.metrics,
-                admin,
-                heartbeat,
-            )
-            view.close()
+            try:
+                await run_bot(
+                    bot,
+                    curves,
+                    config.curves,
+                    clock,
+                    stop,
+                    view.show,
+                    status_s,
+                    config.metrics,
+                    admin,
+                    heartbeat,
+                )
+            finally:
+                view.close()  # the terminal's cursor back, whatever stopped the bot
             left = len(bot.engine.ctx.quotes)
             if left:
                 print(f"stopped with {left} quote(s) possibly still live: check the venue")
@@ -171,23 +219,29 @@ def _status_text(bot: Bot) -> str:
 
 
 class _StatusView:
-    """Redraws the status in place on a terminal; elsewhere prints it every so often."""
+    """On a terminal, the status redrawn in place by rich (it sizes and clears the screen's
+    lines, and keeps log lines above the status); elsewhere (a pipe, a file) plain text,
+    printed every 30 s of wall time and at once when the first quote goes out."""
 
-    def __init__(self, terminal: bool) -> None:
-        self._terminal = terminal
-        self._lines = 0
+    def __init__(self, terminal: bool, tick_s: float = 1.0) -> None:
+        self._live = Live(console=Console(), auto_refresh=False) if terminal else None
+        self._every = max(1, round(30.0 / tick_s))
         self._ticks = 0
+        self._quoted = False
 
     def show(self, bot: Bot) -> None:
         text = _status_text(bot)
         self._ticks += 1
-        if self._terminal:
-            up = f"\x1b[{self._lines}F\x1b[J" if self._lines else ""
-            sys.stdout.write(up + text + "\n")
-            sys.stdout.flush()
-            self._lines = text.count("\n") + 1
-        elif self._ticks % 30 == 1:
+        if self._live is not None:
+            if self._ticks == 1:
+                self._live.start()
+            self._live.update(Text(text), refresh=True)
+            return
+        quoted = bot.engine.ctx.stats.quotes_sent > 0
+        if self._ticks % self._every == 1 or (quoted and not self._quoted):
             print(text, flush=True)
+        self._quoted = quoted
 
     def close(self) -> None:
-        self._lines = 0
+        if self._live is not None:
+            self._live.stop()

@@ -30,7 +30,4 @@ def handle_status(args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2))
         return 0
     print(render_status(status))
-    shadow = status.get("shadow")
-    if isinstance(shadow, dict):
-        print(f"shadow  {shadow['name']} {json.dumps(shadow['params'])}")
     return 0

@@ -110,7 +110,7 @@ class Engine:
                 kills = [f"{k.reason} (by {k.by})" for k in ctx.killswitch.kills]
                 state = ctx.killswitch.state.value
                 ctx.audit.record("kill-switch", ctx.clock.now(), {"state": state, "kills": kills})
-                log.warning("kill switch now %s: %s", state, kills or "no kills")
+                log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
                 ctx.withdraw_wanted.set()
                 self.wake()
 
@@ -153,6 +153,7 @@ class Engine:
                 ctx.clock.now(),
                 {
                     "run-id": ctx.run_id,
+                    **ctx.run_facts,
                     "by": _user(),
                     "limits": ctx.risk.model_dump(mode="json"),
                     "engine": ctx.config.model_dump(mode="json"),

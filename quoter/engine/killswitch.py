@@ -26,6 +26,7 @@ from typing import Any
 
 from quoter.engine.kill_scope import KNOWN_AREAS, KNOWN_PRODUCTS, describe_scope
 from quoter.engine.kill_scope import Scope as Scope  # where the engine has always found it
+from quoter.timefmt import stamp
 
 STATE_MODE = 0o600  # the latch names who killed what: the desk's own
 
@@ -55,8 +56,8 @@ class Kill:
 
 def describe_kill(kill: Mapping[str, Any]) -> str:
     """One line for a person, from `kill_to_json`'s form:
-    `curve stale — kill 2, areas DE, by engine at 2026-03-02 10:00:00 UTC`."""
-    at = datetime.fromisoformat(str(kill["at"])).strftime("%Y-%m-%d %H:%M:%S %Z")
+    `curve stale — kill 2, areas DE, by engine at 2026-03-02 11:00:00+01:00`."""
+    at = stamp(datetime.fromisoformat(str(kill["at"])))
     scope = describe_scope(kill.get("scope", {}))
     return f"{kill['reason']} — kill {kill.get('id', '?')}, {scope}, by {kill['by']} at {at}"
 

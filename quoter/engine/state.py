@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -73,6 +74,8 @@ class EngineContext:
     cursor: datetime | None = None
     withdraw_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     trades: TradeRecorder | None = None
+    # What tells this run apart in the trail's start record: its clock, its market's seed.
+    run_facts: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reset_desk()

@@ -3,9 +3,11 @@ admin interface) and its rendering as text."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from quoter.engine.killswitch import describe_kill, kill_to_json
+from quoter.timefmt import DESK_ZONE, hour_minute, stamp, stamp_text
 from quoter.venue.bucket import Lane
 
 if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine's imports
@@ -18,12 +20,21 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
 
     stats = ctx.stats
     quota = ctx.quota.guard_state()
+    now = ctx.clock.now()
+    conditions = dict(ctx.killswitch.conditions)
+    next_open = None
+    if "market-closed" in conditions:
+        next_open = ctx.calendar.next_open(ctx.risk.allowed_areas, now).isoformat()
     return {
-        "now": ctx.clock.now().isoformat(timespec="seconds"),
+        "now": now.isoformat(timespec="seconds"),
+        "clock": str(ctx.run_facts.get("clock", "wall")),
         "state": ctx.killswitch.state.value,
         "kills": [kill_to_json(k) for k in ctx.killswitch.kills],
-        "conditions": dict(ctx.killswitch.conditions),
+        "conditions": conditions,
+        "next-open": next_open,
         "strategy": ctx.strategy.name,
+        "strategy-params": dict(ctx.strategy.params),
+        "shadow": None if ctx.shadow is None else ctx.shadow.describe(),
         "rfqs-seen": stats.rfqs_seen,
         "rfqs-open": len(ctx.open_rfqs),
         "rfqs-malformed": stats.rfqs_malformed,
@@ -72,13 +83,19 @@ def _fmt(value: object) -> str:
 
 
 def render_status(status: dict[str, object]) -> str:
+    """The status for a person: every time as `quoter.timefmt` shows it, with the clock it
+    is from (demo time: the demo's sandbox clock; wall time: the machine's)."""
     declined = status["declined"]
     assert isinstance(declined, dict)
     reasons = ", ".join(f"{k} {v}" for k, v in declined.items()) or "none"
     fill = status["fill-rate"]
     fill_text = "-" if not isinstance(fill, float) else f"{fill:.0%}"
+    clock = f"{status.get('clock', 'wall')} time"
     lines = [
-        f"quoter  {status['now']}  state {str(status['state']).upper()}  strategy {status['strategy']}",
+        f"quoter  {stamp_text(status['now'])} ({clock})  state {str(status['state']).upper()}"
+        f"  strategy {_strategy(status.get('strategy'), status.get('strategy-params'))}",
+        *_shadow_line(status.get("shadow")),
+        *_condition_lines(status),
         f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}",
         f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
         f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}"
@@ -87,8 +104,8 @@ def render_status(status: dict[str, object]) -> str:
         f"declined {reasons}",
         f"quota   spent {status['quota-spent']}  left {status['quota-left']}"
         f"  (polling {status['quota-left-for-polling']})  next poll {status['next-poll-s']} s ({status['poll-mode']})",
-        f"latency seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms"
-        f"  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
+        f"latency ({clock}) seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms"
+        f"  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
     ]
     failsafe = status.get("quota-ledger-failsafe")
     if failsafe:
@@ -103,6 +120,52 @@ def render_status(status: dict[str, object]) -> str:
     if kills:
         lines.append("        `quoter resume --kill ID` lifts one, `quoter resume` every one")
     return "\n".join(lines)
+
+
+def _strategy(name: object, params: object) -> str:
+    if not isinstance(params, dict) or not params:
+        return str(name)
+    return f"{name} (" + ", ".join(f"{k}={_plain(v)}" for k, v in params.items()) + ")"
+
+
+def _plain(value: object) -> str:
+    """A parameter as typed in `--param K=V`: no quotes, no brackets."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)
+
+
+def _shadow_line(shadow: object) -> list[str]:
+    if not isinstance(shadow, dict):
+        return []
+    return [f"shadow  {_strategy(shadow.get('name'), shadow.get('params'))}: prices, sends nothing"]
+
+
+def _condition_lines(status: dict[str, object]) -> list[str]:
+    """What holds new quotes back (REDUCING), each in a sentence."""
+    conditions = status.get("conditions")
+    if not isinstance(conditions, dict):
+        return []
+    lines = []
+    for code, why in conditions.items():
+        if code == "market-closed":
+            lines.append(f"closed  outside trading hours: {_withdrawing(status)}")
+        else:
+            lines.append(f"holding {code}: {why}; no new quotes until it clears")
+    return lines
+
+
+def _withdrawing(status: dict[str, object]) -> str:
+    opens = status.get("next-open")
+    if not isinstance(opens, str):
+        return "withdrawing, no new quotes until the market opens"
+    at = datetime.fromisoformat(opens)
+    now = datetime.fromisoformat(str(status["now"]))
+    same_day = at.astimezone(DESK_ZONE).date() == now.astimezone(DESK_ZONE).date()
+    when = hour_minute(at) if same_day else stamp(at)
+    return f"withdrawing, no new quotes until {when}"
 
 
 def _curve_lines(curves: object) -> list[str]:

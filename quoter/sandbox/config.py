@@ -14,6 +14,9 @@ class MarketConfig(Frozen):
 
     enabled: bool = Field(True, description="generate RFQs; off for contract tests")
     arrivals_per_min: float = Field(2.0, gt=0, le=600, description="Poisson rate of new RFQs")
+    open_at_start: int = Field(
+        0, ge=0, le=50, description="RFQs already open when the market starts (the demo: 3)"
+    )
     tick_s: float = Field(1.0, gt=0, le=60, description="sandbox seconds between market steps")
     deadline_min_s: float = Field(120.0, gt=0, description="shortest time to quote")
     deadline_max_s: float = Field(600.0, gt=0, description="longest time to quote")

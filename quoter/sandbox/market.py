@@ -67,6 +67,8 @@ class Market:
         self._counts = {"rfq": 0, "control": 0, "sample": 0}
         self._next_arrival = floor_ms(start) + self._gap()
         self.dropped = 0
+        for _ in range(config.open_at_start if config.enabled else 0):
+            self._add_arrival(floor_ms(start))
 
     def _gap(self) -> timedelta:
         rate_per_s = self.config.arrivals_per_min / 60.0
@@ -91,14 +93,17 @@ class Market:
             self._next_arrival = earliest
         while self._next_arrival <= now:
             at = self._next_arrival
-            rng = self._rng("rfq")
-            spec = random_spec(rng, at, self.config)
-            sim = build_rfq(spec, rng, at, self.reference, random_dealers(rng, self.config))
-            if self.store.has_room():
-                self.store.add_rfq(sim)
-            else:
-                self.dropped += 1
+            self._add_arrival(at)
             self._next_arrival = at + self._gap()
+
+    def _add_arrival(self, at: datetime) -> None:
+        rng = self._rng("rfq")
+        spec = random_spec(rng, at, self.config)
+        sim = build_rfq(spec, rng, at, self.reference, random_dealers(rng, self.config))
+        if self.store.has_room():
+            self.store.add_rfq(sim)
+        else:
+            self.dropped += 1
 
     def create(self, spec: RfqSpec, now: datetime) -> SimRfq:
         """An open RFQ made to order (the controls); competing dealers drawn unless fixed."""

@@ -40,11 +40,12 @@ class TradeStore:
         return None if venue_rows.empty else str(venue_rows["traded-at"].max())
 
     def merge(self, rows: Iterable[Row]) -> int:
-        """Add the rows not yet in the file; returns how many were new."""
+        """Add the rows not yet in the file; returns how many were new. The file exists
+        afterwards, with its header if there is no row: an empty export is a result too."""
         existing = self.load()
         merged = merge_rows(existing, _frame(list(rows)))
         added = len(set(merged["trade-id"]) - set(existing["trade-id"]))
-        if added or len(merged) != len(existing):
+        if added or len(merged) != len(existing) or not self.path.exists():
             self._write(merged)
         return added
 

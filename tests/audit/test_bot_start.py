@@ -97,12 +97,12 @@ def test_quoter_run_with_a_key_open_to_others_says_so_in_one_line(
 ) -> None:
     monkeypatch.delenv(KEY_VARIABLE, raising=False)
     monkeypatch.chdir(tmp_path)
-    key_file = tmp_path / "var" / "audit-key"
-    key_file.parent.mkdir()
+    key_file = tmp_path / "var" / "demo" / "audit-key"
+    key_file.parent.mkdir(parents=True)
     key_file.write_text("a-key-someone-else-can-read-0123\n")
     key_file.chmod(0o644)
     assert main(["run"]) == 2
     err = capsys.readouterr().err
-    assert "quoter: not started: var/audit-key: the audit key file is open to others" in err
+    assert "quoter: not started: var/demo/audit-key: the audit key file is open to others" in err
     assert "Traceback" not in err
     assert "a-key-someone-else-can-read" not in err

@@ -92,6 +92,7 @@ def write_bot_config(d: Desk, base_url: str, *, deadman: bool, max_quotes: int =
         ledger=_toml_string(d.var / "quota-ledger.json"),
         audit=_toml_string(d.var / "audit"),
         latch=_toml_string(d.var / "kill-latch.json"),
+        trades=_toml_string(d.var / "trades.parquet"),
     )
     text = text.replace("max_open_quotes = 40", f"max_open_quotes = {max_quotes}")
     text = text.replace("max_quotes_per_minute = 60", f"max_quotes_per_minute = {max_quotes * 3}")

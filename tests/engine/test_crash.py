@@ -74,6 +74,7 @@ ledger_path = {ledger}
 
 [engine]
 audit_dir = {audit}
+trades_file = {trades}
 
 [engine.quoting]
 reconcile = "withdraw"
@@ -133,6 +134,7 @@ def _write_bot_config(path: Path, base_url: str, var: Path, venue_extra: str = "
         ledger=_toml_string(var / "quota-ledger.json"),
         audit=_toml_string(var / "audit"),
         latch=_toml_string(var / "kill-latch.json"),
+        trades=_toml_string(var / "trades.parquet"),
     )
     text = text.replace("connect_timeout_s = 2.0\n", f"connect_timeout_s = 2.0\n{venue_extra}")
     # Any free port: a fixed one clashes with whatever else serves metrics on this host.

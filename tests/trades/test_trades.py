@@ -76,8 +76,8 @@ async def test_the_cli_exports_from_a_configured_venue(
     out = tmp_path / "desk" / "trades.csv"
     # The sandbox's clock is in 2026-03; the CLI reads the real clock, so give --since.
     argv = ["trades", "export", "--config", str(config), "--since", "2026-03-01T00:00:00Z"]
-    assert await asyncio.to_thread(main, [*argv, "--to", str(out)]) == 0
-    assert await asyncio.to_thread(main, [*argv, "--to", str(out)]) == 0
+    assert await asyncio.to_thread(main, [*argv, "--out", str(out)]) == 0
+    assert await asyncio.to_thread(main, [*argv, "--out", str(out)]) == 0
     assert len(TradeStore(out).load()) == 1
 
 
