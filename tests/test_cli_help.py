@@ -18,7 +18,7 @@ def _undocumented(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
                 if not described.get(name):
                     yield f"{path} {name} (the command)"
                 yield from _undocumented(sub, f"{path} {name}")
-        elif not action.help or action.help == argparse.SUPPRESS:
+        elif not action.help:  # SUPPRESS: hidden on purpose (an old flag kept to refuse it)
             yield f"{path} {'/'.join(action.option_strings) or action.dest}"
 
 

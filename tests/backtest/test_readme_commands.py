@@ -1,5 +1,5 @@
-"""The backtest commands the READMEs show parse as written, and the README's sweep runs under the
-sample's desk (the demo's limits run out of credit on the sample's fourth day)."""
+"""The backtest commands both READMEs show parse as written (tests/test_readme_commands.py runs
+the main README's)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ import re
 import shlex
 from pathlib import Path
 
-import pandas as pd
-
-from quoter.backtest.tape import write_tape
-from quoter.cli import build_parser, main
-from tests.backtest.helpers import short_tape
+from quoter.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 READMES = (ROOT / "README.md", ROOT / "backtests" / "README.md")
@@ -37,15 +33,3 @@ def test_every_backtest_command_in_the_readmes_parses() -> None:
         argv = [a.replace("A,B", "0.4,2.1") for a in argv]  # the placeholder of a fitted pair
         args = build_parser(argv).parse_args(argv)
         assert args.backtest_command in {"replay", "make-tape", "record", "calibrate"}, argv
-
-
-def test_the_readme_sweep_runs_on_the_sample_desk(tmp_path: Path) -> None:
-    (sweep,) = [a for a in commands(READMES[0]) if "--sweep" in a and "--workers" in a]
-    assert sweep[sweep.index("--config") + 1] == "backtests/sample-desk.toml"
-    tape = tmp_path / "tape.parquet"
-    write_tape(short_tape(minutes=5.0), tape)
-    argv = [str(tape) if a.endswith("sample-tape.parquet") else a for a in sweep]
-    argv = [str(ROOT / a) if a.startswith(("backtests/", "config/")) else a for a in argv]
-    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
-    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
-    assert len(summary) == 5
