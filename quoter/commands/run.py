@@ -193,6 +193,7 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
                 print(f"stopped with {left} quote(s) possibly still live: check the venue")
             else:
                 print("stopped; every live quote withdrawn")
+            print("the run's last status (its state as it was when it stopped):")
             print(_status_text(bot))
             return 1 if left else 0
     return 0
