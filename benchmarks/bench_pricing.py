@@ -291,6 +291,8 @@ def _simulated_fit(cases: Sequence[Case]) -> WinFit:
                 c.rfq.requester_id,
                 markup,
                 rng.random() < 1 / (1 + math.exp(-0.5 + 2.0 * markup)),
+                100.0,  # a mid of 100 EUR/MWh: the markup, 0-2 EUR/MWh, is 0-200 bp
+                c.rfq.quantity_mw * 24,
             )
         )
     return fit_segments(quoted, source="bench: simulated", created_at=NOW)

@@ -2,8 +2,10 @@
 RFQ's segment of the flow, f the desk's fitted win curve (`quoter backtest calibrate --fit-out`,
 `quoter.backtest.winfit`), leaning against the desk's position in the delivery's months.
 
-markup = clip(d*, min, max), d* solving b d = 1 + e^(-a - b d) for the segment's (a, b) (the
-pooled fit's for a segment the fit has not seen); the lean, -lean_eur_mwh_per_mwh * exposure
+markup = clip(d* level / 10,000, min, max), d* (bp) solving b d = 1 + e^(-a - b d) for the
+segment's (a, b) (the pooled fit's for a segment the fit has not seen), level the price level
+max(|mid|, 1 EUR/MWh): the fit measures markups in bp of it, as competitors scale their spreads
+with the price (`quoter.backtest.winfit`); the lean, -lean_eur_mwh_per_mwh * exposure
 (MWh, as `inventory_skew` measures it), moves every price alike, as far as keeps each side's
 markup within [min, max]. One-way: mid + markup when we sell, mid - markup when we buy;
 two-way: both. The fit file is read when the strategy is built (a bad one refuses the load or
@@ -26,6 +28,7 @@ from quoter.backtest.winfit import (
     counterparty_group,
     key_of_parts,
     load_fit,
+    markup_eur_mwh,
     optimal_markup,
     parts_of_key,
     segment_parts,
@@ -49,7 +52,7 @@ Markup = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 @plain_dataclass(frozen=True, slots=True)
 class _Optimum:
-    markup_eur_mwh: float
+    markup_bp: float
     win_probability: float
 
 
@@ -119,7 +122,9 @@ class WinCurve:
         else:
             segment, optimum = found
         low, high = self.min_markup_eur_mwh, self.max_markup_eur_mwh
-        markup = min(high, max(low, optimum.markup_eur_mwh))
+        mid = valued.mid_eur_mwh
+        optimal = markup_eur_mwh(optimum.markup_bp, mid)
+        markup = min(high, max(low, optimal))
         lean = 0.0
         if market.positions_mwh:
             delivery = delivery_of(rfq, market.shape)
@@ -135,7 +140,6 @@ class WinCurve:
         else:
             room = sell_room if side is Action.SELL else buy_room
         shift = min(room[1], max(room[0], lean))
-        mid = valued.mid_eur_mwh
         shape_energy_mwh = valued.shape_energy_mwh
         energy_mwh = (
             rfq.quantity_mw * valued.hours if shape_energy_mwh is None else shape_energy_mwh
@@ -149,7 +153,8 @@ class WinCurve:
             return shifted
         notes = {
             "segment": segment,
-            "optimal-markup": optimum.markup_eur_mwh,
+            "optimal-markup": optimal,
+            "optimal-markup-bp": optimum.markup_bp,
             "win-probability": optimum.win_probability,
             "inventory-lean": lean,
             "fit": fit.fit_id,

@@ -34,12 +34,15 @@ class Calibration:
 @dataclass(frozen=True, slots=True)
 class QuoteOutcome:
     """One one-way quote with a known outcome, and what the trail says of its RFQ (empty where
-    the trail holds no `rfq` record for it): what a fit by segment needs."""
+    the trail holds no `rfq` record for it): what a fit by segment needs. `mid` and
+    `energy_mwh` are the decision's (None where the intent does not hold them)."""
 
     edge: float
     won: bool
     rfq: Mapping[str, Any]
     at: str
+    mid: float | None = None
+    energy_mwh: float | None = None
 
 
 def quote_outcomes(records: Iterable[Mapping[str, Any]]) -> list[tuple[float, bool]]:
@@ -49,7 +52,7 @@ def quote_outcomes(records: Iterable[Mapping[str, Any]]) -> list[tuple[float, bo
 
 def quote_observations(records: Iterable[Mapping[str, Any]]) -> list[QuoteOutcome]:
     """Every one-way quote whose outcome the records hold, with its RFQ's record."""
-    sent: dict[str, tuple[float, str]] = {}  # RFQ id -> edge and time of its latest quote
+    sent: dict[str, tuple[float, str, Mapping[str, Any]]] = {}  # RFQ id -> its latest quote
     rfqs: dict[str, Mapping[str, Any]] = {}
     found: list[QuoteOutcome] = []
     for record in records:
@@ -63,12 +66,21 @@ def quote_observations(records: Iterable[Mapping[str, Any]]) -> list[QuoteOutcom
             if edge is None:
                 sent.pop(rfq_id, None)
             else:
-                sent[rfq_id] = (edge, str(record.get("at", "")))
+                sent[rfq_id] = (edge, str(record.get("at", "")), record["decision"])
         elif kind == "outcome" and rfq_id in sent:
             status = record.get("my-quote-status")
             if status in ("won", "lost"):
-                edge, at = sent.pop(rfq_id)
-                found.append(QuoteOutcome(edge, status == "won", rfqs.pop(rfq_id, {}), at))
+                edge, at, decision = sent.pop(rfq_id)
+                found.append(
+                    QuoteOutcome(
+                        edge,
+                        status == "won",
+                        rfqs.pop(rfq_id, {}),
+                        at,
+                        _number(decision.get("mid")),
+                        _number(decision.get("energy-mwh")),
+                    )
+                )
     return found
 
 

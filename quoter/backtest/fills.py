@@ -98,21 +98,26 @@ def fit_logistic(
     *,
     iterations: int = 50,
     prior: Prior | None = None,
+    weights: npt.ArrayLike | None = None,
 ) -> tuple[float, float]:
     """(a, b) maximising the likelihood of `won` given `edges` (with a tiny ridge, so separable
     data still gives finite parameters); with a `prior`, the posterior's mode instead: a fit
-    pulled toward the prior's mean as far as the precision weighs against the data."""
+    pulled toward the prior's mean as far as the precision weighs against the data. `weights`
+    (>= 0, one per outcome; default all 1) count each outcome as that many observations."""
     x = np.asarray(edges, dtype=np.float64)
     y = np.asarray(won, dtype=np.float64)
     if x.size == 0 or x.shape != y.shape:
         raise ValueError("need as many outcomes as edges, at least one")
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != x.shape or not bool(np.all(np.isfinite(w) & (w >= 0))) or not w.sum() > 0:
+        raise ValueError("need one finite weight >= 0 per outcome, not all 0")
     design = np.column_stack([np.ones_like(x), x])
     centre, ridge = (np.zeros(2), 1e-6 * np.eye(2)) if prior is None else prior
     beta = centre.copy()
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -700, 700)))
-        gradient = design.T @ (y - p) - ridge @ (beta - centre)
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + ridge
+        gradient = design.T @ (w * (y - p)) - ridge @ (beta - centre)
+        hessian = design.T @ (design * (w * p * (1 - p))[:, None]) + ridge
         step = np.linalg.solve(hessian, gradient)
         beta = beta + step
         if float(np.abs(step).max()) < 1e-10:

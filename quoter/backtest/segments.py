@@ -8,9 +8,13 @@ quotes of the pooled flow would: a segment of 10 quotes under a weight of 50 sta
 pool, one of 5,000 is its own. Quality is the mean log-loss of each segment's quotes under the
 fit against a constant rate (the segment's own win rate), and a reliability diagram.
 
-Markups are measured on our side, in EUR/MWh away from the mid (price - mid when we sell, mid -
-price when we buy; on a two-way quote, the side the requester took): the logistic fill's edge
-with its sign turned, so f(markup) = 1 / (1 + e^(a + b markup)) with b > 0.
+Markups are measured on our side (price - mid when we sell, mid - price when we buy; on a
+two-way quote, the side the requester took): the logistic fill's edge with its sign turned, so
+f(markup) = 1 / (1 + e^(a + b markup)) with b > 0; in bp of the price level
+(`winfit.markup_bp`), since competitors' spreads scale with the price. Each quote weighs as its
+RFQ's energy (divided by the mean energy, so a weight of 1 is an average quote and the prior
+weight still counts average quotes): the P&L of a markup is markup * energy, so the curve that
+decides a segment's P&L is the energy-weighted one, and the log-losses are weighted alike.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ from quoter.backtest.winfit import (
     WinFit,
     counterparty_group,
     fit_id_of,
+    markup_bp,
     segment_key,
     write_fit,
 )
 from quoter.domain import Action
+from quoter.pricing.delivery import delivery_of
+from quoter.pricing.reasons import Decline
 
 DEFAULT_PRIOR_WEIGHT = 50.0
 MIN_GROUP_QUOTES = 200  # a counterparty with fewer quotes goes to the "other" group
@@ -60,14 +67,23 @@ class Quoted:
     requester: str
     markup_eur_mwh: float
     won: bool
+    mid_eur_mwh: float
+    energy_mwh: float
+
+    @property
+    def markup_bp(self) -> float:
+        return markup_bp(self.markup_eur_mwh, self.mid_eur_mwh)
 
 
 def from_trail(outcomes: Iterable[QuoteOutcome]) -> list[Quoted]:
     """The audit trail's one-way quotes (`calibrate.quote_observations`) with their RFQ's
-    features; a quote whose RFQ record is missing or incomplete is left out."""
+    features; a quote whose RFQ record is missing or incomplete, or whose intent does not hold
+    the mid and energy, is left out."""
     found = []
     for q in outcomes:
         r = q.rfq
+        if q.mid is None or q.energy_mwh is None:
+            continue
         try:
             start = datetime.fromisoformat(str(r["start"]))
             at = datetime.fromisoformat(q.at)
@@ -81,6 +97,8 @@ def from_trail(outcomes: Iterable[QuoteOutcome]) -> list[Quoted]:
                     str(r["requester"]),
                     -q.edge,
                     q.won,
+                    q.mid,
+                    q.energy_mwh,
                 )
             )
         except (KeyError, ValueError, TypeError):
@@ -111,9 +129,11 @@ def fit_segments(
         )
     groups = counterparty_groups(quoted, min_group_quotes) if by_counterparty else None
     keys = [key_of(q, groups) for q in quoted]
-    markups = np.array([q.markup_eur_mwh for q in quoted])
+    markups = np.array([q.markup_bp for q in quoted])
     wins = np.array([q.won for q in quoted], dtype=np.float64)
-    pooled, prior = _pooled(markups, wins, prior_weight)
+    energies = np.array([q.energy_mwh for q in quoted])
+    weights = energies / energies.mean()
+    pooled, prior = _pooled(markups, wins, weights, prior_weight)
     if not (pooled.b > 0 and abs(pooled.a) <= MAX_ABS_A):
         raise CalibrationError(
             f"pooled fit a={pooled.a:.4f} b={pooled.b:.4f}: the win rate does not fall as the "
@@ -122,7 +142,7 @@ def fit_segments(
     segments = {}
     for key in sorted(set(keys)):
         chosen = np.array([k == key for k in keys])
-        fitted = _fit(markups[chosen], wins[chosen], prior)
+        fitted = _fit(markups[chosen], wins[chosen], weights[chosen], prior)
         # A segment whose curve has no interior optimum even after shrinking quotes the pool's.
         if fitted.b > 0 and abs(fitted.a) <= MAX_ABS_A:
             segments[key] = fitted
@@ -145,50 +165,51 @@ def key_of(q: Quoted, groups: Mapping[str, str] | None) -> str:
     return segment_key(q.commodity, q.area, q.days_ahead, q.quantity_mw, q.two_way, group)
 
 
+Floats = npt.NDArray[np.float64]
+
+
 def _pooled(
-    markups: npt.NDArray[np.float64], wins: npt.NDArray[np.float64], weight: float
-) -> tuple[SegmentFit, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    markups: Floats, wins: Floats, weights: Floats, prior_weight: float
+) -> tuple[SegmentFit, tuple[Floats, Floats]]:
     """The pooled fit and the prior it sets: its (a, b) in the logistic fill's edge convention
-    and `weight` observations' worth of its Fisher information."""
-    a_edge, b_edge = fit_logistic(-markups, wins)
+    and `prior_weight` average observations' worth of its Fisher information."""
+    a_edge, b_edge = fit_logistic(-markups, wins, weights=weights)
     design = np.column_stack([np.ones_like(markups), -markups])
     p = 1.0 / (1.0 + np.exp(-np.clip(design @ np.array([a_edge, b_edge]), -700, 700)))
-    information = design.T @ (design * (p * (1 - p))[:, None]) / markups.size
-    prior = (np.array([a_edge, b_edge]), weight * information + 1e-9 * np.eye(2))
-    return _segment(-a_edge, b_edge, markups, wins), prior
+    information = design.T @ (design * (weights * p * (1 - p))[:, None]) / weights.sum()
+    prior = (np.array([a_edge, b_edge]), prior_weight * information + 1e-9 * np.eye(2))
+    return _segment(-a_edge, b_edge, markups, wins, weights), prior
 
 
 def _fit(
-    markups: npt.NDArray[np.float64],
-    wins: npt.NDArray[np.float64],
-    prior: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    markups: Floats, wins: Floats, weights: Floats, prior: tuple[Floats, Floats]
 ) -> SegmentFit:
-    a_edge, b_edge = fit_logistic(-markups, wins, prior=prior)
-    return _segment(-a_edge, b_edge, markups, wins)
+    a_edge, b_edge = fit_logistic(-markups, wins, prior=prior, weights=weights)
+    return _segment(-a_edge, b_edge, markups, wins, weights)
 
 
-def _segment(
-    a: float, b: float, markups: npt.NDArray[np.float64], wins: npt.NDArray[np.float64]
-) -> SegmentFit:
+def _segment(a: float, b: float, markups: Floats, wins: Floats, weights: Floats) -> SegmentFit:
     p = 1.0 / (1.0 + np.exp(np.clip(a + b * markups, -700, 700)))
-    rate = np.full_like(p, wins.mean())
+    rate = np.full_like(p, np.average(wins, weights=weights))
     return SegmentFit(
-        a, b, int(wins.size), int(wins.sum()), log_loss(p, wins), log_loss(rate, wins)
+        a,
+        b,
+        int(wins.size),
+        int(wins.sum()),
+        log_loss(p, wins, weights),
+        log_loss(rate, wins, weights),
     )
 
 
-def log_loss(p: npt.NDArray[np.float64], wins: npt.NDArray[np.float64]) -> float:
+def log_loss(p: Floats, wins: Floats, weights: Floats | None = None) -> float:
     q = np.clip(p, 1e-12, 1 - 1e-12)
-    return float(-np.mean(wins * np.log(q) + (1 - wins) * np.log(1 - q)))
+    return float(-np.average(wins * np.log(q) + (1 - wins) * np.log(1 - q), weights=weights))
 
 
 def predicted(fit: WinFit, quoted: Sequence[Quoted]) -> npt.NDArray[np.float64]:
     """Each quote's win probability under its segment's fit (the pooled one where unseen)."""
     return np.array(
-        [
-            fit.segment(key_of(q, fit.counterparties))[1].win_probability(q.markup_eur_mwh)
-            for q in quoted
-        ]
+        [fit.segment(key_of(q, fit.counterparties))[1].win_probability(q.markup_bp) for q in quoted]
     )
 
 
@@ -196,7 +217,10 @@ def quality_lines(fit: WinFit) -> list[str]:
     """The fit's quality per segment and pooled, as the calibrate command prints it."""
     rows = [("pooled", fit.pooled), *sorted(fit.segments.items())]
     width = max(len(k) for k, _ in rows)
-    lines = [f"{'segment':<{width}}  {'a':>8} {'b':>8} {'n':>6} {'wins':>6}  log-loss  baseline"]
+    lines = [
+        f"{'segment':<{width}}  {'a':>8} {'b':>8} {'n':>6} {'wins':>6}  log-loss  baseline"
+        "  (a, b per bp of the price level; log-losses energy-weighted)"
+    ]
     for key, s in rows:
         lines.append(
             f"{key:<{width}}  {s.a:8.3f} {s.b:8.3f} {s.n:6d} {s.wins:6d}  "
@@ -238,7 +262,13 @@ def write_reliability(
 
 
 def finite(quoted: Iterable[Quoted]) -> list[Quoted]:
-    return [q for q in quoted if math.isfinite(q.markup_eur_mwh) and math.isfinite(q.days_ahead)]
+    """The quotes a fit can use: finite numbers, and an energy > 0 to weigh them by."""
+    return [
+        q
+        for q in quoted
+        if all(map(math.isfinite, (q.markup_eur_mwh, q.days_ahead, q.mid_eur_mwh, q.energy_mwh)))
+        and q.energy_mwh > 0
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +323,9 @@ def from_replay(decisions: pd.DataFrame, fills: pd.DataFrame, tape: Tape) -> lis
         if entry is None or (entry.cancel_at and entry.cancel_at < entry.rfq.quote_deadline):
             continue
         rfq, mid = entry.rfq, float(row["mid"])
+        delivery = delivery_of(rfq, entry.shape)
+        if isinstance(delivery, Decline):
+            continue
         if row["side"] == "sell":
             markup = float(row["price"]) - mid
         elif row["side"] == "buy":
@@ -311,6 +344,8 @@ def from_replay(decisions: pd.DataFrame, fills: pd.DataFrame, tape: Tape) -> lis
                 rfq.requester_id,
                 markup,
                 (row["run"], row["rfq_id"]) in won,
+                mid,
+                delivery.energy_mwh,
             )
         )
     return found

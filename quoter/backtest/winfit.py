@@ -1,11 +1,21 @@
 """The win curve a `win_curve` strategy quotes from: per segment of the flow, the probability
-that a quote `markup` EUR/MWh away from the mid (on our side) wins, f(d) = 1 / (1 + e^(a + b d)),
-and the markup that maximises the expected profit d * f(d). Light on purpose (no numpy, no
+that a quote `markup` away from the mid (on our side) wins, f(d) = 1 / (1 + e^(a + b d)), and
+the markup that maximises the expected profit d * f(d). Light on purpose (no numpy, no
 pandas): the strategy reads its fit file through `load_fit` when it is built.
+
+The markup d is in basis points of the price level (`markup_bp`: 10,000 * EUR/MWh away from
+the mid / max(|mid|, 1 EUR/MWh)), not in EUR/MWh: competing dealers quote spreads in proportion
+to the price (the sandbox's, `quoter.sandbox.generate`, a fraction of it plus 5 cents), so one
+curve in bp holds across peak and base, seasons and price moves within a segment, where a curve
+in EUR/MWh blurs them. The profit of a quote is markup * energy, and f does not depend on the
+energy, so d* is each RFQ's optimum; but a segment mixes RFQs, and the d that maximises the
+segment's expected P&L maximises d * f_E(d), f_E the energy-weighted curve: the fit weighs each
+quote by its RFQ's energy (`quoter.backtest.segments`).
 
 The fit file (JSON, written by `write_fit`, fitted by `quoter.backtest.segments`):
 
-    schema          int       FIT_SCHEMA
+    schema          int       FIT_SCHEMA (2: markups in bp of the price level, energy-weighted;
+                              1, in EUR/MWh with every quote alike, is refused: refit)
     fit-id          text      a hash of the segments' numbers: the strategy's version in the audit
     created-at      instant   when it was fitted
     source          text      what it was fitted from
@@ -13,7 +23,8 @@ The fit file (JSON, written by `write_fit`, fitted by `quoter.backtest.segments`
     tenor-days      [number]  ascending bounds of the tenor buckets (days to delivery start)
     size-mw         [number]  ascending bounds of the size buckets
     counterparties  {id: group} | null   null: the fit does not segment by counterparty
-    pooled          {a, b, n, wins, log-loss, baseline-log-loss}
+    pooled          {a, b, n, wins, log-loss, baseline-log-loss}  (a, b per bp of markup;
+                              log-losses energy-weighted, as the fit is)
     segments        {key: {a, b, n, wins, log-loss, baseline-log-loss}}
 
 A segment key is `commodity/area|tenor|size|one-way or two-way|counterparty group`, as
@@ -32,7 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-FIT_SCHEMA = 1
+FIT_SCHEMA = 2
+BP = 10_000.0
+MIN_PRICE_LEVEL_EUR_MWH = 1.0  # near a zero price a markup in bp of it means nothing
 TENOR_DAYS = (7.0, 31.0, 92.0, 366.0)
 SIZE_MW = (25.0, 100.0, 500.0)
 ALL_COUNTERPARTIES, OTHER_COUNTERPARTIES = "all", "other"
@@ -53,8 +66,8 @@ class SegmentFit:
     log_loss: float
     baseline_log_loss: float
 
-    def win_probability(self, markup_eur_mwh: float) -> float:
-        z = self.a + self.b * markup_eur_mwh
+    def win_probability(self, markup_bp: float) -> float:
+        z = self.a + self.b * markup_bp
         return 1.0 / (1.0 + math.exp(min(700.0, max(-700.0, z))))
 
 
@@ -74,6 +87,19 @@ class WinFit:
         """The segment's fit, or the pooled one for a segment the fit has not seen."""
         fit = self.segments.get(key)
         return (key, fit) if fit is not None else ("pooled", self.pooled)
+
+
+def price_level_eur_mwh(mid_eur_mwh: float) -> float:
+    """What a markup in bp is a fraction of: |mid|, at least MIN_PRICE_LEVEL_EUR_MWH."""
+    return max(abs(mid_eur_mwh), MIN_PRICE_LEVEL_EUR_MWH)
+
+
+def markup_bp(markup_eur_mwh: float, mid_eur_mwh: float) -> float:
+    return BP * markup_eur_mwh / price_level_eur_mwh(mid_eur_mwh)
+
+
+def markup_eur_mwh(markup_bp: float, mid_eur_mwh: float) -> float:
+    return markup_bp * price_level_eur_mwh(mid_eur_mwh) / BP
 
 
 def optimal_markup(a: float, b: float) -> float:
@@ -224,6 +250,12 @@ def load_fit(path: Path | str) -> WinFit:
 def parse_fit(document: object, source: str) -> WinFit:
     doc = _mapping(document, source, "(the file)")
     schema = doc.get("schema")
+    if schema == 1:
+        raise WinFitError(
+            f"{source}: schema: 1 (markups in EUR/MWh, every quote weighted alike) is no longer "
+            f"read; this quoter reads {FIT_SCHEMA}: fit again with `quoter backtest calibrate "
+            "--fit-out`"
+        )
     if schema != FIT_SCHEMA:
         raise WinFitError(f"{source}: schema: {schema!r}, this quoter reads {FIT_SCHEMA}")
     segments_doc = _mapping(doc.get("segments"), source, "segments")

@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 
 from quoter.audit.trail import JsonlAudit
+from quoter.backtest.fills import fit_logistic
 from quoter.backtest.segments import Quoted, fit_segments
 from quoter.backtest.winfit import WinFit, load_fit
 from quoter.cli import main
 from quoter.strategies_api import load_strategy
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
-# Segments and their true (a, b): f(markup) = 1 / (1 + e^(a + b markup)).
+# Segments and their true (a, b): f(markup) = 1 / (1 + e^(a + b markup)), markup in bp of the
+# price level: at a mid of 10,000 EUR/MWh (MID), a bp is 1 EUR/MWh.
+MID = 1e4
 TRUE = {"DE": (-1.0, 3.0), "FR": (0.5, 1.5)}
 THIN = ("NL", (2.5, 0.4))
 
@@ -28,7 +31,7 @@ def _flow(area: str, a: float, b: float, n: int, rng: random.Random) -> list[Quo
     for _ in range(n):
         markup = rng.uniform(0.0, 2.0)
         won = rng.random() < 1.0 / (1.0 + math.exp(a + b * markup))
-        quoted.append(Quoted("power", area, 45.0, 10.0, False, "c-1", markup, won))
+        quoted.append(Quoted("power", area, 45.0, 10.0, False, "c-1", markup, won, MID, 720.0))
     return quoted
 
 
@@ -84,7 +87,7 @@ def _trail(directory: Path, quotes: int) -> None:
         area = "DE" if i % 2 else "FR"
         a, b = TRUE[area]
         side = rng.choice(["buy", "sell"])
-        mid, markup = 50.0, rng.uniform(0.0, 2.0)
+        mid, markup = MID, rng.uniform(0.0, 2.0)
         price = mid + markup if side == "sell" else mid - markup
         rfq = {
             "id": f"r{i}",
@@ -98,7 +101,7 @@ def _trail(directory: Path, quotes: int) -> None:
         audit.record("rfq", at, {"rfq": rfq})
         intent = {
             "rfq-id": f"r{i}",
-            "decision": {"side": side, "mid": mid, "price": price},
+            "decision": {"side": side, "mid": mid, "price": price, "energy-mwh": 720.0},
             "sent": {"price": price, "bid": None, "ask": None, "requote": False},
         }
         audit.record("quote-intent", at, intent)
@@ -126,7 +129,7 @@ def test_calibrate_writes_a_fit_file_the_strategy_reads_and_its_reliability_diag
     assert abs(de.b - 3.0) < 0.35
     assert de.n + fit.segments["power/FR|31-92d|<=25MW|one-way|all"].n == 4000
     document = json.loads(out.read_text())
-    assert document["schema"] == 1
+    assert document["schema"] == 2
     assert document["fit-id"] == fit.fit_id
     assert document["source"] == f"audit trail {tmp_path / 'audit'}"
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
@@ -144,3 +147,49 @@ def test_calibrate_refuses_a_bad_prior_weight(
     assert main([*args, "--prior-weight", "-1"]) == 2
     assert "--prior-weight must be a number >= 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_weight_counts_an_outcome_as_that_many() -> None:
+    rng = random.Random(11)
+    edges = [rng.uniform(-2.0, 2.0) for _ in range(400)]
+    won = [rng.random() < 1.0 / (1.0 + math.exp(-0.3 - 1.2 * e)) for e in edges]
+    twice = fit_logistic(edges + edges[:100], won + won[:100])
+    weighted = fit_logistic(edges, won, weights=[2.0] * 100 + [1.0] * 300)
+    assert weighted == pytest.approx(twice, abs=1e-9)
+    with pytest.raises(ValueError, match="weight"):
+        fit_logistic(edges, won, weights=[-1.0] * 400)
+
+
+def test_the_fit_follows_the_curve_of_the_energy_that_trades() -> None:
+    # One segment: large deliveries win on (-1, 3), small ones on (1, 1); a hundred times the
+    # energy, the large ones decide the P&L, and the fit is theirs.
+    rng = random.Random(13)
+    quoted = []
+    for i in range(12_000):
+        large = i % 2 == 0
+        a, b = (-1.0, 3.0) if large else (1.0, 1.0)
+        markup = rng.uniform(0.0, 2.0)
+        won = rng.random() < 1.0 / (1.0 + math.exp(a + b * markup))
+        energy = 72_000.0 if large else 720.0
+        quoted.append(Quoted("power", "DE", 45.0, 10.0, False, "c-1", markup, won, MID, energy))
+    fit = fit_segments(quoted, source="simulated", created_at=T0)
+    (segment,) = fit.segments.values()
+    assert abs(segment.a + 1.0) < 0.15, segment
+    assert abs(segment.b - 3.0) < 0.25, segment
+
+
+def test_the_curve_is_in_bp_of_the_price_level() -> None:
+    # Gas near 35 and power near 90 EUR/MWh in one segment's worth of quotes: competitors'
+    # spreads scale with the price, so the wins follow one curve in bp, (-1, 0.02).
+    rng = random.Random(17)
+    quoted = []
+    for i in range(12_000):
+        mid = 35.0 if i % 2 else 90.0
+        markup = rng.uniform(0.0, 0.02 * mid)
+        won = rng.random() < 1.0 / (1.0 + math.exp(-1.0 + 0.02 * 1e4 * markup / mid))
+        quoted.append(Quoted("power", "DE", 45.0, 10.0, False, "c-1", markup, won, mid, 720.0))
+    fit = fit_segments(quoted, source="simulated", created_at=T0)
+    (segment,) = fit.segments.values()
+    assert abs(segment.a + 1.0) < 0.1, segment
+    assert abs(segment.b - 0.02) < 0.002, segment
+    assert segment.log_loss < segment.baseline_log_loss

@@ -15,8 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quoter.audit.story import render_text, story
-from quoter.backtest.winfit import SegmentFit, WinFit, fit_id_of, optimal_markup, write_fit
-from quoter.domain import Action, Commodity, QuoteType
+from quoter.backtest.winfit import (
+    SegmentFit,
+    WinFit,
+    fit_id_of,
+    markup_eur_mwh,
+    optimal_markup,
+    write_fit,
+)
+from quoter.domain import Action, Commodity, Load, QuoteType
 from quoter.engine.records import decision_record, strategy_version
 from quoter.engine.state import StrategySlot
 from quoter.strategies_api import (
@@ -32,6 +39,8 @@ MAY = (date(2026, 5, 1), date(2026, 6, 1))  # about 60 days after the snapshot's
 ONE_WAY_KEY = "power/DE|31-92d|<=25MW|one-way|all"
 TWO_WAY_KEY = "power/DE|31-92d|<=25MW|two-way|all"
 OMEGA = 0.5671432904097838  # W(1): the omega constant
+# The fit's (a, b) are per bp of the price level: d* = (1 + omega) / 0.02 = 78 bp one-way.
+ONE_WAY_AB, TWO_WAY_AB, POOLED_AB = (-1.0, 0.02), (-0.5, 0.015), (0.0, 0.01)
 
 
 def _segment(a: float, b: float) -> SegmentFit:
@@ -39,9 +48,9 @@ def _segment(a: float, b: float) -> SegmentFit:
 
 
 def _fit_file(tmp_path: Path, **segments: tuple[float, float]) -> Path:
-    chosen = segments or {ONE_WAY_KEY: (-1.0, 2.0), TWO_WAY_KEY: (-0.5, 1.5)}
+    chosen = segments or {ONE_WAY_KEY: ONE_WAY_AB, TWO_WAY_KEY: TWO_WAY_AB}
     fits = MappingProxyType({k: _segment(*ab) for k, ab in chosen.items()})
-    pooled = _segment(0.0, 1.0)
+    pooled = _segment(*POOLED_AB)
     fit = WinFit(fit_id_of(pooled, fits), "2026-03-01T00:00:00+00:00", "test", 50.0, pooled, fits)
     path = tmp_path / "fit.json"
     write_fit(fit, path)
@@ -83,17 +92,24 @@ def test_the_solver_meets_the_first_order_condition(a: float, b: float) -> None:
     assert profit(markup) >= max(profit(markup * 0.999), profit(markup * 1.001))
 
 
+def _best(ab: tuple[float, float], mid: float) -> float:
+    return markup_eur_mwh(optimal_markup(*ab), mid)
+
+
 def test_a_one_way_rfq_is_quoted_at_its_segments_optimum(tmp_path: Path) -> None:
     strategy = _strategy(_fit_file(tmp_path))
     decision = _quote(strategy, period_rfq(*MAY))  # the requester buys: we sell
-    best = optimal_markup(-1.0, 2.0)
+    best_bp = optimal_markup(*ONE_WAY_AB)
+    best = _best(ONE_WAY_AB, decision.mid)
+    assert best == pytest.approx(best_bp * decision.mid / 10_000, rel=1e-12)
     assert decision.side is Action.SELL
     assert decision.price == round(decision.mid + best, 3)
     assert list(decision.components) == ["mid", "markup", "inventory"]
     assert decision.components["markup"] == best
     assert decision.notes["segment"] == ONE_WAY_KEY
     assert decision.notes["optimal-markup"] == best
-    assert decision.notes["win-probability"] == pytest.approx(1 - 1 / (2.0 * best), abs=1e-12)
+    assert decision.notes["optimal-markup-bp"] == best_bp
+    assert decision.notes["win-probability"] == pytest.approx(1 - 1 / (0.02 * best_bp), abs=1e-12)
     assert decision.notes["inventory-lean"] == 0.0
     assert decision.notes["fit"] == strategy.version.removeprefix("fit ")
 
@@ -102,7 +118,7 @@ def test_a_two_way_rfq_gets_both_sides_from_the_two_way_segment(tmp_path: Path) 
     decision = _quote(
         _strategy(_fit_file(tmp_path)), period_rfq(*MAY, quote_type=QuoteType.TWO_WAY)
     )
-    best = optimal_markup(-0.5, 1.5)
+    best = _best(TWO_WAY_AB, decision.mid)
     assert decision.bid == round(decision.mid - best, 3)
     assert decision.ask == round(decision.mid + best, 3)
     assert decision.notes["segment"] == TWO_WAY_KEY
@@ -111,7 +127,7 @@ def test_a_two_way_rfq_gets_both_sides_from_the_two_way_segment(tmp_path: Path) 
 def test_an_unseen_segment_quotes_the_pooled_optimum_and_says_so(tmp_path: Path) -> None:
     rfq = period_rfq(*MAY, commodity=Commodity.GAS, area="THE")
     decision = _quote(_strategy(_fit_file(tmp_path)), rfq)
-    assert decision.components["markup"] == optimal_markup(0.0, 1.0)
+    assert decision.components["markup"] == _best(POOLED_AB, decision.mid)
     assert str(decision.notes["segment"]).startswith("pooled (no fit for gas/THE|")
 
 
@@ -119,7 +135,19 @@ def test_the_markup_is_clipped_to_its_bounds(tmp_path: Path) -> None:
     strategy = _strategy(_fit_file(tmp_path), max_markup_eur_mwh=0.2)
     decision = _quote(strategy, period_rfq(*MAY))
     assert decision.components["markup"] == 0.2
-    assert decision.notes["optimal-markup"] == optimal_markup(-1.0, 2.0)  # why, unclipped
+    assert decision.notes["optimal-markup"] == _best(ONE_WAY_AB, decision.mid)  # why, unclipped
+
+
+def test_the_markup_is_a_share_of_the_price_level_within_a_segment(tmp_path: Path) -> None:
+    # Peak and base of one month are one segment; competitors' spreads scale with the price,
+    # so the dearer peak is quoted the same bp of its mid, more EUR/MWh.
+    strategy = _strategy(_fit_file(tmp_path))
+    base = _quote(strategy, period_rfq(*MAY))
+    peak = _quote(strategy, period_rfq(*MAY, Load.PEAK))
+    assert peak.notes["segment"] == base.notes["segment"] == ONE_WAY_KEY
+    assert peak.mid > 1.05 * base.mid
+    ratio = peak.components["markup"] / base.components["markup"]
+    assert ratio == pytest.approx(peak.mid / base.mid, rel=1e-12)
 
 
 def _may(mwh: float) -> dict[DeliveryBucket, float]:
@@ -143,8 +171,8 @@ def test_a_long_desk_lowers_its_prices_and_a_short_one_raises_them(
 
 def test_the_lean_stops_where_a_side_would_leave_the_bounds(tmp_path: Path) -> None:
     strategy = _strategy(_fit_file(tmp_path), lean_eur_mwh_per_mwh=0.01, min_markup_eur_mwh=0.1)
-    best = optimal_markup(-1.0, 2.0)
     long = _quote(strategy, period_rfq(*MAY), positions_mwh=_may(10_000.0))  # we sell
+    best = _best(ONE_WAY_AB, long.mid)
     assert long.components["inventory"] == round(0.1 - best, 3)  # the ask 0.1 above mid
     assert long.notes["inventory-lean"] == pytest.approx(-100.0)
 
@@ -184,7 +212,8 @@ def _broken(tmp_path: Path, change: Any) -> Path:
         (lambda d: d["pooled"].update(a=400.0), "pooled.a"),
         (lambda d: d["pooled"].update(wins=2000), "pooled.n/wins"),
         (lambda d: d.pop("fit-id"), "fit-id"),
-        (lambda d: d.update(schema=2), "schema"),
+        (lambda d: d.update(schema=3), "schema: 3, this quoter reads 2"),
+        (lambda d: d.update(schema=1), "schema: 1 (markups in EUR/MWh"),
         (lambda d: d.update({"tenor-days": [31, 7]}), "tenor-days"),
     ],
 )
