@@ -1,11 +1,11 @@
 """win_curve: quote the markup that maximises the expected profit markup * f(markup) for the
 RFQ's segment of the flow, f the desk's fitted win curve (`quoter backtest calibrate --fit-out`,
-`quoter.backtest.winfit`), leaning against the desk's position in the delivery's months.
+`quoter.pricing.winfit`), leaning against the desk's position in the delivery's months.
 
 markup = clip(d* level / 10,000, min, max), d* (bp) solving b d = 1 + e^(-a - b d) for the
 segment's (a, b) (the pooled fit's for a segment the fit has not seen), level the price level
 max(|mid|, 1 EUR/MWh): the fit measures markups in bp of it, as competitors scale their spreads
-with the price (`quoter.backtest.winfit`); the lean, -lean_eur_mwh_per_mwh * exposure
+with the price (`quoter.pricing.winfit`); the lean, -lean_eur_mwh_per_mwh * exposure
 (MWh, as `inventory_skew` measures it), moves every price alike, as far as keeps each side's
 markup within [min, max]. One-way: mid + markup when we sell, mid - markup when we buy;
 two-way: both. The fit file is read when the strategy is built (a bad one refuses the load or
@@ -21,7 +21,10 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from quoter.backtest.winfit import (
+from quoter.domain import Action, Rfq
+from quoter.pricing.delivery import delivery_of
+from quoter.pricing.valuation import value_instrument
+from quoter.pricing.winfit import (
     Parts,
     SegmentFit,
     WinFit,
@@ -33,9 +36,6 @@ from quoter.backtest.winfit import (
     parts_of_key,
     segment_parts,
 )
-from quoter.domain import Action, Rfq
-from quoter.pricing.delivery import delivery_of
-from quoter.pricing.valuation import value_instrument
 from quoter.strategies_api import (
     Decision,
     Decline,

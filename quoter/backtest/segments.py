@@ -34,7 +34,10 @@ import pandas as pd
 from quoter.backtest.calibrate import MIN_OUTCOMES, CalibrationError, QuoteOutcome
 from quoter.backtest.fills import fit_logistic
 from quoter.backtest.tape import Tape
-from quoter.backtest.winfit import (
+from quoter.domain import Action
+from quoter.pricing.delivery import delivery_of
+from quoter.pricing.reasons import Decline
+from quoter.pricing.winfit import (
     MAX_ABS_A,
     SIZE_MW,
     TENOR_DAYS,
@@ -46,9 +49,6 @@ from quoter.backtest.winfit import (
     segment_key,
     write_fit,
 )
-from quoter.domain import Action
-from quoter.pricing.delivery import delivery_of
-from quoter.pricing.reasons import Decline
 
 DEFAULT_PRIOR_WEIGHT = 50.0
 MIN_GROUP_QUOTES = 200  # a counterparty with fewer quotes goes to the "other" group
