@@ -1,5 +1,7 @@
-"""Backtest figures: RFQs replayed per second through the unchanged engine path (one core),
-peak memory of a process reading and replaying a one-million-RFQ tape, and the speed-up of a
+"""Backtest figures: RFQs replayed per second through the unchanged engine path (one core), the
+replay alone, the day's curve build on its own line, beside the decision's own throughput on
+the same RFQs; the marginal rate of `quoter backtest replay` on the shipped sample month; peak
+memory of a process reading and replaying a one-million-RFQ tape; and the speed-up of a
 2-process sweep over sequential runs."""
 
 from __future__ import annotations
@@ -7,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -15,18 +19,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.engine_setup import roomy_risk
-from quoter.backtest.curves import DailyCurves
+from benchmarks.engine_setup import decide_all, roomy_risk
+from quoter.backtest.curves import DailyCurves, local_day
 from quoter.backtest.driver import ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
 from quoter.backtest.progress import progress_bar
 from quoter.backtest.run import Job, run_jobs
 from quoter.backtest.synth import SAMPLE_START, synthetic_tape
-from quoter.backtest.tape import parse_frame, read_tape, write_tape
+from quoter.backtest.tape import Tape, parse_frame, read_tape, write_tape
 from quoter.engine.config import EngineConfig
 from quoter.venue.config import UsagePlanConfig
 
 BIG_PLAN = UsagePlanConfig(rate_per_s=1e6, burst=1_000_000, daily_quota=10**9)
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_TAPE = ROOT / "backtests" / "sample-tape.parquet"
+SAMPLE_DESK = ROOT / "backtests" / "sample-desk.toml"
 
 
 def _dense(rfqs: int, per_min: float) -> pd.DataFrame:
@@ -41,20 +48,117 @@ def _settings(workdir: Path, quotes: int) -> ReplaySettings:
     return ReplaySettings(config, roomy_risk(quotes), BIG_PLAN)
 
 
-def rate(rfqs: int = 20_000, per_min: float = 3000.0) -> float:
-    tape = parse_frame(_dense(rfqs, per_min), "bench")
+def dense_tape(rfqs: int = 20_000, per_min: float = 3000.0) -> Tape:
+    return parse_frame(_dense(rfqs, per_min), "bench")
+
+
+def build_curves(curves: DailyCurves, tape: Tape) -> float:
+    """Build the curves of every local day the tape is replayed on (the replay reads them from
+    the cache); returns the seconds it took."""
+    started = time.perf_counter()
+    day, last = local_day(tape.start), local_day(tape.end)
+    while day <= last:
+        curves.at_day(day)
+        day += timedelta(days=1)
+    return time.perf_counter() - started
+
+
+def replay_rate(tape: Tape, *, quiet: bool = False) -> float:
+    """RFQs a second through the replay alone: the day's curves are built before the clock
+    starts (and reported on their own line)."""
     with tempfile.TemporaryDirectory() as work:
         settings = _settings(Path(work), 1_000_000)
         curves = DailyCurves(None, tape.start.date())
+        built_s = build_curves(curves, tape)
         started = time.perf_counter()
         done = asyncio.run(replay(tape, RunSpec("bench"), AuctionFill(), settings, curves))
         elapsed = time.perf_counter() - started
-    quoted = done.ctx.stats.quotes_sent
+    if not quiet:
+        quoted = done.ctx.stats.quotes_sent
+        print(f"curve build: {built_s:.2f} s for the tape's day (not in the replay's time)")
+        print(
+            f"replay: {len(tape):,} RFQs in {elapsed:.2f} s = {len(tape) / elapsed:,.0f} RFQs/s "
+            f"on one core ({quoted:,} quoted, {done.steps:,} steps)"
+        )
+    return len(tape) / elapsed
+
+
+def decision_rate(tape: Tape) -> float:
+    """RFQs a second through the decision alone on the same RFQs: strategy, delivery, risk
+    checks and book, no engine, no venue, no event loop."""
+    curves = DailyCurves(None, tape.start.date())
+    build_curves(curves, tape)
+    started = time.perf_counter()
+    quoted = decide_all(tape, roomy_risk(1_000_000), curves)
+    elapsed = time.perf_counter() - started
     print(
-        f"replay: {len(tape):,} RFQs ({per_min:g}/min) in {elapsed:.2f} s = "
-        f"{len(tape) / elapsed:,.0f} RFQs/s on one core ({quoted:,} quoted, {done.steps:,} steps)"
+        f"decision: {len(tape):,} RFQs in {elapsed:.2f} s = {len(tape) / elapsed:,.0f} RFQs/s "
+        f"(strategy + delivery + risk checks + book; {quoted:,} would be quoted)"
     )
     return len(tape) / elapsed
+
+
+def rate(rfqs: int = 20_000, per_min: float = 3000.0) -> float:
+    tape = dense_tape(rfqs, per_min)
+    print(f"dense tape: {len(tape):,} RFQs arriving at {per_min:g}/min")
+    replayed = replay_rate(tape)
+    decided = decision_rate(tape)
+    print(f"replay / decision: {replayed / decided:.2f} (goal: at least 0.5)")
+    return replayed
+
+
+def _cli_replay_s(tape: Path, out: Path) -> float:
+    """Wall time of `quoter backtest replay TAPE --config sample-desk.toml --workers 1`, a
+    process of its own: start-up, tape reading, the replay, the tables and the report."""
+    command = [sys.executable, "-m", "quoter", "backtest", "replay", str(tape)]
+    command += ["--config", str(SAMPLE_DESK), "--workers", "1", "--out", str(out)]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
+    return elapsed
+
+
+class MonthRuns:
+    """Wall times of the sample month and of its first half, run alternately."""
+
+    def __init__(self, work: Path) -> None:
+        self.full = len(read_tape(SAMPLE_TAPE))
+        frame = pd.read_parquet(SAMPLE_TAPE).sort_values("created_at", kind="stable")
+        self._half_path = work / "first-half.parquet"
+        frame.iloc[: len(frame) // 2].to_parquet(self._half_path, index=False)
+        self.half = len(read_tape(self._half_path))
+        self._work = work
+        self.full_s: list[float] = []
+        self.half_s: list[float] = []
+
+    def one_pair(self) -> None:
+        self.full_s.append(_cli_replay_s(SAMPLE_TAPE, self._work / "full"))
+        self.half_s.append(_cli_replay_s(self._half_path, self._work / "half"))
+
+    def marginal(self) -> float:
+        """RFQs a second of the second half: the fastest run of each counts."""
+        return (self.full - self.half) / (min(self.full_s) - min(self.half_s))
+
+    def describe(self) -> str:
+        return (
+            f"sample month: {self.full:,} RFQs in {min(self.full_s):.1f} s, its first half "
+            f"({self.half:,}) in {min(self.half_s):.1f} s: marginal {self.marginal():,.0f} "
+            f"RFQs/s (quoter backtest replay --workers 1, best of {len(self.full_s)})"
+        )
+
+
+def sample_month(rounds: int = 2) -> float:
+    """The marginal rate of the shipped sample month: the full tape against its first half,
+    so that start-up and the report cancel out and what is left is everything a replay does
+    per RFQ and per day (curve builds included)."""
+    with tempfile.TemporaryDirectory() as work:
+        runs = MonthRuns(Path(work))
+        for _ in range(rounds):
+            runs.one_pair()
+    print(runs.describe())
+    return runs.marginal()
 
 
 def memory(rfqs: int = 1_000_000, per_day: int = 100_000) -> None:
@@ -146,5 +250,6 @@ def sweep(runs: int = 4, days: int = 5) -> None:
 
 def run() -> None:
     rate()
+    sample_month()
     sweep()
     memory()

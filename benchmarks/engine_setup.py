@@ -1,6 +1,6 @@
 """What the engine benchmarks share: the real engine wired to a real sandbox over loopback (the
-same wiring as `quoter.app.open_bot`), thin timing wrappers around its venue and strategy, and
-the sandbox's controls."""
+same wiring as `quoter.app.open_bot`), thin timing wrappers around its venue and strategy, the
+sandbox's controls, and the decision alone (what a replay's speed is measured against)."""
 
 from __future__ import annotations
 
@@ -13,30 +13,43 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import numpy as np
 
 from quoter.app import DEMO_RISK
+from quoter.backtest.tape import Tape
 from quoter.clock import Clock, ScaledClock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
+from quoter.engine.decide import proposal_of, risk_declined
 from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
+from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_watch import CurveStore
+from quoter.pricing.delivery import Delivery, delivery_of
+from quoter.risk import checks
+from quoter.risk.book import RiskBook
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.credentials import generate_credentials
 from quoter.sandbox.server import RunningSandbox, run_sandbox
-from quoter.strategies_api import Decision, MarketSnapshot, Strategy, load_strategy
+from quoter.strategies_api import (
+    Decision,
+    MarketSnapshot,
+    QuoteDecision,
+    Strategy,
+    evaluate,
+    load_strategy,
+)
 from quoter.venue.config import UsagePlanConfig, VenueConfig, VenueCredentials
 from quoter.venue.guard import GuardState
 from quoter.venue.http import HttpVenue
@@ -136,6 +149,45 @@ def roomy_risk(quotes: int) -> RiskConfig:
             "fill_throttle_count": max(quotes, 1),  # dense tapes fill fast: not the figure's point
         }
     )
+
+
+class DayCurves(Protocol):
+    def at_day(self, day: date) -> CurveSet: ...
+
+
+def decide_all(tape: Tape, risk: RiskConfig, curves: DayCurves, strategy: str = STRATEGY) -> int:
+    """Each RFQ of `tape` through the decision as the engine's pipeline makes it (strategy,
+    delivery, risk checks against the book, the book's reservation), on the curves of its day,
+    and released again as if its RFQ ended unfilled; returns how many would be quoted."""
+    chosen = load_strategy(strategy, {})
+    book = RiskBook(
+        drift_window_s=risk.collar.drift_window_s,
+        fill_window_s=risk.fill_throttle_window_s,
+        payment_day=risk.credit_payment_day,
+    )
+    start, quoted = tape.start, 0
+    for entry in tape:
+        rfq = entry.rfq
+        now = rfq.created_at
+        now_s = (now - start).total_seconds()
+        day = now.astimezone(MARKET_TIMEZONE).date()
+        market = MarketSnapshot(curves.at_day(day), now, book.positions_mwh, shape=entry.shape)
+        decision = evaluate(chosen, rfq, market)
+        if not isinstance(decision, QuoteDecision):
+            continue
+        delivery = delivery_of(rfq, market.shape)
+        assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
+        proposal = proposal_of(rfq, decision, delivery)
+        series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
+        age_s = (now - series.as_of).total_seconds() if series else float("inf")
+        book.settle(now)
+        verdict = checks.check(risk, book.view(proposal, now_s=now_s, curve_age_s=age_s), proposal)
+        book.record_mid(proposal, now_s)
+        if risk_declined(verdict) is None:
+            book.reserve(proposal, now_s)
+            book.release(rfq.id)
+            quoted += 1
+    return quoted
 
 
 def engine_config(workdir: Path, **sections: Any) -> EngineConfig:

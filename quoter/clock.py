@@ -86,11 +86,15 @@ class ManualClock:
             raise ValueError("ManualClock needs a timezone-aware start")
         self._start = start.astimezone(UTC)
         self._t = 0.0
+        self._now = self._start  # now() at _now_t: a replay reads it many times per instant
+        self._now_t = 0.0
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._t)
+        if self._now_t != self._t:
+            self._now, self._now_t = self._start + timedelta(seconds=self._t), self._t
+        return self._now
 
     def monotonic(self) -> float:
         return self._t

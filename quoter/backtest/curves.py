@@ -4,12 +4,15 @@
 that day with every series scaled by exp(sigma * W(day)), W a standard random walk in days
 seeded by `seed`: prices move from day to day, reproducibly. The same object marks trades at
 later curve dates (`at_day`), so the P&L at +1 and +5 days is marked on the walk's later curves.
+
+The synthetic set depends only on its as-of's month (and seed): it is built once a month and
+each day's set is that one re-stamped and scaled, the same curves a build per day gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 
@@ -40,12 +43,24 @@ class DailyCurves:
     seed: int = 0
     sigma: float = DAILY_SIGMA
     _cache: dict[date, CurveSet] = field(default_factory=dict)
+    _months: dict[tuple[int, int], CurveSet] = field(default_factory=dict)
+    # The current day's set and the instants its local day runs over: read on every poll.
+    _today: tuple[datetime, datetime, CurveSet] | None = None
 
     @property
     def current(self) -> CurveSet:
         if self.clock is None:
             raise RuntimeError("DailyCurves without a clock has no current day")
-        return self.at_day(self.clock.now().astimezone(MARKET_TIMEZONE).date())
+        now = self.clock.now()
+        today = self._today
+        if today is not None and today[0] <= now < today[1]:
+            return today[2]
+        day = now.astimezone(MARKET_TIMEZONE).date()
+        begins = datetime.combine(day, time(0), MARKET_TIMEZONE)
+        ends = datetime.combine(day + timedelta(days=1), time(0), MARKET_TIMEZONE)
+        found = self.at_day(day)
+        self._today = (begins, ends, found)
+        return found
 
     def at_day(self, day: date) -> CurveSet:
         found = self._cache.get(day)
@@ -64,19 +79,24 @@ class DailyCurves:
 
     def _build(self, day: date) -> CurveSet:
         as_of = datetime.combine(day, time(7, 0), MARKET_TIMEZONE)
-        base = synthetic_curve_set(as_of, seed=self.seed)
+        base = self._months.get((day.year, day.month))
+        if base is None:
+            base = self._months[(day.year, day.month)] = synthetic_curve_set(as_of, seed=self.seed)
+            if len(self._months) > 3:
+                del self._months[min(self._months)]
         factor = float(np.exp(self.sigma * self.walk(day)))
-        return CurveSet({key: _scaled(s, factor) for key, s in base.items()})
+        stamp = as_of.astimezone(UTC)
+        return CurveSet({key: _scaled(s, factor, stamp) for key, s in base.items()})
 
 
-def _scaled(series: CurveSeries, factor: float) -> CurveSeries:
+def _scaled(series: CurveSeries, factor: float, as_of: datetime) -> CurveSeries:
     return CurveSeries(
         commodity=series.commodity,
         market_area=series.market_area,
         start_s=series.start_s,
         step_s=series.step_s,
         prices=series.prices * factor,
-        as_of=series.as_of,
+        as_of=as_of,
         source=f"{series.source} walk x{factor:.4f}",
     )
 

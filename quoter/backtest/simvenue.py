@@ -11,7 +11,6 @@ planning and quota behave as live.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -47,7 +46,8 @@ class MemoryLedger(QuotaLedger):
         return None
 
     def record(self, entry: DayEntry, taken: int, now: datetime | None = None) -> DayEntry:
-        return replace(entry, spent=entry.spent + taken)
+        spent = entry.spent + taken
+        return DayEntry(entry.day, spent, entry.exhausted, entry.bucket_level, entry.bucket_at)
 
     def start_afresh(self, entry: DayEntry) -> None:
         return None

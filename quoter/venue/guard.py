@@ -33,6 +33,7 @@ from quoter.venue.stats import VenueStats
 log = logging.getLogger(__name__)
 
 LEDGER_RECHECK_S = 5.0  # in fail-safe: how often the ledger is tried again
+LANES = tuple(Lane)  # iterating the enum itself costs more than the work done per lane
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,9 @@ class UsageGuard:
         self._queue: list[tuple[int, int]] = []
         self._turns: dict[tuple[int, int], asyncio.Event] = {}
         self._seq = itertools.count()
+        # The last state() and what it was computed from: the engine asks several times an
+        # instant (a replay's clock stands still between its steps).
+        self._state: tuple[tuple[object, ...], GuardState] | None = None
 
     def _today(self) -> date:
         return self._clock.now().astimezone(UTC).date()
@@ -221,14 +225,17 @@ class UsageGuard:
 
     def _charge(self, lane: Lane, t_s: float) -> None:
         self._bucket = arith.take(self._bucket_plan, self._bucket, lane, 1, t_s)
-        level, at = self._bucket.level, self._clock.now()
-        self._record(replace(self._entry, bucket_level=level, bucket_at=at), taken=1)
+        level, at, entry = self._bucket.level, self._clock.now(), self._entry
+        # Built directly, not by `replace`: this runs for every request.
+        self._record(DayEntry(entry.day, entry.spent, entry.exhausted, level, at), taken=1)
 
     def _record(self, entry: DayEntry, taken: int) -> None:
         """Count `taken` requests in the ledger, learning other processes' spend on the key.
         A ledger that cannot be read or written puts the guard in fail-safe: a restart, or
         another process on the key, would not know this spend."""
-        known = replace(entry, day=self._known.day, spent=self._known.spent)
+        known = DayEntry(
+            self._known.day, self._known.spent, entry.exhausted, entry.bucket_level, entry.bucket_at
+        )
         if self._failsafe is None:
             try:
                 self._known = self._entry = self._ledger.record(known, taken, self._clock.now())
@@ -258,16 +265,19 @@ class UsageGuard:
     def state(self) -> GuardState:
         self._roll_day()
         t_s = self._clock.monotonic()
+        inputs = (t_s, self._bucket, self._entry, tuple(self._queue), self._failsafe)
+        if self._state is not None and self._state[0] == inputs:
+            return self._state[1]
         level = arith.level_at(self._bucket_plan, self._bucket, t_s)
         entry = self._entry
         left = {
             lane: arith.daily_left(self._daily_plan, entry.spent, entry.exhausted, lane)
-            for lane in Lane
+            for lane in LANES
         }
-        free = {lane: max(0.0, level - self._bucket_plan.floor(lane)) for lane in Lane}
-        waiting = {lane: sum(1 for t in self._queue if t[0] == lane) for lane in Lane}
+        free = {lane: max(0.0, level - self._bucket_plan.floor(lane)) for lane in LANES}
+        waiting = {lane: sum(1 for t in self._queue if t[0] == lane) for lane in LANES}
         midnight = datetime.combine(entry.day + timedelta(days=1), time(0), tzinfo=UTC)
-        return GuardState(
+        state = GuardState(
             day=entry.day,
             spent_today=entry.spent,
             daily_quota=self._daily_plan.quota,
@@ -279,3 +289,5 @@ class UsageGuard:
             resets_at=midnight,
             ledger_failsafe=self._failsafe,
         )
+        self._state = (inputs, state)
+        return state
