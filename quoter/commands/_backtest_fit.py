@@ -1,6 +1,7 @@
-"""`quoter backtest calibrate --audit DIR --fit-out FILE`: the win curve by segment of the
-desk's own quotes, written as the fit file the `win_curve` strategy quotes from (with its
-reliability diagram beside it), and the fit's quality per segment printed."""
+"""`quoter backtest calibrate --fit-out FILE` (from `--audit DIR`, or from `--replay DIR --tape
+TAPE`): the win curve by segment of the desk's own quotes, live or replayed, written as the fit
+file the `win_curve` strategy quotes from (with its reliability diagram beside it), and the
+fit's quality per segment printed."""
 
 from __future__ import annotations
 
@@ -9,10 +10,21 @@ import math
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from quoter.audit.story import load_records
 from quoter.backtest.calibrate import CalibrationError, quote_observations
-from quoter.backtest.segments import DEFAULT_PRIOR_WEIGHT, from_trail, write_segment_fit
+from quoter.backtest.segments import (
+    DEFAULT_PRIOR_WEIGHT,
+    Quoted,
+    from_replay,
+    from_trail,
+    write_segment_fit,
+)
+from quoter.backtest.tape import TapeError, read_tape
 from quoter.clock import SystemClock
+
+REPLAY_TABLES = ("decisions.parquet", "fills.parquet")
 
 
 def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,22 +49,54 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def write_fit_file(args: argparse.Namespace, directory: Path) -> int:
+def write_fit_file(args: argparse.Namespace) -> int:
+    """The fit from the trail of `--audit`, or from the results of `--replay` and its `--tape`."""
     if not (math.isfinite(args.prior_weight) and args.prior_weight >= 0):
-        print("quoter backtest: --prior-weight must be a number >= 0", file=sys.stderr)
-        return 2
-    quoted = from_trail(quote_observations(load_records(directory)))
+        return _fail("--prior-weight must be a number >= 0")
+    if args.replay is not None:
+        found = _replayed(args.replay, args.tape)
+        if isinstance(found, str):
+            return _fail(found)
+        quoted, source = found, f"replay {args.replay} of {args.tape}"
+    else:
+        quoted = from_trail(quote_observations(load_records(args.audit)))
+        source = f"audit trail {args.audit}"
     try:
         written = write_segment_fit(
             quoted,
             args.fit_out,
-            source=f"audit trail {directory}",
+            source=source,
             created_at=SystemClock().now(),
             prior_weight=args.prior_weight,
             by_counterparty=args.by_counterparty,
         )
     except CalibrationError as error:
-        print(f"quoter backtest: {directory}: {error}", file=sys.stderr)
-        return 2
+        return _fail(f"{source}: {error}")
     print("\n".join(written.lines))
     return 0
+
+
+def _replayed(folder: Path, tape_path: Path | None) -> list[Quoted] | str:
+    """The quotes of a replay's results folder and their outcomes, or what is missing."""
+    if tape_path is None:
+        return "--replay needs --tape: the tape that replay ran (its report names it)"
+    missing = [name for name in REPLAY_TABLES if not (folder / name).is_file()]
+    if missing:
+        return f"--replay {folder}: no {', '.join(missing)}: not a replay's results folder"
+    try:
+        tape = read_tape(tape_path)
+    except TapeError as error:
+        return str(error)
+    decisions, fills = (pd.read_parquet(folder / name) for name in REPLAY_TABLES)
+    unknown = set(decisions.rfq_id) - {entry.id for entry in tape}
+    if unknown:
+        return (
+            f"--replay {folder}: {len(unknown)} of its RFQs are not in {tape_path}: "
+            "give the tape that replay ran"
+        )
+    return from_replay(decisions, fills, tape)
+
+
+def _fail(message: str) -> int:
+    print(f"quoter backtest calibrate: {message}", file=sys.stderr)
+    return 2

@@ -70,11 +70,17 @@ def register(subparsers: Any) -> None:
     fit = _action(
         actions,
         "calibrate",
-        "fit the logistic fill model, or the win curve by segment, on a live audit trail",
+        "fit the logistic fill model, or the win curve by segment, on the desk's own quotes",
     )
-    fit.add_argument(
-        "--audit", type=Path, metavar="DIR", required=True, help="the audit trail of a live run"
+    source = fit.add_mutually_exclusive_group(required=True)
+    source.add_argument("--audit", type=Path, metavar="DIR", help="the audit trail of a live run")
+    source.add_argument(
+        "--replay",
+        type=Path,
+        metavar="DIR",
+        help="with --fit-out: a replay's results folder (its decisions and fills), with --tape",
     )
+    fit.add_argument("--tape", type=Path, metavar="TAPE", help="with --replay: the tape it ran")
     add_fit_arguments(fit)
     fit.set_defaults(handler=calibrate_fills)
 
@@ -239,11 +245,13 @@ def make_tape(args: argparse.Namespace) -> int:
 
 def calibrate_fills(args: argparse.Namespace) -> int:
     """Fit the logistic fill model on the one-way quotes and outcomes of a live audit trail."""
-    directory: Path = args.audit
+    if args.replay is not None and args.fit_out is None:
+        return _fail(InputError("calibrate --replay fits the win curve: give --fit-out FILE"))
+    directory: Path = args.audit if args.replay is None else args.replay
     if not directory.exists():
-        return _fail(InputError(f"calibrate --audit {directory}: no such folder"))
+        return _fail(InputError(f"calibrate {directory}: no such folder"))
     if args.fit_out is not None:
-        return write_fit_file(args, directory)
+        return write_fit_file(args)
     try:
         fitted = calibrate(load_records(directory))
     except CalibrationError as error:

@@ -240,7 +240,9 @@ ACTION_OPTIONS = {
     },
     "make-tape": {"--days", "--seed", "--out"},
     "record": {"--config", "--from", "--to", "--out", "--max-requests", "--skip-custom"},
-    "calibrate": {"--audit", "--fit-out", "--prior-weight", "--by-counterparty"},
+    "calibrate": {
+        "--audit", "--replay", "--tape", "--fit-out", "--prior-weight", "--by-counterparty",
+    },
 }  # fmt: skip
 
 

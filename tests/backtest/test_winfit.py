@@ -9,14 +9,17 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from quoter.audit.trail import JsonlAudit
 from quoter.backtest.fills import fit_logistic
 from quoter.backtest.segments import Quoted, fit_segments
+from quoter.backtest.tape import write_tape
 from quoter.cli import main
 from quoter.pricing.winfit import WinFit, load_fit
 from quoter.strategies_api import load_strategy
+from tests.backtest.helpers import short_tape
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 # Segments and their true (a, b): f(markup) = 1 / (1 + e^(a + b markup)), markup in bp of the
@@ -193,3 +196,31 @@ def test_the_curve_is_in_bp_of_the_price_level() -> None:
     assert abs(segment.a + 1.0) < 0.1, segment
     assert abs(segment.b - 0.02) < 0.002, segment
     assert segment.log_loss < segment.baseline_log_loss
+
+
+def test_calibrate_fits_the_win_curve_on_a_replays_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tape = tmp_path / "tape.parquet"
+    write_tape(short_tape(minutes=120.0, per_min=6.0), tape)
+    results = tmp_path / "replayed"
+    spread = ["--strategy", "curve_spread", "--param", "credit_default_eur_mwh=0.3"]
+    assert main(["backtest", "replay", str(tape), *spread, "--out", str(results)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "win.json"
+    fit = ["backtest", "calibrate", "--replay", str(results), "--fit-out", str(out)]
+
+    assert main(fit) == 2  # which tape it ran is not in the results: it must be named
+    assert "--replay needs --tape" in capsys.readouterr().err
+    other = tmp_path / "other.parquet"
+    write_tape(short_tape(minutes=30.0, seed=99), other)
+    assert main([*fit, "--tape", str(other)]) == 2
+    assert f"are not in {other}" in capsys.readouterr().err
+    assert not out.exists()
+
+    assert main([*fit, "--tape", str(tape)]) == 0
+    fitted = load_fit(out)
+    quoted = pd.read_parquet(results / "decisions.parquet").query("action == 'quote'")
+    assert 0 < fitted.pooled.n <= quoted.rfq_id.nunique()
+    assert json.loads(out.read_text())["source"] == f"replay {results} of {tape}"
+    assert load_strategy("win_curve", {"fit": str(out)}).version == f"fit {fitted.fit_id}"  # type: ignore[attr-defined]
