@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from quoter.backtest.segments import Quoted, fit_segments
-from quoter.backtest.winfit import WinFit, write_fit
 from quoter.domain import (
     Action,
     Commodity,
@@ -43,6 +42,7 @@ from quoter.pricing.calendar import MARKET_TIMEZONE, grid, local_midnight_utc
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.pricing.delivery import Delivery, clear_caches, delivery_of
 from quoter.pricing.valuation import clear_valuation_cache
+from quoter.pricing.winfit import WinFit, write_fit
 from quoter.strategies_api import (
     Decision,
     Decline,

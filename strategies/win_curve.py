@@ -1,6 +1,6 @@
 """win_curve: quote the markup that maximises the expected profit markup * f(markup) for the
 RFQ's segment of the flow, f the desk's fitted win curve (`quoter backtest calibrate --fit-out`,
-`quoter.backtest.winfit`), leaning against the desk's position in the delivery's months.
+`quoter.pricing.winfit`), leaning against the desk's position in the delivery's months.
 
 markup = clip(d*, min, max), d* solving b d = 1 + e^(-a - b d) for the segment's (a, b) (the
 pooled fit's for a segment the fit has not seen); the lean, -lean_eur_mwh_per_mwh * exposure
@@ -19,7 +19,10 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from quoter.backtest.winfit import (
+from quoter.domain import Action, Rfq
+from quoter.pricing.delivery import delivery_of
+from quoter.pricing.valuation import value_instrument
+from quoter.pricing.winfit import (
     Parts,
     SegmentFit,
     WinFit,
@@ -30,9 +33,6 @@ from quoter.backtest.winfit import (
     parts_of_key,
     segment_parts,
 )
-from quoter.domain import Action, Rfq
-from quoter.pricing.delivery import delivery_of
-from quoter.pricing.valuation import value_instrument
 from quoter.strategies_api import (
     Decision,
     Decline,

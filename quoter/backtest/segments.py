@@ -30,7 +30,8 @@ import pandas as pd
 from quoter.backtest.calibrate import MIN_OUTCOMES, CalibrationError, QuoteOutcome
 from quoter.backtest.fills import fit_logistic
 from quoter.backtest.tape import Tape
-from quoter.backtest.winfit import (
+from quoter.domain import Action
+from quoter.pricing.winfit import (
     MAX_ABS_A,
     SIZE_MW,
     TENOR_DAYS,
@@ -41,7 +42,6 @@ from quoter.backtest.winfit import (
     segment_key,
     write_fit,
 )
-from quoter.domain import Action
 
 DEFAULT_PRIOR_WEIGHT = 50.0
 MIN_GROUP_QUOTES = 200  # a counterparty with fewer quotes goes to the "other" group

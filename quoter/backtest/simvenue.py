@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from quoter.backtest.simmarket import SimMarket
+from quoter.basics.usage import GuardState, Lane
 from quoter.clock import Clock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.sandbox import quoting
@@ -24,10 +25,9 @@ from quoter.sandbox.errors import ApiError, invalid_quote
 from quoter.sandbox.jsonfields import FieldError
 from quoter.sandbox.store import updated_since as in_update_order
 from quoter.venue import errors
-from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.encode import quote_body
-from quoter.venue.guard import GuardState, UsageGuard
+from quoter.venue.guard import UsageGuard
 from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
 

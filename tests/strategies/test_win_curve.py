@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quoter.audit.story import render_text, story
-from quoter.backtest.winfit import SegmentFit, WinFit, fit_id_of, optimal_markup, write_fit
 from quoter.domain import Action, Commodity, QuoteType
 from quoter.engine.records import decision_record, strategy_version
 from quoter.engine.state import StrategySlot
+from quoter.pricing.winfit import SegmentFit, WinFit, fit_id_of, optimal_markup, write_fit
 from quoter.strategies_api import (
     DeliveryBucket,
     QuoteDecision,

@@ -13,8 +13,8 @@ import pytest
 
 from quoter.audit.trail import JsonlAudit
 from quoter.backtest.segments import Quoted, fit_segments
-from quoter.backtest.winfit import WinFit, load_fit
 from quoter.cli import main
+from quoter.pricing.winfit import WinFit, load_fit
 from quoter.strategies_api import load_strategy
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
