@@ -45,7 +45,6 @@ from benchmarks.engine_setup import (
     sandbox_process,
     tallied_logs,
 )
-from quoter.app import DEMO_RISK, curve_reference
 from quoter.clock import ScaledClock
 from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import Kill
@@ -53,7 +52,9 @@ from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.reasons import ReasonCode
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.risk.checks import REASON_CODES as RISK_CODES
+from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.config import MarketConfig, SandboxConfig
+from quoter.sandbox.reference import curve_reference
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.venue.config import UsagePlanConfig
 

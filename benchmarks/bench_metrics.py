@@ -20,10 +20,11 @@ import numpy as np
 from prometheus_client import generate_latest
 
 from benchmarks.bench_pricing import _cases, _curves
-from quoter.app import DEMO_RISK
+from quoter.basics.usage import GuardState, Lane
 from quoter.domain.market import Commodity
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.decide import EngineReason
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
@@ -31,14 +32,12 @@ from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.stats import Samples
 from quoter.metrics.audit import TimedAudit
 from quoter.metrics.collector import build_registry
-from quoter.pricing.curve_watch import CurveStore
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.pricing.reasons import ReasonCode
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.risk.checks import REASON_CODES
+from quoter.risk.config import DEMO_RISK
 from quoter.strategies_api import evaluate
-from quoter.venue.bucket import Lane
-from quoter.venue.guard import GuardState
 from quoter.venue.stats import VenueStats
 from strategies.curve_spread import CurveSpread
 

@@ -21,12 +21,13 @@ from typing import Any, Protocol
 import aiohttp
 import numpy as np
 
-from quoter.app import DEMO_RISK
 from quoter.backtest.tape import Tape
+from quoter.basics.usage import GuardState
 from quoter.clock import Clock, ScaledClock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.decide import proposal_of, risk_declined
 from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
@@ -34,11 +35,10 @@ from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.curve import CurveSet
-from quoter.pricing.curve_watch import CurveStore
 from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.risk import checks
 from quoter.risk.book import RiskBook
-from quoter.risk.config import RiskConfig
+from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.credentials import generate_credentials
 from quoter.sandbox.server import RunningSandbox, run_sandbox
@@ -51,7 +51,6 @@ from quoter.strategies_api import (
     load_strategy,
 )
 from quoter.venue.config import UsagePlanConfig, VenueConfig, VenueCredentials
-from quoter.venue.guard import GuardState
 from quoter.venue.http import HttpVenue
 
 STRATEGY = "curve_spread"

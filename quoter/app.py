@@ -21,10 +21,9 @@ from quoter.audit.key import load_key
 from quoter.audit.story import last_record_at
 from quoter.clock import Clock, ScaledClock, SystemClock
 from quoter.config import QuoterConfig
-from quoter.domain import Load, LoadShape, ProductType
-from quoter.domain.market import AREAS, Commodity, Instrument
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.engine import Engine
 from quoter.engine.heartbeat import Heartbeat
 from quoter.engine.hours import TradingCalendar
@@ -35,36 +34,13 @@ from quoter.metrics.collector import build_registry
 from quoter.metrics.config import MetricsConfig
 from quoter.metrics.server import serve_metrics
 from quoter.pricing.config import CurvesConfig
-from quoter.pricing.curve import CurveSet
-from quoter.pricing.curve_watch import CurveStore
-from quoter.pricing.delivery import instrument_delivery
-from quoter.pricing.reasons import Decline
 from quoter.pricing.synthetic import synthetic_curve_set
-from quoter.pricing.valuation import price_delivery
-from quoter.risk.config import CollarConfig, RiskConfig
-from quoter.sandbox.reference import default_reference_price
+from quoter.risk.config import RiskConfig
 from quoter.strategies_api import load_strategy
 from quoter.trades.recorder import TradeRecorder
 from quoter.trades.store import TradeStore
 from quoter.venue.config import VenueConfig, VenueCredentials
 from quoter.venue.http import HttpVenue
-
-# The demo's limits: generous enough to quote the sandbox's market, tight enough to matter.
-DEMO_RISK = RiskConfig(
-    collar=CollarConfig(max_distance_eur_mwh=15.0, max_drift_eur_mwh=10.0, drift_window_s=300.0),
-    max_volume_mw=50.0,
-    max_notional_eur=50_000_000.0,
-    max_open_quotes=40,
-    max_quotes_per_minute=60,
-    max_position_mwh=500_000.0,
-    credit_limit_eur=200_000_000.0,
-    allowed_areas=AREAS[Commodity.POWER] | AREAS[Commodity.GAS],
-    allowed_loads=frozenset(Load),
-    allowed_products=frozenset(ProductType),
-    max_curve_age_s=36 * 3600.0,
-    fill_throttle_count=50,
-    fill_throttle_window_s=60.0,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,16 +209,3 @@ def demo_clock(config: QuoterConfig) -> ScaledClock:
     last = last_record_at(config.engine.audit_dir)
     start = demo_start(config.engine, SystemClock().now(), last)
     return ScaledClock(start=config.sandbox.start or start, speed=config.sandbox.speed)
-
-
-def curve_reference(curves: CurveSet) -> Callable[[Instrument, LoadShape | None], float]:
-    """The sandbox's dealers price around the same curves the demo bot quotes from."""
-
-    def reference(instrument: Instrument, shape: LoadShape | None) -> float:
-        delivery = instrument_delivery(instrument, 1.0, shape)
-        price = delivery if isinstance(delivery, Decline) else price_delivery(delivery, curves)
-        if isinstance(price, Decline):
-            return default_reference_price(instrument, shape)  # outside the curves' reach
-        return round(price, 2)
-
-    return reference

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from quoter import __version__
-from quoter.config import ConfigError
+from quoter.basics.errors import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
 DESCRIPTION = """\

@@ -3,7 +3,6 @@ environment. Each component is handed its own section."""
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,27 +11,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from quoter.admin.config import AdminConfig
+from quoter.basics.errors import ConfigError
+from quoter.basics.frozen import Frozen
 from quoter.engine.config import EngineConfig
 from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
 from quoter.risk.config import RiskConfig
 from quoter.sandbox.config import SandboxConfig
 from quoter.strategy_paths import CONFIG_DIR, StrategiesConfig
-from quoter.venue.config import Frozen, VenueConfig, VenueCredentials
-
-CREDENTIAL_VARIABLES = {
-    "client_id": "QUOTER_CLIENT_ID",
-    "client_secret": "QUOTER_CLIENT_SECRET",
-    "api_key": "QUOTER_API_KEY",
-}
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; the message names the file and every bad key."""
-
-
-class ListenError(ConfigError):
-    """A configured address that cannot be listened on (taken, or not this machine's)."""
+from quoter.venue.config import VenueConfig
 
 
 class QuoterConfig(Frozen):
@@ -135,14 +122,3 @@ def check_strategies(config: QuoterConfig, source: str) -> None:
             load_strategy(strategy.name, strategy.params)
         except StrategyLoadError as error:
             raise ConfigError(f"{source}: invalid configuration\n  {key}: {error}") from None
-
-
-def load_credentials(environ: Mapping[str, str] | None = None) -> VenueCredentials:
-    """Credentials from the environment; a missing one is named, its value never shown."""
-    env = os.environ if environ is None else environ
-    missing = [var for var in CREDENTIAL_VARIABLES.values() if not env.get(var)]
-    if missing:
-        raise ConfigError("missing credentials in the environment: " + ", ".join(missing))
-    return VenueCredentials.model_validate(
-        {field: env[var] for field, var in CREDENTIAL_VARIABLES.items()}
-    )

@@ -20,7 +20,7 @@ from types import ModuleType
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from quoter.venue.config import Frozen
+from quoter.basics.frozen import Frozen
 
 CONFIG_DIR = "config_dir"  # the validation context's key: the folder of the file being read
 

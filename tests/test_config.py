@@ -2,7 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from quoter.config import ConfigError, load_config, load_credentials, parse_config
+from quoter.basics.errors import ConfigError
+from quoter.config import load_config, parse_config
+from quoter.venue.config import load_credentials
 
 
 def test_defaults_need_no_file() -> None:

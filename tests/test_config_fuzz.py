@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from quoter.basics.errors import ConfigError
 from quoter.cli import main
-from quoter.config import CREDENTIAL_VARIABLES, ConfigError, check_strategies, load_config
+from quoter.config import check_strategies, load_config
 from quoter.engine.hours import TradingCalendar
+from quoter.venue.config import CREDENTIAL_VARIABLES
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = (ROOT / "config" / "example.toml").read_text(encoding="utf-8")

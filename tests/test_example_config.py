@@ -1,9 +1,8 @@
 from pathlib import Path
 
-from quoter.app import DEMO_RISK
 from quoter.config import load_config, require_risk
 from quoter.pricing.config import CurvesConfig
-from quoter.risk.config import RiskConfig
+from quoter.risk.config import DEMO_RISK, RiskConfig
 
 EXAMPLE = Path(__file__).parent.parent / "config" / "example.toml"
 

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from quoter import cli
-from quoter.config import ConfigError, ListenError
+from quoter.basics.errors import ConfigError, ListenError
 from quoter.metrics.config import MetricsConfig
 from quoter.metrics.server import serve_metrics
 

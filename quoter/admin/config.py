@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
-from quoter.sandbox.config import is_loopback
-from quoter.venue.config import Frozen
+from quoter.basics.frozen import Frozen
+from quoter.basics.loopback import is_loopback
 
 TOKEN_VARIABLE = "QUOTER_ADMIN_TOKEN"
 USER_HEADER = "X-Quoter-User"  # who calls, as the caller says: for the audit trail

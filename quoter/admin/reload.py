@@ -8,8 +8,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from quoter.admin.swap import swap_shadow, swap_strategy
+from quoter.basics.errors import ConfigError
 from quoter.clock import Clock
-from quoter.config import ConfigError, load_config
+from quoter.config import load_config
 from quoter.engine.engine import Engine
 from quoter.strategies_api import StrategyLoadError
 from quoter.strategy_paths import use_strategy_folders

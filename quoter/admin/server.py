@@ -33,14 +33,14 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
 from quoter.audit.story import load_records
+from quoter.basics.listening import host_names, listening
+from quoter.basics.loopback import is_loopback
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
 from quoter.engine.kill_scope import ScopeError, canonical_scope
 from quoter.engine.killswitch import Kill, UnknownKill, kill_to_json
 from quoter.engine.shadow import report
 from quoter.engine.status import status_of
-from quoter.listening import host_names, listening
-from quoter.sandbox.config import is_loopback
 from quoter.strategies_api import StrategyLoadError
 from quoter.strategy_names import known_strategies
 

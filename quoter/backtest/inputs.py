@@ -18,7 +18,7 @@ from quoter.engine.hours import TradingHoursConfig
 
 FIRST_REFUSED = 5  # refused rows shown one by one; the rest are counted by field
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-DEMO_LIMITS = "demo limits (quoter.app.DEMO_RISK, sized for a day in the sandbox)"
+DEMO_LIMITS = "demo limits (quoter.risk.config.DEMO_RISK, sized for a day in the sandbox)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,8 @@ are kept by `created_at`, and paging stops once updates are a day past the windo
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,9 +36,11 @@ import pandas as pd
 from quoter.backtest.shapes import write_shape
 from quoter.backtest.tape import TapeRfq, tape_frame
 from quoter.domain import Action, Load, LoadShape, MyQuoteStatus, Rfq, RfqStatus, Trade
+from quoter.domain.trading import Page
 from quoter.sandbox.records import SimRfq
 from quoter.sandbox.shapes import domain_shape, load_shape_json
 from quoter.sandbox.store import Store
+from quoter.venue.paging import Paged
 from quoter.venue.port import Venue
 
 PAGE = 100
@@ -202,13 +203,15 @@ async def _rfqs_created(
     found: dict[str, Rfq] = {}
     malformed = 0
     stop_after = end + END_GRACE
-    for page_number in itertools.count():  # the budget ends it
-        budget.take(f"RFQs page {page_number + 1}")
-        page = await venue.list_rfqs(updated_since=start, limit=PAGE, skip=page_number * PAGE)
+
+    def read(limit: int, skip: int) -> Awaitable[Page[Rfq]]:
+        budget.take(f"RFQs page {skip // limit + 1}")
+        return venue.list_rfqs(updated_since=start, limit=limit, skip=skip)
+
+    async for page in Paged(read, limit=PAGE, max_pages=None, what="list_rfqs"):  # the budget
         found.update({r.id: r for r in page.items if start <= r.created_at < end})
         malformed += len(page.rejected)
-        full = len(page.items) + len(page.rejected) == PAGE
-        if not full or (page.items and page.items[-1].updated_at > stop_after):
+        if page.items and page.items[-1].updated_at > stop_after:
             break
     return sorted(found.values(), key=lambda r: (r.created_at, r.id)), malformed
 
@@ -218,15 +221,14 @@ async def _trades(
 ) -> tuple[dict[str, Trade], int]:
     found: dict[str, Trade] = {}
     malformed = 0
-    for page_number in itertools.count():
-        budget.take(f"trades page {page_number + 1}")
-        page = await venue.list_trades(
-            traded_from=start, traded_to=until, limit=PAGE, skip=page_number * PAGE
-        )
+
+    def read(limit: int, skip: int) -> Awaitable[Page[Trade]]:
+        budget.take(f"trades page {skip // limit + 1}")
+        return venue.list_trades(traded_from=start, traded_to=until, limit=limit, skip=skip)
+
+    async for page in Paged(read, limit=PAGE, max_pages=None, what="list_trades"):  # the budget
         found.update({t.rfq_id: t for t in page.items})
         malformed += len(page.rejected)
-        if len(page.items) + len(page.rejected) < PAGE:
-            break
     return found, malformed
 
 

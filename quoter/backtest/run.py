@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from quoter.app import DEMO_RISK
 from quoter.backtest.curves import DailyCurves, StaticCurves
 from quoter.backtest.driver import DEFAULT_PLAN, Progress, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import fill_model
@@ -21,7 +20,7 @@ from quoter.backtest.results import concat, tables
 from quoter.backtest.tape import Tape, read_tape
 from quoter.engine.config import EngineConfig
 from quoter.pricing.curve_files import load_curve_set
-from quoter.risk.config import RiskConfig
+from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.strategy_paths import add_strategy_folders
 from quoter.venue.config import UsagePlanConfig
 

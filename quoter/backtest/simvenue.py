@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from quoter.backtest.simmarket import SimMarket
+from quoter.basics.usage import GuardState, Lane
 from quoter.clock import Clock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.sandbox import quoting
@@ -23,10 +24,9 @@ from quoter.sandbox.errors import ApiError, invalid_quote
 from quoter.sandbox.jsonfields import FieldError
 from quoter.sandbox.store import updated_since as in_update_order
 from quoter.venue import errors
-from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.encode import quote_body
-from quoter.venue.guard import GuardState, UsageGuard
+from quoter.venue.guard import UsageGuard
 from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
 
@@ -89,7 +89,7 @@ class SimVenue:
     async def get_rfq(self, rfq_id: str) -> Rfq:
         await self.guard.acquire(Lane.POLL)
         self.market.catch_up()
-        return _translated(lambda: quoting.find_rfq(self.market.store, rfq_id)).rfq
+        return _translated(lambda: quoting.find_rfq(self.market.store, rfq_id), "get_rfq").rfq
 
     async def get_load_shape(self, rfq_id: str) -> LoadShape:
         await self.guard.acquire(Lane.SUBMIT)
@@ -111,7 +111,7 @@ class SimVenue:
                 raise invalid_quote(str(error)) from None
             return quoting.place(market.store, market.quote_ids, sim, body, now)
 
-        quote, created = _translated(place)
+        quote, created = _translated(place, "submit_quote")
         if created:
             market.quoted(quote)
         return quote
@@ -120,7 +120,7 @@ class SimVenue:
         await self.guard.acquire(Lane.WITHDRAW)
         market = self.market
         now = market.catch_up()
-        _translated(lambda: quoting.withdraw(market.store, rfq_id, quote_id, now))
+        _translated(lambda: quoting.withdraw(market.store, rfq_id, quote_id, now), "withdraw_quote")
         market.logged(rfq_id)
 
     async def list_quotes(
@@ -152,16 +152,9 @@ class SimVenue:
         return Page(tuple(rows), count, limit, skip)
 
 
-def _translated(call: Callable[[], T]) -> T:
+def _translated(call: Callable[[], T], endpoint: str) -> T:
     """The sandbox's API errors as the HTTP client would raise them."""
     try:
         return call()
     except ApiError as error:
-        kind: type[errors.VenueError] = errors.QuoteRejected
-        if error.status == 404:
-            kind = errors.NotFound
-        elif error.code == "RFQ_NOT_OPEN":
-            kind = errors.RfqNotOpen
-        elif error.code == "QUOTE_NOT_ACTIVE":
-            kind = errors.QuoteNotActive
-        raise kind(error.message, status=error.status, code=error.code) from None
+        raise errors.venue_error(error.status, error.code, error.message, endpoint) from None

@@ -28,9 +28,10 @@ from pathlib import Path
 from pydantic import Field, JsonValue, ValidationError
 
 from quoter.backtest.driver import RunSpec
-from quoter.config import ConfigError, read_toml
+from quoter.basics.errors import ConfigError
+from quoter.basics.frozen import Frozen
+from quoter.config import read_toml
 from quoter.strategies_api import StrategyLoadError, load_strategy
-from quoter.venue.config import Frozen
 
 MAX_RUNS = 1000  # a grid past this is a typo or a job for a narrower sweep
 

@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from quoter.app import curve_reference
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.tape import TapeRfq, tape_frame
 from quoter.domain import Action
@@ -18,6 +17,7 @@ from quoter.engine.hours import TradingCalendar, TradingHoursConfig
 from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.sandbox.config import MarketConfig
 from quoter.sandbox.generate import build_rfq, random_dealers, random_spec
+from quoter.sandbox.reference import curve_reference
 
 SAMPLE_START = date(2026, 3, 2)
 LIMIT_SHARE = 0.3

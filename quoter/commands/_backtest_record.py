@@ -19,7 +19,8 @@ from quoter.backtest.record import (
 from quoter.backtest.tape import write_tape
 from quoter.clock import SystemClock
 from quoter.commands.price import InputError
-from quoter.config import load_config, load_credentials
+from quoter.config import load_config
+from quoter.venue.config import load_credentials
 from quoter.venue.errors import VenueError
 from quoter.venue.http import HttpVenue
 

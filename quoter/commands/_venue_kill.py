@@ -9,9 +9,11 @@ import importlib
 import sys
 import threading
 
+from quoter.basics.errors import ConfigError
 from quoter.clock import SystemClock
-from quoter.config import CREDENTIAL_VARIABLES, ConfigError, QuoterConfig, load_credentials
+from quoter.config import QuoterConfig
 from quoter.engine.killswitch import Scope
+from quoter.venue.config import CREDENTIAL_VARIABLES, load_credentials
 
 ADMIN_TIMEOUT_S = 1.0  # a bot that does not answer a kill within this is hung or gone
 SWEEP_TIMEOUT_S = 10.0

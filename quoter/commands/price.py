@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from quoter.config import ConfigError, load_config
+from quoter.basics.errors import ConfigError
+from quoter.config import load_config
 from quoter.domain import Load, LoadShape, Rfq
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_files import load_curve_set

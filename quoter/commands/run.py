@@ -20,35 +20,21 @@ from rich.live import Live
 from rich.text import Text
 
 from quoter.admin.config import AdminTokenError, create_token_file, read_token
-from quoter.app import (
-    DEMO_RISK,
-    AdminAccess,
-    Bot,
-    build_curves,
-    curve_reference,
-    demo_clock,
-    open_bot,
-    run_bot,
-)
+from quoter.app import AdminAccess, Bot, build_curves, demo_clock, open_bot, run_bot
 from quoter.audit.trail import AuditError
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.commands._demo import announce, withdraw
-from quoter.config import (
-    QuoterConfig,
-    check_strategies,
-    load_config,
-    load_credentials,
-    require_risk,
-)
+from quoter.config import QuoterConfig, check_strategies, load_config, require_risk
 from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import render_status, status_of
 from quoter.pricing.curve import CurveSet
-from quoter.risk.config import RiskConfig
+from quoter.risk.config import DEMO_RISK, RiskConfig
+from quoter.sandbox.reference import curve_reference
 from quoter.sandbox.server import run_sandbox
 from quoter.strategy_paths import use_strategy_folders
 from quoter.timefmt import configure_logging, stamp
-from quoter.venue.config import VenueConfig, VenueCredentials
+from quoter.venue.config import VenueConfig, VenueCredentials, load_credentials
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from quoter.config import ConfigError, load_config
+from quoter.basics.errors import ConfigError
+from quoter.config import load_config
 from quoter.strategies_api import StrategyLoadError
 from quoter.strategies_api.describe import (
     StrategyInfo,

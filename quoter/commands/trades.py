@@ -13,12 +13,12 @@ from pathlib import Path
 
 from quoter.clock import Clock, SystemClock
 from quoter.commands._demo import CREDENTIALS, running_demo
-from quoter.config import QuoterConfig, load_config, load_credentials
+from quoter.config import QuoterConfig, load_config
 from quoter.timefmt import stamp
 from quoter.trades.capture import TooManyTrades, TradeSource, fetch_trades
 from quoter.trades.rows import trade_row
 from quoter.trades.store import TradeStore
-from quoter.venue.config import VenueConfig
+from quoter.venue.config import VenueConfig, load_credentials
 from quoter.venue.errors import Final, VenueError
 from quoter.venue.http import HttpVenue
 

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import Field, JsonValue, model_validator
 
+from quoter.basics.frozen import Frozen
 from quoter.engine.hours import TradingHoursConfig
 from quoter.engine.planner import PollConfig
-from quoter.venue.config import Frozen
 
 
 class QuotingConfig(Frozen):

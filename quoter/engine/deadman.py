@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from quoter.basics.errors import ConfigError
 from quoter.clock import Clock, SystemClock
-from quoter.config import ConfigError, QuoterConfig, load_config, load_credentials
+from quoter.config import QuoterConfig, load_config
 from quoter.engine.heartbeat import Beat, BeatState, read_beat
 from quoter.engine.killswitch import Kill, KillSwitch, LatchError
 from quoter.engine.venue_kill import VenueKill, withdraw_at_venue
-from quoter.venue.config import VenueCredentials
+from quoter.venue.config import VenueCredentials, load_credentials
 
 LOOK_S = 0.1  # how often the heartbeat is read: the delay added to a dead bot's kill
 BY = "dead-man's switch"

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from quoter.basics.frozen import Frozen
 from quoter.domain.market import MARKET_TIMEZONE
-from quoter.venue.config import Frozen
 
 # Whose public holidays close an area: the country of its exchange or hub.
 AREA_COUNTRY: dict[str, str] = {

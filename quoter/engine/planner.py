@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from quoter.venue.bucket import Lane
-from quoter.venue.config import Frozen
+from quoter.basics.frozen import Frozen
+from quoter.basics.usage import Lane
 
 if TYPE_CHECKING:  # the context's configuration imports this module
     from quoter.domain import Rfq

@@ -18,6 +18,7 @@ from quoter.pricing.delivery import delivery_of, instrument_delivery
 from quoter.pricing.reasons import Decline
 from quoter.risk.checks import Proposal, RiskVerdict, bucket_name, check_exposure
 from quoter.venue import errors
+from quoter.venue.paging import Paged
 
 MAX_TRADE_PAGES = 50
 START_RETRY_FIRST_S = 0.5
@@ -136,8 +137,13 @@ class Reconciler:
         now = ctx.clock.now()
         since = now - timedelta(days=ctx.config.quoting.positions_since_days)
         trades, skipped, complete = 0, [], True
-        for page_number in range(MAX_TRADE_PAGES):
-            page = await ctx.venue.list_trades(traded_from=since, limit=100, skip=page_number * 100)
+        paged = Paged(
+            lambda limit, skip: ctx.venue.list_trades(traded_from=since, limit=limit, skip=skip),
+            limit=100,
+            max_pages=MAX_TRADE_PAGES,
+            what="list_trades",
+        )
+        async for page in paged:
             for trade in page.items:
                 shape = None
                 if trade.instrument.load is Load.CUSTOM:
@@ -150,9 +156,7 @@ class Reconciler:
                 buckets = dict(delivery.buckets())
                 ctx.book.add_trade(buckets, sign, trade.counterparty_name, trade.price.value)
                 trades += 1
-            if len(page.items) + len(page.rejected) < 100:
-                break
-        else:
+        if not paged.complete:
             complete = False
             log.error(
                 "more than %d trades since %s: positions and credit read in part", trades, since
@@ -202,14 +206,17 @@ class Reconciler:
         return verdict
 
     async def _venue_live_quotes(self) -> list[Quote]:
+        venue = self._ctx.venue
         found: list[Quote] = []
-        for page_number in range(self._ctx.config.quoting.max_pages_per_poll):
-            page = await self._ctx.venue.list_quotes(
-                status=QuoteStatus.ACTIVE, limit=100, skip=page_number * 100
-            )
+        async for page in Paged(
+            lambda limit, skip: venue.list_quotes(
+                status=QuoteStatus.ACTIVE, limit=limit, skip=skip
+            ),
+            limit=100,
+            max_pages=self._ctx.config.quoting.max_pages_per_poll,
+            what="list_quotes",
+        ):
             found.extend(page.items)
-            if len(page.items) + len(page.rejected) < 100:
-                break
         return found
 
 

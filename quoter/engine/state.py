@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from quoter.basics.usage import GuardState
 from quoter.clock import Clock
 from quoter.domain import LoadShape, Rfq
 from quoter.engine.audit import Audit
@@ -22,7 +23,6 @@ from quoter.risk.book import RiskBook
 from quoter.risk.config import RiskConfig
 from quoter.strategies_api import Strategy
 from quoter.trades.recorder import TradeRecorder
-from quoter.venue.guard import GuardState
 from quoter.venue.port import Venue
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from quoter.metrics.histogram import LATENCY_BOUNDS_S, RESPONSE_BOUNDS_S, BucketCounts
+from quoter.basics.histogram import LATENCY_BOUNDS_S, RESPONSE_BOUNDS_S, BucketCounts
 
 LATENCY_SAMPLES = 10_000
 # EUR/MWh: how far the shadow strategy's price is from the live one's.

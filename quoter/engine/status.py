@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from quoter.basics.usage import Lane
 from quoter.engine.killswitch import describe_kill, kill_to_json
 from quoter.timefmt import DESK_ZONE, hour_minute, stamp, stamp_text
-from quoter.venue.bucket import Lane
 
 if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine's imports
     from quoter.engine.planner import PollPlan

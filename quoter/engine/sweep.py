@@ -16,6 +16,7 @@ from enum import StrEnum
 from quoter.clock import Clock
 from quoter.domain import Quote, QuoteStatus
 from quoter.venue import errors
+from quoter.venue.paging import Paged
 from quoter.venue.port import Venue
 
 log = logging.getLogger(__name__)
@@ -108,17 +109,17 @@ async def sweep(
 async def list_active(venue: Venue) -> tuple[list[Quote], int]:
     """Every quote the venue lists as ours and active, and how many pages that took."""
     found: list[Quote] = []
-    for page_number in range(MAX_PAGES):
-        page = await venue.list_quotes(
-            status=QuoteStatus.ACTIVE,
-            limit=PAGE_LIMIT,
-            skip=page_number * PAGE_LIMIT,
-            for_withdrawal=True,
-        )
+    paged = Paged(
+        lambda limit, skip: venue.list_quotes(
+            status=QuoteStatus.ACTIVE, limit=limit, skip=skip, for_withdrawal=True
+        ),
+        limit=PAGE_LIMIT,
+        max_pages=MAX_PAGES,
+        what="list_quotes",
+    )
+    async for page in paged:
         found.extend(q for q in page.items if q.status is QuoteStatus.ACTIVE)
-        if len(page.items) + len(page.rejected) < PAGE_LIMIT:
-            return found, page_number + 1
-    return found, MAX_PAGES
+    return found, paged.pages
 
 
 async def _withdraw(venue: Venue, quote: Quote) -> Withdrawal:

@@ -16,6 +16,7 @@ from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill
 from quoter.risk.checks import bucket_name
 from quoter.venue import errors
+from quoter.venue.paging import Paged
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +79,16 @@ class Watcher:
         """Read up to `pages` pages into `to_price`; the cursor moves once all are read."""
         ctx = self._ctx
         config = ctx.config.quoting
-        cursor, cut_short = ctx.cursor, False
-        for page_number in range(pages):
-            page = await ctx.venue.list_rfqs(
-                status=status,
-                updated_since=since,
-                limit=config.page_limit,
-                skip=page_number * config.page_limit,
-            )
+        cursor = ctx.cursor
+        paged = Paged(
+            lambda limit, skip: ctx.venue.list_rfqs(
+                status=status, updated_since=since, limit=limit, skip=skip
+            ),
+            limit=config.page_limit,
+            max_pages=pages,
+            what="list_rfqs",
+        )
+        async for page in paged:
             for rejected in page.rejected:
                 ctx.stats.rfqs_malformed += 1
                 self._audit(
@@ -104,12 +107,8 @@ class Watcher:
                     self._answers.rfq_seen(rfq.updated_at, received_at)
                 if self._on_rfq(rfq):
                     to_price.append(rfq)
-            if len(page.items) + len(page.rejected) < config.page_limit:
-                break
-        else:
-            cut_short = True
         if since is None:  # the first poll read what is open; what changed since start follows
-            if cut_short:
+            if not paged.complete:
                 self._start_cut_short(pages * config.page_limit)
             cursor = self._started if cursor is None else min(cursor, self._started)
         ctx.cursor = cursor
@@ -261,13 +260,13 @@ class Watcher:
             return
         since = min(q.sent_at for q in waiting) - CURSOR_OVERLAP
         found = {}
-        for page_number in range(ctx.config.quoting.max_pages_per_poll):
-            page = await ctx.venue.list_quotes(
-                updated_since=since, limit=100, skip=page_number * 100
-            )
+        async for page in Paged(
+            lambda limit, skip: ctx.venue.list_quotes(updated_since=since, limit=limit, skip=skip),
+            limit=100,
+            max_pages=ctx.config.quoting.max_pages_per_poll,
+            what="list_quotes",
+        ):
             found.update({q.client_quote_id: q for q in page.items})
-            if len(page.items) + len(page.rejected) < 100:
-                break
         for mine in waiting:
             venue_quote = found.get(mine.client_quote_id)
             if venue_quote is None:

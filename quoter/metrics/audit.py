@@ -10,9 +10,9 @@ from datetime import datetime
 from prometheus_client.core import Metric
 
 from quoter.audit.trail import ChainHealth
+from quoter.basics.histogram import BucketCounts
 from quoter.engine.audit import Audit
 from quoter.metrics.families import gauge
-from quoter.metrics.histogram import BucketCounts
 
 
 class TimedAudit:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from quoter.sandbox.config import is_loopback
-from quoter.venue.config import Frozen
+from quoter.basics.frozen import Frozen
+from quoter.basics.loopback import is_loopback
 
 
 class MetricsConfig(Frozen):

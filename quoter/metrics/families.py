@@ -10,7 +10,7 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
-from quoter.metrics.histogram import BucketCounts
+from quoter.basics.histogram import BucketCounts
 
 
 def counter(name: str, doc: str, value: float) -> CounterMetricFamily:

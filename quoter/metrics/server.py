@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from quoter.listening import host_names, http_url, listening
+from quoter.basics.listening import host_names, http_url, listening
 from quoter.metrics.config import MetricsConfig
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from quoter.basics.usage import GuardState, Lane
 from quoter.metrics.families import (
     counter,
     gauge,
@@ -18,8 +19,6 @@ from quoter.metrics.families import (
     labelled_gauge,
     labelled_histogram,
 )
-from quoter.venue.bucket import Lane
-from quoter.venue.guard import GuardState
 from quoter.venue.stats import VenueStats
 
 

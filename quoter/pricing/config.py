@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
+from quoter.basics.frozen import Frozen
 from quoter.domain.market import AREAS, Commodity
-from quoter.venue.config import Frozen
 
 
 class CurveBand(Frozen):

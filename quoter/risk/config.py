@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from quoter.basics.frozen import Frozen
 from quoter.domain.market import AREAS, Commodity, Load, ProductType
-from quoter.venue.config import Frozen
 
 
 class CollarConfig(Frozen):
@@ -89,3 +89,21 @@ class RiskConfig(Frozen):
 
     def collar_for(self, product: ProductType) -> CollarConfig:
         return self.collar_by_product.get(product, self.collar)
+
+
+# The demo's limits: generous enough to quote the sandbox's market, tight enough to matter.
+DEMO_RISK = RiskConfig(
+    collar=CollarConfig(max_distance_eur_mwh=15.0, max_drift_eur_mwh=10.0, drift_window_s=300.0),
+    max_volume_mw=50.0,
+    max_notional_eur=50_000_000.0,
+    max_open_quotes=40,
+    max_quotes_per_minute=60,
+    max_position_mwh=500_000.0,
+    credit_limit_eur=200_000_000.0,
+    allowed_areas=AREAS[Commodity.POWER] | AREAS[Commodity.GAS],
+    allowed_loads=frozenset(Load),
+    allowed_products=frozenset(ProductType),
+    max_curve_age_s=36 * 3600.0,
+    fill_throttle_count=50,
+    fill_throttle_window_s=60.0,
+)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from quoter.venue.config import Frozen, VenueCredentials, is_loopback
+from quoter.basics.frozen import Frozen
+from quoter.basics.loopback import is_loopback
+from quoter.venue.config import VenueCredentials
 
 
 class MarketConfig(Frozen):
@@ -63,4 +65,4 @@ class SandboxConfig(Frozen):
         return self
 
 
-__all__ = ["MarketConfig", "SandboxConfig", "is_loopback"]
+__all__ = ["MarketConfig", "SandboxConfig"]

@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
-from quoter.config import CREDENTIAL_VARIABLES, load_credentials
 from quoter.sandbox.config import SandboxConfig
-from quoter.venue.config import VenueCredentials
+from quoter.venue.config import CREDENTIAL_VARIABLES, VenueCredentials, load_credentials
 
 
 class CredentialSource(StrEnum):

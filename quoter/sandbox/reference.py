@@ -10,6 +10,10 @@ import numpy.typing as npt
 
 from quoter.domain import Commodity, Instrument, Load, LoadShape
 from quoter.pricing.calendar import HOUR_S, grid, local_seconds, peak_mask
+from quoter.pricing.curve import CurveSet
+from quoter.pricing.delivery import instrument_delivery
+from quoter.pricing.reasons import Decline
+from quoter.pricing.valuation import price_delivery
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -71,3 +75,16 @@ def _load_weights(starts: IntArray, load: Load) -> FloatArray:
     if load is Load.OFF_PEAK:
         return (~peak_mask(starts)).astype(np.float64)
     return np.ones(starts.shape, dtype=np.float64)
+
+
+def curve_reference(curves: CurveSet) -> Callable[[Instrument, LoadShape | None], float]:
+    """The sandbox's dealers price around the same curves the demo bot quotes from."""
+
+    def reference(instrument: Instrument, shape: LoadShape | None) -> float:
+        delivery = instrument_delivery(instrument, 1.0, shape)
+        price = delivery if isinstance(delivery, Decline) else price_delivery(delivery, curves)
+        if isinstance(price, Decline):
+            return default_reference_price(instrument, shape)  # outside the curves' reach
+        return round(price, 2)
+
+    return reference

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from quoter.basics.listening import http_url, listening
+from quoter.basics.loopback import is_loopback
 from quoter.clock import ScaledClock
-from quoter.listening import http_url, listening
 from quoter.sandbox import api, controls
-from quoter.sandbox.config import SandboxConfig, is_loopback
+from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.core import SANDBOX, Sandbox, build_sandbox
 from quoter.sandbox.credentials import CredentialSource, resolve_credentials
 from quoter.sandbox.gateway import gateway

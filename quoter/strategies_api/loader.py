@@ -28,10 +28,10 @@ from importlib.metadata import entry_points
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from quoter.basics.strict import strict_problem
 from quoter.strategies_api.market import Strategy
 from quoter.strategy_names import BUILT_IN, ENTRY_POINT_GROUP
 from quoter.strategy_paths import searched_folders
-from quoter.strict import strict_problem
 
 
 class StrategyLoadError(Exception):

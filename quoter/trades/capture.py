@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from quoter.domain.trading import Page, Trade
+from quoter.venue.paging import Paged
 
 PAGE_LIMIT = 100
 MAX_PAGES = 200  # 20,000 trades a run: more means a narrower --since
@@ -33,12 +34,17 @@ async def fetch_trades(
     """Every trade in [since, until], and how many items the venue sent malformed."""
     trades: list[Trade] = []
     rejected = 0
-    for page_number in range(MAX_PAGES):
-        page = await venue.list_trades(
-            traded_from=since, traded_to=until, limit=page_limit, skip=page_number * page_limit
-        )
+    paged = Paged(
+        lambda limit, skip: venue.list_trades(
+            traded_from=since, traded_to=until, limit=limit, skip=skip
+        ),
+        limit=page_limit,
+        max_pages=MAX_PAGES,
+        what="list_trades",
+    )
+    async for page in paged:
         trades.extend(page.items)
         rejected += len(page.rejected)
-        if len(page.items) + len(page.rejected) < page_limit:
-            return trades, rejected
+    if paged.complete:
+        return trades, rejected
     raise TooManyTrades(f"more than {MAX_PAGES * page_limit} trades since {since.isoformat()}")

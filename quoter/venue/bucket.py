@@ -12,19 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from enum import IntEnum
+
+from quoter.basics.usage import Lane
 
 # Float slack (in tokens) when comparing levels: a wait of (need - level) / rate lands on the
 # boundary, and monotonic times near 1e6 s carry rounding of ~1e-10 s.
 EPSILON = 1e-6
-
-
-class Lane(IntEnum):
-    """Priority lanes, highest first: withdrawals beat quote submits beat polling."""
-
-    WITHDRAW = 0
-    SUBMIT = 1
-    POLL = 2
 
 
 @dataclass(frozen=True, slots=True)

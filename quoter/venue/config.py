@@ -2,50 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import Field, SecretStr, model_validator
 
-from quoter.strict import strict_problem
-
-
-class Frozen(BaseModel):
-    """Base of every configuration model: immutable, unknown keys refused, numbers strict (no
-    "5" for 5, no true for 1, no inf or nan: a limit written as text or as infinity is a typo,
-    not a wish)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _strict(cls, value: object, info: ValidationInfo) -> object:
-        field = cls.model_fields.get(info.field_name or "")
-        problem = None if field is None else strict_problem(field.annotation, value)
-        if problem is not None:
-            # The text as context, not in the template: a user's braces are not a format.
-            raise PydanticCustomError("strict", "{problem}", {"problem": problem})
-        return value
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from quoter.basics.errors import ConfigError
+from quoter.basics.frozen import Frozen
+from quoter.basics.loopback import is_loopback
 
 
 class UsagePlanConfig(Frozen):
@@ -143,3 +110,21 @@ class VenueCredentials(Frozen):
     client_id: SecretStr
     client_secret: SecretStr
     api_key: SecretStr
+
+
+CREDENTIAL_VARIABLES = {
+    "client_id": "QUOTER_CLIENT_ID",
+    "client_secret": "QUOTER_CLIENT_SECRET",
+    "api_key": "QUOTER_API_KEY",
+}
+
+
+def load_credentials(environ: Mapping[str, str] | None = None) -> VenueCredentials:
+    """Credentials from the environment; a missing one is named, its value never shown."""
+    env = os.environ if environ is None else environ
+    missing = [var for var in CREDENTIAL_VARIABLES.values() if not env.get(var)]
+    if missing:
+        raise ConfigError("missing credentials in the environment: " + ", ".join(missing))
+    return VenueCredentials.model_validate(
+        {field: env[var] for field, var in CREDENTIAL_VARIABLES.items()}
+    )

@@ -83,3 +83,36 @@ class SubmitOutcomeUnknown(Final):
     def __init__(self, message: str, *, client_quote_id: str) -> None:
         super().__init__(message)
         self.client_quote_id = client_quote_id
+
+
+def is_limit_exceeded(message: str) -> bool:
+    """A 429 whose message says the day's quota is spent, not that the bucket is empty."""
+    return "limit exceeded" in message.lower()
+
+
+def venue_error(status: int, code: str | None, message: str, endpoint: str) -> VenueError:
+    """The port's exception for a venue's error answer: one mapping for every transport (the
+    HTTP client and the replay's simulated venue), so a venue answer means the same to the
+    engine whichever carries it. 401 reaches here only after the one re-authentication."""
+    detail = (
+        f"{endpoint}: {status}" + (f" {code}" if code else "") + (f" {message}" if message else "")
+    )
+    detail = detail.rstrip()
+    kind: type[VenueError]
+    if status == 429:
+        kind = QuotaExhausted if is_limit_exceeded(message) else RateLimited
+    elif status >= 500:
+        kind = VenueUnavailable
+    elif status in (401, 403):
+        kind = AuthenticationFailed
+    elif status == 404:
+        kind = NotFound
+    elif status == 409 and code == "RFQ_NOT_OPEN":
+        kind = RfqNotOpen
+    elif status == 409 and code == "QUOTE_NOT_ACTIVE":
+        kind = QuoteNotActive
+    elif 400 <= status < 500:
+        kind = QuoteRejected
+    else:
+        kind = MalformedResponse
+    return kind(detail, status=status, code=code)

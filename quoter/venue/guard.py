@@ -17,14 +17,14 @@ import asyncio
 import bisect
 import itertools
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 
+from quoter.basics.usage import GuardState, Lane
 from quoter.clock import Clock
 from quoter.venue import bucket as arith
-from quoter.venue.bucket import Bucket, BucketPlan, DailyPlan, Lane
+from quoter.venue.bucket import Bucket, BucketPlan, DailyPlan
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, QuotaExhausted
 from quoter.venue.ledger import DayEntry, LedgerDamaged, QuotaLedger
@@ -34,23 +34,6 @@ log = logging.getLogger(__name__)
 
 LEDGER_RECHECK_S = 5.0  # in fail-safe: how often the ledger is tried again
 LANES = tuple(Lane)  # iterating the enum itself costs more than the work done per lane
-
-
-@dataclass(frozen=True, slots=True)
-class GuardState:
-    """What the engine needs to plan polling: the day's spend, what each lane has left, tokens."""
-
-    day: date
-    spent_today: int
-    daily_quota: int
-    exhausted: bool
-    left_today: Mapping[Lane, int]
-    tokens_now: float
-    tokens_free: Mapping[Lane, float]
-    waiting: Mapping[Lane, int]
-    resets_at: datetime
-    # Why the quota ledger cannot be trusted (the guard is in fail-safe), or None.
-    ledger_failsafe: str | None = None
 
 
 def plans_of(config: UsagePlanConfig) -> tuple[BucketPlan, DailyPlan]:

@@ -16,13 +16,13 @@ from typing import TypeVar
 
 import aiohttp
 
+from quoter.basics.usage import GuardState, Lane
 from quoter.clock import Clock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
-from quoter.venue.bucket import Lane
 from quoter.venue.config import VenueConfig, VenueCredentials
 from quoter.venue.encode import QueryValue, json_bytes, path_segment, quote_body, traded_at_range
 from quoter.venue.errors import MalformedResponse, RetrySafe, SubmitOutcomeUnknown
-from quoter.venue.guard import GuardState, UsageGuard
+from quoter.venue.guard import UsageGuard
 from quoter.venue.ledger import QuotaLedger
 from quoter.venue.parse import parse_load_shape, parse_page, parse_quote, parse_rfq, parse_trade
 from quoter.venue.retry import Backoff, retried, submitted

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 import aiohttp
 from yarl import URL
 
+from quoter.basics.usage import Lane
 from quoter.clock import Clock
 from quoter.venue.auth import AccessToken, auth_body, parse_token
-from quoter.venue.bucket import Lane
 from quoter.venue.config import VenueConfig, VenueCredentials
 from quoter.venue.encode import JSON_CONTENT_TYPE, QueryValue, json_bytes, query_string
 from quoter.venue.errors import AuthenticationFailed, MalformedResponse

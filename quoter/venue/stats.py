@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from quoter.metrics.histogram import BucketCounts
+from quoter.basics.histogram import BucketCounts
 
 # Outcomes of a request that got no HTTP status.
 TIMEOUT = "timeout"

@@ -13,17 +13,12 @@ import aiohttp
 from yarl import URL
 
 from quoter.venue.errors import (
-    AuthenticationFailed,
     MalformedResponse,
-    NotFound,
-    QuotaExhausted,
-    QuoteNotActive,
-    QuoteRejected,
-    RateLimited,
-    RfqNotOpen,
     VenueError,
     VenueUnavailable,
+    venue_error,
 )
+from quoter.venue.errors import is_limit_exceeded as is_quota_message
 from quoter.venue.parse import decode_json
 from quoter.venue.stats import CONNECTION_ERROR, TIMEOUT, TOO_LARGE
 
@@ -134,29 +129,12 @@ def _venue_message(body: bytes) -> tuple[str, str | None]:
 
 def is_limit_exceeded(body: bytes) -> bool:
     message, _ = _venue_message(body)
-    return "limit exceeded" in message.lower()
+    return is_quota_message(message)
 
 
 def error_for(answer: Answer, what: str, redactor: Redactor) -> VenueError:
     """The error a non-2xx answer means (401 is handled by the caller: it re-authenticates)."""
-    status = answer.status
     message, code = _venue_message(answer.body)
-    detail = redactor.clean(f"{what}: {status}" + (f" {code}" if code else "") + f" {message}")
-    detail = detail.rstrip()
-    if status == 429:
-        if is_limit_exceeded(answer.body):
-            return QuotaExhausted(detail, status=status, code=code)
-        return RateLimited(detail, status=status, code=code)
-    if status >= 500:
-        return VenueUnavailable(detail, status=status, code=code)
-    if status in (401, 403):
-        return AuthenticationFailed(detail, status=status, code=code)
-    if status == 404:
-        return NotFound(detail, status=status, code=code)
-    if status == 409 and code == "RFQ_NOT_OPEN":
-        return RfqNotOpen(detail, status=status, code=code)
-    if status == 409 and code == "QUOTE_NOT_ACTIVE":
-        return QuoteNotActive(detail, status=status, code=code)
-    if 400 <= status < 500:
-        return QuoteRejected(detail, status=status, code=code)
-    return MalformedResponse(detail, status=status, code=code)
+    # Redacted before the mapping builds its message: the text came from outside.
+    clean_code = None if code is None else redactor.clean(code)
+    return venue_error(answer.status, clean_code, redactor.clean(message), what)

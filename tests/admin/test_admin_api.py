@@ -11,8 +11,8 @@ import pytest
 
 from quoter.admin.config import TOKEN_VARIABLE
 from quoter.cli import main
-from quoter.config import CREDENTIAL_VARIABLES
 from quoter.engine.killswitch import KillSwitch, TradingState
+from quoter.venue.config import CREDENTIAL_VARIABLES
 from tests.admin.harness import TOKEN, admin_bot, bot_config, call
 from tests.engine.harness import audit_records, eventually
 from tests.venue.contract import counters, new_rfq

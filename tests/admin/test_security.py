@@ -17,7 +17,8 @@ from quoter.admin.config import (
     read_token,
 )
 from quoter.admin.server import serve_admin
-from quoter.config import ConfigError, parse_config
+from quoter.basics.errors import ConfigError
+from quoter.config import parse_config
 from quoter.metrics.collector import build_registry
 from quoter.venue.stats import VenueStats
 from tests.admin.harness import TOKEN, admin_bot, call

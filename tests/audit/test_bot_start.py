@@ -10,17 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from quoter.app import DEMO_RISK, Bot, open_bot
+from quoter.app import Bot, open_bot
 from quoter.audit import verify
 from quoter.audit.key import KEY_VARIABLE
 from quoter.audit.story import load_records
 from quoter.audit.trail import BREAK_KIND
 from quoter.cli import main
 from quoter.engine.config import EngineConfig
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.planner import PollPlan
 from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import render_status, status_of
-from quoter.pricing.curve_watch import CurveStore
+from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.server import RunningSandbox
 from tests.audit.trails import lines_of, write_lines
 from tests.engine.harness import CURVES, engine_config, fast_sandbox

@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from quoter.app import DEMO_RISK
 from quoter.backtest.curves import DailyCurves, StaticCurves
 from quoter.backtest.driver import Replayed, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import FillModel
@@ -18,6 +17,7 @@ from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import Tape, parse_frame
 from quoter.engine.config import EngineConfig
 from quoter.engine.hours import TradingHoursConfig
+from quoter.risk.config import DEMO_RISK
 
 
 def short_tape(minutes: float = 20.0, per_min: float = 4.0, seed: int = 7) -> pd.DataFrame:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from quoter.app import DEMO_RISK
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.driver import Replayed, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
 from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import Tape
+from quoter.risk.config import DEMO_RISK
 from quoter.venue.config import UsagePlanConfig
 from tests.backtest.helpers import settings, tape_of
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from quoter.app import DEMO_RISK
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.driver import ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
 from quoter.backtest.results import tables
 from quoter.backtest.synth import synthetic_tape
 from quoter.engine.config import EngineConfig
+from quoter.risk.config import DEMO_RISK
 from tests.backtest.helpers import tape_of
 
 # Two trading days (the curves re-marked between them) at a pace the default usage plan paces,

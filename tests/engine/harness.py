@@ -12,20 +12,19 @@ from typing import Any
 
 import orjson
 
-from quoter.app import DEMO_RISK
 from quoter.clock import Clock
 from quoter.domain import Price, QuoteRequest
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.planner import PollConfig
 from quoter.engine.quotes import OurQuote
 from quoter.engine.state import EngineContext, StrategySlot
-from quoter.pricing.curve_watch import CurveStore
 from quoter.pricing.synthetic import synthetic_curve_set
-from quoter.risk.config import RiskConfig
+from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.strategies_api import Strategy, load_strategy
 from tests.conftest import SANDBOX_START, sandbox_config

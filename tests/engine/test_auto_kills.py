@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from quoter.app import DEMO_RISK
 from quoter.engine.killswitch import KillSwitch, LatchError, TradingState
 from quoter.engine.reconcile import StartRefused
+from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.server import RunningSandbox
 from tests.engine.harness import (
     Running,

@@ -11,16 +11,15 @@ from typing import cast
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from quoter.app import DEMO_RISK
 from quoter.domain import Commodity, Rfq
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.status import render_status, status_of
 from quoter.metrics.collector import build_registry
 from quoter.pricing.config import CurvesConfig
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.pricing.curve_export import write_curve_set
-from quoter.pricing.curve_watch import CurveStore
 from quoter.pricing.valuation import value_instrument
-from quoter.risk.config import PriceBand
+from quoter.risk.config import DEMO_RISK, PriceBand
 from quoter.strategies_api import Decision, Decline, MarketSnapshot, build_quote
 from quoter.venue.http import HttpVenue
 from tests.engine.harness import (

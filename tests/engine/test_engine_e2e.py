@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from quoter.cli import main
-from quoter.config import CREDENTIAL_VARIABLES
 from quoter.domain import Commodity, Rfq
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
-from quoter.pricing.curve_watch import CurveStore
 from quoter.strategies_api import MarketSnapshot
 from quoter.trades.recorder import TradeRecorder
 from quoter.trades.store import TradeStore
+from quoter.venue.config import CREDENTIAL_VARIABLES
 from quoter.venue.http import HttpVenue
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (

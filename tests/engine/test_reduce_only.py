@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quoter.app import DEMO_RISK
+from quoter.risk.config import DEMO_RISK
 from tests.engine.harness import (
     audit_records,
     eventually,

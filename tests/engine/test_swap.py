@@ -9,7 +9,7 @@ import contextlib
 from pathlib import Path
 
 from quoter.admin.reload import watch_config
-from quoter.app import DEMO_RISK
+from quoter.risk.config import DEMO_RISK
 from tests.admin.harness import admin_bot, admin_for, call
 from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
 from tests.venue.contract import new_rfq

@@ -12,13 +12,12 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from pydantic import ValidationError
 
+from quoter.basics.histogram import BucketCounts
+from quoter.basics.usage import GuardState, Lane
 from quoter.engine.stats import EngineStats, Samples
 from quoter.metrics.config import MetricsConfig
-from quoter.metrics.histogram import BucketCounts
 from quoter.metrics.server import serve_metrics
 from quoter.metrics.venue_metrics import venue_metrics
-from quoter.venue.bucket import Lane
-from quoter.venue.guard import GuardState
 from quoter.venue.stats import VenueStats
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from quoter.app import DEMO_RISK, open_bot, run_bot
+from quoter.app import open_bot, run_bot
 from quoter.clock import Clock
+from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import TradingState
 from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
-from quoter.pricing.curve_watch import CurveStore
+from quoter.risk.config import DEMO_RISK
 from tests.engine.harness import (
     BIG_QUOTA,
     CURVES,

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import aiohttp
 
-from quoter.app import DEMO_RISK, Bot, open_bot, run_bot
+from quoter.app import Bot, open_bot, run_bot
+from quoter.engine.curve_watch import CurveStore
 from quoter.metrics.config import MetricsConfig
 from quoter.pricing.config import CurvesConfig
-from quoter.pricing.curve_watch import CurveStore
+from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.server import RunningSandbox
 from tests.engine.harness import (
     BIG_QUOTA,

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from quoter.domain.market import Commodity
+from quoter.engine.curve_watch import curve_age_s
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.pricing.curve_export import write_curve_set
 from quoter.pricing.curve_files import CurveProblem, load_curve_set
-from quoter.pricing.curve_watch import curve_age_s
 
 START = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)  # 23:00 local, the night before summer time
 BERLIN = "Europe/Berlin"

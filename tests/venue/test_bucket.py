@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quoter.basics.usage import Lane
 from quoter.venue import bucket as arith
-from quoter.venue.bucket import Bucket, BucketPlan, DailyPlan, Lane
+from quoter.venue.bucket import Bucket, BucketPlan, DailyPlan
 
 VENUE_RATE, VENUE_BURST = 10.0, 100
 PLAN = BucketPlan(rate_per_s=9.0, capacity=90, withdraw_reserve=20, submit_reserve=10)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from quoter.basics.usage import Lane
 from quoter.clock import ScaledClock
 from quoter.sandbox.server import RunningSandbox, run_sandbox
-from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, NotFound, QuotaExhausted, RateLimited
 from quoter.venue.guard import plans_of

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quoter.basics.usage import Lane
 from quoter.clock import ManualClock
-from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, QuotaExhausted
 from quoter.venue.guard import UsageGuard

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from quoter.basics.usage import Lane
 from quoter.domain import Price, QuoteRequest, RfqStatus
-from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig, VenueConfig
 from quoter.venue.errors import (
     AuthenticationFailed,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from quoter.basics.usage import Lane
 from quoter.clock import ManualClock
-from quoter.venue.bucket import Lane
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused
 from quoter.venue.guard import LEDGER_RECHECK_S, UsageGuard

@@ -8,9 +8,9 @@ from typing import TypeVar
 
 from quoter.clock import ManualClock
 from quoter.domain.market import Commodity
+from quoter.engine.curve_watch import CurveStore
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_files import CurveLoad, SeriesVet, load_curve_set
-from quoter.pricing.curve_watch import CurveStore
 from tests.pricing.test_curve_files import series_rows, write_csv
 
 DE = (Commodity.POWER, "DE")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from quoter.config import ListenError
+from quoter.basics.errors import ListenError
 
 
 @asynccontextmanager
