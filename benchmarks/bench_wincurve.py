@@ -108,8 +108,19 @@ def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         summary, held_out, fitted = evaluate(Path(tmp) / "win-fit.json")
     print("first half (fit and choice of half-spread):")
-    print(summary[list(COLUMNS)].rename(columns=COLUMNS).to_string(float_format="{:,.3f}".format))
+    print(_readable(summary).to_string())
     print(fitted)
     print("second half (held out), auction fill:")
-    table = held_out[list(COLUMNS)].rename(columns=COLUMNS)
-    print(table.T.to_string(float_format="{:,.3f}".format))
+    print(_readable(held_out).T.to_string())
+
+
+def _readable(summary: pd.DataFrame) -> pd.DataFrame:
+    """The columns for people: euros and counts whole with thousands separators, ratios and
+    spreads to three decimals."""
+    shown = summary[list(COLUMNS)].astype(float)
+    whole = ("pnl_at_trade", "pnl_+5d", "quoted", "fills", "declines")
+    text = {
+        column: shown[column].map("{:,.0f}".format if column in whole else "{:.3f}".format)
+        for column in COLUMNS
+    }
+    return pd.DataFrame(text, index=shown.index).rename(columns=COLUMNS)
