@@ -63,7 +63,10 @@ def _optimum(fit: SegmentFit) -> _Optimum:
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class WinCurve:
-    """fit: the fit file (JSON). min/max_markup_eur_mwh: the bounds of the markup on each side.
+    """The markup that maximises the expected profit on the desk's win curve for the RFQ's
+    segment, leaned against the desk's position, within bounds.
+
+    fit: the fit file (JSON). min/max_markup_eur_mwh: the bounds of the markup on each side.
     lean_eur_mwh_per_mwh: EUR/MWh every price moves per MWh of the desk's exposure, against it."""
 
     fit: str

@@ -90,6 +90,10 @@ def test_the_built_ins_are_listed_with_their_parameters(
         "strategy": True,
     }
     assert skew["cap_eur_mwh"]["default"] == 2.0
+    for info in listed.values():  # a sentence of what each does, not its parameters' list
+        parameters = {p["name"] for p in info["parameters"]}
+        assert info["summary"].endswith("."), info["name"]
+        assert info["summary"].split(":")[0] not in parameters, info["name"]
 
 
 @pytest.mark.usefixtures("bounded")

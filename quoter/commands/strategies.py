@@ -68,7 +68,7 @@ def render(info: StrategyInfo) -> str:
             value = "required" if p.required else f"default {json.dumps(p.default)}"
             lines.append(f"    {p.name}: strategy, {value}: {NESTED.replace('inner', p.name)}")
             continue
-        value = "required" if p.required else f"= {json.dumps(p.default)}"
+        value = "(required)" if p.required else f"= {json.dumps(p.default)}"
         about = f"  ({p.description})" if p.description else ""
         lines.append(f"    {p.name}: {p.type}{bounds_text(p.bounds)} {value}{about}")
     return "\n".join(lines)
