@@ -54,6 +54,12 @@ def read_token(config: AdminConfig, environ: Mapping[str, str] | None = None) ->
         try:
             _refuse_if_shared(config.token_file)
             token = config.token_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise AdminTokenError(
+                f"no admin token: {TOKEN_VARIABLE} is not set and there is no {source} (the "
+                "demo writes its own when `quoter run` starts in this folder; a desk's bot reads "
+                "QUOTER_ADMIN_TOKEN or the [admin] token_file of the --config it runs on)"
+            ) from None
         except OSError as error:
             raise AdminTokenError(
                 f"no admin token: {TOKEN_VARIABLE} is not set and {source} cannot be read "
