@@ -36,7 +36,6 @@ CHAIN_FIELDS = frozenset({"seq", "at", "kind", "prev", "hash"})
 OPT_TEXT, OPT_NUMBER = optional(TEXT), optional(NUMBER)
 TEXTS = many(TEXT)
 Json = Mapping[str, Any]
-_event = dataclass(frozen=True, slots=True, kw_only=True)
 
 __all__ = ["ABSENT", "Absent", "Event", "EventError", "Logged", "Unknown", "decode", "encode"]
 
@@ -44,7 +43,7 @@ __all__ = ["ABSENT", "Absent", "Event", "EventError", "Logged", "Unknown", "deco
 # -- parts of records ---------------------------------------------------------------------------
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RfqFields:
     """An RFQ as the trail shows it when first seen."""
 
@@ -66,7 +65,7 @@ class RfqFields:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DecisionFields:
     """A strategy's quote decision: its side, mid, prices, their parts and the delivery."""
 
@@ -84,7 +83,7 @@ class DecisionFields:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckFields:
     """One risk check's result."""
 
@@ -94,7 +93,7 @@ class CheckFields:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SentFields:
     """The prices a quote sends."""
 
@@ -105,7 +104,7 @@ class SentFields:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutcomeSummary:
     """A decision in brief, as the shadow record shows the live one."""
 
@@ -125,7 +124,7 @@ CHECKS = many(nested(CheckFields))
 # -- the events ---------------------------------------------------------------------------------
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Started:
     kind: ClassVar[str] = "start"
     run_id: str = key("run-id", TEXT)
@@ -142,7 +141,7 @@ class Started:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StartRetried:
     kind: ClassVar[str] = "start-retry"
     error: str = key("error", TEXT)
@@ -150,14 +149,14 @@ class StartRetried:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StartCutShort:
     kind: ClassVar[str] = "start-cut-short"
     read: int = key("read", INT)
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Reconciled:
     kind: ClassVar[str] = "reconciled"
     found_live: int = key("found-live", INT)
@@ -167,7 +166,7 @@ class Reconciled:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PositionsLoaded:
     kind: ClassVar[str] = "positions-loaded"
     trades: int = key("trades", INT)
@@ -179,14 +178,14 @@ class PositionsLoaded:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RfqSeen:
     kind: ClassVar[str] = "rfq"
     rfq: RfqFields = key("rfq", nested(RfqFields))
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RfqRefused:
     """A venue item refused as malformed."""
 
@@ -197,7 +196,7 @@ class RfqRefused:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteIntent:
     """The quote about to be sent, with all that made it; durable before it goes."""
 
@@ -215,7 +214,7 @@ class QuoteIntent:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteDeclined:
     """Not quoted, and why; what was priced and checked before, where it got that far."""
 
@@ -232,7 +231,7 @@ class QuoteDeclined:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteAnswered:
     """The venue's answer to a submit: accepted (with its quote id), refused, or unknown."""
 
@@ -244,7 +243,7 @@ class QuoteAnswered:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
     kind: ClassVar[str] = "outcome"
     rfq_id: str = key("rfq-id", TEXT)
@@ -254,7 +253,7 @@ class Outcome:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutcomeResolved:
     """A submit whose answer was unknown, found at the venue (or not: None)."""
 
@@ -265,7 +264,7 @@ class OutcomeResolved:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Filled:
     kind: ClassVar[str] = "fill"
     rfq_id: str = key("rfq-id", TEXT)
@@ -275,7 +274,7 @@ class Filled:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TradeCaptureFailed:
     kind: ClassVar[str] = "trade-capture-failed"
     rfq_id: str = key("rfq-id", TEXT)
@@ -283,7 +282,7 @@ class TradeCaptureFailed:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteWithdrawal:
     kind: ClassVar[str] = "withdrawal"
     rfq_id: str = key("rfq-id", TEXT)
@@ -293,7 +292,7 @@ class QuoteWithdrawal:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WithdrawalPass:
     kind: ClassVar[str] = "withdrawal-pass"
     why: str = key("why", TEXT)
@@ -306,7 +305,7 @@ class WithdrawalPass:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KillChanged:
     """The kill switch latched or lifted: its state and the kills in force."""
 
@@ -316,7 +315,7 @@ class KillChanged:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resumed:
     kind: ClassVar[str] = "resume"
     by: str = key("by", TEXT)
@@ -325,7 +324,7 @@ class Resumed:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StrategySwapped:
     kind: ClassVar[str] = "strategy-swap"
     by: str = key("by", TEXT)
@@ -335,7 +334,7 @@ class StrategySwapped:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StrategySwapRefused:
     kind: ClassVar[str] = "strategy-swap-refused"
     by: str = key("by", TEXT)
@@ -346,7 +345,7 @@ class StrategySwapRefused:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShadowSwapped:
     kind: ClassVar[str] = "shadow-swap"
     by: str = key("by", TEXT)
@@ -356,7 +355,7 @@ class ShadowSwapped:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShadowPriced:
     """The shadow strategy's decision beside the live one's (never sent)."""
 
@@ -378,7 +377,7 @@ class ShadowPriced:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClockSkewed:
     kind: ClassVar[str] = "clock-skew"
     offset_s: float = key("offset-s", NUMBER)
@@ -386,7 +385,7 @@ class ClockSkewed:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CurveRefused:
     kind: ClassVar[str] = "curve-refused"
     reason: str = key("reason", TEXT)
@@ -399,7 +398,7 @@ class CurveRefused:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AdminCall:
     kind: ClassVar[str] = "admin"
     method: str = key("method", TEXT)
@@ -411,7 +410,7 @@ class AdminCall:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AdminRefused:
     """Refused admin calls, summed up over a while."""
 
@@ -424,7 +423,7 @@ class AdminRefused:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChainBroke:
     """The trail's chain did not verify at start; a new one begins here."""
 
@@ -438,7 +437,7 @@ class ChainBroke:
     extra: Json = extra()
 
 
-@_event
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TornTailSetAside:
     kind: ClassVar[str] = "audit-torn-tail"
     file: str = key("file", TEXT)

@@ -41,8 +41,8 @@ def write_fit_file(args: argparse.Namespace, directory: Path) -> int:
     if not (math.isfinite(args.prior_weight) and args.prior_weight >= 0):
         print("quoter backtest: --prior-weight must be a number >= 0", file=sys.stderr)
         return 2
-    quoted = from_trail(quote_observations(load_records(directory)))
     try:
+        quoted = from_trail(quote_observations(load_records(directory)))
         written = write_segment_fit(
             quoted,
             args.fit_out,
