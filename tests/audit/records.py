@@ -17,8 +17,8 @@ def decision(
         "side": side,
         "mid": mid,
         "price": price,
-        "bid": None if price is not None else mid - 1,
-        "ask": None if price is not None else mid + 1,
+        "bid": None,
+        "ask": None,
         "components": {"mid": mid},
         "delivery_hours": 720.0,
         "energy_mwh": 7200.0,
@@ -40,7 +40,13 @@ def quote_intent(
         params={},
         strategy_version=None,
         curve_age_s=1.0,
-        decision=decision(side, mid, None if two_way else price),
+        decision=decision(
+            side,
+            mid,
+            None if two_way else price,
+            bid=price - 1 if two_way else None,
+            ask=price + 1 if two_way else None,
+        ),
         checks=(events.CheckFields(code="collar", passed=True, detail="ok"),),
         sent=events.SentFields(
             price=None if two_way else price,
@@ -51,6 +57,11 @@ def quote_intent(
         valid_until="2026-03-02T09:00:10+00:00",
         **overrides,
     )
+    return events.encode(event)
+
+
+def fill(rfq_id: str, side: str, price: float) -> dict[str, object]:
+    event = events.Filled(rfq_id=rfq_id, side=side, price=price, client_quote_id=f"q-{rfq_id}")
     return events.encode(event)
 
 
