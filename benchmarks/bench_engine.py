@@ -47,12 +47,10 @@ from benchmarks.engine_setup import (
 )
 from quoter.app import DEMO_RISK, curve_reference
 from quoter.clock import ScaledClock
-from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import Kill
 from quoter.pricing.calendar import MARKET_TIMEZONE
-from quoter.pricing.reasons import ReasonCode
+from quoter.pricing.reasons import PRICING_CODES, RISK_CODES, DeclineCode
 from quoter.pricing.synthetic import synthetic_curve_set
-from quoter.risk.checks import REASON_CODES as RISK_CODES
 from quoter.sandbox.config import MarketConfig, SandboxConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.venue.config import UsagePlanConfig
@@ -76,11 +74,7 @@ ARRIVALS_PER_MIN = 2.0
 STATUS_EVERY_S = 3.0
 # Declines that are not the engine's doing: the strategy cannot price it, a desk limit refuses
 # it, or the market is closed.
-OUTSIDE_ENGINE = (
-    frozenset(str(c) for c in ReasonCode)
-    | RISK_CODES
-    | {str(EngineReason.MARKET_CLOSED), str(EngineReason.NOT_OPEN)}
-)
+OUTSIDE_ENGINE = PRICING_CODES | RISK_CODES | {DeclineCode.MARKET_CLOSED, DeclineCode.NOT_OPEN}
 
 
 def sandbox_config(**overrides: Any) -> SandboxConfig:

@@ -14,7 +14,6 @@ from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.curve_report import CurveReporter
-from quoter.engine.decide import EngineReason
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
@@ -24,6 +23,7 @@ from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
+from quoter.pricing.reasons import DeclineCode
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
@@ -260,7 +260,7 @@ class Engine:
             self._queue.put_nowait(rfq)
         except asyncio.QueueFull:
             self.ctx.stats.shed += 1
-            self.ctx.stats.declined[EngineReason.QUEUE_FULL] += 1
+            self.ctx.stats.declined[DeclineCode.QUEUE_FULL] += 1
             return
         self._queued.add(rfq.id)
         self._pacer.expect(rfq)

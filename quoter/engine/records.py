@@ -8,10 +8,9 @@ from __future__ import annotations
 import sys
 
 from quoter.domain import Price, QuoteRequest, Rfq
-from quoter.engine.decide import Declined
 from quoter.engine.state import StrategySlot
 from quoter.risk.checks import CheckResult, RiskVerdict
-from quoter.strategies_api import QuoteDecision
+from quoter.strategies_api import Decline, QuoteDecision
 
 Record = dict[str, object]
 
@@ -46,7 +45,7 @@ def intent(
 
 def decline(
     rfq: Rfq,
-    declined: Declined,
+    declined: Decline,
     slot: StrategySlot,
     priced: bool,
     decision: QuoteDecision | None,

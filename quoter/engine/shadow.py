@@ -10,26 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from quoter.audit import events
-from quoter.strategies_api import QuoteDecision
+from quoter.strategies_api import Decline, QuoteDecision
 
 Kind = Literal["same", "decision", "side", "price"]
 PRICE_EPSILON = 1e-9  # prices are rounded to 3 decimals: anything bigger is a real difference
 
 
-class Declining(Protocol):
-    """A decline, whether the strategy's (pricing.Decline) or the engine's (Declined)."""
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def detail(self) -> str: ...
-
-
-Outcome = QuoteDecision | Declining
+Outcome = QuoteDecision | Decline
 
 
 @dataclass(frozen=True, slots=True)
