@@ -122,19 +122,47 @@ def extra() -> Any:
     return dataclasses.field(default_factory=dict, metadata={"extra": True})
 
 
-def fields_of(cls: type) -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(cls) if "key" in f.metadata]
+def fields_of(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
+    return tuple(f for f in dataclasses.fields(cls) if "key" in f.metadata)
+
+
+_PLAIN = object()  # a field written as held: no dump call
+
+
+_PLANS: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}  # a memo: the event types are fixed
+
+
+def _plan(cls: type[Any]) -> tuple[tuple[str, str, Any], ...]:
+    """(attribute, key, dump) per field: what dump_fields does per event, worked out once."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan_of(cls)
+    return plan
+
+
+def _plan_of(cls: type[Any]) -> tuple[tuple[str, str, Any], ...]:
+    return tuple(
+        (
+            f.name,
+            f.metadata["key"],
+            _PLAIN if f.metadata["shape"].form == "plain" else f.metadata["shape"].dump,
+        )
+        for f in fields_of(cls)
+    )
 
 
 def dump_fields(value: object) -> dict[str, object]:
     """The record's JSON object: each field under its key, absent ones left out, then any
     extra keys as they were read."""
     out: dict[str, object] = {}
-    for f in fields_of(type(value)):
-        held = getattr(value, f.name)
+    kind: type[Any] = type(value)
+    for name, json_key, dump in _plan(kind):
+        held = getattr(value, name)
         if held is not ABSENT:
-            out[f.metadata["key"]] = f.metadata["shape"].dump(held)
-    out.update(getattr(value, "extra", {}))
+            out[json_key] = held if dump is _PLAIN else dump(held)
+    extra = getattr(value, "extra", None)
+    if extra:
+        out.update(extra)
     return out
 
 

@@ -7,6 +7,8 @@ import asyncio
 import logging
 from datetime import datetime
 
+from quoter.audit import events
+from quoter.audit.codec import ABSENT
 from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
 from quoter.engine import records, shadow
 from quoter.engine.answers import VenueAnswers
@@ -97,7 +99,7 @@ class Pipeline:
             rfq.id, live_slot.name, slot.describe(), live, decision, comparison
         )
         try:
-            ctx.audit.record("shadow", ctx.clock.now(), record)
+            ctx.audit.record(record.kind, ctx.clock.now(), events.encode(record))
         except AuditError as error:
             ctx.auto_kill(f"audit write failed: {error}")
 
@@ -208,7 +210,7 @@ class Pipeline:
         )
         intent = records.intent(rfq, request, slot, decision, verdict, requote, curve_age_s)
         try:
-            ctx.audit.record("quote-intent", now, intent, durable=True)
+            ctx.audit.record(intent.kind, now, events.encode(intent), durable=True)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
             return
@@ -285,13 +287,17 @@ class Pipeline:
         ctx.stats.created_to_ack_s.append((ctx.clock.now() - rfq.created_at).total_seconds())
         self._audit_answer(rfq, request.client_quote_id, "accepted", quote_id=quote.id)
 
-    def _audit_answer(self, rfq: Rfq, client_quote_id: str, answer: str, **extra: object) -> None:
+    def _audit_answer(
+        self, rfq: Rfq, client_quote_id: str, answer: str, quote_id: str | None = None
+    ) -> None:
+        event = events.QuoteAnswered(
+            rfq_id=rfq.id,
+            client_quote_id=client_quote_id,
+            answer=answer,
+            quote_id=ABSENT if quote_id is None else quote_id,
+        )
         try:
-            self._ctx.audit.record(
-                "quote-answer",
-                self._ctx.clock.now(),
-                {"rfq-id": rfq.id, "client-quote-id": client_quote_id, "answer": answer, **extra},
-            )
+            self._ctx.audit.record(event.kind, self._ctx.clock.now(), events.encode(event))
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 
@@ -308,9 +314,9 @@ class Pipeline:
     ) -> None:
         ctx = self._ctx
         ctx.stats.declined[str(declined.reason)] += 1
-        data = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
+        event = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
         try:
-            ctx.audit.record("decline", ctx.clock.now(), data)
+            ctx.audit.record(event.kind, ctx.clock.now(), events.encode(event))
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from quoter.audit import events
 from quoter.strategies_api import Decline, QuoteDecision
@@ -35,18 +35,20 @@ class Comparison:
         return self.kind != "same"
 
 
-def summary(outcome: Outcome) -> dict[str, object]:
-    """A decision as a record: quote with its side and prices, or decline with its reason."""
+def summary(outcome: Outcome) -> events.OutcomeSummary:
+    """A decision in brief: quote with its side and prices, or decline with its reason."""
     if isinstance(outcome, QuoteDecision):
         side = outcome.side
-        return {
-            "decision": "quote",
-            "side": None if side is None else str(side),
-            "price": outcome.price,
-            "bid": outcome.bid,
-            "ask": outcome.ask,
-        }
-    return {"decision": "decline", "reason": str(outcome.reason), "detail": outcome.detail}
+        return events.OutcomeSummary(
+            decision="quote",
+            side=None if side is None else str(side),
+            price=outcome.price,
+            bid=outcome.bid,
+            ask=outcome.ask,
+        )
+    return events.OutcomeSummary(
+        decision="decline", reason=str(outcome.reason), detail=outcome.detail
+    )
 
 
 def compare(live: Outcome, shadow: Outcome) -> Comparison:
@@ -70,17 +72,24 @@ def shadow_record(
     live: Outcome,
     shadow: Outcome,
     comparison: Comparison,
-) -> dict[str, object]:
-    return {
-        "rfq-id": rfq_id,
-        "strategy": shadow_strategy["name"],
-        "params": shadow_strategy["params"],
-        "live-strategy": live_strategy,
-        **summary(shadow),
-        "live": summary(live),
-        "differs": comparison.kind,
-        "difference-eur-mwh": comparison.difference_eur_mwh,
-    }
+) -> events.ShadowPriced:
+    mine = summary(shadow)
+    return events.ShadowPriced(
+        rfq_id=rfq_id,
+        strategy=str(shadow_strategy["name"]),
+        params=cast(Mapping[str, object], shadow_strategy["params"]),
+        live_strategy=live_strategy,
+        decision=mine.decision,
+        side=mine.side,
+        price=mine.price,
+        bid=mine.bid,
+        ask=mine.ask,
+        reason=mine.reason,
+        detail=mine.detail,
+        live=summary(live),
+        differs=comparison.kind,
+        difference_eur_mwh=comparison.difference_eur_mwh,
+    )
 
 
 @dataclass

@@ -33,31 +33,30 @@ def quote_intent(
 ) -> dict[str, object]:
     """A one-way quote at `price` (`side` None: two-way around it, 1 EUR/MWh either way)."""
     two_way = side is None
-    event = events.QuoteIntent(
-        rfq_id=rfq_id,
-        client_quote_id=f"q-{rfq_id}",
-        strategy="curve-spread",
-        params={},
-        strategy_version=None,
-        curve_age_s=1.0,
-        decision=decision(
+    fields: dict[str, Any] = {
+        "rfq_id": rfq_id,
+        "client_quote_id": f"q-{rfq_id}",
+        "strategy": "curve-spread",
+        "params": {},
+        "strategy_version": None,
+        "curve_age_s": 1.0,
+        "decision": decision(
             side,
             mid,
             None if two_way else price,
             bid=price - 1 if two_way else None,
             ask=price + 1 if two_way else None,
         ),
-        checks=(events.CheckFields(code="collar", passed=True, detail="ok"),),
-        sent=events.SentFields(
+        "checks": (events.CheckFields(code="collar", passed=True, detail="ok"),),
+        "sent": events.SentFields(
             price=None if two_way else price,
             bid=price - 1 if two_way else None,
             ask=price + 1 if two_way else None,
             requote=False,
         ),
-        valid_until="2026-03-02T09:00:10+00:00",
-        **overrides,
-    )
-    return events.encode(event)
+        "valid_until": "2026-03-02T09:00:10+00:00",
+    }
+    return events.encode(events.QuoteIntent(**(fields | overrides)))
 
 
 def fill(rfq_id: str, side: str, price: float) -> dict[str, object]:
