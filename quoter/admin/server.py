@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 
 from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
+from quoter.audit import events
 from quoter.audit.story import load_records
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
@@ -85,14 +86,14 @@ class _Refusals:
         if len(self.remotes) < MAX_NAMES_KEPT:
             self.remotes.add(remote or "unknown")
 
-    def summary(self, now: datetime) -> dict[str, object]:
-        return {
-            "refused": dict(self.counts),
-            "from": self.since.isoformat() if self.since else now.isoformat(),
-            "to": now.isoformat(),
-            "who": sorted(self.who),
-            "remotes": sorted(self.remotes),
-        }
+    def summary(self, now: datetime) -> events.AdminRefused:
+        return events.AdminRefused(
+            refused=dict(self.counts),
+            since=self.since.isoformat() if self.since else now.isoformat(),
+            until=now.isoformat(),
+            who=tuple(sorted(self.who)),
+            remotes=tuple(sorted(self.remotes)),
+        )
 
 
 ADMIN_KEY = web.AppKey("admin", _Admin)
@@ -188,25 +189,24 @@ def _write_refusals(admin: _Admin) -> None:
     record = refusals.summary(ctx.clock.now())
     admin.refusals = _Refusals(written_s=ctx.clock.monotonic())
     try:
-        ctx.audit.record("admin-refused", ctx.clock.now(), record)
+        ctx.audit.record(record.kind, ctx.clock.now(), events.encode(record))
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 
 
 def _audit(engine: Engine, request: web.Request, status: int) -> None:
     ctx = engine.ctx
-    data: dict[str, object] = {
-        "method": request.method,
-        "path": request.path,
-        "who": request[WHO_KEY],
-        "outcome": status,
-        "remote": request.remote,
-    }
     detail = request.get(DETAIL_KEY)
-    if detail is not None:
-        data["detail"] = detail
+    call = events.AdminCall(
+        method=request.method,
+        path=request.path,
+        who=request[WHO_KEY],
+        outcome=status,
+        remote=request.remote,
+        detail=events.ABSENT if detail is None else detail,
+    )
     try:
-        ctx.audit.record("admin", ctx.clock.now(), data)
+        ctx.audit.record(call.kind, ctx.clock.now(), events.encode(call))
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 
