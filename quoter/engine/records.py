@@ -11,7 +11,7 @@ from quoter.audit import events
 from quoter.audit.codec import ABSENT
 from quoter.domain import Price, QuoteRequest, Rfq
 from quoter.engine.state import StrategySlot
-from quoter.risk.checks import CheckResult, RiskVerdict
+from quoter.risk.checks import PASSED, CheckResult, RiskVerdict
 from quoter.strategies_api import Decline, QuoteDecision
 
 
@@ -83,7 +83,20 @@ def decision_fields(decision: QuoteDecision) -> events.DecisionFields:
 
 
 def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, ...]:
-    return tuple(events.CheckFields(code=r.code, passed=r.passed, detail=r.detail) for r in results)
+    return tuple(
+        _PASSED_FIELDS[r.code]
+        if r is PASSED.get(r.code)
+        else events.CheckFields(code=r.code, passed=r.passed, detail=r.detail)
+        for r in results
+    )
+
+
+# A pass is one shared result per code (risk.checks.PASSED), so its record part is too: most
+# checks pass, and building their parts anew was most of the cost of a decision's record.
+_PASSED_FIELDS = {
+    code: events.CheckFields(code=r.code, passed=True, detail=r.detail)
+    for code, r in PASSED.items()
+}
 
 
 def strategy_version(slot: StrategySlot) -> str | None:
