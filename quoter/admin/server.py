@@ -292,7 +292,10 @@ async def _post_swap(request: web.Request) -> web.Response:
 async def _get_shadow(request: web.Request) -> web.Response:
     ctx = _engine(request).ctx
     directory = ctx.config.audit_dir
-    found = await asyncio.to_thread(lambda: report(load_records(directory)))
+    try:
+        found = await asyncio.to_thread(lambda: report(load_records(directory)))
+    except events.EventError as error:  # the trail holds a record the report cannot read
+        return _refuse(500, f"{directory}: {error}")
     shadow = ctx.shadow
     return _json({"shadow": None if shadow is None else shadow.describe(), **found})
 
