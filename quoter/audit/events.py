@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from quoter.audit.chain import RESERVED
 from quoter.audit.codec import (
     ABSENT,
     BOOL,
@@ -32,7 +33,7 @@ from quoter.audit.codec import (
     optional,
 )
 
-CHAIN_FIELDS = frozenset({"seq", "at", "kind", "prev", "hash"})
+CHAIN_FIELDS = RESERVED  # what the chain adds beside a record's data
 OPT_TEXT, OPT_NUMBER = optional(TEXT), optional(NUMBER)
 TEXTS = many(TEXT)
 Json = Mapping[str, Any]
@@ -518,10 +519,6 @@ Event = (
     | ChainBroke
     | TornTailSetAside
 )
-
-
-def kind_of(event: Event | Unknown) -> str:
-    return event.kind
 
 
 def encode(event: Event | Unknown) -> dict[str, object]:

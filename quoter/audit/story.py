@@ -98,7 +98,7 @@ def run_starts(records: Iterable[Record]) -> dict[str, RunStart]:
     """Each run's start record, by run id."""
     return {
         logged.event.run_id: RunStart(logged.at, logged.event)
-        for logged in events.read(r for r in records if r.get("kind") == events.Started.kind)
+        for logged in events.read(records)
         if isinstance(logged.event, events.Started)
     }
 
