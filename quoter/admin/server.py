@@ -189,7 +189,7 @@ def _write_refusals(admin: _Admin) -> None:
     record = refusals.summary(ctx.clock.now())
     admin.refusals = _Refusals(written_s=ctx.clock.monotonic())
     try:
-        ctx.audit.record(record.kind, ctx.clock.now(), events.encode(record))
+        events.write(ctx.audit, ctx.clock.now(), record)
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 
@@ -206,7 +206,7 @@ def _audit(engine: Engine, request: web.Request, status: int) -> None:
         detail=events.ABSENT if detail is None else detail,
     )
     try:
-        ctx.audit.record(call.kind, ctx.clock.now(), events.encode(call))
+        events.write(ctx.audit, ctx.clock.now(), call)
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 

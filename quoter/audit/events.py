@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
 
 from quoter.audit.chain import RESERVED
 from quoter.audit.codec import (
@@ -38,7 +39,17 @@ OPT_TEXT, OPT_NUMBER = optional(TEXT), optional(NUMBER)
 TEXTS = many(TEXT)
 Json = Mapping[str, Any]
 
-__all__ = ["ABSENT", "Absent", "Event", "EventError", "Logged", "Unknown", "decode", "encode"]
+__all__ = [
+    "ABSENT",
+    "Absent",
+    "Event",
+    "EventError",
+    "Logged",
+    "Unknown",
+    "decode",
+    "encode",
+    "write",
+]
 
 
 # -- parts of records ---------------------------------------------------------------------------
@@ -519,6 +530,19 @@ Event = (
     | ChainBroke
     | TornTailSetAside
 )
+
+
+class Recorder(Protocol):
+    """Where records go: the audit trail's port (`quoter.audit.trail.Audit`)."""
+
+    def record(
+        self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
+    ) -> None: ...
+
+
+def write(audit: Recorder, at: datetime, event: Event, *, durable: bool = False) -> None:
+    """Append `event` to the trail: its kind and its encoded data."""
+    audit.record(event.kind, at, encode(event), durable=durable)
 
 
 def encode(event: Event | Unknown) -> dict[str, object]:

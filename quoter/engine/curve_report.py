@@ -138,7 +138,7 @@ class CurveReporter:
             kept_last_good=_kept(ctx.curves.current, problem),
         )
         try:
-            ctx.audit.record(refused.kind, ctx.clock.now(), events.encode(refused))
+            events.write(ctx.audit, ctx.clock.now(), refused)
         except AuditError as error:
             ctx.auto_kill(f"audit write failed: {error}")
 

@@ -111,7 +111,7 @@ class Engine:
                 kills = [f"{k.reason} (by {k.by})" for k in ctx.killswitch.kills]
                 state = ctx.killswitch.state.value
                 latched = events.KillChanged(state=state, kills=tuple(kills))
-                ctx.audit.record(latched.kind, ctx.clock.now(), events.encode(latched))
+                events.write(ctx.audit, ctx.clock.now(), latched)
                 log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
                 ctx.withdraw_wanted.set()
                 self.wake()
@@ -162,7 +162,7 @@ class Engine:
                 # read back, the codec types the ones it knows.
                 extra=dict(ctx.run_facts),
             )
-            ctx.audit.record(start.kind, ctx.clock.now(), events.encode(start), durable=True)
+            events.write(ctx.audit, ctx.clock.now(), start, durable=True)
         except AuditError as error:  # no trail, no quoting: said in one line, no traceback
             ctx.auto_kill(f"audit write failed: {error}")
             raise StartRefused(f"the audit trail cannot be written: {error}") from None
@@ -301,7 +301,7 @@ class Engine:
         resumed = events.Resumed(
             by=by, lifted=tuple(k.reason for k in lifted), ids=tuple(k.id for k in lifted)
         )
-        self.ctx.audit.record(resumed.kind, self.ctx.clock.now(), events.encode(resumed))
+        events.write(self.ctx.audit, self.ctx.clock.now(), resumed)
         self.wake()
         return lifted
 
@@ -314,7 +314,7 @@ class Engine:
         swapped = events.StrategySwapped(
             by=by, source=source, old=old.describe(), new=slot.describe()
         )
-        ctx.audit.record(swapped.kind, ctx.clock.now(), events.encode(swapped))
+        events.write(ctx.audit, ctx.clock.now(), swapped)
         ctx.strategy = slot
         ctx.stats.strategy_swaps["done"] += 1
         log.warning("strategy swapped by %s (%s): %s -> %s", by, source, old.name, slot.name)
@@ -327,7 +327,7 @@ class Engine:
         refused = events.StrategySwapRefused(
             by=by, source=source, name=name, error=error, kept=ctx.strategy.name
         )
-        ctx.audit.record(refused.kind, ctx.clock.now(), events.encode(refused))
+        events.write(ctx.audit, ctx.clock.now(), refused)
         log.error("strategy swap to %s refused (%s): %s", name, source, error)
 
     def shadow(self, slot: StrategySlot | None, *, by: str, source: str) -> None:
@@ -340,7 +340,7 @@ class Engine:
             old=None if old is None else old.describe(),
             new=None if slot is None else slot.describe(),
         )
-        ctx.audit.record(swapped.kind, ctx.clock.now(), events.encode(swapped))
+        events.write(ctx.audit, ctx.clock.now(), swapped)
         ctx.shadow = slot
 
 

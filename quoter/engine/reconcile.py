@@ -49,7 +49,7 @@ async def reconcile_at_start(
             log.warning("start: %s; trying again in %.1f s", what, pause_s)
             ctx.stats.venue_errors[type(error).__name__] += 1
             retried = events.StartRetried(error=what, retry_in_s=pause_s)
-            ctx.audit.record(retried.kind, ctx.clock.now(), events.encode(retried))
+            events.write(ctx.audit, ctx.clock.now(), retried)
             ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
             if not await _nap_unless_stopped(ctx, pause_s, stop):
                 return False
@@ -126,7 +126,7 @@ class Reconciler:
             policy=ctx.config.quoting.reconcile,
             refused=refused,
         )
-        ctx.audit.record(reconciled.kind, ctx.clock.now(), events.encode(reconciled))
+        events.write(ctx.audit, ctx.clock.now(), reconciled)
 
     async def _load_positions(self) -> None:
         """The desk's position per delivery month, and the credit its counterparties use,
@@ -170,7 +170,7 @@ class Reconciler:
             beyond_limit=tuple(beyond),
             complete=complete,  # False: more trades than MAX_TRADE_PAGES pages hold
         )
-        ctx.audit.record(loaded.kind, now, events.encode(loaded))
+        events.write(ctx.audit, now, loaded)
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
         """Count a quote found live against the limits, as if just sent, and whether it is within

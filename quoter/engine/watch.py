@@ -303,7 +303,7 @@ class Watcher:
 
     def _audit(self, event: events.Event) -> None:
         try:
-            self._ctx.audit.record(event.kind, self._ctx.clock.now(), events.encode(event))
+            events.write(self._ctx.audit, self._ctx.clock.now(), event)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 

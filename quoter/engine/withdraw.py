@@ -140,7 +140,7 @@ class Withdrawer:
 
     def _audit(self, event: events.Event) -> None:
         try:
-            self._ctx.audit.record(event.kind, self._ctx.clock.now(), events.encode(event))
+            events.write(self._ctx.audit, self._ctx.clock.now(), event)
         except AuditError:  # withdrawals go on even when the trail is broken
             log.exception("audit write failed during a withdrawal")
 
