@@ -46,12 +46,10 @@ from benchmarks.engine_setup import (
     tallied_logs,
 )
 from quoter.clock import ScaledClock
-from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import Kill
 from quoter.pricing.calendar import MARKET_TIMEZONE
-from quoter.pricing.reasons import ReasonCode
+from quoter.pricing.reasons import PRICING_CODES, RISK_CODES, DeclineCode
 from quoter.pricing.synthetic import synthetic_curve_set
-from quoter.risk.checks import REASON_CODES as RISK_CODES
 from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.config import MarketConfig, SandboxConfig
 from quoter.sandbox.reference import curve_reference
@@ -77,11 +75,7 @@ ARRIVALS_PER_MIN = 2.0
 STATUS_EVERY_S = 3.0
 # Declines that are not the engine's doing: the strategy cannot price it, a desk limit refuses
 # it, or the market is closed.
-OUTSIDE_ENGINE = (
-    frozenset(str(c) for c in ReasonCode)
-    | RISK_CODES
-    | {str(EngineReason.MARKET_CLOSED), str(EngineReason.NOT_OPEN)}
-)
+OUTSIDE_ENGINE = PRICING_CODES | RISK_CODES | {DeclineCode.MARKET_CLOSED, DeclineCode.NOT_OPEN}
 
 
 def sandbox_config(**overrides: Any) -> SandboxConfig:

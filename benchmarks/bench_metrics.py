@@ -25,7 +25,6 @@ from quoter.domain.market import Commodity
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
-from quoter.engine.decide import EngineReason
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
@@ -33,9 +32,8 @@ from quoter.engine.stats import Samples
 from quoter.metrics.audit import TimedAudit
 from quoter.metrics.collector import build_registry
 from quoter.pricing.delivery import DeliveryBucket
-from quoter.pricing.reasons import ReasonCode
+from quoter.pricing.reasons import DeclineCode
 from quoter.pricing.synthetic import synthetic_curve_set
-from quoter.risk.checks import REASON_CODES
 from quoter.risk.config import DEMO_RISK
 from quoter.strategies_api import evaluate
 from quoter.venue.stats import VenueStats
@@ -96,7 +94,7 @@ def busy_context(tmp: Path) -> tuple[EngineContext, VenueStats]:
         strategy=StrategySlot("curve-spread", CurveSpread()),
     )
     rng = random.Random(1)
-    reasons = [*EngineReason, *ReasonCode, *REASON_CODES]
+    reasons = list(DeclineCode)
     for reason in reasons:
         ctx.stats.declined[str(reason)] += rng.randint(1, 500)
     for samples in (ctx.stats.pricing_s, ctx.stats.seen_to_sent_s, ctx.stats.created_to_ack_s):

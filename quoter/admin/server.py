@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, Validat
 
 from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
+from quoter.audit import events
 from quoter.audit.story import load_records
 from quoter.basics.listening import host_names, listening
 from quoter.basics.loopback import is_loopback
@@ -85,14 +86,14 @@ class _Refusals:
         if len(self.remotes) < MAX_NAMES_KEPT:
             self.remotes.add(remote or "unknown")
 
-    def summary(self, now: datetime) -> dict[str, object]:
-        return {
-            "refused": dict(self.counts),
-            "from": self.since.isoformat() if self.since else now.isoformat(),
-            "to": now.isoformat(),
-            "who": sorted(self.who),
-            "remotes": sorted(self.remotes),
-        }
+    def summary(self, now: datetime) -> events.AdminRefused:
+        return events.AdminRefused(
+            refused=dict(self.counts),
+            since=self.since.isoformat() if self.since else now.isoformat(),
+            until=now.isoformat(),
+            who=tuple(sorted(self.who)),
+            remotes=tuple(sorted(self.remotes)),
+        )
 
 
 ADMIN_KEY = web.AppKey("admin", _Admin)
@@ -188,25 +189,24 @@ def _write_refusals(admin: _Admin) -> None:
     record = refusals.summary(ctx.clock.now())
     admin.refusals = _Refusals(written_s=ctx.clock.monotonic())
     try:
-        ctx.audit.record("admin-refused", ctx.clock.now(), record)
+        events.write(ctx.audit, ctx.clock.now(), record)
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 
 
 def _audit(engine: Engine, request: web.Request, status: int) -> None:
     ctx = engine.ctx
-    data: dict[str, object] = {
-        "method": request.method,
-        "path": request.path,
-        "who": request[WHO_KEY],
-        "outcome": status,
-        "remote": request.remote,
-    }
     detail = request.get(DETAIL_KEY)
-    if detail is not None:
-        data["detail"] = detail
+    call = events.AdminCall(
+        method=request.method,
+        path=request.path,
+        who=request[WHO_KEY],
+        outcome=status,
+        remote=request.remote,
+        detail=events.ABSENT if detail is None else detail,
+    )
     try:
-        ctx.audit.record("admin", ctx.clock.now(), data)
+        events.write(ctx.audit, ctx.clock.now(), call)
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 
@@ -292,7 +292,10 @@ async def _post_swap(request: web.Request) -> web.Response:
 async def _get_shadow(request: web.Request) -> web.Response:
     ctx = _engine(request).ctx
     directory = ctx.config.audit_dir
-    found = await asyncio.to_thread(lambda: report(load_records(directory)))
+    try:
+        found = await asyncio.to_thread(lambda: report(load_records(directory)))
+    except events.EventError as error:  # the trail holds a record the report cannot read
+        return _refuse(500, f"{directory}: {error}")
     shadow = ctx.shadow
     return _json({"shadow": None if shadow is None else shadow.describe(), **found})
 

@@ -4,7 +4,7 @@ run (each start record opens a run: an RFQ id seen by two runs is two stories)."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from quoter.audit import events
 from quoter.audit.chain import read_lines
 from quoter.audit.verify import trail_files
 from quoter.timefmt import stamp_text
@@ -34,6 +35,14 @@ class Event:
     run: str | None = None  # the run id of the start record before it (None: before any)
 
 
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """A run's start record: when, and what it says of the run."""
+
+    at: str
+    start: events.Started
+
+
 def last_record_at(path: Path) -> datetime | None:
     """The time of the newest whole record in the trail at `path`, or None (no trail)."""
     for file in reversed(trail_files(path) if path.exists() else []):
@@ -51,55 +60,64 @@ def load_records(path: Path) -> Iterator[dict[str, Any]]:
                 yield line.record
 
 
+_Read = tuple[Record, events.Logged]
+
+
 def story(records: Iterable[Record], rfq_id: str) -> list[Event]:
-    """The RFQ's records and the bot-wide ones while it was open, each with its run."""
-    runs: dict[str | None, list[Record]] = {}
+    """The RFQ's records and the bot-wide ones while it was open, each with its run. A record
+    the codec refuses raises its EventError, naming it."""
+    runs: dict[str | None, list[_Read]] = {}
     run: str | None = None
-    for r in records:
-        if r.get("kind") == "start":
-            run = str(r.get("run-id"))
-        runs.setdefault(run, []).append(r)
+    for record in records:
+        logged = next(events.read([record]))
+        if isinstance(logged.event, events.Started):
+            run = logged.event.run_id
+        runs.setdefault(run, []).append((record, logged))
     return [event for run, part in runs.items() for event in _run_story(part, rfq_id, run)]
 
 
-def _run_story(everything: list[Record], rfq_id: str, run: str | None) -> list[Event]:
-    own = [r for r in everything if _about(r) == rfq_id]
+def _run_story(everything: list[_Read], rfq_id: str, run: str | None) -> list[Event]:
+    own = [logged.seq for _, logged in everything if _about(logged.event) == rfq_id]
     if not own:
         return []
-    first, last = own[0]["seq"], own[-1]["seq"]
-    chosen = [
-        r
-        for r in everything
-        if _about(r) == rfq_id or (r["kind"] in CONTEXT_KINDS and first <= r["seq"] <= last)
-    ]
-    events, intents = [], 0
-    for r in chosen:
-        if r["kind"] == "quote-intent":
+    first, last = own[0], own[-1]
+    told, intents = [], 0
+    for record, logged in everything:
+        event = logged.event
+        context = event.kind in CONTEXT_KINDS and first <= logged.seq <= last
+        if not (context or _about(event) == rfq_id):
+            continue
+        if isinstance(event, events.QuoteIntent):
             intents += 1
-        events.append(Event(r["seq"], r["at"], r["kind"], _say(r, requote=intents > 1), r, run))
-    return events
+        says = _say(event, requote=intents > 1)
+        told.append(Event(logged.seq, logged.at, event.kind, says, record, run))
+    return told
 
 
-def run_starts(records: Iterable[Record]) -> dict[str, Record]:
+def run_starts(records: Iterable[Record]) -> dict[str, RunStart]:
     """Each run's start record, by run id."""
-    return {str(r.get("run-id")): r for r in records if r.get("kind") == "start"}
+    return {
+        logged.event.run_id: RunStart(logged.at, logged.event)
+        for logged in events.read(records)
+        if isinstance(logged.event, events.Started)
+    }
 
 
-def runs_of(events: list[Event]) -> list[str | None]:
+def runs_of(told: list[Event]) -> list[str | None]:
     """The runs the story spans, in order."""
-    return list(dict.fromkeys(e.run for e in events))
+    return list(dict.fromkeys(e.run for e in told))
 
 
 def render_text(
-    rfq_id: str, events: list[Event], starts: Mapping[str, Record] | None = None
+    rfq_id: str, told: list[Event], starts: Mapping[str, RunStart] | None = None
 ) -> str:
-    if not events:
+    if not told:
         return f"RFQ {rfq_id}: not in the trail"
-    runs = runs_of(events)
-    told = f", in {len(runs)} runs (the same id seen by each)" if len(runs) > 1 else ""
-    lines = [f"RFQ {rfq_id}: {len(events)} records{told}; times by the bot's clock"]
+    runs = runs_of(told)
+    spans = f", in {len(runs)} runs (the same id seen by each)" if len(runs) > 1 else ""
+    lines = [f"RFQ {rfq_id}: {len(told)} records{spans}; times by the bot's clock"]
     run: object = object()
-    for event in events:
+    for event in told:
         if event.run != run:
             run = event.run
             lines.append(_run_heading(event.run, (starts or {}).get(str(event.run))))
@@ -108,32 +126,36 @@ def render_text(
     return "\n".join(lines)
 
 
-def _run_heading(run: str | None, start: Record | None) -> str:
+def _run_heading(run: str | None, known: RunStart | None) -> str:
     if run is None:
         return "before any start record:"
-    if start is None:
+    if known is None:
         return f"run {run}:"
-    clock = start.get("clock") or "wall"
-    seed = f", market seed {start['seed']}" if start.get("seed") is not None else ""
-    at = stamp_text(start.get("at"))
-    return f"run {run}, started {at} ({clock} clock{seed}), strategy {start.get('strategy')}:"
+    start = known.start
+    clock = start.clock or "wall"
+    seed = f", market seed {start.seed}" if isinstance(start.seed, int) else ""
+    at = stamp_text(known.at)
+    return f"run {run}, started {at} ({clock} clock{seed}), strategy {start.strategy}:"
 
 
 def render_json(
-    rfq_id: str, events: list[Event], starts: Mapping[str, Record] | None = None
+    rfq_id: str, told: list[Event], starts: Mapping[str, RunStart] | None = None
 ) -> bytes:
     known = starts or {}
+
+    def run_of(run: str | None) -> dict[str, object]:
+        found = known.get(str(run))
+        start = None if found is None else found.start
+        return {
+            "run-id": run,
+            "started-at": None if found is None else found.at,
+            "clock": None if start is None else (start.clock or None),
+            "seed": None if start is None or not isinstance(start.seed, int) else start.seed,
+        }
+
     body = {
         "rfq-id": rfq_id,
-        "runs": [
-            {
-                "run-id": run,
-                "started-at": known.get(str(run), {}).get("at"),
-                "clock": known.get(str(run), {}).get("clock"),
-                "seed": known.get(str(run), {}).get("seed"),
-            }
-            for run in runs_of(events)
-        ],
+        "runs": [run_of(run) for run in runs_of(told)],
         "events": [
             {
                 "seq": e.seq,
@@ -143,132 +165,129 @@ def render_json(
                 "says": e.says,
                 "record": dict(e.record),
             }
-            for e in events
+            for e in told
         ],
     }
     return orjson.dumps(body, option=orjson.OPT_INDENT_2)
 
 
-def _about(record: Record) -> str | None:
-    if record.get("kind") == "rfq" and isinstance(record.get("rfq"), Mapping):
-        return str(record["rfq"].get("id"))
-    rfq_id = record.get("rfq-id")
+def _about(event: events.Event | events.Unknown) -> str | None:
+    """The RFQ a record is about, if any."""
+    if isinstance(event, events.RfqSeen):
+        return event.rfq.id
+    if isinstance(event, events.Unknown):
+        rfq_id = event.data.get("rfq-id")
+        return None if rfq_id is None else str(rfq_id)
+    rfq_id = getattr(event, "rfq_id", None)
     return None if rfq_id is None else str(rfq_id)
 
 
-def _say(r: Record, *, requote: bool) -> str:
-    say = _SAYINGS.get(str(r["kind"]))
-    if say is None:
-        return f"{r['kind']}: " + ", ".join(f"{k}={v}" for k, v in _data(r).items())
-    return say(r, requote)
+def _say(event: events.Event | events.Unknown, *, requote: bool) -> str:
+    match event:
+        case events.RfqSeen(rfq=q):
+            return _received(q)
+        case events.RfqRefused(reason=reason):
+            return f"the venue's item was refused as malformed: {reason}"
+        case events.QuoteIntent():
+            return _intent(event, requote)
+        case events.QuoteDeclined():
+            return _declined(event)
+        case events.QuoteAnswered(client_quote_id=cqid, answer=answer, quote_id=quote_id):
+            extra = f", venue quote id {quote_id}" if quote_id else ""
+            return f"venue answered {cqid}: {answer}{extra}"
+        case events.QuoteWithdrawal(why=why, result=result):
+            return f"withdrawal ({why}): {result}"
+        case events.Outcome(status=status, my_quote_status=mine, client_quote_id=cqid):
+            return f"outcome: RFQ {status}, our quote {mine} ({cqid})"
+        case events.Filled(side=side, price=price):
+            return f"filled: we {side} at {price} EUR/MWh"
+        case events.OutcomeResolved(client_quote_id=cqid, found=found):
+            return f"unanswered submit {cqid} resolved: found {found or 'nothing'}"
+        case events.KillChanged(state=state, kills=kills):
+            return f"kill switch now {state}: {', '.join(kills) or 'no kills'}"
+        case events.StrategySwapped(by=by, source=source, old=old, new=new):
+            return f"strategy swapped by {by} ({source}): {dict(old)} -> {dict(new)}"
+        case events.ShadowSwapped(by=by, new=new):
+            return f"shadow strategy changed by {by}: {None if new is None else dict(new)}"
+        case events.ShadowPriced():
+            data = {k: v for k, v in events.encode(event).items() if k != "rfq-id"}
+            return "shadow strategy priced it too (never sent): " + _pairs(data)
+        case events.Resumed(by=by, lifted=lifted):
+            return f"resume by {by}: lifted {', '.join(lifted)}"
+    return f"{event.kind}: " + _pairs(events.encode(event))
 
 
-def _data(r: Record) -> dict[str, Any]:
-    return {k: v for k, v in r.items() if k not in {"seq", "at", "kind", "prev", "hash"}}
+def _pairs(data: Mapping[str, object]) -> str:
+    # In key order, as the trail's canonical lines hold them.
+    return ", ".join(f"{k}={v}" for k, v in sorted(data.items()))
 
 
-def _received(r: Record, _: bool) -> str:
-    q = r["rfq"]
-    side = q.get("action") or "two-way"
+def _received(q: events.RfqFields) -> str:
+    side = q.action or "two-way"
     return (
-        f"received RFQ {q.get('short-id')}: requester wants to {side} {q.get('quantity-mw')} MW "
-        f"{q.get('commodity')} {q.get('market-area')} {q.get('load')} {q.get('label')} "
-        f"({stamp_text(q.get('start'))} .. {stamp_text(q.get('end'))}), "
-        f"quotes until {stamp_text(q.get('deadline'))}, "
-        f"requester {q.get('requester')}"
+        f"received RFQ {q.short_id}: requester wants to {side} {q.quantity_mw} MW "
+        f"{q.commodity} {q.market_area} {q.load} {q.label} "
+        f"({stamp_text(q.start)} .. {stamp_text(q.end)}), "
+        f"quotes until {stamp_text(q.deadline)}, "
+        f"requester {q.requester}"
     )
 
 
-def _priced(r: Record) -> list[str]:
-    d = r.get("decision")
-    if not isinstance(d, Mapping):
+def _priced(
+    d: events.DecisionFields | events.Absent,
+    strategy: str,
+    age: float | events.Absent,
+) -> list[str]:
+    if not isinstance(d, events.DecisionFields):
         return []
-    price = (
-        f"price {d.get('price')}"
-        if d.get("price") is not None
-        else f"bid {d.get('bid')} / ask {d.get('ask')}"
-    )
-    parts = ", ".join(f"{k} {v}" for k, v in (d.get("components") or {}).items())
-    age = r.get("curve-age-s")
-    age_text = "" if age is None else f", {age:.0f} s old"
+    price = f"price {d.price}" if d.price is not None else f"bid {d.bid} / ask {d.ask}"
+    parts = ", ".join(f"{k} {v}" for k, v in d.components.items())
+    age_text = "" if isinstance(age, events.Absent) else f", {age:.0f} s old"
+    notes = d.notes if isinstance(d.notes, Mapping) else {}
     return [
-        f"priced by {_strategy(r)}: mid {d.get('mid')}, {price} (side {d.get('side')})",
-        f"components: {parts or 'none'}; {d.get('delivery-hours')} h, {d.get('energy-mwh')} MWh",
-        f"curve {d.get('curve-id')} as of {stamp_text(d.get('curve-as-of'))}{age_text}",
-        *_notes(d),
+        f"priced by {strategy}: mid {d.mid}, {price} (side {d.side})",
+        f"components: {parts or 'none'}; {d.delivery_hours} h, {d.energy_mwh} MWh",
+        f"curve {d.curve_id} as of {stamp_text(d.curve_as_of)}{age_text}",
+        *(["why: " + ", ".join(f"{k} {v}" for k, v in notes.items())] if notes else []),
     ]
 
 
-def _notes(d: Record) -> list[str]:
-    notes = d.get("notes")
-    if not isinstance(notes, Mapping) or not notes:
-        return []
-    return ["why: " + ", ".join(f"{k} {v}" for k, v in notes.items())]
-
-
-def _strategy(r: Record) -> str:
-    text = f"strategy {r.get('strategy')}"
-    if r.get("strategy-version") is not None:
-        text += f" v{r['strategy-version']}"
-    params = r.get("strategy-params", r.get("params"))
-    if isinstance(params, Mapping) and params:
-        text += " (" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+def _strategy(
+    name: str,
+    version: str | events.Absent | None,
+    params: Mapping[str, object] | events.Absent,
+    extra: Mapping[str, object],
+) -> str:
+    text = f"strategy {name}"
+    if isinstance(version, str):
+        text += f" v{version}"
+    # Trails before `params` held them as `strategy-params`.
+    shown = extra.get("strategy-params", params)
+    if isinstance(shown, Mapping) and shown:
+        text += " (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
     return text
 
 
-def _checks(r: Record) -> list[str]:
-    checks = r.get("checks") or []
+def _checks(checks: tuple[events.CheckFields, ...] | events.Absent) -> list[str]:
     return [
-        f"risk check {c.get('code')}: {'passed' if c.get('passed') else 'FAILED'}"
-        + (f" ({c['detail']})" if c.get("detail") else "")
-        for c in checks
+        f"risk check {c.code}: {'passed' if c.passed else 'FAILED'}"
+        + (f" ({c.detail})" if c.detail else "")
+        for c in (checks if isinstance(checks, tuple) else ())
     ]
 
 
-def _intent(r: Record, requote: bool) -> str:
+def _intent(r: events.QuoteIntent, requote: bool) -> str:
     verb = "requoting" if requote else "quoting"
-    sent = f"{verb}: sending {r.get('client-quote-id')}, valid until {stamp_text(r.get('valid-until'))}"
-    return "\n".join([*_priced(r), *_checks(r), sent])
+    sent = f"{verb}: sending {r.client_quote_id}, valid until {stamp_text(r.valid_until)}"
+    strategy = _strategy(r.strategy, r.strategy_version, r.params, r.extra)
+    return "\n".join([*_priced(r.decision, strategy, r.curve_age_s), *_checks(r.checks), sent])
 
 
-def _declined(r: Record, _: bool) -> str:
-    said = f"declined: {r.get('reason')}" + (f" ({r['detail']})" if r.get("detail") else "")
-    lines = [*_priced(r), *_checks(r), said]
-    if not _priced(r) and r.get("strategy"):
-        lines.insert(0, f"{_strategy(r)} in charge")
+def _declined(r: events.QuoteDeclined) -> str:
+    said = f"declined: {r.reason}" + (f" ({r.detail})" if r.detail else "")
+    strategy = _strategy(r.strategy, r.strategy_version, r.params, r.extra)
+    priced = _priced(r.decision, strategy, r.curve_age_s)
+    lines = [*priced, *_checks(r.checks), said]
+    if not priced and r.strategy:
+        lines.insert(0, f"{strategy} in charge")
     return "\n".join(lines)
-
-
-def _answer(r: Record, _: bool) -> str:
-    extra = f", venue quote id {r['quote_id']}" if r.get("quote_id") else ""
-    return f"venue answered {r.get('client-quote-id')}: {r.get('answer')}{extra}"
-
-
-_SAYINGS: dict[str, Callable[[Record, bool], str]] = {
-    "rfq": _received,
-    "rfq-refused": lambda r, _: f"the venue's item was refused as malformed: {r.get('reason')}",
-    "quote-intent": _intent,
-    "decline": _declined,
-    "quote-answer": _answer,
-    "withdrawal": lambda r, _: f"withdrawal ({r.get('why')}): {r.get('result')}",
-    "outcome": lambda r, _: (
-        f"outcome: RFQ {r.get('status')}, our quote {r.get('my-quote-status')} "
-        f"({r.get('client-quote-id')})"
-    ),
-    "fill": lambda r, _: f"filled: we {r.get('side')} at {r.get('price')} EUR/MWh",
-    "outcome-resolved": lambda r, _: (
-        f"unanswered submit {r.get('client-quote-id')} resolved: found {r.get('found') or 'nothing'}"
-    ),
-    "kill-switch": lambda r, _: (
-        f"kill switch now {r.get('state')}: {', '.join(map(str, r.get('kills') or [])) or 'no kills'}"
-    ),
-    "strategy-swap": lambda r, _: (
-        f"strategy swapped by {r.get('by')} ({r.get('source')}): {r.get('old')} -> {r.get('new')}"
-    ),
-    "shadow-swap": lambda r, _: f"shadow strategy changed by {r.get('by')}: {r.get('new')}",
-    "shadow": lambda r, _: (
-        "shadow strategy priced it too (never sent): "
-        + ", ".join(f"{k}={v}" for k, v in _data(r).items() if k != "rfq-id")
-    ),
-    "resume": lambda r, _: f"resume by {r.get('by')}: lifted {', '.join(r.get('lifted') or [])}",
-}

@@ -23,6 +23,7 @@ from typing import IO, Protocol
 
 import orjson
 
+from quoter.audit import events
 from quoter.audit.anchor import Anchor, AnchorDamaged, read_anchor, write_anchor
 from quoter.audit.chain import FILE_GLOB, GENESIS, Line, read_lines, seal
 from quoter.audit.scrub import Scrubber
@@ -37,7 +38,7 @@ from quoter.audit.verify import (
 
 log = logging.getLogger(__name__)
 
-TORN_KIND = "audit-torn-tail"
+TORN_KIND = events.TornTailSetAside.kind
 __all__ = ["BREAK_KIND", "HEAD_FILE", "Audit", "AuditError", "ChainHealth", "JsonlAudit"]
 
 
@@ -246,14 +247,16 @@ class JsonlAudit:
         # A damaged line's seq is unknown: count each as one more, so none can be reused.
         last = max(found.max_seq + found.unreadable, anchor_seq or 0)
         self._seq, self._head, self._keyed_from = last, GENESIS, None
-        self._break = {
-            "why": str(problem),
-            "file": problem.file,
-            "line": problem.line,
-            "broken-seq": problem.seq,
-            "last-seq-read": found.max_seq,
-            "anchor-seq": anchor_seq,
-        }
+        self._break = events.encode(
+            events.ChainBroke(
+                why=str(problem),
+                file=problem.file,
+                line=problem.line,
+                broken_seq=problem.seq,
+                last_seq_read=found.max_seq,
+                anchor_seq=anchor_seq,
+            )
+        )
         message = f"audit chain broken at {problem}; a new chain starts at seq {last + 1}"
         self.health = ChainHealth(ok=False, problem=message, started_on_break=True)
         log.error("audit trail %s: %s", self._directory, message)
@@ -273,13 +276,15 @@ class JsonlAudit:
             out.flush()
             os.fsync(out.fileno())
         if self._torn is None:
-            self._torn = {
-                "file": path.name,
-                "line": line_number,
-                "bytes": len(tail),
-                "sha256": hashlib.sha256(tail).hexdigest(),
-                "set-aside-to": torn_path.name,
-            }
+            self._torn = events.encode(
+                events.TornTailSetAside(
+                    file=path.name,
+                    line=line_number,
+                    size_bytes=len(tail),
+                    sha256=hashlib.sha256(tail).hexdigest(),
+                    set_aside_to=torn_path.name,
+                )
+            )
 
 
 def _open_owner_only(path: Path, *, truncate: bool = False) -> IO[bytes]:

@@ -14,7 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from quoter.audit import events
+from quoter.audit.codec import dump_fields
 from quoter.backtest.fills import fit_logistic
+from quoter.domain import Action, MyQuoteStatus
 
 MIN_OUTCOMES = 30  # fewer (or all won, or all lost) say little about the curve's slope
 
@@ -51,57 +54,50 @@ def quote_outcomes(records: Iterable[Mapping[str, Any]]) -> list[tuple[float, bo
 
 
 def quote_observations(records: Iterable[Mapping[str, Any]]) -> list[QuoteOutcome]:
-    """Every one-way quote whose outcome the records hold, with its RFQ's record."""
-    sent: dict[str, tuple[float, str, Mapping[str, Any]]] = {}  # RFQ id -> its latest quote
+    """Every one-way quote whose outcome the records hold, with its RFQ's record; a record the
+    codec refuses is a CalibrationError naming it."""
+    try:
+        return _observations(events.read(records))
+    except events.EventError as error:
+        raise CalibrationError(str(error)) from None
+
+
+def _observations(trail: Iterable[events.Logged]) -> list[QuoteOutcome]:
+    sent: dict[str, tuple[float, events.QuoteIntent, str]] = {}  # RFQ id -> its latest quote
     rfqs: dict[str, Mapping[str, Any]] = {}
     found: list[QuoteOutcome] = []
-    for record in records:
-        kind, rfq_id = record.get("kind"), record.get("rfq-id")
-        if kind == "rfq" and isinstance(record.get("rfq"), Mapping):
-            rfqs[str(record["rfq"].get("id"))] = record["rfq"]
-        if not isinstance(rfq_id, str):
-            continue
-        if kind == "quote-intent":
-            edge = _edge(record)
-            if edge is None:
-                sent.pop(rfq_id, None)
-            else:
-                sent[rfq_id] = (edge, str(record.get("at", "")), record["decision"])
-        elif kind == "outcome" and rfq_id in sent:
-            status = record.get("my-quote-status")
-            if status in ("won", "lost"):
-                edge, at, decision = sent.pop(rfq_id)
-                found.append(
-                    QuoteOutcome(
-                        edge,
-                        status == "won",
-                        rfqs.pop(rfq_id, {}),
-                        at,
-                        _number(decision.get("mid")),
-                        _number(decision.get("energy-mwh")),
+    for logged in trail:
+        match logged.event:
+            case events.RfqSeen(rfq=rfq):
+                rfqs[rfq.id] = dump_fields(rfq)
+            case events.QuoteIntent(rfq_id=rfq_id) as intent:
+                edge = _edge(intent)
+                if edge is None:
+                    sent.pop(rfq_id, None)
+                else:
+                    sent[rfq_id] = (edge, intent, logged.at)
+            case events.Outcome(rfq_id=rfq_id, my_quote_status=status) if rfq_id in sent:
+                if status in (MyQuoteStatus.WON, MyQuoteStatus.LOST):
+                    edge, intent, at = sent.pop(rfq_id)
+                    decision = intent.decision
+                    found.append(
+                        QuoteOutcome(
+                            edge,
+                            status == MyQuoteStatus.WON,
+                            rfqs.pop(rfq_id, {}),
+                            at,
+                            decision.mid,
+                            decision.energy_mwh,
+                        )
                     )
-                )
     return found
 
 
-def _edge(intent: Mapping[str, Any]) -> float | None:
-    decision, prices = intent.get("decision"), intent.get("sent")
-    if not isinstance(decision, Mapping) or not isinstance(prices, Mapping):
-        return None
-    side, mid, price = (
-        decision.get("side"),
-        _number(decision.get("mid")),
-        _number(prices.get("price")),
-    )
-    if side not in ("buy", "sell") or mid is None or price is None:
-        return None  # two-way, or not a record this reader knows
-    return mid - price if side == "sell" else price - mid
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
+def _edge(intent: events.QuoteIntent) -> float | None:
+    side, mid, price = intent.decision.side, intent.decision.mid, intent.sent.price
+    if side not in (Action.BUY, Action.SELL) or price is None:
+        return None  # two-way
+    return mid - price if side == Action.SELL else price - mid
 
 
 def calibrate(records: Iterable[Mapping[str, Any]]) -> Calibration:

@@ -59,8 +59,11 @@ def write_fit_file(args: argparse.Namespace) -> int:
             return _fail(found)
         quoted, source = found, f"replay {args.replay} of {args.tape}"
     else:
-        quoted = from_trail(quote_observations(load_records(args.audit)))
         source = f"audit trail {args.audit}"
+        try:
+            quoted = from_trail(quote_observations(load_records(args.audit)))
+        except CalibrationError as error:  # a record the codec refuses, named
+            return _fail(f"{source}: {error}")
     try:
         written = write_segment_fit(
             quoted,

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from quoter.audit.events import EventError
 from quoter.audit.key import KEY_VARIABLE, AuditKeyError, load_key
 from quoter.audit.story import load_records, render_json, render_text, run_starts, story
 from quoter.audit.verify import verify
@@ -80,7 +81,11 @@ def handle_explain(args: argparse.Namespace) -> int:
         print(f"quoter audit explain: {directory}: no audit trail there", file=sys.stderr)
         return 2
     records = list(load_records(directory))
-    events, starts = story(records, args.rfq_id), run_starts(records)
+    try:
+        events, starts = story(records, args.rfq_id), run_starts(records)
+    except EventError as error:
+        print(f"quoter audit explain: {directory}: {error}", file=sys.stderr)
+        return 2
     if args.json:
         sys.stdout.buffer.write(render_json(args.rfq_id, events, starts) + b"\n")
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from quoter.audit import events
 from quoter.engine.state import EngineContext
 from quoter.engine.stats import RecentShare
 from quoter.venue import errors
@@ -67,9 +68,8 @@ class VenueAnswers:
             detail = f"our clock is {abs(offset_s):.1f} s {way} the venue's (tolerance {tolerance_s:g} s)"
             if SKEW_CONDITION not in ctx.killswitch.conditions:
                 log.error("no new quotes: %s", detail)
-                ctx.audit.record(
-                    "clock-skew", ctx.clock.now(), {"offset-s": offset_s, "detail": detail}
-                )
+                skewed = events.ClockSkewed(offset_s=offset_s, detail=detail)
+                events.write(ctx.audit, ctx.clock.now(), skewed)
             ctx.killswitch.set_condition(SKEW_CONDITION, detail)
             self._skewed_until_s = now_s + SKEW_HOLD_S
         elif now_s >= self._skewed_until_s:

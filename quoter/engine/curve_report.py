@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from quoter.audit import events
 from quoter.domain.market import Commodity
 from quoter.engine.audit import AuditError
 from quoter.engine.state import EngineContext
@@ -127,17 +128,17 @@ class CurveReporter:
         ctx = self._ctx
         ctx.stats.curve_refusals[problem.reason.value] += 1
         series = "/".join(problem.series) if problem.series else None
-        record = {
-            "reason": problem.reason.value,
-            "file": problem.file,
-            "row": problem.row,
-            "column": problem.column,
-            "series": series,
-            "message": problem.message,
-            "kept-last-good": _kept(ctx.curves.current, problem),
-        }
+        refused = events.CurveRefused(
+            reason=problem.reason.value,
+            file=problem.file,
+            row=problem.row,
+            column=problem.column,
+            series=series,
+            message=problem.message,
+            kept_last_good=_kept(ctx.curves.current, problem),
+        )
         try:
-            ctx.audit.record("curve-refused", ctx.clock.now(), record)
+            events.write(ctx.audit, ctx.clock.now(), refused)
         except AuditError as error:
             ctx.auto_kill(f"audit write failed: {error}")
 

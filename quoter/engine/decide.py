@@ -3,46 +3,23 @@ quote risk, and what exactly is sent. No I/O: the engine sequences these with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from quoter.domain import Price, QuoteRequest, Rfq, RfqStatus
 from quoter.engine.config import QuotingConfig
 from quoter.pricing.delivery import Delivery
+from quoter.pricing.reasons import Decline, DeclineCode
 from quoter.risk.checks import Proposal, RiskVerdict
 from quoter.strategies_api import QuoteDecision
 
 
-class EngineReason(StrEnum):
-    """Why the engine, rather than the strategy or a limit, does not quote."""
-
-    NOT_OPEN = "not-open"
-    TOO_LATE = "too-late"
-    MARKET_CLOSED = "market-closed"
-    KILLED = "killed"
-    REDUCING = "reducing"
-    QUEUE_FULL = "queue-full"
-    STRATEGY_TIMEOUT = "strategy-timeout"
-    SHAPE_UNAVAILABLE = "shape-unavailable"
-
-
-@dataclass(frozen=True, slots=True)
-class Declined:
-    """No quote. `reason` is a bounded code: an EngineReason, a pricing ReasonCode or a risk
-    check code; `detail` is for people and the audit trail."""
-
-    reason: str
-    detail: str
-
-
-def precheck(rfq: Rfq, now: datetime, config: QuotingConfig) -> Declined | None:
+def precheck(rfq: Rfq, now: datetime, config: QuotingConfig) -> Decline | None:
     """Whether there is still time to price and send a quote for `rfq`."""
     if rfq.status is not RfqStatus.OPEN:
-        return Declined(EngineReason.NOT_OPEN, f"RFQ is {rfq.status}")
+        return Decline(DeclineCode.NOT_OPEN, f"RFQ is {rfq.status}")
     left_s = (rfq.quote_deadline - now).total_seconds()
     if left_s < config.min_time_to_deadline_s:
-        return Declined(EngineReason.TOO_LATE, f"{left_s:.1f} s left before the deadline")
+        return Decline(DeclineCode.TOO_LATE, f"{left_s:.1f} s left before the deadline")
     return None
 
 
@@ -56,13 +33,13 @@ def proposal_of(rfq: Rfq, decision: QuoteDecision, delivery: Delivery) -> Propos
     )
 
 
-def risk_declined(verdict: RiskVerdict) -> Declined | None:
+def risk_declined(verdict: RiskVerdict) -> Decline | None:
     failures = verdict.failures
     if not failures:
         return None
     first = failures[0]
     detail = "; ".join(f"{f.code}: {f.detail}" for f in failures)
-    return Declined(first.code, detail)
+    return Decline(first.code, detail)
 
 
 def quote_request(

@@ -10,11 +10,11 @@ import logging
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
+from quoter.audit import events
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.curve_report import CurveReporter
-from quoter.engine.decide import EngineReason
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
@@ -24,6 +24,7 @@ from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
+from quoter.pricing.reasons import DeclineCode
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ class Engine:
             if changed:
                 kills = [f"{k.reason} (by {k.by})" for k in ctx.killswitch.kills]
                 state = ctx.killswitch.state.value
-                ctx.audit.record("kill-switch", ctx.clock.now(), {"state": state, "kills": kills})
+                latched = events.KillChanged(state=state, kills=tuple(kills))
+                events.write(ctx.audit, ctx.clock.now(), latched)
                 log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
                 ctx.withdraw_wanted.set()
                 self.wake()
@@ -148,21 +150,19 @@ class Engine:
         runs is in the trail as the difference of two start records."""
         ctx = self.ctx
         try:
-            ctx.audit.record(
-                "start",
-                ctx.clock.now(),
-                {
-                    "run-id": ctx.run_id,
-                    **ctx.run_facts,
-                    "by": _user(),
-                    "limits": ctx.risk.model_dump(mode="json"),
-                    "engine": ctx.config.model_dump(mode="json"),
-                    "strategy": ctx.strategy.name,
-                    "params": ctx.strategy.params,
-                    "kill-switch": ctx.killswitch.state.value,
-                },
-                durable=True,
+            start = events.Started(
+                run_id=ctx.run_id,
+                by=_user(),
+                limits=ctx.risk.model_dump(mode="json"),
+                engine=ctx.config.model_dump(mode="json"),
+                strategy=ctx.strategy.name,
+                params=ctx.strategy.params,
+                kill_switch=ctx.killswitch.state.value,
+                # The app's facts of the run (its clock, its market's seed), as it gives them;
+                # read back, the codec types the ones it knows.
+                extra=dict(ctx.run_facts),
             )
+            events.write(ctx.audit, ctx.clock.now(), start, durable=True)
         except AuditError as error:  # no trail, no quoting: said in one line, no traceback
             ctx.auto_kill(f"audit write failed: {error}")
             raise StartRefused(f"the audit trail cannot be written: {error}") from None
@@ -260,7 +260,7 @@ class Engine:
             self._queue.put_nowait(rfq)
         except asyncio.QueueFull:
             self.ctx.stats.shed += 1
-            self.ctx.stats.declined[EngineReason.QUEUE_FULL] += 1
+            self.ctx.stats.declined[DeclineCode.QUEUE_FULL] += 1
             return
         self._queued.add(rfq.id)
         self._pacer.expect(rfq)
@@ -298,11 +298,10 @@ class Engine:
         """Lift the kills `ids` names, or every one; UnknownKill (nothing lifted) if one of
         `ids` is not latched."""
         lifted = self.ctx.killswitch.resume(ids)
-        self.ctx.audit.record(
-            "resume",
-            self.ctx.clock.now(),
-            {"by": by, "lifted": [k.reason for k in lifted], "ids": [k.id for k in lifted]},
+        resumed = events.Resumed(
+            by=by, lifted=tuple(k.reason for k in lifted), ids=tuple(k.id for k in lifted)
         )
+        events.write(self.ctx.audit, self.ctx.clock.now(), resumed)
         self.wake()
         return lifted
 
@@ -312,11 +311,10 @@ class Engine:
         ctx = self.ctx
         old = ctx.strategy
         # On the trail first: a swap that cannot be audited does not happen.
-        ctx.audit.record(
-            "strategy-swap",
-            ctx.clock.now(),
-            {"by": by, "source": source, "old": old.describe(), "new": slot.describe()},
+        swapped = events.StrategySwapped(
+            by=by, source=source, old=old.describe(), new=slot.describe()
         )
+        events.write(ctx.audit, ctx.clock.now(), swapped)
         ctx.strategy = slot
         ctx.stats.strategy_swaps["done"] += 1
         log.warning("strategy swapped by %s (%s): %s -> %s", by, source, old.name, slot.name)
@@ -326,27 +324,23 @@ class Engine:
         """A swap whose strategy failed to load or validate: the old one goes on quoting."""
         ctx = self.ctx
         ctx.stats.strategy_swaps["refused"] += 1
-        ctx.audit.record(
-            "strategy-swap-refused",
-            ctx.clock.now(),
-            {"by": by, "source": source, "name": name, "error": error, "kept": ctx.strategy.name},
+        refused = events.StrategySwapRefused(
+            by=by, source=source, name=name, error=error, kept=ctx.strategy.name
         )
+        events.write(ctx.audit, ctx.clock.now(), refused)
         log.error("strategy swap to %s refused (%s): %s", name, source, error)
 
     def shadow(self, slot: StrategySlot | None, *, by: str, source: str) -> None:
         """Price beside the live strategy with `slot` from the next decision on (None: stop)."""
         ctx = self.ctx
         old = ctx.shadow
-        ctx.audit.record(
-            "shadow-swap",
-            ctx.clock.now(),
-            {
-                "by": by,
-                "source": source,
-                "old": None if old is None else old.describe(),
-                "new": None if slot is None else slot.describe(),
-            },
+        swapped = events.ShadowSwapped(
+            by=by,
+            source=source,
+            old=None if old is None else old.describe(),
+            new=None if slot is None else slot.describe(),
         )
+        events.write(ctx.audit, ctx.clock.now(), swapped)
         ctx.shadow = slot
 
 

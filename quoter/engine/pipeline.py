@@ -7,13 +7,13 @@ import asyncio
 import logging
 from datetime import datetime
 
+from quoter.audit import events
+from quoter.audit.codec import ABSENT
 from quoter.domain import Load, LoadShape, QuoteRequest, Rfq
 from quoter.engine import records, shadow
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.decide import (
-    Declined,
-    EngineReason,
     moved_enough,
     precheck,
     proposal_of,
@@ -25,14 +25,12 @@ from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.stats import RecentShare
 from quoter.engine.strategy_thread import StrategyEscaped, StrategyThreads
 from quoter.pricing.delivery import Delivery, delivery_of
-from quoter.pricing.reasons import ReasonCode
+from quoter.pricing.reasons import STRATEGY_FAULTS, DeclineCode
 from quoter.risk import checks
 from quoter.strategies_api import Decision, Decline, MarketSnapshot, QuoteDecision, evaluate
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
-
-STRATEGY_FAULTS = frozenset({"strategy-error", "strategy-nan", "strategy-invalid"})
 
 
 class Pipeline:
@@ -53,7 +51,7 @@ class Pipeline:
             self._decline(rfq, declined, slot)
             return
         shape = await self._shape(rfq)
-        if isinstance(shape, Declined):
+        if isinstance(shape, Decline):
             self._decline(rfq, shape, slot)
             return
         positions = ctx.book.positions_mwh
@@ -69,14 +67,11 @@ class Pipeline:
             await self._shadow(rfq, slot, shadow, decision, market)
 
     async def _act(
-        self, rfq: Rfq, slot: StrategySlot, decision: Decision | Declined, market: MarketSnapshot
+        self, rfq: Rfq, slot: StrategySlot, decision: Decision, market: MarketSnapshot
     ) -> None:
         """What the live decision leads to: a decline, or the checks and the quote sent."""
-        if isinstance(decision, Declined):
-            self._decline(rfq, decision, slot, priced=True)
-            return
         if isinstance(decision, Decline):
-            self._decline(rfq, Declined(decision.reason, decision.detail), slot, priced=True)
+            self._decline(rfq, decision, slot, priced=True)
             return
         delivery = delivery_of(rfq, market.shape)
         assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
@@ -87,7 +82,7 @@ class Pipeline:
         rfq: Rfq,
         live_slot: StrategySlot,
         slot: StrategySlot,
-        live: Decision | Declined,
+        live: Decision,
         market: MarketSnapshot,
     ) -> None:
         """The shadow strategy's decision on the live one's snapshot: audited and counted,
@@ -104,11 +99,11 @@ class Pipeline:
             rfq.id, live_slot.name, slot.describe(), live, decision, comparison
         )
         try:
-            ctx.audit.record("shadow", ctx.clock.now(), record)
+            events.write(ctx.audit, ctx.clock.now(), record)
         except AuditError as error:
             ctx.auto_kill(f"audit write failed: {error}")
 
-    def _gate(self, rfq: Rfq, slot: StrategySlot) -> Declined | None:
+    def _gate(self, rfq: Rfq, slot: StrategySlot) -> Decline | None:
         ctx = self._ctx
         now = ctx.clock.now()
         instrument = rfq.instrument
@@ -116,13 +111,13 @@ class Pipeline:
             instrument.market_area, instrument.product_type, slot.name
         )
         if blocked is not None:
-            reason = EngineReason.KILLED if blocked.startswith("killed") else EngineReason.REDUCING
-            return Declined(reason, blocked)
+            reason = DeclineCode.KILLED if blocked.startswith("killed") else DeclineCode.REDUCING
+            return Decline(reason, blocked)
         if not ctx.calendar.is_open(instrument.market_area, now):
-            return Declined(EngineReason.MARKET_CLOSED, f"{instrument.market_area} is closed")
+            return Decline(DeclineCode.MARKET_CLOSED, f"{instrument.market_area} is closed")
         return precheck(rfq, now, ctx.config.quoting)
 
-    async def _shape(self, rfq: Rfq) -> LoadShape | Declined | None:
+    async def _shape(self, rfq: Rfq) -> LoadShape | Decline | None:
         if rfq.instrument.load is not Load.CUSTOM:
             return None
         # Kept while the RFQ is open: a requote neither spends a request on it nor misses
@@ -132,32 +127,30 @@ class Pipeline:
             try:
                 shapes[rfq.id] = await self._ctx.venue.get_load_shape(rfq.id)
             except errors.VenueError as error:
-                return Declined(EngineReason.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
+                return Decline(DeclineCode.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
         return shapes[rfq.id]
 
-    async def _evaluate(
-        self, slot: StrategySlot, rfq: Rfq, market: MarketSnapshot
-    ) -> Decision | Declined:
+    async def _evaluate(self, slot: StrategySlot, rfq: Rfq, market: MarketSnapshot) -> Decision:
         quoting = self._ctx.config.quoting
         if not quoting.strategy_in_thread:
             return evaluate(slot.strategy, rfq, market)
         timeout_s = quoting.strategy_timeout_s
         if self._threads.busy(slot.strategy):
             # Still running past its timeout on an earlier RFQ: not called again until it ends.
-            return Declined(EngineReason.STRATEGY_TIMEOUT, "still busy past its timeout")
+            return Decline(DeclineCode.STRATEGY_TIMEOUT, "still busy past its timeout")
         try:
             # A thread, so that a strategy that hangs is cut off instead of freezing the loop.
             return await self._threads.call(
                 slot.strategy, lambda: evaluate(slot.strategy, rfq, market), timeout_s
             )
         except TimeoutError:
-            return Declined(EngineReason.STRATEGY_TIMEOUT, f"no decision within {timeout_s} s")
+            return Decline(DeclineCode.STRATEGY_TIMEOUT, f"no decision within {timeout_s} s")
         except StrategyEscaped as error:
-            return Declined(ReasonCode.STRATEGY_ERROR, f"the strategy ended its thread: {error}")
+            return Decline(DeclineCode.STRATEGY_ERROR, f"the strategy ended its thread: {error}")
 
-    def _note_fault(self, decision: Decision | Declined) -> None:
+    def _note_fault(self, decision: Decision) -> None:
         reason = getattr(decision, "reason", None)
-        fault = reason in STRATEGY_FAULTS or reason == EngineReason.STRATEGY_TIMEOUT
+        fault = reason in STRATEGY_FAULTS or reason == DeclineCode.STRATEGY_TIMEOUT
         rate = self._faults.add(fault)
         kill = self._ctx.config.kill
         if len(self._faults) >= min(kill.window, 10) and rate > kill.max_strategy_fault_rate:
@@ -217,7 +210,7 @@ class Pipeline:
         )
         intent = records.intent(rfq, request, slot, decision, verdict, requote, curve_age_s)
         try:
-            ctx.audit.record("quote-intent", now, intent, durable=True)
+            events.write(ctx.audit, now, intent, durable=True)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
             return
@@ -294,20 +287,24 @@ class Pipeline:
         ctx.stats.created_to_ack_s.append((ctx.clock.now() - rfq.created_at).total_seconds())
         self._audit_answer(rfq, request.client_quote_id, "accepted", quote_id=quote.id)
 
-    def _audit_answer(self, rfq: Rfq, client_quote_id: str, answer: str, **extra: object) -> None:
+    def _audit_answer(
+        self, rfq: Rfq, client_quote_id: str, answer: str, quote_id: str | None = None
+    ) -> None:
+        event = events.QuoteAnswered(
+            rfq_id=rfq.id,
+            client_quote_id=client_quote_id,
+            answer=answer,
+            quote_id=ABSENT if quote_id is None else quote_id,
+        )
         try:
-            self._ctx.audit.record(
-                "quote-answer",
-                self._ctx.clock.now(),
-                {"rfq-id": rfq.id, "client-quote-id": client_quote_id, "answer": answer, **extra},
-            )
+            events.write(self._ctx.audit, self._ctx.clock.now(), event)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 
     def _decline(
         self,
         rfq: Rfq,
-        declined: Declined,
+        declined: Decline,
         slot: StrategySlot,
         *,
         priced: bool = False,
@@ -317,9 +314,9 @@ class Pipeline:
     ) -> None:
         ctx = self._ctx
         ctx.stats.declined[str(declined.reason)] += 1
-        data = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
+        event = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
         try:
-            ctx.audit.record("decline", ctx.clock.now(), data)
+            events.write(ctx.audit, ctx.clock.now(), event)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 

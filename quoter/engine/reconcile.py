@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 from typing import NoReturn
 
+from quoter.audit import events
 from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
 from quoter.engine.health import LEDGER_LOOK_S, ledger_failsafe
 from quoter.engine.quotes import OurQuote, QuoteState
@@ -48,7 +49,8 @@ async def reconcile_at_start(
             what = f"{type(error).__name__}: {error}"
             log.warning("start: %s; trying again in %.1f s", what, pause_s)
             ctx.stats.venue_errors[type(error).__name__] += 1
-            ctx.audit.record("start-retry", ctx.clock.now(), {"error": what, "retry-in-s": pause_s})
+            retried = events.StartRetried(error=what, retry_in_s=pause_s)
+            events.write(ctx.audit, ctx.clock.now(), retried)
             ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
             if not await _nap_unless_stopped(ctx, pause_s, stop):
                 return False
@@ -119,16 +121,13 @@ class Reconciler:
         ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
         if at_venue != ours:
             ctx.auto_kill(f"reconciliation: {len(at_venue)} live at the venue, {len(ours)} ours")
-        ctx.audit.record(
-            "reconciled",
-            ctx.clock.now(),
-            {
-                "found-live": len(live),
-                "adopted": len(ours),
-                "policy": ctx.config.quoting.reconcile,
-                "refused": refused,
-            },
+        reconciled = events.Reconciled(
+            found_live=len(live),
+            adopted=len(ours),
+            policy=ctx.config.quoting.reconcile,
+            refused=refused,
         )
+        events.write(ctx.audit, ctx.clock.now(), reconciled)
 
     async def _load_positions(self) -> None:
         """The desk's position per delivery month, and the credit its counterparties use,
@@ -167,18 +166,15 @@ class Reconciler:
             # Not a kill: the pre-trade check quotes nothing there that ends beyond the limit
             # (reductions that still end beyond it included), and other months may trade.
             log.error("positions beyond max_position_mwh at start: %s", ", ".join(beyond))
-        ctx.audit.record(
-            "positions-loaded",
-            now,
-            {
-                "trades": trades,
-                "skipped": skipped,
-                "since": since.isoformat(),
-                "credit-used-eur": ctx.book.credit_used_eur,
-                "beyond-limit": beyond,
-                "complete": complete,  # False: more trades than MAX_TRADE_PAGES pages hold
-            },
+        loaded = events.PositionsLoaded(
+            trades=trades,
+            skipped=tuple(skipped),
+            since=since.isoformat(),
+            credit_used_eur=ctx.book.credit_used_eur,
+            beyond_limit=tuple(beyond),
+            complete=complete,  # False: more trades than MAX_TRADE_PAGES pages hold
         )
+        events.write(ctx.audit, now, loaded)
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
         """Count a quote found live against the limits, as if just sent, and whether it is within

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import sys
 
+from quoter.audit import events
+from quoter.audit.codec import ABSENT
 from quoter.domain import Price, QuoteRequest, Rfq
-from quoter.engine.decide import Declined
 from quoter.engine.state import StrategySlot
-from quoter.risk.checks import CheckResult, RiskVerdict
-from quoter.strategies_api import QuoteDecision
-
-Record = dict[str, object]
+from quoter.risk.checks import PASSED, CheckResult, RiskVerdict
+from quoter.strategies_api import Decline, QuoteDecision
 
 
 def intent(
@@ -24,78 +23,80 @@ def intent(
     verdict: RiskVerdict,
     requote: bool,
     curve_age_s: float,
-) -> Record:
-    return {
-        "rfq-id": rfq.id,
-        "client-quote-id": request.client_quote_id,
-        "strategy": slot.name,
-        "params": slot.params,
-        "strategy-version": strategy_version(slot),
-        "curve-age-s": curve_age_s,
-        "decision": decision_record(decision),
-        "checks": check_records(verdict.results),
-        "sent": {
-            "price": _value(request.price),
-            "bid": _value(request.bid),
-            "ask": _value(request.ask),
-            "requote": requote,
-        },
-        "valid-until": request.valid_until.isoformat(),
-    }
+) -> events.QuoteIntent:
+    return events.QuoteIntent(
+        rfq_id=rfq.id,
+        client_quote_id=request.client_quote_id,
+        strategy=slot.name,
+        params=slot.params,
+        strategy_version=strategy_version(slot),
+        curve_age_s=curve_age_s,
+        decision=decision_fields(decision),
+        checks=check_fields(verdict.results),
+        sent=events.SentFields(
+            price=_value(request.price),
+            bid=_value(request.bid),
+            ask=_value(request.ask),
+            requote=requote,
+        ),
+        valid_until=request.valid_until.isoformat(),
+    )
 
 
 def decline(
     rfq: Rfq,
-    declined: Declined,
+    declined: Decline,
     slot: StrategySlot,
     priced: bool,
     decision: QuoteDecision | None,
     checks: tuple[CheckResult, ...],
     curve_age_s: float | None,
-) -> Record:
-    data: Record = {
-        "rfq-id": rfq.id,
-        "reason": str(declined.reason),
-        "detail": declined.detail,
-        "strategy": slot.name,
-    }
-    if priced or decision is not None:
-        data["params"] = slot.params
-        data["strategy-version"] = strategy_version(slot)
-    if curve_age_s is not None:
-        data["curve-age-s"] = curve_age_s
-    if decision is not None:
-        data["decision"] = decision_record(decision)
-    if checks:
-        data["checks"] = check_records(checks)
-    return data
+) -> events.QuoteDeclined:
+    shown = priced or decision is not None  # what priced it, once it got that far
+    return events.QuoteDeclined(
+        rfq_id=rfq.id,
+        reason=declined.reason,
+        detail=declined.detail,
+        strategy=slot.name,
+        params=slot.params if shown else ABSENT,
+        strategy_version=strategy_version(slot) if shown else ABSENT,
+        curve_age_s=ABSENT if curve_age_s is None else curve_age_s,
+        decision=ABSENT if decision is None else decision_fields(decision),
+        checks=check_fields(checks) if checks else ABSENT,
+    )
 
 
-def decision_record(decision: QuoteDecision) -> Record:
-    record = _decision_fields(decision)
-    if decision.notes:
-        record["notes"] = dict(decision.notes)
-    return record
+def decision_fields(decision: QuoteDecision) -> events.DecisionFields:
+    return events.DecisionFields(
+        side=decision.side,
+        mid=decision.mid,
+        price=decision.price,
+        bid=decision.bid,
+        ask=decision.ask,
+        components=dict(decision.components),
+        delivery_hours=decision.delivery_hours,
+        energy_mwh=decision.energy_mwh,
+        curve_id=decision.curve_id,
+        curve_as_of=decision.curve_as_of.isoformat(),
+        notes=dict(decision.notes) if decision.notes else ABSENT,
+    )
 
 
-def _decision_fields(decision: QuoteDecision) -> Record:
-    return {
-        "side": decision.side,
-        "mid": decision.mid,
-        "price": decision.price,
-        "bid": decision.bid,
-        "ask": decision.ask,
-        "components": dict(decision.components),
-        "delivery-hours": decision.delivery_hours,
-        "energy-mwh": decision.energy_mwh,
-        "curve-id": decision.curve_id,
-        "curve-as-of": decision.curve_as_of.isoformat(),
-    }
+def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, ...]:
+    return tuple(
+        _PASSED_FIELDS[r.code]
+        if r is PASSED.get(r.code)
+        else events.CheckFields(code=r.code, passed=r.passed, detail=r.detail)
+        for r in results
+    )
 
 
-def check_records(results: tuple[CheckResult, ...]) -> list[Record]:
-    # Plain dicts, not dataclasses.asdict: its deep copy was a tenth of a replayed decision.
-    return [{"code": r.code, "passed": r.passed, "detail": r.detail} for r in results]
+# A pass is one shared result per code (risk.checks.PASSED), so its record part is too: most
+# checks pass, and building their parts anew was most of the cost of a decision's record.
+_PASSED_FIELDS = {
+    code: events.CheckFields(code=r.code, passed=True, detail=r.detail)
+    for code, r in PASSED.items()
+}
 
 
 def strategy_version(slot: StrategySlot) -> str | None:

@@ -10,25 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, cast
 
-from quoter.strategies_api import QuoteDecision
+from quoter.audit import events
+from quoter.strategies_api import Decline, QuoteDecision
 
 Kind = Literal["same", "decision", "side", "price"]
 PRICE_EPSILON = 1e-9  # prices are rounded to 3 decimals: anything bigger is a real difference
 
 
-class Declining(Protocol):
-    """A decline, whether the strategy's (pricing.Decline) or the engine's (Declined)."""
-
-    @property
-    def reason(self) -> str: ...
-
-    @property
-    def detail(self) -> str: ...
-
-
-Outcome = QuoteDecision | Declining
+Outcome = QuoteDecision | Decline
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +35,20 @@ class Comparison:
         return self.kind != "same"
 
 
-def summary(outcome: Outcome) -> dict[str, object]:
-    """A decision as a record: quote with its side and prices, or decline with its reason."""
+def summary(outcome: Outcome) -> events.OutcomeSummary:
+    """A decision in brief: quote with its side and prices, or decline with its reason."""
     if isinstance(outcome, QuoteDecision):
         side = outcome.side
-        return {
-            "decision": "quote",
-            "side": None if side is None else str(side),
-            "price": outcome.price,
-            "bid": outcome.bid,
-            "ask": outcome.ask,
-        }
-    return {"decision": "decline", "reason": str(outcome.reason), "detail": outcome.detail}
+        return events.OutcomeSummary(
+            decision="quote",
+            side=None if side is None else str(side),
+            price=outcome.price,
+            bid=outcome.bid,
+            ask=outcome.ask,
+        )
+    return events.OutcomeSummary(
+        decision="decline", reason=str(outcome.reason), detail=outcome.detail
+    )
 
 
 def compare(live: Outcome, shadow: Outcome) -> Comparison:
@@ -79,22 +72,29 @@ def shadow_record(
     live: Outcome,
     shadow: Outcome,
     comparison: Comparison,
-) -> dict[str, object]:
-    return {
-        "rfq-id": rfq_id,
-        "strategy": shadow_strategy["name"],
-        "params": shadow_strategy["params"],
-        "live-strategy": live_strategy,
-        **summary(shadow),
-        "live": summary(live),
-        "differs": comparison.kind,
-        "difference-eur-mwh": comparison.difference_eur_mwh,
-    }
+) -> events.ShadowPriced:
+    mine = summary(shadow)
+    return events.ShadowPriced(
+        rfq_id=rfq_id,
+        strategy=str(shadow_strategy["name"]),
+        params=cast(Mapping[str, object], shadow_strategy["params"]),
+        live_strategy=live_strategy,
+        decision=mine.decision,
+        side=mine.side,
+        price=mine.price,
+        bid=mine.bid,
+        ask=mine.ask,
+        reason=mine.reason,
+        detail=mine.detail,
+        live=summary(live),
+        differs=comparison.kind,
+        difference_eur_mwh=comparison.difference_eur_mwh,
+    )
 
 
 @dataclass
 class _Rfq:
-    shadow: dict[str, Any] | None = None  # the last shadow decision
+    shadow: events.ShadowPriced | None = None  # the last shadow decision
     sent: list[float] | None = None  # the prices of our last quote sent
     sent_side: str | None = None
     status: str | None = None  # my-quote-status at the close
@@ -110,30 +110,28 @@ def report(records: Iterable[Mapping[str, Any]]) -> dict[str, object]:
     so a shadow asking at most P would have won too; lost at P means a rival asked less than P,
     so a shadow asking at least P would have lost too; anything else is unknown (and mirrored
     when we buy). Two-way: won on a side compares that side; lost is a loss for a shadow whose
-    bid and ask are both no better than ours. A shadow that declined would not have won."""
+    bid and ask are both no better than ours. A shadow that declined would not have won.
+    A record the codec refuses raises its EventError (a ValueError) naming it."""
     per_rfq: dict[str, _Rfq] = defaultdict(_Rfq)
     decisions = 0
     kinds: dict[str, int] = {"same": 0, "decision": 0, "side": 0, "price": 0}
     abs_differences: list[float] = []
     for record in records:
-        kind, rfq_id = record.get("kind"), record.get("rfq-id")
-        if not isinstance(rfq_id, str):
-            continue
-        if kind == "shadow":
-            decisions += 1
-            kinds[str(record["differs"])] = kinds.get(str(record["differs"]), 0) + 1
-            if record.get("difference-eur-mwh") is not None:
-                abs_differences.append(abs(float(record["difference-eur-mwh"])))
-            per_rfq[rfq_id].shadow = dict(record)
-        elif kind == "quote-intent":
-            decision = record["decision"]
-            prices = [decision[k] for k in ("price", "bid", "ask") if decision.get(k) is not None]
-            per_rfq[rfq_id].sent = prices
-            per_rfq[rfq_id].sent_side = decision.get("side")
-        elif kind == "outcome":
-            per_rfq[rfq_id].status = str(record.get("my-quote-status"))
-        elif kind == "fill":
-            per_rfq[rfq_id].fill_side = str(record.get("side"))
+        match events.decode(record):
+            case events.ShadowPriced() as shadow:
+                decisions += 1
+                kinds[shadow.differs] = kinds.get(shadow.differs, 0) + 1
+                if shadow.difference_eur_mwh is not None:
+                    abs_differences.append(abs(shadow.difference_eur_mwh))
+                per_rfq[shadow.rfq_id].shadow = shadow
+            case events.QuoteIntent(rfq_id=rfq_id, decision=decision):
+                prices = [p for p in (decision.price, decision.bid, decision.ask) if p is not None]
+                per_rfq[rfq_id].sent = prices
+                per_rfq[rfq_id].sent_side = decision.side
+            case events.Outcome(rfq_id=rfq_id, my_quote_status=status):
+                per_rfq[rfq_id].status = status
+            case events.Filled(rfq_id=rfq_id, side=side):
+                per_rfq[rfq_id].fill_side = side
     verdicts = {"would-win": 0, "would-lose": 0, "unknown": 0}
     known = 0
     for entry in per_rfq.values():
@@ -161,17 +159,17 @@ def _would_win(entry: _Rfq) -> str:
     shadow, sent = entry.shadow, entry.sent
     assert shadow is not None
     assert sent is not None
-    if shadow["decision"] != "quote":
+    if shadow.decision != "quote":
         return "would-lose"
     won = entry.status == "won"
     if len(sent) == 1:
-        ours, theirs = sent[0], float(shadow["price"])
+        ours, theirs = sent[0], _price(shadow.price)
         selling = entry.sent_side == "sell"
         if won:
             return "would-win" if _no_worse(theirs, ours, selling) else "unknown"
         return "would-lose" if _no_worse(ours, theirs, selling) else "unknown"
     bid, ask = sent
-    shadow_bid, shadow_ask = float(shadow["bid"]), float(shadow["ask"])
+    shadow_bid, shadow_ask = _price(shadow.bid), _price(shadow.ask)
     if won and entry.fill_side == "sell":  # we sold at our ask
         return "would-win" if shadow_ask <= ask else "unknown"
     if won and entry.fill_side == "buy":  # we bought at our bid
@@ -179,6 +177,13 @@ def _would_win(entry: _Rfq) -> str:
     if not won and shadow_bid <= bid and shadow_ask >= ask:
         return "would-lose"
     return "unknown"
+
+
+def _price(value: float | events.Absent | None) -> float:
+    """A shadow quote's price where our quote had one; float(None) failed here before too."""
+    if not isinstance(value, int | float):
+        raise events.EventError(f"shadow record: a quote without the price compared: {value!r}")
+    return float(value)
 
 
 def _no_worse(price: float, than: float, selling: bool) -> bool:

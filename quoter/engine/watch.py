@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from quoter.audit import events
 from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
@@ -92,12 +93,9 @@ class Watcher:
             for rejected in page.rejected:
                 ctx.stats.rfqs_malformed += 1
                 self._audit(
-                    "rfq-refused",
-                    {
-                        "index": rejected.index,
-                        "rfq-id": rejected.item_id,
-                        "reason": rejected.reason,
-                    },
+                    events.RfqRefused(
+                        index=rejected.index, rfq_id=rejected.item_id, reason=rejected.reason
+                    )
                 )
             received_at = ctx.clock.now()
             for rfq in page.items:
@@ -117,7 +115,7 @@ class Watcher:
         """More RFQs are open than a start reads: the oldest of them stay unseen until they
         change. Said once, loudly: max_pages_at_start is too small for this venue."""
         log.error("%d or more RFQs are open: the oldest are not read (max_pages_at_start)", read)
-        self._audit("start-cut-short", {"read": read})
+        self._audit(events.StartCutShort(read=read))
 
     def _prune(self) -> None:
         """Forget RFQs long past their deadline whose end we never saw, so state stays bounded;
@@ -163,7 +161,7 @@ class Watcher:
         if is_new:
             ctx.stats.rfqs_seen += 1
             ctx.seen_at[rfq.id] = ctx.clock.monotonic()
-            self._audit("rfq", {"rfq": _rfq_record(rfq)})
+            self._audit(events.RfqSeen(rfq=_rfq_fields(rfq)))
             return True
         mine = ctx.quotes.get(rfq.id)
         expired = rfq.my_quote_status is MyQuoteStatus.EXPIRED
@@ -195,13 +193,12 @@ class Watcher:
             if rfq.my_quote_status is MyQuoteStatus.LOST:
                 ctx.stats.lost += 1
         self._audit(
-            "outcome",
-            {
-                "rfq-id": rfq.id,
-                "status": rfq.status,
-                "my-quote-status": rfq.my_quote_status,
-                "client-quote-id": mine.client_quote_id,
-            },
+            events.Outcome(
+                rfq_id=rfq.id,
+                status=rfq.status,
+                my_quote_status=rfq.my_quote_status,
+                client_quote_id=mine.client_quote_id,
+            )
         )
 
     def _fill(self, mine: OurQuote, side: Action, price: float, trade: Trade | None = None) -> None:
@@ -210,13 +207,9 @@ class Watcher:
         ctx.stats.won += 1
         self._capture(mine, side, price, trade)
         self._audit(
-            "fill",
-            {
-                "rfq-id": mine.rfq.id,
-                "side": side,
-                "price": price,
-                "client-quote-id": mine.client_quote_id,
-            },
+            events.Filled(
+                rfq_id=mine.rfq.id, side=side, price=price, client_quote_id=mine.client_quote_id
+            )
         )
         self._after_fill(moved, side)
 
@@ -233,7 +226,7 @@ class Watcher:
                 at, quote_id = self._ctx.clock.now(), mine.quote_id or ""
                 recorder.record_fill(mine.rfq.id, side, price, at, quote_id=quote_id)
         except OSError as error:
-            self._audit("trade-capture-failed", {"rfq-id": mine.rfq.id, "error": str(error)})
+            self._audit(events.TradeCaptureFailed(rfq_id=mine.rfq.id, error=str(error)))
 
     def _after_fill(self, moved: tuple[DeliveryBucket, ...], side: Action) -> None:
         """A fill that takes a position beyond the limit kills. Only where it landed, and only
@@ -280,12 +273,11 @@ class Watcher:
             else:
                 ctx.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
             self._audit(
-                "outcome-resolved",
-                {
-                    "rfq-id": mine.rfq.id,
-                    "client-quote-id": mine.client_quote_id,
-                    "found": venue_quote.status,
-                },
+                events.OutcomeResolved(
+                    rfq_id=mine.rfq.id,
+                    client_quote_id=mine.client_quote_id,
+                    found=venue_quote.status,
+                )
             )
 
     def forget_expired_unknown(self) -> list[OurQuote]:
@@ -302,14 +294,15 @@ class Watcher:
             ctx.book.release(mine.rfq.id)
             self._looks.forget(mine.client_quote_id)
             self._audit(
-                "outcome-resolved",
-                {"rfq-id": mine.rfq.id, "client-quote-id": mine.client_quote_id, "found": None},
+                events.OutcomeResolved(
+                    rfq_id=mine.rfq.id, client_quote_id=mine.client_quote_id, found=None
+                )
             )
         return waiting
 
-    def _audit(self, kind: str, data: dict[str, object]) -> None:
+    def _audit(self, event: events.Event) -> None:
         try:
-            self._ctx.audit.record(kind, self._ctx.clock.now(), data)
+            events.write(self._ctx.audit, self._ctx.clock.now(), event)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 
@@ -334,22 +327,22 @@ class Lookups:
         self._next.pop(client_quote_id, None)
 
 
-def _rfq_record(rfq: Rfq) -> dict[str, object]:
+def _rfq_fields(rfq: Rfq) -> events.RfqFields:
     i = rfq.instrument
-    return {
-        "id": rfq.id,
-        "short-id": rfq.short_id,
-        "status": rfq.status,
-        "action": rfq.action,
-        "quote-type": rfq.quote_type,
-        "deadline": rfq.quote_deadline.isoformat(),
-        "requester": rfq.requester_id,
-        "commodity": i.commodity,
-        "market-area": i.market_area,
-        "load": i.load,
-        "product": i.product_type,
-        "label": i.product_label,
-        "start": i.start.isoformat(),
-        "end": i.end.isoformat(),
-        "quantity-mw": rfq.quantity_mw,
-    }
+    return events.RfqFields(
+        id=rfq.id,
+        short_id=rfq.short_id,
+        status=rfq.status,
+        action=rfq.action,
+        quote_type=rfq.quote_type,
+        deadline=rfq.quote_deadline.isoformat(),
+        requester=rfq.requester_id,
+        commodity=i.commodity,
+        market_area=i.market_area,
+        load=i.load,
+        product=i.product_type,
+        label=i.product_label,
+        start=i.start.isoformat(),
+        end=i.end.isoformat(),
+        quantity_mw=rfq.quantity_mw,
+    )

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from quoter.audit import events
 from quoter.domain import Quote
 from quoter.engine.audit import AuditError
 from quoter.engine.quotes import OurQuote, QuoteState
@@ -66,16 +67,15 @@ class Withdrawer:
         if not result.complete:
             log.error("withdrawal pass (%s) unfinished: %s", why, result.describe())
         self._audit(
-            "withdrawal-pass",
-            {
-                "why": why,
-                "by-id": len(known),
-                "swept": len(result.withdrawn),
-                "not-active": len(result.not_active),
-                "left": len(result.left),
-                "complete": result.complete,
-                "possibly-live": len(ctx.quotes.unknown()),
-            },
+            events.WithdrawalPass(
+                why=why,
+                by_id=len(known),
+                swept=len(result.withdrawn),
+                not_active=len(result.not_active),
+                left=len(result.left),
+                complete=result.complete,
+                possibly_live=len(ctx.quotes.unknown()),
+            )
         )
         return result
 
@@ -129,14 +129,18 @@ class Withdrawer:
         self._withdrawal(rfq_id, why, "withdrawn")
 
     def _withdrawal(self, rfq_id: str, why: str, how: str, quote_id: str | None = None) -> None:
-        data: dict[str, object] = {"rfq-id": rfq_id, "why": why, "result": how}
-        if quote_id is not None:
-            data["quote-id"] = quote_id
-        self._audit("withdrawal", data)
+        self._audit(
+            events.QuoteWithdrawal(
+                rfq_id=rfq_id,
+                why=why,
+                result=how,
+                quote_id=events.ABSENT if quote_id is None else quote_id,
+            )
+        )
 
-    def _audit(self, kind: str, data: dict[str, object]) -> None:
+    def _audit(self, event: events.Event) -> None:
         try:
-            self._ctx.audit.record(kind, self._ctx.clock.now(), data)
+            events.write(self._ctx.audit, self._ctx.clock.now(), event)
         except AuditError:  # withdrawals go on even when the trail is broken
             log.exception("audit write failed during a withdrawal")
 

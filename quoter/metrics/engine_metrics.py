@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from quoter.engine.curve_report import WatchedCurves, curve_health
-from quoter.engine.decide import EngineReason
 from quoter.engine.killswitch import TradingState
 from quoter.engine.state import EngineContext
 from quoter.metrics.families import (
@@ -30,7 +29,7 @@ STRATEGY_FAULTS: dict[str, str] = {
     "error": ReasonCode.STRATEGY_ERROR,
     "nan": ReasonCode.STRATEGY_NAN,
     "invalid": ReasonCode.STRATEGY_INVALID,
-    "timeout": EngineReason.STRATEGY_TIMEOUT,
+    "timeout": ReasonCode.STRATEGY_TIMEOUT,
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from quoter.domain import Action, Rfq
 from quoter.pricing.delivery import DeliveryBucket
+from quoter.pricing.reasons import RISK_CODES, DeclineCode
 from quoter.risk.config import RiskConfig
 
 QUOTE_WINDOW_S = 60.0
@@ -45,7 +46,7 @@ class Proposal:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    code: str
+    code: DeclineCode
     passed: bool
     detail: str
 
@@ -83,25 +84,25 @@ class BookView:
 Check = Callable[[RiskConfig, BookView, Proposal], CheckResult]
 
 
-def _failed(code: str, detail: str) -> CheckResult:
+def _failed(code: DeclineCode, detail: str) -> CheckResult:
     return CheckResult(code, False, detail)
 
 
 # A pass says only "ok": one shared result per code, and no detail formatted for nothing (the
 # checks run for every quote).
-def _passed(code: str) -> CheckResult:
+def _passed(code: DeclineCode) -> CheckResult:
     return PASSED[code]
 
 
 def check_scope(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     i = p.rfq.instrument
     if i.market_area not in config.allowed_areas:
-        return _failed("area-not-allowed", f"area {i.market_area} is not allowed")
+        return _failed(DeclineCode.AREA_NOT_ALLOWED, f"area {i.market_area} is not allowed")
     if i.load not in config.allowed_loads:
-        return _failed("load-not-allowed", f"load {i.load} is not allowed")
+        return _failed(DeclineCode.LOAD_NOT_ALLOWED, f"load {i.load} is not allowed")
     if i.product_type not in config.allowed_products:
-        return _failed("product-not-allowed", f"product {i.product_type} is not allowed")
-    return _passed("product-not-allowed")
+        return _failed(DeclineCode.PRODUCT_NOT_ALLOWED, f"product {i.product_type} is not allowed")
+    return _passed(DeclineCode.PRODUCT_NOT_ALLOWED)
 
 
 def check_price_band(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
@@ -114,22 +115,22 @@ def check_price_band(config: RiskConfig, book: BookView, p: Proposal) -> CheckRe
                 f"{price:.3f} EUR/MWh outside the {commodity} band "
                 f"[{band.min_eur_mwh:g}, {band.max_eur_mwh:g}]"
             )
-            return _failed("price-band", detail)
-    return _passed("price-band")
+            return _failed(DeclineCode.PRICE_BAND, detail)
+    return _passed(DeclineCode.PRICE_BAND)
 
 
 def check_curve_age(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     if book.curve_age_s <= config.max_curve_age_s:
-        return _passed("curve-stale")
-    return _failed("curve-stale", f"curve is {book.curve_age_s:.0f} s old")
+        return _passed(DeclineCode.CURVE_STALE)
+    return _failed(DeclineCode.CURVE_STALE, f"curve is {book.curve_age_s:.0f} s old")
 
 
 def check_collar(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     limit = config.collar_for(p.rfq.instrument.product_type).max_distance_eur_mwh
     worst = max(abs(price - p.mid) for price in p.prices)
     if worst <= limit:
-        return _passed("collar")
-    return _failed("collar", f"{worst:.3f} from mid {p.mid:.3f} > {limit}")
+        return _passed(DeclineCode.COLLAR)
+    return _failed(DeclineCode.COLLAR, f"{worst:.3f} from mid {p.mid:.3f} > {limit}")
 
 
 def check_drift(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
@@ -137,37 +138,37 @@ def check_drift(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     low, high = book.mid_range or (p.mid, p.mid)
     drift = max(high, p.mid) - min(low, p.mid)
     if drift <= limit:
-        return _passed("drift")
-    return _failed("drift", f"mid moved {drift:.3f} in the window > {limit}")
+        return _passed(DeclineCode.DRIFT)
+    return _failed(DeclineCode.DRIFT, f"mid moved {drift:.3f} in the window > {limit}")
 
 
 def check_volume(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     mw = p.rfq.quantity_mw
     if mw <= config.max_volume_mw:
-        return _passed("max-volume")
-    return _failed("max-volume", f"{mw} MW > {config.max_volume_mw}")
+        return _passed(DeclineCode.MAX_VOLUME)
+    return _failed(DeclineCode.MAX_VOLUME, f"{mw} MW > {config.max_volume_mw}")
 
 
 def check_notional(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     notional = p.notional_eur
     if notional <= config.max_notional_eur:
-        return _passed("max-notional")
-    return _failed("max-notional", f"{notional:.0f} EUR > {config.max_notional_eur}")
+        return _passed(DeclineCode.MAX_NOTIONAL)
+    return _failed(DeclineCode.MAX_NOTIONAL, f"{notional:.0f} EUR > {config.max_notional_eur}")
 
 
 def check_open_quotes(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     # A requote replaces the live quote on the same RFQ, so it adds nothing.
     after = book.open_quotes + (0 if book.already_open else 1)
     if after <= config.max_open_quotes:
-        return _passed("max-open-quotes")
-    return _failed("max-open-quotes", f"{after} open quotes > {config.max_open_quotes}")
+        return _passed(DeclineCode.MAX_OPEN_QUOTES)
+    return _failed(DeclineCode.MAX_OPEN_QUOTES, f"{after} open quotes > {config.max_open_quotes}")
 
 
 def check_quote_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     recent = book.quotes_last_minute
     if recent < config.max_quotes_per_minute:
-        return _passed("max-quotes-per-minute")
-    return _failed("max-quotes-per-minute", f"{recent} quotes in the last minute")
+        return _passed(DeclineCode.MAX_QUOTES_PER_MINUTE)
+    return _failed(DeclineCode.MAX_QUOTES_PER_MINUTE, f"{recent} quotes in the last minute")
 
 
 def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
@@ -189,13 +190,15 @@ def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckRes
                 continue
             if abs(before) <= limit:
                 detail = f"{bucket_name(bucket)}: {after:.1f} MWh > {limit}"
-                return _failed("position-limit", detail)
+                return _failed(DeclineCode.POSITION_LIMIT, detail)
             if not _reduces(before, after):
-                return _failed("position-limit", _reduce_only(bucket, before, after, limit))
+                return _failed(
+                    DeclineCode.POSITION_LIMIT, _reduce_only(bucket, before, after, limit)
+                )
             reducing.append(_reduce_only(bucket, before, after, limit))
     if reducing:
-        return CheckResult("position-limit", True, "; ".join(reducing))
-    return _passed("position-limit")
+        return CheckResult(DeclineCode.POSITION_LIMIT, True, "; ".join(reducing))
+    return _passed(DeclineCode.POSITION_LIMIT)
 
 
 def _reduces(before: float, after: float) -> bool:
@@ -216,15 +219,17 @@ def check_credit(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult
     limit = config.credit_limit_by_counterparty_eur.get(who, config.credit_limit_eur)
     after = book.credit_used_eur.get(who, 0.0) + p.notional_eur
     if after <= limit:
-        return _passed("credit-limit")
-    return _failed("credit-limit", f"{who}: {after:.0f} EUR > {limit}")
+        return _passed(DeclineCode.CREDIT_LIMIT)
+    return _failed(DeclineCode.CREDIT_LIMIT, f"{who}: {after:.0f} EUR > {limit}")
 
 
 def check_fill_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     fills = book.fills_in_window
     if fills < config.fill_throttle_count:
-        return _passed("fill-throttle")
-    return _failed("fill-throttle", f"{fills} fills in {config.fill_throttle_window_s:.0f} s")
+        return _passed(DeclineCode.FILL_THROTTLE)
+    return _failed(
+        DeclineCode.FILL_THROTTLE, f"{fills} fills in {config.fill_throttle_window_s:.0f} s"
+    )
 
 
 CHECKS: tuple[Check, ...] = (
@@ -254,27 +259,12 @@ EXPOSURE_CHECKS: tuple[Check, ...] = (
     check_credit,
 )
 
-REASON_CODES: frozenset[str] = frozenset(
-    {
-        "area-not-allowed",
-        "load-not-allowed",
-        "product-not-allowed",
-        "price-band",
-        "curve-stale",
-        "collar",
-        "drift",
-        "max-volume",
-        "max-notional",
-        "max-open-quotes",
-        "max-quotes-per-minute",
-        "position-limit",
-        "credit-limit",
-        "fill-throttle",
-    }
-)
+REASON_CODES: frozenset[DeclineCode] = RISK_CODES
 
 
-PASSED: dict[str, CheckResult] = {code: CheckResult(code, True, "ok") for code in REASON_CODES}
+PASSED: dict[DeclineCode, CheckResult] = {
+    code: CheckResult(code, True, "ok") for code in REASON_CODES
+}
 
 
 def check(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:

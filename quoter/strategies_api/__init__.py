@@ -2,7 +2,7 @@
 it returns, the loader and the safe evaluation the engine calls."""
 
 from quoter.pricing.delivery import DeliveryBucket
-from quoter.pricing.reasons import Decline, ReasonCode
+from quoter.pricing.reasons import Decline, DeclineCode, ReasonCode
 from quoter.strategies_api.decision import (
     Decision,
     DeliveryFacts,
@@ -18,6 +18,7 @@ from quoter.strategies_api.market import MarketSnapshot, Strategy
 __all__ = [
     "Decision",
     "Decline",
+    "DeclineCode",
     "DeliveryBucket",
     "DeliveryFacts",
     "MarketSnapshot",

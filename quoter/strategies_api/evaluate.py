@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from quoter.domain import QuoteType, Rfq
-from quoter.pricing.reasons import Decline, ReasonCode
+from quoter.pricing.reasons import PRICING_CODES, Decline, ReasonCode
 from quoter.strategies_api.decision import (
     PRICE_DECIMALS,
     Decision,
@@ -84,9 +84,12 @@ def _checked_decline(decline: Decline) -> Decision:
     if type(reason) is not ReasonCode and type(reason) is not str:
         return _invalid(f"a strategy declined with a {type(reason).__name__} reason")
     try:
-        return replace(decline, reason=ReasonCode(reason), detail=decline.detail[:DETAIL_CHARS])
+        code = ReasonCode(reason)
     except ValueError:
         return _invalid(f"a strategy declined with unknown reason {reason[:50]!r}")
+    if code not in PRICING_CODES:  # the engine's and the limits' codes are theirs to give
+        return _invalid(f"a strategy declined with {code!r}, a reason only the engine gives")
+    return replace(decline, reason=code, detail=decline.detail[:DETAIL_CHARS])
 
 
 def _side_problem(rfq: Rfq, decision: QuoteDecision) -> str | None:

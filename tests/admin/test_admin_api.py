@@ -129,3 +129,14 @@ async def test_kill_and_resume_fall_back_to_the_latch_when_no_bot_answers(
     assert main(["kill", "--config", config]) == 1  # no token at all: the latch still works
     assert "no admin token" in capsys.readouterr().err
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
+
+
+async def test_the_shadow_report_names_a_record_it_cannot_read(tmp_path: Path) -> None:
+    async with admin_bot(tmp_path) as (_, bot, url):
+        status, found = await call(url, "GET", "/shadow")
+        assert (status, found["decisions"], found["shadow"]) == (200, 0, None)
+        bot.ctx.audit.record("shadow", bot.ctx.clock.now(), {"rfq-id": "r-1"})
+        status, refused = await call(url, "GET", "/shadow")
+    assert status == 500
+    assert "shadow record (seq " in refused["error"]
+    assert "): strategy is missing" in refused["error"]

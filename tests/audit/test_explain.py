@@ -10,7 +10,12 @@ import orjson
 import pytest
 
 from quoter.audit import verify
+from quoter.audit.chain import canonical, read_lines
+from quoter.audit.events import CHAIN_FIELDS, Unknown, decode, encode
+from quoter.audit.trail import JsonlAudit
 from quoter.cli import main
+from tests.audit.records import fill, rfq_seen
+from tests.audit.trails import DAY1
 from tests.engine.harness import eventually, fast_sandbox, month_ahead, running_engine
 from tests.venue.contract import advance, new_rfq
 
@@ -28,6 +33,14 @@ async def test_explain_tells_a_quote_and_a_decline(
         await eventually(lambda: stats.won == 1, "the win")
     trail = tmp_path / "audit"
     assert verify(trail).intact, verify(trail).summary()
+    for file in sorted(trail.glob("audit-*.jsonl")):  # what the engine writes, the codec reads
+        content = file.read_bytes()
+        for line, raw in zip(read_lines(content), content.splitlines(), strict=True):
+            assert line.record is not None
+            event = decode(line.record)
+            assert not isinstance(event, Unknown), line.record["kind"]
+            chain = {k: line.record[k] for k in CHAIN_FIELDS}
+            assert canonical({**encode(event), **chain}) == raw
 
     assert main(["audit", "explain", won, "--dir", str(trail)]) == 0
     text = capsys.readouterr().out
@@ -56,3 +69,14 @@ async def test_explain_tells_a_quote_and_a_decline(
 
     assert main(["audit", "explain", "no-such-rfq", "--dir", str(trail)]) == 1
     assert "not in the trail" in capsys.readouterr().out
+
+
+def test_explain_refuses_a_malformed_record_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit = JsonlAudit(tmp_path)
+    audit.record("rfq", DAY1, rfq_seen("r-1"))
+    audit.record("fill", DAY1, {**fill("r-1", "sell", 50.0), "price": "fifty"})
+    assert main(["audit", "explain", "r-1", "--dir", str(tmp_path)]) == 2
+    said = capsys.readouterr().err
+    assert "fill record (seq 2): price: expected a number, found 'fifty'" in said, said

@@ -13,24 +13,10 @@ import pytest
 from quoter.audit.trail import JsonlAudit
 from quoter.backtest.tape import write_tape
 from quoter.cli import main
+from tests.audit.records import outcome, quote_intent
 from tests.backtest.helpers import short_tape
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
-
-
-def _intent(rfq_id: str, side: str | None, mid: float, price: float) -> dict[str, object]:
-    """A quote-intent record as the pipeline writes it (the parts calibration reads)."""
-    two_way = side is None
-    return {
-        "rfq-id": rfq_id,
-        "decision": {"side": side, "mid": mid, "price": None if two_way else price},
-        "sent": {
-            "price": None if two_way else price,
-            "bid": price - 1 if two_way else None,
-            "ask": price + 1 if two_way else None,
-            "requote": False,
-        },
-    }
 
 
 def _trail(directory: Path, quotes: int, a: float, b: float) -> None:
@@ -46,15 +32,15 @@ def _trail(directory: Path, quotes: int, a: float, b: float) -> None:
         price = mid - edge if side == "sell" else mid + edge
         rfq = f"r{i}"
         if i % 10 == 0:  # a requote: only its last price counts
-            audit.record("quote-intent", at, _intent(rfq, side, mid, mid + 99))
-        audit.record("quote-intent", at, _intent(rfq, side, mid, price))
+            audit.record("quote-intent", at, quote_intent(rfq, side, mid, mid + 99))
+        audit.record("quote-intent", at, quote_intent(rfq, side, mid, price))
         won = rng.random() < 1 / (1 + math.exp(-(a + b * edge)))
-        audit.record("outcome", at, {"rfq-id": rfq, "my-quote-status": "won" if won else "lost"})
+        audit.record("outcome", at, outcome(rfq, "won" if won else "lost"))
     for i in range(50):
-        audit.record("quote-intent", at, _intent(f"two-way-{i}", None, 50.0, 50.0))
-        audit.record("outcome", at, {"rfq-id": f"two-way-{i}", "my-quote-status": "lost"})
-        audit.record("quote-intent", at, _intent(f"gone-{i}", "sell", 50.0, 80.0))
-        audit.record("outcome", at, {"rfq-id": f"gone-{i}", "my-quote-status": "withdrawn"})
+        audit.record("quote-intent", at, quote_intent(f"two-way-{i}", None, 50.0, 50.0))
+        audit.record("outcome", at, outcome(f"two-way-{i}", "lost"))
+        audit.record("quote-intent", at, quote_intent(f"gone-{i}", "sell", 50.0, 80.0))
+        audit.record("outcome", at, outcome(f"gone-{i}", "withdrawn"))
 
 
 def test_calibration_recovers_the_desks_win_curve(
@@ -99,3 +85,16 @@ def test_logistic_parameters_without_the_logistic_model_are_refused(
     write_tape(short_tape(minutes=5.0), tape)
     assert main(["backtest", "replay", str(tape), "--logistic", "0.1,2"]) == 2
     assert "add --fill logistic" in capsys.readouterr().err
+
+
+def test_a_malformed_record_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _trail(tmp_path / "audit", 100, a=0.0, b=1.0)
+    broken = {k: v for k, v in quote_intent("r-bad", "sell", 50.0, 51.0).items() if k != "sent"}
+    JsonlAudit(tmp_path / "audit").record("quote-intent", T0 + timedelta(days=1), broken)
+    for fit_out in ([], ["--fit-out", str(tmp_path / "fit.json")]):
+        assert main(["backtest", "calibrate", "--audit", str(tmp_path / "audit"), *fit_out]) == 2
+        said = capsys.readouterr().err
+        assert "quote-intent record (seq 411): sent is missing" in said, said
+        assert "Traceback" not in said

@@ -19,6 +19,7 @@ from quoter.backtest.tape import write_tape
 from quoter.cli import main
 from quoter.pricing.winfit import WinFit, load_fit
 from quoter.strategies_api import load_strategy
+from tests.audit.records import outcome, quote_intent, rfq_seen
 from tests.backtest.helpers import short_tape
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -92,26 +93,11 @@ def _trail(directory: Path, quotes: int) -> None:
         side = rng.choice(["buy", "sell"])
         mid, markup = MID, rng.uniform(0.0, 2.0)
         price = mid + markup if side == "sell" else mid - markup
-        rfq = {
-            "id": f"r{i}",
-            "commodity": "power",
-            "market-area": area,
-            "start": (T0 + timedelta(days=45)).isoformat(),
-            "quantity-mw": 10.0,
-            "requester": "c-1",
-            "quote-type": "one-way",
-        }
-        audit.record("rfq", at, {"rfq": rfq})
-        intent = {
-            "rfq-id": f"r{i}",
-            "decision": {"side": side, "mid": mid, "price": price, "energy-mwh": 720.0},
-            "sent": {"price": price, "bid": None, "ask": None, "requote": False},
-        }
-        audit.record("quote-intent", at, intent)
+        start = (T0 + timedelta(days=45)).isoformat()
+        audit.record("rfq", at, rfq_seen(f"r{i}", market_area=area, start=start))
+        audit.record("quote-intent", at, quote_intent(f"r{i}", side, mid, price))
         won = rng.random() < 1.0 / (1.0 + math.exp(a + b * markup))
-        audit.record(
-            "outcome", at, {"rfq-id": f"r{i}", "my-quote-status": "won" if won else "lost"}
-        )
+        audit.record("outcome", at, outcome(f"r{i}", "won" if won else "lost"))
 
 
 def test_calibrate_writes_a_fit_file_the_strategy_reads_and_its_reliability_diagram(

@@ -4,9 +4,13 @@ its decisions land in the trail, the metrics and the report."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from quoter.audit.trail import JsonlAudit
 from quoter.cli import main
 from quoter.domain import Rfq
 from quoter.engine.killswitch import TradingState
@@ -14,6 +18,7 @@ from quoter.engine.shadow import report
 from quoter.engine.state import StrategySlot
 from quoter.metrics.engine_metrics import strategies
 from quoter.strategies_api import Decision, MarketSnapshot, load_strategy
+from tests.audit.records import fill, outcome, quote_intent
 from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
 from tests.venue.contract import counters, new_rfq
 
@@ -101,6 +106,9 @@ def _shadow(rfq: str, live: dict[str, Any], **shadow: Any) -> dict[str, Any]:
     return {
         "kind": "shadow",
         "rfq-id": rfq,
+        "strategy": "shadow",
+        "params": {},
+        "live-strategy": "live",
         **one,
         "live": live,
         "differs": differs,
@@ -109,12 +117,13 @@ def _shadow(rfq: str, live: dict[str, Any], **shadow: Any) -> dict[str, Any]:
 
 
 def _sent(rfq: str, side: str | None, **prices: float) -> dict[str, Any]:
-    decision = {"side": side, "price": None, "bid": None, "ask": None, **prices}
-    return {"kind": "quote-intent", "rfq-id": rfq, "decision": decision}
+    """Our quote: one-way at `price`, or two-way at `bid` and `ask` (a spread of 2)."""
+    price = prices.get("price", (prices.get("bid", 0.0) + prices.get("ask", 0.0)) / 2)
+    return {"kind": "quote-intent", **quote_intent(rfq, side, price, price)}
 
 
 def _outcome(rfq: str, status: str) -> dict[str, Any]:
-    return {"kind": "outcome", "rfq-id": rfq, "my-quote-status": status}
+    return {"kind": "outcome", **outcome(rfq, status)}
 
 
 def test_the_report_on_a_known_trail() -> None:
@@ -149,7 +158,7 @@ def test_the_report_on_a_known_trail() -> None:
             "difference-eur-mwh": 0.2,
         },
         _outcome("f", "won"),
-        {"kind": "fill", "rfq-id": "f", "side": "sell", "price": 101.0},
+        {"kind": "fill", **fill("f", "sell", 101.0)},
         # still open: counted as a decision, not as an outcome
         _shadow("g", sell, side="sell", price=100.0),
     ]
@@ -162,3 +171,13 @@ def test_the_report_on_a_known_trail() -> None:
     assert abs(float(found["mean-abs-difference-eur-mwh"]) - 3.2 / 6) < 1e-9  # type: ignore[arg-type]
     assert found["outcomes-known"] == 6
     assert found["shadow-at-venue-prices"] == {"would-win": 2, "would-lose": 3, "unknown": 1}
+
+
+def test_the_report_refuses_a_malformed_record_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = {**_shadow("a", {"decision": "quote", "price": 1.0}, price=1.5), "price": "1.5"}
+    JsonlAudit(tmp_path).record("shadow", datetime(2026, 3, 2, tzinfo=UTC), broken)
+    assert main(["shadow", "report", "--dir", str(tmp_path)]) == 2
+    said = capsys.readouterr().err
+    assert "shadow record (seq 1): price: expected a number or null, found '1.5'" in said, said

@@ -101,3 +101,11 @@ def test_reason_codes_are_short_kebab_case() -> None:
     for code in ReasonCode:
         assert code.value == code.name.lower().replace("_", "-")
         assert len(code.value) <= 24
+
+
+def test_a_plugin_cannot_decline_with_a_reason_only_the_engine_or_a_limit_gives() -> None:
+    for code in (ReasonCode.KILLED, ReasonCode.MAX_VOLUME):
+        decline = _decline(Decline(code, "not mine to say"))
+        assert decline.reason is ReasonCode.STRATEGY_INVALID, code
+        assert "a reason only the engine gives" in decline.detail
+    assert _decline(Decline("too-late", "x")).reason is ReasonCode.STRATEGY_INVALID  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from quoter.audit.story import render_text, story
 from quoter.domain import Action, Commodity, Load, QuoteType
-from quoter.engine.records import decision_record, strategy_version
+from quoter.engine.records import decision_fields, strategy_version
 from quoter.engine.state import StrategySlot
 from quoter.pricing.winfit import (
     SegmentFit,
@@ -33,6 +33,7 @@ from quoter.strategies_api import (
     evaluate,
     load_strategy,
 )
+from tests.audit.records import quote_intent
 from tests.strategies.factories import period_rfq, snapshot
 
 MAY = (date(2026, 5, 1), date(2026, 6, 1))  # about 60 days after the snapshot's now
@@ -180,15 +181,18 @@ def test_the_lean_stops_where_a_side_would_leave_the_bounds(tmp_path: Path) -> N
 def test_the_audit_record_holds_the_why_and_the_fits_version(tmp_path: Path) -> None:
     strategy = _strategy(_fit_file(tmp_path))
     decision = _quote(strategy, period_rfq(*MAY))
-    record = {
-        "seq": 1,
-        "at": "2026-03-02T09:15:00+00:00",
-        "kind": "quote-intent",
-        "rfq-id": "r-1",
-        "strategy": "win_curve",
-        "strategy-version": strategy_version(StrategySlot("win_curve", strategy)),
-        "decision": json.loads(json.dumps(decision_record(decision), default=str)),
-    }
+    slot = StrategySlot("win_curve", strategy)
+    intent = quote_intent(
+        "r-1",
+        "sell",
+        decision.mid,
+        decision.price or 0.0,
+        strategy="win_curve",
+        strategy_version=strategy_version(slot),
+        decision=decision_fields(decision),
+    )
+    record: dict[str, Any] = {"seq": 1, "at": "2026-03-02T09:15:00+00:00", "kind": "quote-intent"}
+    record.update(intent)
     assert record["strategy-version"] == f"fit {decision.notes['fit']}"
     assert record["decision"]["notes"]["segment"] == ONE_WAY_KEY
     told = render_text("r-1", story([record], "r-1"))
