@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from quoter.app import demo_start
-from quoter.audit import JsonlAudit
+from quoter.audit import JsonlAudit, events
 from quoter.audit.story import load_records, render_json, run_starts, story
 from quoter.audit.verify import verify
 from quoter.commands.run import _run, demo_sandbox
@@ -23,6 +23,7 @@ from quoter.sandbox.config import MarketConfig
 from quoter.sandbox.market import Market
 from quoter.sandbox.reference import default_reference_price
 from quoter.sandbox.store import Store
+from tests.audit.records import rfq_seen
 
 MONDAY_9 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, market open
 
@@ -68,10 +69,23 @@ def test_a_demo_run_starts_its_clock_after_the_last_run_s_records() -> None:
 def _two_runs_of_one_rfq(directory: Path) -> None:
     audit = JsonlAudit(directory, key=b"k" * 32)
     for run, at in (("run-a", MONDAY_9 + timedelta(hours=1)), ("run-b", MONDAY_9)):
-        facts = {"run-id": run, "clock": "demo", "seed": 7, "strategy": "curve-spread"}
-        audit.record("start", at, facts)
-        audit.record("rfq", at, {"rfq": {"id": "rfq-1"}})
-        audit.record("decline", at, {"rfq-id": "rfq-1", "reason": "no-curve"})
+        started = events.Started(
+            run_id=run,
+            clock="demo",
+            seed=7,
+            by="demo",
+            limits={},
+            engine={},
+            strategy="curve-spread",
+            params={},
+            kill_switch="clear",
+        )
+        events.write(audit, at, started)
+        audit.record("rfq", at, rfq_seen("rfq-1"))
+        declined = events.QuoteDeclined(
+            rfq_id="rfq-1", reason="no-curve", detail="no curve for DE", strategy="curve-spread"
+        )
+        events.write(audit, at, declined)
     audit.close()
 
 
