@@ -67,6 +67,9 @@ class _Quota:
             resets_at=datetime(2026, 3, 3, tzinfo=UTC),
         )
 
+    def ledger_failsafe(self) -> str | None:
+        return None
+
 
 class _NoAudit:
     def record(self, kind: str, at: datetime, data: Any, *, durable: bool = False) -> None:

@@ -69,6 +69,9 @@ class TimedVenue:
     def guard_state(self) -> GuardState:
         return self.inner.guard_state()
 
+    def ledger_failsafe(self) -> str | None:
+        return self.inner.ledger_failsafe()
+
     async def list_rfqs(
         self,
         *,

@@ -62,6 +62,9 @@ class SimVenue:
     def guard_state(self) -> GuardState:
         return self.guard.state()
 
+    def ledger_failsafe(self) -> str | None:
+        return self.guard.ledger_failsafe()
+
     async def list_rfqs(
         self,
         *,

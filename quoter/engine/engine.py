@@ -24,6 +24,8 @@ from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
+from quoter.pricing.curve import CurveSet
+from quoter.risk.config import RiskConfig
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,11 @@ class Engine:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pacer = PollPacer(ctx)
+        # Per-poll answers kept until their inputs change or the instant they can change:
+        # (areas, from, until, open) of the trading hours; (curves, limits, first stale
+        # instant or None) of the curves' ages.
+        self._hours: tuple[frozenset[str], datetime, datetime, bool] | None = None
+        self._fresh: tuple[CurveSet, RiskConfig, datetime | None] | None = None
         self._open = True  # as far as the close-of-day sweep knows: the first closed loop sweeps
         self.last_plan = PollPlan(0.0, "starting")
 
@@ -172,7 +179,7 @@ class Engine:
         while True:
             now = ctx.clock.now()
             areas = ctx.risk.allowed_areas
-            if not any(ctx.calendar.is_open(a, now) for a in areas):
+            if not self._market_open(areas, now):
                 ctx.killswitch.set_condition("market-closed", "outside trading hours")
                 await self._close_of_day()
                 wait_s = (ctx.calendar.next_open(areas, now) - now).total_seconds()
@@ -188,6 +195,15 @@ class Engine:
             else:
                 self.last_plan = self._pacer.plan()
             await self._nap(self.last_plan.interval_s)
+
+    def _market_open(self, areas: frozenset[str], now: datetime) -> bool:
+        """Any of `areas` open: the calendar's answer, asked again only once the instant it
+        can change (a close, the next open) has come, or the areas changed."""
+        hours = self._hours
+        if hours is None or hours[0] is not areas or not hours[1] <= now < hours[2]:
+            is_open, until = self.ctx.calendar.open_span(areas, now)
+            hours = self._hours = (areas, now, until, is_open)
+        return hours[3]
 
     async def _close_of_day(self) -> None:
         """At the close, one sweep of the venue whatever the book holds; later, while closed,
@@ -219,7 +235,13 @@ class Engine:
         """A curve older than the limit kills its area until a person resumes."""
         ctx = self.ctx
         now = ctx.clock.now()
-        for (commodity, area), series in ctx.curves.current.items():
+        current, risk = ctx.curves.current, ctx.risk
+        fresh = self._fresh
+        if fresh is None or fresh[0] is not current or fresh[1] is not risk:
+            fresh = self._fresh = (current, risk, _first_stale(current, risk))
+        if fresh[2] is None or now < fresh[2]:
+            return  # no curve can be stale yet: the scan below is for when one may be
+        for (commodity, area), series in current.items():
             age_h = (now - series.as_of).total_seconds() / 3600
             if age_h * 3600 <= ctx.risk.max_curve_age_s or area not in ctx.risk.allowed_areas:
                 continue
@@ -348,6 +370,14 @@ class Engine:
             },
         )
         ctx.shadow = slot
+
+
+def _first_stale(curves: CurveSet, risk: RiskConfig) -> datetime | None:
+    """The first instant a curve of an allowed area may be older than the limit (before
+    it, none is), or None if no allowed area has a curve."""
+    age = timedelta(seconds=risk.max_curve_age_s)
+    areas = risk.allowed_areas
+    return min((s.as_of + age for (_, a), s in curves.items() if a in areas), default=None)
 
 
 def _user() -> str:

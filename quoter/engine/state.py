@@ -36,6 +36,11 @@ class Curves(Protocol):
 class QuotaView(Protocol):
     def guard_state(self) -> GuardState: ...
 
+    def ledger_failsafe(self) -> str | None:
+        """`guard_state().ledger_failsafe` without building the whole state: asked twice a
+        poll."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class StrategySlot:

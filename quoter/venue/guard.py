@@ -262,6 +262,12 @@ class UsageGuard:
             log.warning("venue reports the daily quota spent (our count: %d)", self._entry.spent)
             self._record(replace(self._entry, exhausted=True), taken=0)
 
+    def ledger_failsafe(self) -> str | None:
+        """Why the quota ledger cannot be trusted, or None: `state().ledger_failsafe`, with the
+        day rolled and the ledger tried again as `state()` does, without the rest."""
+        self._roll_day()
+        return self._failsafe
+
     def state(self) -> GuardState:
         self._roll_day()
         t_s = self._clock.monotonic()

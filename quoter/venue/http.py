@@ -95,6 +95,9 @@ class HttpVenue:
         """Spent today, what each lane has left, tokens now: for the engine's polling plan."""
         return self._guard.state()
 
+    def ledger_failsafe(self) -> str | None:
+        return self._guard.ledger_failsafe()
+
     # -- the port ----------------------------------------------------------------------------
 
     async def list_rfqs(
