@@ -53,7 +53,8 @@ class Engine:
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
         self._health = VenueHealth(ctx)
         self._curve_reporter = CurveReporter(ctx)
-        self._wake = asyncio.Event()
+        self._wake_wanted = False  # a wake() since the last nap began: the next one is short
+        self._woken: asyncio.Future[None] | None = None  # the nap under way, if any
         self._draining = False
         self._handling = 0
         self._idle = asyncio.Event()
@@ -123,7 +124,9 @@ class Engine:
 
     def wake(self) -> None:
         """Poll now (a kill, a resume or a swap wants the loop's attention)."""
-        self._wake.set()
+        self._wake_wanted = True
+        if self._woken is not None:
+            _settle(self._woken)
 
     async def _withdraw_all(self, why: str) -> None:
         """Sweep until the venue lists none of our quotes live and no submit's outcome is
@@ -288,14 +291,21 @@ class Engine:
         self._pacer.expect(rfq)
 
     async def _nap(self, seconds: float) -> None:
+        """Sleep `seconds` on the engine's clock, or until `wake()`: one task and one future a
+        poll (the clock's sleep, and what ends the nap), not two tasks and an asyncio.wait."""
+        if self._wake_wanted:  # woken while polling: poll again, once the others had a turn
+            self._wake_wanted = False
+            await asyncio.sleep(0)
+            return
+        woken = self._woken = asyncio.get_running_loop().create_future()
         sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
+        sleeper.add_done_callback(lambda _: _settle(woken))
         try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            await woken
         finally:
             sleeper.cancel()
-            waker.cancel()
-            self._wake.clear()
+            self._woken = None
+            self._wake_wanted = False
 
     async def _quote_worker(self) -> None:
         while True:
@@ -378,6 +388,11 @@ def _first_stale(curves: CurveSet, risk: RiskConfig) -> datetime | None:
     age = timedelta(seconds=risk.max_curve_age_s)
     areas = risk.allowed_areas
     return min((s.as_of + age for (_, a), s in curves.items() if a in areas), default=None)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _user() -> str:

@@ -4,6 +4,7 @@ On a manual clock, with the replay's in-process venue: no wall-clock waits."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -91,3 +92,40 @@ def test_a_curve_going_stale_is_killed_at_the_instant_it_passes_the_limit(tmp_pa
     assert killswitch.kills[0].reason.startswith(
         f"curve stale: {oldest.commodity}/{oldest.market_area}"
     )
+
+
+def test_a_nap_ends_at_its_time_or_at_a_wake_and_a_wake_while_polling_shortens_the_next(
+    tmp_path: Path,
+) -> None:
+    engine, clock = _engine(tmp_path, CLOSE - timedelta(hours=1), _curves())
+
+    async def settle() -> None:  # the nap's sleeper on the clock, its wake-ups run
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    async def check() -> None:
+        nap = asyncio.ensure_future(engine._nap(10.0))
+        await settle()
+        clock.advance(9.999)
+        await settle()
+        assert not nap.done()
+        clock.advance(0.001)
+        await settle()
+        assert nap.done()  # on time, on the engine's clock
+        nap = asyncio.ensure_future(engine._nap(10.0))
+        await settle()
+        engine.wake()  # a kill, a resume, a swap: poll now
+        await settle()
+        assert nap.done()
+        engine.wake()  # while polling: the next nap is over at once
+        nap = asyncio.ensure_future(engine._nap(10.0))
+        await settle()
+        assert nap.done()
+        nap = asyncio.ensure_future(engine._nap(10.0))  # and only that one
+        await settle()
+        assert not nap.done()
+        nap.cancel()
+
+    before = clock.monotonic()
+    asyncio.run(check())
+    assert clock.monotonic() - before == 10.0
