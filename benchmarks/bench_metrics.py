@@ -70,6 +70,9 @@ class _Quota:
     def ledger_failsafe(self) -> str | None:
         return None
 
+    def poll_allowance(self) -> tuple[date, int]:
+        return date(2026, 3, 2), 4000
+
 
 class _NoAudit:
     def record(self, kind: str, at: datetime, data: Any, *, durable: bool = False) -> None:

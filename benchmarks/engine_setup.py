@@ -72,6 +72,9 @@ class TimedVenue:
     def ledger_failsafe(self) -> str | None:
         return self.inner.ledger_failsafe()
 
+    def poll_allowance(self) -> tuple[date, int]:
+        return self.inner.poll_allowance()
+
     async def list_rfqs(
         self,
         *,

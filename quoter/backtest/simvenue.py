@@ -65,6 +65,9 @@ class SimVenue:
     def ledger_failsafe(self) -> str | None:
         return self.guard.ledger_failsafe()
 
+    def poll_allowance(self) -> tuple[date, int]:
+        return self.guard.allowance(Lane.POLL)
+
     async def list_rfqs(
         self,
         *,

@@ -268,6 +268,13 @@ class UsageGuard:
         self._roll_day()
         return self._failsafe
 
+    def allowance(self, lane: Lane) -> tuple[date, int]:
+        """The quota day and what `lane` has left of it: `state().day` and
+        `state().left_today[lane]`, without the rest."""
+        self._roll_day()
+        entry = self._entry
+        return entry.day, arith.daily_left(self._daily_plan, entry.spent, entry.exhausted, lane)
+
     def state(self) -> GuardState:
         self._roll_day()
         t_s = self._clock.monotonic()

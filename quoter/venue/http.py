@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import aiohttp
@@ -97,6 +97,9 @@ class HttpVenue:
 
     def ledger_failsafe(self) -> str | None:
         return self._guard.ledger_failsafe()
+
+    def poll_allowance(self) -> tuple[date, int]:
+        return self._guard.allowance(Lane.POLL)
 
     # -- the port ----------------------------------------------------------------------------
 

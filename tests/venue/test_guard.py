@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -236,3 +236,22 @@ async def test_the_failsafe_ask_follows_the_ledger_at_the_instants_state_does(
     clock.advance(0.001)
     assert guard.ledger_failsafe() is None
     assert guard.state().ledger_failsafe is None
+
+
+async def test_the_allowance_ask_is_the_states_day_and_lane_left_through_the_day_turn(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+
+    def asked(lane: Lane) -> tuple[date, int]:
+        state = guard.state()
+        return state.day, state.left_today[lane]
+
+    fresh = guard.allowance(Lane.POLL)
+    await take_now(guard, Lane.POLL, 3)
+    assert {lane: guard.allowance(lane) for lane in Lane} == {lane: asked(lane) for lane in Lane}
+    assert guard.allowance(Lane.POLL) == (START.date(), fresh[1] - 3)
+    midnight = datetime.combine(START.date() + timedelta(days=1), time(0), tzinfo=UTC)
+    clock.advance((midnight - clock.now()).total_seconds())
+    assert guard.allowance(Lane.POLL) == asked(Lane.POLL) == (midnight.date(), fresh[1])
