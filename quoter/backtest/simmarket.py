@@ -5,10 +5,10 @@ instant it happened, so it does not matter when it is processed: `catch_up` brin
 up to the clock, as the sandbox steps its own.
 
 Lean, for replays: it keeps only what settles an RFQ (the RFQ as the venue shows it, our quotes,
-the latest quote of each RFQ) and applies the contract's rules on the request as the client
-builds it (3 decimals, milliseconds), without the sandbox's JSON body round trip or its store;
-the live sandbox (a real HTTP server) keeps its own. A change builds the new `Rfq` or `Quote`
-directly, not through `dataclasses.replace`. Refusals are the contract's `ApiError`s, which
+the latest quote of each RFQ) and applies the contract's rules (the sandbox's `check_quote`) to
+the request as the client sends it (3 decimals, milliseconds), without the JSON body round trip,
+the sandbox's store or its `touch`; the live sandbox (a real HTTP server) keeps its own. A
+change builds the new `Rfq` or `Quote` directly, not through `dataclasses.replace`. Refusals are the contract's `ApiError`s, which
 `SimVenue` maps as the HTTP client would.
 
 Bounded for long tapes: an ended RFQ is forgotten once its end has been shown to the engine and
@@ -36,13 +36,13 @@ from quoter.domain import (
     Quote,
     QuoteRequest,
     QuoteStatus,
-    QuoteType,
     Rfq,
     RfqStatus,
     Trade,
 )
 from quoter.sandbox.errors import ApiError, invalid_quote, not_found
 from quoter.sandbox.market import our_price
+from quoter.sandbox.quoting import QuoteBody, check_quote
 from quoter.sandbox.records import floor_ms, new_hex_id, trade_of
 
 END, EXPIRE = 0, 1
@@ -170,17 +170,8 @@ class SimMarket:
             raise ApiError(409, "RFQ_NOT_OPEN", f"RFQ {rfq_id} is {rfq.status.value}")
         price, bid, ask = _sent(request.price), _sent(request.bid), _sent(request.ask)
         valid_until = floor_ms(request.valid_until)
-        if rfq.quote_type is QuoteType.TWO_WAY:
-            if price is not None or bid is None or ask is None:
-                raise invalid_quote("a two-way RFQ takes a bid and an ask, and no price")
-            if bid.value >= ask.value:
-                raise invalid_quote("bid must be below ask")
-        elif price is None or bid is not None or ask is not None:
-            raise invalid_quote("a one-way RFQ takes a price, and no bid or ask")
-        if valid_until <= now:
-            raise invalid_quote("valid-until is not in the future")
-        if valid_until > rfq.quote_deadline:
-            raise invalid_quote("valid-until is after the quote deadline")
+        # The contract's rules on the body as the venue reads it, without the JSON round trip.
+        check_quote(QuoteBody(client_id, price, bid, ask, valid_until), rfq, now)
         previous = self._active(rfq_id)
         if previous is not None:
             self.quotes[previous.id] = _quote_now(previous, QuoteStatus.SUPERSEDED, now)
