@@ -64,6 +64,12 @@ class _Quota:
             resets_at=datetime(2026, 3, 3, tzinfo=UTC),
         )
 
+    def ledger_failsafe(self) -> str | None:
+        return None
+
+    def poll_allowance(self) -> tuple[date, int]:
+        return date(2026, 3, 2), 4000
+
 
 class _NoAudit:
     def record(self, kind: str, at: datetime, data: Any, *, durable: bool = False) -> None:

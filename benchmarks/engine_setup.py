@@ -68,6 +68,12 @@ class TimedVenue:
     def guard_state(self) -> GuardState:
         return self.inner.guard_state()
 
+    def ledger_failsafe(self) -> str | None:
+        return self.inner.ledger_failsafe()
+
+    def poll_allowance(self) -> tuple[date, int]:
+        return self.inner.poll_allowance()
+
     async def list_rfqs(
         self,
         *,

@@ -1,8 +1,15 @@
-"""The simulated market behind `SimVenue`: the tape's RFQs arriving, our quotes expiring, and
-each RFQ ending at its cancellation or deadline, where the fill model decides whether our
-active quote trades. Every change is stamped with the instant it happened, so it does not
-matter when it is processed: `catch_up` brings the market up to the clock, as the sandbox steps
-its own.
+"""The simulated market behind `SimVenue`: the tape's RFQs arriving, our quotes placed,
+superseded, withdrawn and expiring, and each RFQ ending at its cancellation or deadline, where
+the fill model decides whether our active quote trades. Every change is stamped with the
+instant it happened, so it does not matter when it is processed: `catch_up` brings the market
+up to the clock, as the sandbox steps its own.
+
+Lean, for replays: it keeps only what settles an RFQ (the RFQ as the venue shows it, our quotes,
+the latest quote of each RFQ) and applies the contract's rules (the sandbox's `check_quote`) to
+the request as the client sends it (3 decimals, milliseconds), without the JSON body round trip,
+the sandbox's store or its `touch`; the live sandbox (a real HTTP server) keeps its own. A
+change builds the new `Rfq` or `Quote` directly, not through `dataclasses.replace`. Refusals are the contract's `ApiError`s, which
+`SimVenue` maps as the HTTP client would.
 
 Bounded for long tapes: an ended RFQ is forgotten once its end has been shown to the engine and
 `kept_ended` more have ended since (finished quotes likewise, four times as many); the change
@@ -17,20 +24,30 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from datetime import datetime
 
 from quoter.backtest.changelog import ChangeLog
 from quoter.backtest.fills import FillModel
 from quoter.backtest.tape import Tape, TapeRfq
 from quoter.clock import Clock
-from quoter.domain import MyQuoteStatus, Quote, QuoteStatus, Rfq, RfqStatus, Trade
-from quoter.sandbox.market import our_price, touch
-from quoter.sandbox.records import SimRfq, floor_ms, trade_of
-from quoter.sandbox.store import Store
+from quoter.domain import (
+    MyQuoteStatus,
+    Price,
+    Quote,
+    QuoteRequest,
+    QuoteStatus,
+    Rfq,
+    RfqStatus,
+    Trade,
+)
+from quoter.sandbox.errors import ApiError, invalid_quote, not_found
+from quoter.sandbox.market import our_price
+from quoter.sandbox.quoting import QuoteBody, check_quote
+from quoter.sandbox.records import floor_ms, new_hex_id, trade_of
 
 END, EXPIRE = 0, 1
 KEPT_ENDED = 20_000
+CLIENT_QUOTE_ID_MAX = 100
 
 
 class SimMarket:
@@ -40,8 +57,10 @@ class SimMarket:
         self._tape = tape
         self._clock = clock
         self._fills = fills
-        # No cap on RFQs: `shown` forgets them. Trades live in `self.trades`.
-        self.store = Store(len(tape) + 1, 4 * kept_ended, 1)
+        self.rfqs: dict[str, Rfq] = {}  # as the venue shows them, until forgotten
+        self.quotes: dict[str, Quote] = {}  # ours, in the order they were placed
+        self._latest: dict[str, str] = {}  # RFQ id -> its latest quote's id
+        self._by_client_id: dict[str, str] = {}
         self._kept_ended = kept_ended
         self._shown_ended: deque[str] = deque()  # ended RFQs listed since they ended, oldest first
         self._shown_ended_ids: set[str] = set()
@@ -51,11 +70,12 @@ class SimMarket:
         self._events: list[tuple[datetime, int, int, str]] = []
         self._seq = itertools.count()
         self.log = ChangeLog(8 * kept_ended)
-        self.quote_ids = random.Random("simvenue/quotes")
+        self._quote_ids = random.Random("simvenue/quotes")
         self._trade_ids = random.Random("simvenue/trades")
         self.trades: list[Trade] = []
         self._traded_at: list[datetime] = []  # of each trade, ascending
         self.settled = 0
+        self._quote_cap = 4 * kept_ended + 1
 
     # where the tape stands
 
@@ -78,21 +98,27 @@ class SimMarket:
 
     # what the venue reads
 
+    def rfq(self, rfq_id: str) -> Rfq:
+        rfq = self.rfqs.get(rfq_id)
+        if rfq is None:
+            raise not_found(f"no RFQ {rfq_id}")
+        return rfq
+
     def changed(
         self, changes: Iterator[tuple[datetime, str]], status: RfqStatus | None
     ) -> list[Rfq]:
         """The RFQs of a change-log read, each once, in its latest version."""
         rows: list[Rfq] = []
         seen: set[str] = set()
+        rfqs = self.rfqs
         for at, rfq_id in changes:
-            sim = self.store.rfqs.get(rfq_id)
-            if sim is None:
+            rfq = rfqs.get(rfq_id)
+            if rfq is None:
                 continue  # ended long ago and forgotten
-            rfq = sim.rfq
-            if rfq.updated_at != at or rfq.id in seen:
+            if rfq.updated_at != at or rfq_id in seen:
                 continue  # a later change of the same RFQ comes further on
             if status is None or rfq.status is status:
-                seen.add(rfq.id)
+                seen.add(rfq_id)
                 rows.append(rfq)
         return rows
 
@@ -105,7 +131,8 @@ class SimMarket:
         while len(self._shown_ended) > self._kept_ended:
             gone = self._shown_ended.popleft()
             self._shown_ended_ids.discard(gone)
-            del self.store.rfqs[gone]
+            del self.rfqs[gone]
+            self._latest.pop(gone, None)
 
     def trades_between(
         self, low: datetime | None, high: datetime | None, limit: int, skip: int
@@ -118,16 +145,82 @@ class SimMarket:
         rows = self.trades[max(start, newest - limit) : max(start, newest)]
         return rows[::-1], max(0, end - start)
 
-    # what the venue tells it
+    # what the engine does
 
-    def quoted(self, quote: Quote) -> None:
-        """A new quote was placed: the RFQ changed, and the quote may run out before its end."""
-        self.logged(quote.rfq_id)
-        if quote.valid_until < self._end_at(self._entries[quote.rfq_id]):
-            self._push(quote.valid_until, EXPIRE, quote.id)
+    def place(self, request: QuoteRequest, now: datetime) -> tuple[Quote, bool]:
+        """Our quote on an RFQ, by the contract's rules: an unknown RFQ 404; a known
+        client-quote-id returns the original (False: not created), even once the RFQ has
+        closed; an RFQ not open 409; prices and valid-until 422. It supersedes the RFQ's
+        active quote. Prices as the client sends them, rounded to 3 decimals."""
+        rfq_id = request.rfq_id
+        rfq = self.rfq(rfq_id)
+        client_id = request.client_quote_id
+        if not client_id or len(client_id) > CLIENT_QUOTE_ID_MAX:
+            raise invalid_quote(
+                "client-quote-id must be a non-empty string of at most "
+                f"{CLIENT_QUOTE_ID_MAX} characters"
+            )
+        known_id = self._by_client_id.get(client_id)
+        if known_id is not None:
+            known = self.quotes[known_id]
+            if known.rfq_id != rfq_id:
+                raise invalid_quote("client-quote-id was already used on another RFQ")
+            return known, False
+        if rfq.status is not RfqStatus.OPEN:
+            raise ApiError(409, "RFQ_NOT_OPEN", f"RFQ {rfq_id} is {rfq.status.value}")
+        price, bid, ask = _sent(request.price), _sent(request.bid), _sent(request.ask)
+        valid_until = floor_ms(request.valid_until)
+        # The contract's rules on the body as the venue reads it, without the JSON round trip.
+        check_quote(QuoteBody(client_id, price, bid, ask, valid_until), rfq, now)
+        previous = self._active(rfq_id)
+        if previous is not None:
+            self.quotes[previous.id] = _quote_now(previous, QuoteStatus.SUPERSEDED, now)
+        quote_id = new_hex_id(self._quote_ids, "q")
+        quote = Quote(
+            quote_id, rfq_id, client_id, QuoteStatus.ACTIVE, price, bid, ask, valid_until, now, now
+        )
+        self._add_quote(quote)
+        self.rfqs[rfq_id] = _rfq_now(rfq, now, rfq.status, MyQuoteStatus.QUOTED)
+        self._latest[rfq_id] = quote_id
+        self.logged(rfq_id)
+        if valid_until < self._end_at(self._entries[rfq_id]):
+            self._push(valid_until, EXPIRE, quote_id)
+        return quote, True
+
+    def withdraw(self, rfq_id: str, quote_id: str, now: datetime) -> None:
+        rfq = self.rfq(rfq_id)
+        quote = self.quotes.get(quote_id)
+        if quote is None or quote.rfq_id != rfq_id:
+            raise not_found(f"no quote {quote_id} on RFQ {rfq_id}")
+        if quote.status is not QuoteStatus.ACTIVE:
+            raise ApiError(409, "QUOTE_NOT_ACTIVE", f"quote {quote_id} is {quote.status.value}")
+        self.quotes[quote_id] = _quote_now(quote, QuoteStatus.WITHDRAWN, now)
+        self.rfqs[rfq_id] = _rfq_now(rfq, now, rfq.status, MyQuoteStatus.WITHDRAWN)
+        self.logged(rfq_id)
 
     def logged(self, rfq_id: str) -> None:
-        self.log.add(self.store.rfqs[rfq_id].rfq.updated_at, rfq_id)
+        self.log.add(self.rfqs[rfq_id].updated_at, rfq_id)
+
+    def _active(self, rfq_id: str) -> Quote | None:
+        quote_id = self._latest.get(rfq_id)
+        quote = None if quote_id is None else self.quotes.get(quote_id)
+        return quote if quote is not None and quote.status is QuoteStatus.ACTIVE else None
+
+    def _add_quote(self, quote: Quote) -> None:
+        """Kept, with the oldest finished quotes dropped beyond the cap (active ones stay)."""
+        quotes = self.quotes
+        quotes[quote.id] = quote
+        self._by_client_id[quote.client_quote_id] = quote.id
+        excess = len(quotes) - self._quote_cap
+        if excess <= 0:
+            return
+        gone = list(
+            itertools.islice(
+                (k for k, q in quotes.items() if q.status is not QuoteStatus.ACTIVE), excess
+            )
+        )
+        for key in gone:
+            self._by_client_id.pop(quotes.pop(key).client_quote_id, None)
 
     # time passing
 
@@ -145,19 +238,16 @@ class SimMarket:
             elif event is not None and event <= now:
                 at, _, kind, key = heapq.heappop(self._events)
                 if kind == END:
-                    self._end(self.store.rfqs[key], at)
+                    self._end(key, at)
                 else:
                     self._expire(key, at)
             else:
                 return now
 
     def _arrive(self, entry: TapeRfq) -> None:
-        side = entry.requester_side
-        price = entry.competitor_price
-        sim = SimRfq(entry.rfq, None, price, price, side, entry.cancel_at)
         # The quote cap counts active quotes too: keep the finished ones beyond them.
-        self.store.max_quotes = 4 * self._kept_ended + self._next - self.settled + 1
-        self.store.add_rfq(sim)
+        self._quote_cap = 4 * self._kept_ended + self._next - self.settled + 1
+        self.rfqs[entry.id] = entry.rfq
         self._entries[entry.id] = entry
         self.logged(entry.id)
         self._push(self._end_at(entry), END, entry.id)
@@ -169,42 +259,89 @@ class SimMarket:
     def _push(self, at: datetime, kind: int, key: str) -> None:
         heapq.heappush(self._events, (at, next(self._seq), kind, key))
 
-    def _set_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
-        self.store.put_quote(replace(quote, status=status, updated_at=max(at, quote.updated_at)))
+    def _settle_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
+        self.quotes[quote.id] = _quote_now(quote, status, max(at, quote.updated_at))
 
     def _expire(self, quote_id: str, at: datetime) -> None:
-        quote = self.store.quotes.get(quote_id)
+        quote = self.quotes.get(quote_id)
         if quote is None or quote.status is not QuoteStatus.ACTIVE:
             return
-        self._set_quote(quote, QuoteStatus.EXPIRED, at)
-        sim = self.store.rfqs[quote.rfq_id]
-        self.store.put_rfq(touch(sim, at, my_quote_status=MyQuoteStatus.EXPIRED))
-        self.logged(sim.id)
+        self._settle_quote(quote, QuoteStatus.EXPIRED, at)
+        rfq = self.rfqs[quote.rfq_id]
+        self.rfqs[rfq.id] = _rfq_now(rfq, at, rfq.status, MyQuoteStatus.EXPIRED)
+        self.logged(rfq.id)
 
-    def _end(self, sim: SimRfq, at: datetime) -> None:
-        entry = self._entries[sim.id]
-        quote = self.store.active_quote(sim)
-        mine = sim.rfq.my_quote_status
-        if at < sim.rfq.quote_deadline:  # cancelled by the requester
+    def _end(self, rfq_id: str, at: datetime) -> None:
+        entry = self._entries.pop(rfq_id)
+        rfq = self.rfqs[rfq_id]
+        quote = self._active(rfq_id)
+        mine = rfq.my_quote_status
+        if at < rfq.quote_deadline:  # cancelled by the requester
             if quote is not None:
-                self._set_quote(quote, QuoteStatus.LOST, at)
+                self._settle_quote(quote, QuoteStatus.LOST, at)
                 mine = MyQuoteStatus.LOST
-            sim = touch(sim, at, status=RfqStatus.CANCELLED, my_quote_status=mine)
+            status = RfqStatus.CANCELLED
         elif quote is not None and self._fills.wins(
-            entry, ours := our_price(quote, sim.requester_side)
+            entry, ours := our_price(quote, entry.requester_side)
         ):
-            self._set_quote(quote, QuoteStatus.ACCEPTED, at)
-            self.trades.append(trade_of(sim, quote, ours, at, self._trade_ids))
+            self._settle_quote(quote, QuoteStatus.ACCEPTED, at)
+            self.trades.append(
+                trade_of(rfq, entry.requester_side, quote, ours, at, self._trade_ids)
+            )
             self._traded_at.append(at)
-            sim = touch(sim, at, status=RfqStatus.TRADED, my_quote_status=MyQuoteStatus.WON)
+            status, mine = RfqStatus.TRADED, MyQuoteStatus.WON
         else:
             if quote is not None:
-                self._set_quote(quote, QuoteStatus.LOST, at)
+                self._settle_quote(quote, QuoteStatus.LOST, at)
                 mine = MyQuoteStatus.LOST
             traded = entry.competitor_price is not None  # a competitor took it
             status = RfqStatus.TRADED if traded else RfqStatus.EXPIRED
-            sim = touch(sim, at, status=status, my_quote_status=mine)
-        self.store.put_rfq(sim)
-        self.logged(sim.id)
-        del self._entries[sim.id]
+        self.rfqs[rfq_id] = _rfq_now(rfq, at, status, mine)
+        self.logged(rfq_id)
         self.settled += 1
+
+
+def _sent(price: Price | None) -> Price | None:
+    """A price as the client sends it: the venue takes at most 3 decimals."""
+    return None if price is None else Price(float(round(price.value, 3)), price.currency)
+
+
+def _rfq_now(rfq: Rfq, at: datetime, status: RfqStatus, mine: MyQuoteStatus) -> Rfq:
+    """`rfq` with `status` and `mine`; `updated-at` moves to `at` only if what the API shows
+    changed. Built field by field: `dataclasses.replace` costs several times as much."""
+    if rfq.status is status and rfq.my_quote_status is mine:
+        return rfq
+    return Rfq(
+        rfq.id,
+        rfq.short_id,
+        rfq.venue,
+        status,
+        rfq.created_at,
+        max(at, rfq.updated_at),
+        rfq.quote_deadline,
+        rfq.requester_id,
+        rfq.requester_name,
+        rfq.action,
+        rfq.quote_type,
+        rfq.instrument,
+        rfq.quantity_mw,
+        rfq.shape_ref,
+        rfq.currency,
+        mine,
+    )
+
+
+def _quote_now(quote: Quote, status: QuoteStatus, at: datetime) -> Quote:
+    """`quote` with `status`, updated at `at`."""
+    return Quote(
+        quote.id,
+        quote.rfq_id,
+        quote.client_quote_id,
+        status,
+        quote.price,
+        quote.bid,
+        quote.ask,
+        quote.valid_until,
+        quote.created_at,
+        at,
+    )

@@ -1,9 +1,9 @@
 """SimVenue: the `Venue` port in-process, on the engine's clock, serving a tape through a
 `SimMarket`.
 
-RFQs become visible when created-at <= now; quotes go through the sandbox's own submit/withdraw
-(the contract's validation, supersede, idempotent client-quote-ids), read from the body our
-client would send. The market catches up with the clock on every call. Each call first takes a
+RFQs become visible when created-at <= now; quotes are placed and withdrawn by the market with
+the contract's rules (supersede, idempotent client-quote-ids, what a body may hold), on the
+request as our client would send it. The market catches up with the clock on every call. Each call first takes a
 token from the usage-plan guard in its lane, as the HTTP client does, so the engine's poll
 planning and quota behave as live.
 """
@@ -19,13 +19,10 @@ from quoter.backtest.simmarket import SimMarket
 from quoter.basics.usage import GuardState, Lane
 from quoter.clock import Clock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
-from quoter.sandbox import quoting
-from quoter.sandbox.errors import ApiError, invalid_quote
-from quoter.sandbox.jsonfields import FieldError
+from quoter.sandbox.errors import ApiError
 from quoter.sandbox.store import updated_since as in_update_order
 from quoter.venue import errors
 from quoter.venue.config import UsagePlanConfig
-from quoter.venue.encode import quote_body
 from quoter.venue.guard import UsageGuard
 from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
@@ -65,6 +62,12 @@ class SimVenue:
     def guard_state(self) -> GuardState:
         return self.guard.state()
 
+    def ledger_failsafe(self) -> str | None:
+        return self.guard.ledger_failsafe()
+
+    def poll_allowance(self) -> tuple[date, int]:
+        return self.guard.allowance(Lane.POLL)
+
     async def list_rfqs(
         self,
         *,
@@ -78,7 +81,7 @@ class SimVenue:
         market.catch_up()
         changes = None if updated_since is None else market.log.since(updated_since)
         if changes is None:  # all of them, or from before what the log keeps
-            kept = (s.rfq for s in market.store.rfqs.values() if status in (None, s.rfq.status))
+            kept = (r for r in market.rfqs.values() if status in (None, r.status))
             rows = in_update_order(kept, updated_since, lambda r: r.updated_at)
         else:
             rows = market.changed(changes, status)
@@ -89,7 +92,7 @@ class SimVenue:
     async def get_rfq(self, rfq_id: str) -> Rfq:
         await self.guard.acquire(Lane.POLL)
         self.market.catch_up()
-        return _translated(lambda: quoting.find_rfq(self.market.store, rfq_id), "get_rfq").rfq
+        return _translated(lambda: self.market.rfq(rfq_id), "get_rfq")
 
     async def get_load_shape(self, rfq_id: str) -> LoadShape:
         await self.guard.acquire(Lane.SUBMIT)
@@ -102,26 +105,14 @@ class SimVenue:
         await self.guard.acquire(Lane.SUBMIT)
         market = self.market
         now = market.catch_up()
-
-        def place() -> tuple[Quote, bool]:
-            sim = quoting.find_rfq(market.store, request.rfq_id)
-            try:  # the client's own body, as the venue reads it (without the JSON bytes)
-                body = quoting.parse_quote(quote_body(request))
-            except FieldError as error:
-                raise invalid_quote(str(error)) from None
-            return quoting.place(market.store, market.quote_ids, sim, body, now)
-
-        quote, created = _translated(place, "submit_quote")
-        if created:
-            market.quoted(quote)
+        quote, _ = _translated(lambda: market.place(request, now), "submit_quote")
         return quote
 
     async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
         await self.guard.acquire(Lane.WITHDRAW)
         market = self.market
         now = market.catch_up()
-        _translated(lambda: quoting.withdraw(market.store, rfq_id, quote_id, now), "withdraw_quote")
-        market.logged(rfq_id)
+        _translated(lambda: market.withdraw(rfq_id, quote_id, now), "withdraw_quote")
 
     async def list_quotes(
         self,
@@ -134,7 +125,7 @@ class SimVenue:
     ) -> Page[Quote]:
         await self.guard.acquire(Lane.WITHDRAW if for_withdrawal else Lane.POLL)
         self.market.catch_up()
-        kept = (q for q in self.market.store.quotes.values() if status in (None, q.status))
+        kept = (q for q in self.market.quotes.values() if status in (None, q.status))
         rows = in_update_order(kept, updated_since, lambda q: q.updated_at)
         return Page(tuple(rows[skip : skip + limit]), len(rows), limit, skip)
 

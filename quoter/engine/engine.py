@@ -24,7 +24,9 @@ from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
+from quoter.pricing.curve import CurveSet
 from quoter.pricing.reasons import DeclineCode
+from quoter.risk.config import RiskConfig
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,18 @@ class Engine:
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
         self._health = VenueHealth(ctx)
         self._curve_reporter = CurveReporter(ctx)
-        self._wake = asyncio.Event()
+        self._wake_wanted = False  # a wake() since the last nap began: the next one is short
+        self._woken: asyncio.Future[None] | None = None  # the nap under way, if any
         self._draining = False
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._pacer = PollPacer(ctx)
+        # Per-poll answers kept until their inputs change or the instant they can change:
+        # (areas, from, until, open) of the trading hours; (curves, limits, first stale
+        # instant or None) of the curves' ages.
+        self._hours: tuple[frozenset[str], datetime, datetime, bool] | None = None
+        self._fresh: tuple[CurveSet, RiskConfig, datetime | None] | None = None
         self._open = True  # as far as the close-of-day sweep knows: the first closed loop sweeps
         self.last_plan = PollPlan(0.0, "starting")
 
@@ -118,7 +126,9 @@ class Engine:
 
     def wake(self) -> None:
         """Poll now (a kill, a resume or a swap wants the loop's attention)."""
-        self._wake.set()
+        self._wake_wanted = True
+        if self._woken is not None:
+            _settle(self._woken)
 
     async def _withdraw_all(self, why: str) -> None:
         """Sweep until the venue lists none of our quotes live and no submit's outcome is
@@ -172,7 +182,7 @@ class Engine:
         while True:
             now = ctx.clock.now()
             areas = ctx.risk.allowed_areas
-            if not any(ctx.calendar.is_open(a, now) for a in areas):
+            if not self._market_open(areas, now):
                 ctx.killswitch.set_condition("market-closed", "outside trading hours")
                 await self._close_of_day()
                 wait_s = (ctx.calendar.next_open(areas, now) - now).total_seconds()
@@ -188,6 +198,15 @@ class Engine:
             else:
                 self.last_plan = self._pacer.plan()
             await self._nap(self.last_plan.interval_s)
+
+    def _market_open(self, areas: frozenset[str], now: datetime) -> bool:
+        """Any of `areas` open: the calendar's answer, asked again only once the instant it
+        can change (a close, the next open) has come, or the areas changed."""
+        hours = self._hours
+        if hours is None or hours[0] is not areas or not hours[1] <= now < hours[2]:
+            is_open, until = self.ctx.calendar.open_span(areas, now)
+            hours = self._hours = (areas, now, until, is_open)
+        return hours[3]
 
     async def _close_of_day(self) -> None:
         """At the close, one sweep of the venue whatever the book holds; later, while closed,
@@ -219,7 +238,13 @@ class Engine:
         """A curve older than the limit kills its area until a person resumes."""
         ctx = self.ctx
         now = ctx.clock.now()
-        for (commodity, area), series in ctx.curves.current.items():
+        current, risk = ctx.curves.current, ctx.risk
+        fresh = self._fresh
+        if fresh is None or fresh[0] is not current or fresh[1] is not risk:
+            fresh = self._fresh = (current, risk, _first_stale(current, risk))
+        if fresh[2] is None or now < fresh[2]:
+            return  # no curve can be stale yet: the scan below is for when one may be
+        for (commodity, area), series in current.items():
             age_h = (now - series.as_of).total_seconds() / 3600
             if age_h * 3600 <= ctx.risk.max_curve_age_s or area not in ctx.risk.allowed_areas:
                 continue
@@ -266,14 +291,21 @@ class Engine:
         self._pacer.expect(rfq)
 
     async def _nap(self, seconds: float) -> None:
+        """Sleep `seconds` on the engine's clock, or until `wake()`: one task and one future a
+        poll (the clock's sleep, and what ends the nap), not two tasks and an asyncio.wait."""
+        if self._wake_wanted:  # woken while polling: poll again, once the others had a turn
+            self._wake_wanted = False
+            await asyncio.sleep(0)
+            return
+        woken = self._woken = asyncio.get_running_loop().create_future()
         sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
+        sleeper.add_done_callback(lambda _: _settle(woken))
         try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            await woken
         finally:
             sleeper.cancel()
-            waker.cancel()
-            self._wake.clear()
+            self._woken = None
+            self._wake_wanted = False
 
     async def _quote_worker(self) -> None:
         while True:
@@ -342,6 +374,19 @@ class Engine:
         )
         events.write(ctx.audit, ctx.clock.now(), swapped)
         ctx.shadow = slot
+
+
+def _first_stale(curves: CurveSet, risk: RiskConfig) -> datetime | None:
+    """The first instant a curve of an allowed area may be older than the limit (before
+    it, none is), or None if no allowed area has a curve."""
+    age = timedelta(seconds=risk.max_curve_age_s)
+    areas = risk.allowed_areas
+    return min((s.as_of + age for (_, a), s in curves.items() if a in areas), default=None)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _user() -> str:

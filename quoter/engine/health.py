@@ -21,7 +21,7 @@ MIN_POLLS_FOR_RATE = 10  # a failed first poll is not yet an error rate
 def ledger_failsafe(ctx: EngineContext) -> bool:
     """The guard cannot trust its quota ledger: hold new quotes (a condition, so the status
     and the metrics say why) until it can."""
-    why = ctx.quota.guard_state().ledger_failsafe
+    why = ctx.quota.ledger_failsafe()
     if why is None:
         ctx.killswitch.clear_condition(LEDGER_CONDITION)
         return False

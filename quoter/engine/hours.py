@@ -101,6 +101,16 @@ class TradingCalendar:
         opens, closes = self.session(day)
         return self.is_trading_day(area, day) and opens <= at < closes
 
+    def open_span(self, areas: frozenset[str], at: datetime) -> tuple[bool, datetime]:
+        """Whether any of `areas` is open at `at`, and the instant until which that holds at
+        least: the session's close when open (every area shares the session), else the next
+        open. The poll loop asks every poll; the answer changes only there."""
+        day = at.astimezone(MARKET_TIMEZONE).date()
+        opens, closes = self.session(day)
+        if opens <= at < closes and any(self.is_trading_day(a, day) for a in areas):
+            return True, closes
+        return False, self.next_open(areas, at)
+
     def seconds_to_close(self, at: datetime) -> float:
         """Seconds until today's close, 0 after it."""
         _, closes = self.session(at.astimezone(MARKET_TIMEZONE).date())

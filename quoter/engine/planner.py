@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from quoter.basics.frozen import Frozen
-from quoter.basics.usage import Lane
 
 if TYPE_CHECKING:  # the context's configuration imports this module
     from quoter.domain import Rfq
@@ -109,14 +108,14 @@ class PollPacer:
     def plan(self) -> PollPlan:
         ctx = self._ctx
         now = ctx.clock.now()
-        quota = ctx.quota.guard_state()
+        day, poll_left = ctx.quota.poll_allowance()
         seconds_left = ctx.calendar.seconds_to_close(now)
-        if self._day_even is None or self._day_even[0] != quota.day:
-            pace = seconds_left / max(1, quota.left_today[Lane.POLL])
-            self._day_even = (quota.day, pace)
+        if self._day_even is None or self._day_even[0] != day:
+            pace = seconds_left / max(1, poll_left)
+            self._day_even = (day, pace)
         return plan_poll(
             ctx.config.poll,
-            budget_requests=quota.left_today[Lane.POLL],
+            budget_requests=poll_left,
             seconds_left=seconds_left,
             live_quotes=ctx.quotes.live_count(),
             nearest_deadline_s=self._nearest_deadline_s(now),

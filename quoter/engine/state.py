@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from quoter.basics.usage import GuardState
@@ -35,6 +35,16 @@ class Curves(Protocol):
 
 class QuotaView(Protocol):
     def guard_state(self) -> GuardState: ...
+
+    def ledger_failsafe(self) -> str | None:
+        """`guard_state().ledger_failsafe` without building the whole state: asked twice a
+        poll."""
+        ...
+
+    def poll_allowance(self) -> tuple[date, int]:
+        """`guard_state().day` and what the poll lane has left of it (`left_today`), without
+        building the whole state: asked every poll."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,7 +172,7 @@ class Market:
         self.store.put_rfq(sim)
 
     def _trade(self, sim: SimRfq, quote: Quote, price: float, at: datetime) -> Trade:
-        return trade_of(sim, quote, price, at, self._ids)
+        return trade_of(sim.rfq, sim.requester_side, quote, price, at, self._ids)
 
 
 def _beats(ours: float, competitor: float | None, requester_side: Action) -> bool:

@@ -66,18 +66,20 @@ def floor_ms(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def trade_of(sim: SimRfq, quote: Quote, price: float, at: datetime, ids: random.Random) -> Trade:
+def trade_of(
+    rfq: Rfq, requester_side: Action, quote: Quote, price: float, at: datetime, ids: random.Random
+) -> Trade:
     """The trade our won quote makes; `action` is our side."""
     return Trade(
         id=new_hex_id(ids, "t"),
         short_id=new_short_id(ids, "TR"),
-        action=sim.requester_side.opposite,
+        action=requester_side.opposite,
         traded_at=at,
-        venue=sim.rfq.venue,
-        rfq_id=sim.id,
+        venue=rfq.venue,
+        rfq_id=rfq.id,
         quote_id=quote.id,
-        instrument=sim.rfq.instrument,
-        quantity_mw=sim.rfq.quantity_mw,
+        instrument=rfq.instrument,
+        quantity_mw=rfq.quantity_mw,
         price=Price(price),
-        counterparty_name=sim.rfq.requester_name,
+        counterparty_name=rfq.requester_name,
     )

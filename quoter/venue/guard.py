@@ -245,6 +245,19 @@ class UsageGuard:
             log.warning("venue reports the daily quota spent (our count: %d)", self._entry.spent)
             self._record(replace(self._entry, exhausted=True), taken=0)
 
+    def ledger_failsafe(self) -> str | None:
+        """Why the quota ledger cannot be trusted, or None: `state().ledger_failsafe`, with the
+        day rolled and the ledger tried again as `state()` does, without the rest."""
+        self._roll_day()
+        return self._failsafe
+
+    def allowance(self, lane: Lane) -> tuple[date, int]:
+        """The quota day and what `lane` has left of it: `state().day` and
+        `state().left_today[lane]`, without the rest."""
+        self._roll_day()
+        entry = self._entry
+        return entry.day, arith.daily_left(self._daily_plan, entry.spent, entry.exhausted, lane)
+
     def state(self) -> GuardState:
         self._roll_day()
         t_s = self._clock.monotonic()

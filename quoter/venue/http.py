@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import aiohttp
@@ -94,6 +94,12 @@ class HttpVenue:
     def guard_state(self) -> GuardState:
         """Spent today, what each lane has left, tokens now: for the engine's polling plan."""
         return self._guard.state()
+
+    def ledger_failsafe(self) -> str | None:
+        return self._guard.ledger_failsafe()
+
+    def poll_allowance(self) -> tuple[date, int]:
+        return self._guard.allowance(Lane.POLL)
 
     # -- the port ----------------------------------------------------------------------------
 

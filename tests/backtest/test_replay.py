@@ -38,7 +38,7 @@ def test_the_auction_fills_exactly_the_quotes_better_than_the_competitor(tmp_pat
     for trade in replayed.venue.market.trades:
         entry = entries[trade.rfq_id]
         assert _fills(entry, trade.price.value)
-    for quote in replayed.venue.market.store.quotes.values():
+    for quote in replayed.venue.market.quotes.values():
         if quote.status == "lost" and quote.rfq_id not in won:
             entry = entries[quote.rfq_id]
             if entry.cancel_at is None or entry.cancel_at >= entry.rfq.quote_deadline:

@@ -91,7 +91,7 @@ def test_a_quote_breaking_the_contract_is_refused_as_the_venue_would(
     with pytest.raises(errors.QuoteRejected, match=message) as refused:
         asyncio.run(venue.submit_quote(request))
     assert refused.value.status == 422
-    assert not venue.market.store.quotes
+    assert not venue.market.quotes
 
 
 def test_a_good_quote_is_stored_once_and_a_retry_returns_it() -> None:
@@ -105,7 +105,7 @@ def test_a_good_quote_is_stored_once_and_a_retry_returns_it() -> None:
         assert first.price == _price(50.124)  # what the client sends: 3 decimals
 
     asyncio.run(twice())
-    assert len(venue.market.store.quotes) == 1
+    assert len(venue.market.quotes) == 1
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_forgetting_ended_rfqs_changes_nothing_the_engine_sees(
 
     small, whole = replayed(kept_ended), replayed(10**6)
     assert len(tape) > 200
-    assert len(small.venue.market.store.rfqs) < len(tape) // 4  # it did forget
+    assert len(small.venue.market.rfqs) < len(tape) // 4  # it did forget
     assert small.audit.decisions == whole.audit.decisions
     assert small.venue.market.trades == whole.venue.market.trades
 
@@ -150,6 +150,6 @@ def test_a_read_from_before_the_kept_log_is_answered_from_the_stored_rfqs(
     assert floor is not None
     for since in (tape.start, floor - timedelta(milliseconds=1), floor):
         page = asyncio.run(venue.list_rfqs(updated_since=since, limit=10_000))
-        stored = {s.id for s in venue.market.store.rfqs.values() if s.rfq.updated_at >= since}
+        stored = {r.id for r in venue.market.rfqs.values() if r.updated_at >= since}
         assert stored  # the read has something to find
         assert {r.id for r in page.items} == stored

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from quoter.basics.usage import Lane
 from quoter.clock import ManualClock
 from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, QuotaExhausted
-from quoter.venue.guard import UsageGuard
+from quoter.venue.guard import LEDGER_RECHECK_S, UsageGuard
 from quoter.venue.ledger import DayEntry, QuotaLedger
 from quoter.venue.stats import VenueStats
 from tests.venue.clocks import START, drive, settle
@@ -216,3 +216,42 @@ async def test_a_second_process_on_the_key_counts_in_the_bots_allowance(tmp_path
     assert export.state().spent_today == 40
     await take_now(bot, Lane.SUBMIT, 1)
     assert bot.state().spent_today == 41
+
+
+async def test_the_failsafe_ask_follows_the_ledger_at_the_instants_state_does(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    assert guard.ledger_failsafe() is None
+    await take_now(guard, Lane.POLL, 1)
+    (tmp_path / "ledger.json").write_text("not a ledger")
+    await take_now(guard, Lane.WITHDRAW, 1)  # counted into a damaged file: fail-safe
+    why = guard.ledger_failsafe()
+    assert why is not None
+    assert why == guard.state().ledger_failsafe
+    (tmp_path / "ledger.json").unlink()  # a person removed it: trusted again at the recheck
+    clock.advance(LEDGER_RECHECK_S - 0.001)
+    assert guard.ledger_failsafe() == why
+    clock.advance(0.001)
+    assert guard.ledger_failsafe() is None
+    assert guard.state().ledger_failsafe is None
+
+
+async def test_the_allowance_ask_is_the_states_day_and_lane_left_through_the_day_turn(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+
+    def asked(lane: Lane) -> tuple[date, int]:
+        state = guard.state()
+        return state.day, state.left_today[lane]
+
+    fresh = guard.allowance(Lane.POLL)
+    await take_now(guard, Lane.POLL, 3)
+    assert {lane: guard.allowance(lane) for lane in Lane} == {lane: asked(lane) for lane in Lane}
+    assert guard.allowance(Lane.POLL) == (START.date(), fresh[1] - 3)
+    midnight = datetime.combine(START.date() + timedelta(days=1), time(0), tzinfo=UTC)
+    clock.advance((midnight - clock.now()).total_seconds())
+    assert guard.allowance(Lane.POLL) == asked(Lane.POLL) == (midnight.date(), fresh[1])
