@@ -41,12 +41,14 @@ async def fast_sandbox(**overrides: Any) -> AsyncIterator[RunningSandbox]:
         yield running
 
 
-def engine_config(tmp_path: Path, **quoting: Any) -> EngineConfig:
+def engine_config(
+    tmp_path: Path, *, kill: dict[str, Any] | None = None, **quoting: Any
+) -> EngineConfig:
     return EngineConfig.model_validate(
         {
             "poll": PollConfig(min_interval_s=0.02),
             "quoting": {"strategy_timeout_s": 0.5, **quoting},
-            "kill": {"latch_path": tmp_path / "kill.json"},
+            "kill": {"latch_path": tmp_path / "kill.json", **(kill or {})},
             "audit_dir": tmp_path / "audit",
             # Not the default var/trades.parquet: a test leaves the working tree as it found it.
             "trades_file": tmp_path / "trades.parquet",
@@ -121,6 +123,11 @@ async def left_by_a_crash(sandbox: RunningSandbox, tmp_path: Path, mine: OurQuot
     )
     async with client(sandbox, tmp_path / "crashed-run") as http:
         await http.submit_quote(request)
+
+
+# For a test whose venue refuses every withdrawal on purpose: the stop gives up after this
+# rather than the default 10 s, which only that stop would wait out.
+SHORT_STOP = {"stop_withdraw_timeout_s": 0.5}
 
 
 def month_ahead(label: str = "Apr-26") -> dict[str, object]:

@@ -22,6 +22,7 @@ from quoter.venue.http import HttpVenue
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     CURVES,
+    SHORT_STOP,
     audit_records,
     engine_config,
     eventually,
@@ -71,7 +72,8 @@ async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_pat
 async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
     tmp_path: Path,
 ) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    config = engine_config(tmp_path, kill=SHORT_STOP)
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
         await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
         # Every attempt at the submit times out at the gateway: its outcome stays unknown, and
         # every poll then reads the RFQs but fails to read our quotes.
