@@ -12,7 +12,7 @@ import pytest
 from quoter.cli import main
 from quoter.domain import Commodity, Rfq
 from quoter.engine.curve_watch import CurveStore
-from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.engine.killswitch import Kill, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.strategies_api import MarketSnapshot
 from quoter.trades.recorder import TradeRecorder
@@ -54,21 +54,6 @@ async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
     assert {c["code"] for c in intents[0]["checks"]} >= {"collar", "position-limit"}
 
 
-async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox:
-        opened = set()
-        for _ in range(7):
-            opened.add(await new_rfq(sandbox, **month_ahead()))
-            await advance(sandbox, 5)  # each its own instant, well apart
-        # Pages of 2, at most 2 a poll: the 7 open RFQs take 4 pages, listed newest first.
-        config = engine_config(tmp_path, page_limit=2, max_pages_per_poll=2)
-        async with running_engine(sandbox, tmp_path, config=config) as bot:
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 7, "a quote on each")
-            seen = {r["rfq"]["id"] for r in audit_records(tmp_path, "rfq")}
-    assert seen == opened
-    assert not audit_records(tmp_path, "start-cut-short")
-
-
 async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
     tmp_path: Path,
 ) -> None:
@@ -86,16 +71,6 @@ async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
         assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
 
 
-async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox:
-        for _ in range(3):
-            await new_rfq(sandbox, **month_ahead())
-        config = engine_config(tmp_path, page_limit=2, max_pages_at_start=1)
-        async with running_engine(sandbox, tmp_path, config=config):
-            await eventually(lambda: bool(audit_records(tmp_path, "start-cut-short")), "the cut")
-    assert audit_records(tmp_path, "start-cut-short")[0]["read"] == 2
-
-
 async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         for _ in range(3):
@@ -107,20 +82,6 @@ async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Pa
         async with running_engine(sandbox, tmp_path, config=config) as bot:
             await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "a quote on each")
             assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
-
-
-async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        for _ in range(5):
-            await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
-        bot.engine.kill(Kill(reason="desk says stop", by="test", at=sandbox.clock.now()))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 5, "five withdrawals")
-        assert (await counters(sandbox))["live-quotes"] == 0
-        await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "a killed decline")
-        assert bot.ctx.stats.quotes_sent == 5
-    assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
 
 
 async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:

@@ -1,0 +1,84 @@
+"""The engine on a `SimVenue` and virtual time, wired as the replay driver wires it: behaviour
+tests with no socket and no wall clock. The RFQs are a tape whose arrivals are seconds after
+SANDBOX_START; the virtual clock jumps to each as the engine polls.
+
+Run such a test on the virtual-time loop: `@virtual` (a socket there is refused)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quoter.backtest.fills import AuctionFill, FillModel
+from quoter.backtest.simmarket import SimMarket
+from quoter.backtest.simvenue import SimVenue, memory_guard
+from quoter.backtest.tape import Tape, TapeRfq, parse_frame, tape_frame
+from quoter.domain import Action, Instrument, ProductType, QuoteStatus
+from quoter.engine.config import EngineConfig
+from quoter.venue.config import UsagePlanConfig
+from tests.conftest import SANDBOX_START
+from tests.engine.harness import BIG_QUOTA, Running, engine_config, engine_on
+from tests.factories import make_instrument, make_rfq
+from tests.virtual_time import virtual_clock
+
+virtual = pytest.mark.asyncio(loop_factories=["virtual-time"])
+
+APRIL = make_instrument(
+    start=SANDBOX_START.replace(month=3, day=31, hour=22),
+    end=SANDBOX_START.replace(month=4, day=30, hour=22),
+    product_type=ProductType.MONTH,
+    product_label="Apr-26",
+)
+PLAN = UsagePlanConfig.model_validate(
+    {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve_daily": 500}
+)
+
+
+def arriving(
+    n: int, at_s: float = 1.0, *, instrument: Instrument = APRIL, deadline_s: float = 300.0
+) -> TapeRfq:
+    """The `n`-th test RFQ, a buy of April base (the month ahead), visible `at_s` after the
+    start and open for `deadline_s`; a competitor at 3,000 €/MWh: a quote at any sane price
+    wins at the deadline."""
+    created = SANDBOX_START + timedelta(seconds=at_s)
+    rfq = make_rfq(
+        id=f"rfq-{n:03d}",
+        short_id=f"RQ-{n:03d}",
+        created_at=created,
+        updated_at=created,
+        quote_deadline=created + timedelta(seconds=deadline_s),
+        instrument=instrument,
+    )
+    return TapeRfq(rfq, None, Action.BUY, 3000.0, None, None, None)
+
+
+@dataclass
+class SimRunning(Running):
+    venue: SimVenue
+
+    def live_quotes(self) -> int:
+        quotes = self.venue.market.store.quotes.values()
+        return sum(q.status is QuoteStatus.ACTIVE for q in quotes)
+
+
+@asynccontextmanager
+async def sim_engine(
+    tmp_path: Path,
+    rfqs: list[TapeRfq],
+    *,
+    config: EngineConfig | None = None,
+    fills: FillModel | None = None,
+    **engine: Any,
+) -> AsyncIterator[SimRunning]:
+    """The engine quoting a SimVenue that serves `rfqs`, on the virtual-time loop's clock."""
+    clock = virtual_clock()
+    tape: Tape = parse_frame(tape_frame(rfqs), "test-tape")
+    venue = SimVenue(SimMarket(tape, clock, fills or AuctionFill()), memory_guard(PLAN, clock))
+    async with engine_on(venue, clock, config or engine_config(tmp_path), **engine) as running:
+        yield SimRunning(running.engine, running.stop, venue)
