@@ -86,9 +86,15 @@ async def running_engine(
     """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
     `run_id`, as the app draws one per run: client-quote-ids are made from it."""
     config = config or engine_config(tmp_path)
-    plan = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve_daily": 500}
+    overrides = dict(venue or {})
+    plan = {
+        "daily_quota": BIG_QUOTA,
+        "withdraw_reserve_daily": 250,
+        "submit_reserve_daily": 500,
+        **overrides.pop("usage_plan", {}),
+    }
     async with (
-        client(sandbox, tmp_path, usage_plan=plan, **(venue or {})) as http,
+        client(sandbox, tmp_path, usage_plan=plan, **overrides) as http,
         engine_on(
             http,
             clock or sandbox.clock,
@@ -153,6 +159,11 @@ async def left_by_a_crash(sandbox: RunningSandbox, tmp_path: Path, mine: OurQuot
     )
     async with client(sandbox, tmp_path / "crashed-run") as http:
         await http.submit_quote(request)
+
+
+# A plan refilling ten times the default rate, on both sides: after a 429 empties the bucket
+# (the guard's answer), a lane waits a tenth of the default 3 s for its reserve to come back.
+QUICK_REFILL = {"rate_per_s": 100.0}
 
 
 # For a test whose venue refuses every withdrawal on purpose: the stop gives up after this

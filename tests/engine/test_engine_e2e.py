@@ -22,6 +22,7 @@ from quoter.venue.http import HttpVenue
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     CURVES,
+    QUICK_REFILL,
     SHORT_STOP,
     audit_records,
     engine_config,
@@ -131,8 +132,11 @@ async def test_failing_polls_halt_quoting_by_themselves(
     tmp_path: Path, kind: str, extra: dict[str, object], reason: str
 ) -> None:
     # Each poll one request: a 429 empties the bucket, and the poll lane then waits for it.
-    venue = {"read_retries": 0}
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, venue=venue) as bot:
+    venue = {"read_retries": 0, "usage_plan": QUICK_REFILL}
+    async with (
+        fast_sandbox(**QUICK_REFILL) as sandbox,
+        running_engine(sandbox, tmp_path, venue=venue) as bot,
+    ):
         await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
         await fault(sandbox, kind, count=1000, path="/rfqs", **extra)
         await eventually(
@@ -339,7 +343,11 @@ async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
 
 
 async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    venue = {"usage_plan": QUICK_REFILL}
+    async with (
+        fast_sandbox(**QUICK_REFILL) as sandbox,
+        running_engine(sandbox, tmp_path, venue=venue) as bot,
+    ):
         await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
         first = next(iter(bot.ctx.quotes))
