@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from quoter.cli import main
-from quoter.domain import Commodity, Rfq
+from quoter.domain import Commodity
 from quoter.engine.curve_watch import CurveStore
-from quoter.engine.killswitch import Kill, Scope, TradingState
+from quoter.engine.killswitch import Kill, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
-from quoter.strategies_api import MarketSnapshot
 from quoter.trades.recorder import TradeRecorder
 from quoter.trades.store import TradeStore
 from quoter.venue.config import CREDENTIAL_VARIABLES
@@ -85,19 +83,6 @@ async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Pa
             assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
 
 
-async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        fr = month_ahead()
-        fr["instrument"] = {**fr["instrument"], "market-area": "FR"}  # type: ignore[dict-item]
-        await new_rfq(sandbox, **fr)
-        await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
-        scope = Scope(areas=frozenset({"FR"}))
-        bot.engine.kill(Kill(reason="FR desk", by="test", at=sandbox.clock.now(), scope=scope))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the FR quote withdrawn")
-        assert (await counters(sandbox))["live-quotes"] == 1
-
-
 async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         await fault(sandbox, "malformed-rfq", count=2)
@@ -150,37 +135,6 @@ async def test_failing_polls_halt_quoting_by_themselves(
         failed, polls = map(int, matched.groups())
         assert polls >= 10
         assert failed / polls > 0.5
-
-
-async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        deadline = sandbox.clock.now() + timedelta(seconds=1)
-        await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})
-        await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
-        assert bot.ctx.stats.quotes_sent == 0
-
-
-@dataclass(frozen=True)
-class Broken:
-    """A strategy that raises on every RFQ."""
-
-    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
-        raise RuntimeError("division by zero in the quant's code")
-
-
-async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Path) -> None:
-    broken = Broken()
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, strategy=broken) as bot:  # type: ignore[arg-type]
-        for _ in range(12):
-            await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
-        await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
-        assert bot.ctx.stats.quotes_sent == 0
-        assert (await counters(sandbox))["quotes-created"] == 0
-        kills = [k.reason for k in bot.ctx.killswitch.kills]
-    assert kills == ["strategy fault rate 100%"]
-    declines = audit_records(tmp_path, "decline")
-    assert any("division by zero" in r["detail"] for r in declines)
 
 
 async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuilds_both(

@@ -1,16 +1,21 @@
-"""The engine's behaviour on a SimVenue and virtual time: kills, and reading every open RFQ at a
-start. Moved from test_engine_e2e.py; the same promises over a real socket: the kill and what
-follows it in test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot and
-test_auto_kills.py (a killed decline, nothing sent), paging over HTTP in
-test_engine_e2e.py::test_rfqs_read_by_a_poll_that_then_fails_are_still_priced."""
+"""The engine's behaviour on a SimVenue and virtual time: kills (whole, scoped, by strategy
+faults), reading every open RFQ at a start, too-late declines. Moved from test_engine_e2e.py;
+what they promise of the venue is still checked over a real socket: a kill withdrawing every
+quote and what follows it in test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot,
+test_venue_truth.py and test_auto_kills.py (a killed decline, nothing sent); paging over HTTP in
+test_engine_e2e.py::test_rfqs_read_by_a_poll_that_then_fails_are_still_priced; declines (no
+quote reaching the venue) in test_curve_safety.py and test_strategy_output.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from quoter.engine.killswitch import Kill, KillSwitch, TradingState
+from quoter.domain import Rfq
+from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.strategies_api import MarketSnapshot
 from tests.engine.harness import audit_records, engine_config, eventually
-from tests.engine.sim import arriving, sim_engine, virtual
+from tests.engine.sim import APRIL, arriving, sim_engine, virtual
 
 
 @virtual
@@ -47,3 +52,43 @@ async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -
     async with sim_engine(tmp_path, rfqs, config=config):
         await eventually(lambda: bool(audit_records(tmp_path, "start-cut-short")), "the cut")
     assert audit_records(tmp_path, "start-cut-short")[0]["read"] == 2
+
+
+@virtual
+async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
+    rfqs = [arriving(0, instrument=replace(APRIL, market_area="FR")), arriving(1)]
+    async with sim_engine(tmp_path, rfqs) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        scope = Scope(areas=frozenset({"FR"}))
+        bot.engine.kill(Kill(reason="FR desk", by="test", at=bot.ctx.clock.now(), scope=scope))
+        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the FR quote withdrawn")
+        assert bot.live_quotes() == 1
+
+
+@virtual
+async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
+    async with sim_engine(tmp_path, [arriving(0, deadline_s=1)]) as bot:
+        await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
+        assert bot.ctx.stats.quotes_sent == 0
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A strategy that raises on every RFQ."""
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
+        raise RuntimeError("division by zero in the quant's code")
+
+
+@virtual
+async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Path) -> None:
+    rfqs = [arriving(n) for n in range(12)]
+    async with sim_engine(tmp_path, rfqs, strategy=Broken()) as bot:
+        await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
+        await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
+        assert bot.ctx.stats.quotes_sent == 0
+        assert not bot.venue.market.store.quotes  # none ever reached the venue
+        kills = [k.reason for k in bot.ctx.killswitch.kills]
+    assert kills == ["strategy fault rate 100%"]
+    declines = audit_records(tmp_path, "decline")
+    assert any("division by zero" in r["detail"] for r in declines)
