@@ -15,12 +15,14 @@ import asyncio
 import selectors
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from quoter.clock import ManualClock
+
+T = TypeVar("T")
 
 
 class RealIOError(RuntimeError):
@@ -128,6 +130,19 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
 def virtual_time_loop(start: datetime) -> VirtualTimeLoop:
     return VirtualTimeLoop(ManualClock(start))
+
+
+def run_on_virtual_time(
+    scenario: Callable[[ManualClock], Coroutine[Any, Any, T]], start: datetime
+) -> T:
+    """`asyncio.run` on a fresh virtual-time loop from `start`, for a synchronous test (a
+    hypothesis property runs many scenarios in one test)."""
+    loop = virtual_time_loop(start)
+    try:
+        return loop.run_until_complete(scenario(loop.clock))
+    finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 def virtual_clock() -> ManualClock:
