@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -62,6 +63,21 @@ async def test_a_thread_takes_real_time_so_a_timeout_around_it_still_fires() -> 
     release.set()
     assert 0.05 <= clock.monotonic() < 1  # not jumped past the thread, not the thread's 5 s
     assert await asyncio.to_thread(lambda: 42) == 42
+
+
+@virtual
+async def test_a_quick_plain_thread_is_not_cut_off_by_a_timeout_the_clock_jumped_to() -> None:
+    """As the engine runs a strategy: its own thread, the answer handed back threadsafe."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[int] = loop.create_future()
+
+    def work() -> None:
+        time.sleep(0.05)
+        loop.call_soon_threadsafe(answer.set_result, 7)
+
+    threading.Thread(target=work, daemon=True).start()
+    assert await asyncio.wait_for(answer, 1.0) == 7
+    assert virtual_clock().monotonic() < 1.0
 
 
 def test_a_real_socket_is_refused_by_name() -> None:

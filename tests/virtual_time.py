@@ -3,9 +3,9 @@
 next timer whenever nothing is ready. A test marked `@pytest.mark.asyncio(loop_factories=
 ["virtual-time"])` runs on it (see tests/conftest.py) and reads the clock with `virtual_clock()`.
 
-Threads (the strategy's worker, `asyncio.to_thread`) still take real time: while the loop's
-default executor has work out, time passes as the loop really waits, so a timeout around a slow
-thread still fires. Real I/O is refused: a socket's answer takes real time the virtual clock
+Threads (a strategy's own, `asyncio.to_thread`) still take real time: while the loop's default
+executor has work out, or a thread started since the loop was is alive, time passes as the loop
+really waits, so a timeout around a slow thread still fires and a quick one is not cut off. Real I/O is refused: a socket's answer takes real time the virtual clock
 would skip, so a test with a socket belongs on the real loop.
 """
 
@@ -82,7 +82,7 @@ class VirtualSelector(selectors.DefaultSelector):
             )
         # Busy first: a thread that finished after this wrote its answer to the pipe before
         # it stopped counting, so the select below sees it.
-        busy = self.loop.executor.busy()
+        busy = self.loop.executor.busy() or self.loop.threads_started()
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
@@ -107,6 +107,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         super().__init__(selector)
         self.executor = CountingExecutor()
         self.set_default_executor(self.executor)
+        self._threads_before = set(threading.enumerate())
+
+    def threads_started(self) -> bool:
+        """A thread started since this loop was (a strategy's own, say) is still running: it
+        may hand the loop an answer at any moment, so time must pass as it really does."""
+        return any(
+            t.is_alive() and not t.name.startswith("virtual-time")
+            for t in threading.enumerate()
+            if t not in self._threads_before
+        )
 
     @property
     def wakeup_fd(self) -> int:
