@@ -42,11 +42,17 @@ async def fast_sandbox(**overrides: Any) -> AsyncIterator[RunningSandbox]:
 
 
 def engine_config(
-    tmp_path: Path, *, kill: dict[str, Any] | None = None, **quoting: Any
+    tmp_path: Path,
+    *,
+    kill: dict[str, Any] | None = None,
+    min_poll_s: float = 0.02,
+    **quoting: Any,
 ) -> EngineConfig:
+    """Polling every 20 ms of the clock by default: on the wall clock a test then waits little
+    for the engine to see what it did (virtual-time tests use the production 1 s)."""
     return EngineConfig.model_validate(
         {
-            "poll": PollConfig(min_interval_s=0.02),
+            "poll": PollConfig(min_interval_s=min_poll_s),
             "quoting": {"strategy_timeout_s": 0.5, **quoting},
             "kill": {"latch_path": tmp_path / "kill.json", **(kill or {})},
             "audit_dir": tmp_path / "audit",

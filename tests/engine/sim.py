@@ -21,6 +21,7 @@ from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.backtest.tape import Tape, TapeRfq, parse_frame, tape_frame
 from quoter.domain import Action, Instrument, ProductType, QuoteStatus
 from quoter.engine.config import EngineConfig
+from quoter.engine.planner import PollConfig
 from quoter.venue.config import UsagePlanConfig
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import BIG_QUOTA, Running, engine_config, engine_on
@@ -41,11 +42,18 @@ PLAN = UsagePlanConfig.model_validate(
 
 
 def arriving(
-    n: int, at_s: float = 1.0, *, instrument: Instrument = APRIL, deadline_s: float = 300.0
+    n: int,
+    at_s: float = 1.0,
+    *,
+    instrument: Instrument = APRIL,
+    deadline_s: float = 300.0,
+    action: Action = Action.BUY,
+    competitor: float = 3000.0,
+    quantity_mw: float = 10.0,
 ) -> TapeRfq:
-    """The `n`-th test RFQ, a buy of April base (the month ahead), visible `at_s` after the
-    start and open for `deadline_s`; a competitor at 3,000 €/MWh: a quote at any sane price
-    wins at the deadline."""
+    """The `n`-th test RFQ, on April base (the month ahead), visible `at_s` after the start and
+    open for `deadline_s`. By default the requester buys 10 MW against a competitor at
+    3,000 €/MWh: a quote at any sane price wins at the deadline."""
     created = SANDBOX_START + timedelta(seconds=at_s)
     rfq = make_rfq(
         id=f"rfq-{n:03d}",
@@ -54,8 +62,18 @@ def arriving(
         updated_at=created,
         quote_deadline=created + timedelta(seconds=deadline_s),
         instrument=instrument,
+        action=action,
+        quantity_mw=quantity_mw,
     )
-    return TapeRfq(rfq, None, Action.BUY, 3000.0, None, None, None)
+    return TapeRfq(rfq, None, action, competitor, None, None, None)
+
+
+def sim_venue(rfqs: list[TapeRfq], fills: FillModel | None = None) -> SimVenue:
+    """A SimVenue serving `rfqs` on the virtual-time loop's clock; runs after one another
+    (a restart) share it."""
+    clock = virtual_clock()
+    tape: Tape = parse_frame(tape_frame(rfqs), "test-tape")
+    return SimVenue(SimMarket(tape, clock, fills or AuctionFill()), memory_guard(PLAN, clock))
 
 
 @dataclass
@@ -67,18 +85,17 @@ class SimRunning(Running):
         return sum(q.status is QuoteStatus.ACTIVE for q in quotes)
 
 
+def sim_config(tmp_path: Path, **quoting: Any) -> EngineConfig:
+    """The test engine's configuration polling at the production minimum interval (1 s): on
+    virtual time a wait costs nothing, and each poll costs real work."""
+    return engine_config(tmp_path, min_poll_s=PollConfig().min_interval_s, **quoting)
+
+
 @asynccontextmanager
 async def sim_engine(
-    tmp_path: Path,
-    rfqs: list[TapeRfq],
-    *,
-    config: EngineConfig | None = None,
-    fills: FillModel | None = None,
-    **engine: Any,
+    tmp_path: Path, venue: SimVenue, *, config: EngineConfig | None = None, **engine: Any
 ) -> AsyncIterator[SimRunning]:
-    """The engine quoting a SimVenue that serves `rfqs`, on the virtual-time loop's clock."""
-    clock = virtual_clock()
-    tape: Tape = parse_frame(tape_frame(rfqs), "test-tape")
-    venue = SimVenue(SimMarket(tape, clock, fills or AuctionFill()), memory_guard(PLAN, clock))
-    async with engine_on(venue, clock, config or engine_config(tmp_path), **engine) as running:
+    """The engine quoting `venue`, on the virtual-time loop's clock."""
+    config = config or sim_config(tmp_path)
+    async with engine_on(venue, virtual_clock(), config, **engine) as running:
         yield SimRunning(running.engine, running.stop, venue)

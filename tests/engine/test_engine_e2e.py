@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from quoter.cli import main
-from quoter.domain import Commodity
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
@@ -263,37 +262,6 @@ async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
         more = lambda: stats.snapshot().requests_by(endpoint="list_rfqs") >= polls + 3  # noqa: E731
         await eventually(more, "three more polls")
         assert bot.ctx.stats.requotes_sent == 1  # unchanged prices are not sent again
-
-
-async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
-    config = engine_config(tmp_path, validity_s=20.0, refresh_margin_s=10.0)
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
-        await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        assert bot.ctx.stats.requotes_sent == 0
-        await advance(sandbox, 12)
-        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the refresh")
-        assert (await counters(sandbox))["live-quotes"] == 1
-
-
-async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
-    de = CURVES[(Commodity.POWER, "DE")]
-    old = CurveSeries(
-        de.commodity,
-        "DE",
-        de.start_s,
-        de.step_s,
-        de.prices,
-        SANDBOX_START - timedelta(days=3),
-        de.source,
-    )
-    curves = CurveSet({**CURVES.series, old.key: old})
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        bot.ctx.curves = CurveStore(None, initial=curves)
-        await eventually(lambda: bot.ctx.killswitch.covers_area("DE"), "the DE kill")
-        assert not bot.ctx.killswitch.covers_area("FR")
-        assert bot.ctx.killswitch.state is TradingState.ACTIVE
-        assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
 
 
 async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) -> None:
