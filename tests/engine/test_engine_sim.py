@@ -1,6 +1,7 @@
 """The engine's behaviour on a SimVenue and virtual time: kills (whole, scoped, by strategy
 faults, a stale curve's area kill), reading every open RFQ at a start, too-late declines, the
-refresh of a quote about to run out. Moved from test_engine_e2e.py;
+refresh of a quote about to run out; and how long a stop keeps withdrawing when the venue
+refuses (measured on the virtual clock, exactly). Moved from test_engine_e2e.py;
 what they promise of the venue is still checked over a real socket: a kill withdrawing every
 quote and what follows it in test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot,
 test_venue_truth.py and test_auto_kills.py (a killed decline, nothing sent); paging over HTTP in
@@ -14,11 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from quoter.backtest.simvenue import SimVenue
+from quoter.basics.usage import Lane
 from quoter.domain import Commodity, Rfq
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.strategies_api import MarketSnapshot
+from quoter.venue import errors
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import CURVES, audit_records, eventually
 from tests.engine.sim import APRIL, arriving, sim_config, sim_engine, sim_venue, virtual
@@ -130,3 +136,27 @@ async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
         assert not bot.ctx.killswitch.covers_area("FR")
         assert bot.ctx.killswitch.state is TradingState.ACTIVE
         assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
+
+
+class RefusingWithdrawals(SimVenue):
+    """The simulated venue with its withdrawals down: every one answers 503."""
+
+    async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
+        await self.guard.acquire(Lane.WITHDRAW)
+        raise errors.VenueUnavailable("withdraw_quote: 503", status=503)
+
+
+@virtual
+@pytest.mark.parametrize("timeout_s", [2.0, 5.0])
+async def test_a_stop_keeps_withdrawing_for_its_configured_window_then_gives_up(
+    tmp_path: Path, timeout_s: float
+) -> None:
+    simulated = sim_venue([arriving(0)])
+    venue = RefusingWithdrawals(simulated.market, simulated.guard)
+    config = sim_config(tmp_path, kill={"stop_withdraw_timeout_s": timeout_s})
+    async with sim_engine(tmp_path, venue, config=config) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        stopped_at = bot.ctx.clock.monotonic()
+    gave_up_after_s = bot.ctx.clock.monotonic() - stopped_at
+    assert timeout_s - 1e-9 <= gave_up_after_s < timeout_s + 1.0
+    assert bot.live_quotes() == 1  # it could not withdraw it, and said so; it did not hang
