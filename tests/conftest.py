@@ -3,8 +3,9 @@ guard that fails a session which changed the checkout (tests write only under tm
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from quoter.clock import ScaledClock
 from quoter.sandbox.config import MarketConfig, SandboxConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
+from tests.virtual_time import virtual_time_loop
 
 SANDBOX_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -27,6 +29,17 @@ def sandbox_config(**overrides: Any) -> SandboxConfig:
         "market": MarketConfig(enabled=False),
     }
     return SandboxConfig(**(fields | overrides))
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The real loop for every async test; `@pytest.mark.asyncio(loop_factories=
+    ["virtual-time"])` runs one on virtual time from SANDBOX_START instead."""
+    marker = item.get_closest_marker("asyncio")
+    if marker is not None and "virtual-time" in marker.kwargs.get("loop_factories", ()):
+        return {"virtual-time": lambda: virtual_time_loop(SANDBOX_START)}
+    return {"real": asyncio.new_event_loop}
 
 
 @pytest.fixture

@@ -69,6 +69,9 @@ class KillConfig(Frozen):
     max_clock_skew_s: float = Field(
         2.0, gt=0, description="our clock against the venue's timestamps: beyond, no new quotes"
     )
+    stop_withdraw_timeout_s: float = Field(
+        10.0, gt=0, le=60, description="at a stop: how long withdrawing every quote keeps trying"
+    )
 
 
 class DeadmanConfig(Frozen):

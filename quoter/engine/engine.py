@@ -31,7 +31,6 @@ from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
-FINAL_WITHDRAW_TIMEOUT_S = 10.0
 UNKNOWN_LOOK_S = 0.5  # at shutdown: how often the venue is read for an unanswered submit
 DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
 LATCH_POLL_S = 0.2
@@ -138,7 +137,8 @@ class Engine:
             if quote.state is QuoteState.IN_FLIGHT:
                 # Its submit was cut off: no answer will bring the id, read the venue instead.
                 ctx.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
-        deadline = ctx.clock.monotonic() + FINAL_WITHDRAW_TIMEOUT_S
+        timeout_s = ctx.config.kill.stop_withdraw_timeout_s
+        deadline = ctx.clock.monotonic() + timeout_s
         while True:
             left_s = deadline - ctx.clock.monotonic()
             result = await self._withdrawer.sweep(why, everything, timeout_s=max(left_s, 0.0))
@@ -150,7 +150,7 @@ class Engine:
         if not result.complete or possibly_live:
             log.error(
                 "stopping with quotes possibly live after %s s: %s; %d submits unanswered",
-                FINAL_WITHDRAW_TIMEOUT_S,
+                timeout_s,
                 result.describe(),
                 len(possibly_live),
             )

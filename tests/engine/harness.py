@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -22,11 +21,12 @@ from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.planner import PollConfig
 from quoter.engine.quotes import OurQuote
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import EngineContext, QuotaView, StrategySlot
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.strategies_api import Strategy, load_strategy
+from quoter.venue.port import Venue
 from tests.conftest import SANDBOX_START, sandbox_config
 from tests.venue.contract import client
 
@@ -41,17 +41,29 @@ async def fast_sandbox(**overrides: Any) -> AsyncIterator[RunningSandbox]:
         yield running
 
 
-def engine_config(tmp_path: Path, **quoting: Any) -> EngineConfig:
+def engine_config(
+    tmp_path: Path,
+    *,
+    kill: dict[str, Any] | None = None,
+    min_poll_s: float = 0.02,
+    **quoting: Any,
+) -> EngineConfig:
+    """Polling every 20 ms of the clock by default: on the wall clock a test then waits little
+    for the engine to see what it did (virtual-time tests use the production 1 s)."""
     return EngineConfig.model_validate(
         {
-            "poll": PollConfig(min_interval_s=0.02),
+            "poll": PollConfig(min_interval_s=min_poll_s),
             "quoting": {"strategy_timeout_s": 0.5, **quoting},
-            "kill": {"latch_path": tmp_path / "kill.json"},
+            "kill": {"latch_path": tmp_path / "kill.json", **(kill or {})},
             "audit_dir": tmp_path / "audit",
             # Not the default var/trades.parquet: a test leaves the working tree as it found it.
             "trades_file": tmp_path / "trades.parquet",
         }
     )
+
+
+class QuotedVenue(Venue, QuotaView, Protocol):
+    """A venue port that also reports its usage guard: HttpVenue and SimVenue."""
 
 
 @dataclass
@@ -80,29 +92,61 @@ async def running_engine(
     """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
     `run_id`, as the app draws one per run: client-quote-ids are made from it."""
     config = config or engine_config(tmp_path)
-    plan = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve_daily": 500}
-    async with client(sandbox, tmp_path, usage_plan=plan, **(venue or {})) as http:
-        ctx = EngineContext(
-            venue=http,
-            quota=http,
-            clock=clock or sandbox.clock,
-            config=config,
+    overrides = dict(venue or {})
+    plan = {
+        "daily_quota": BIG_QUOTA,
+        "withdraw_reserve_daily": 250,
+        "submit_reserve_daily": 500,
+        **overrides.pop("usage_plan", {}),
+    }
+    async with (
+        client(sandbox, tmp_path, usage_plan=plan, **overrides) as http,
+        engine_on(
+            http,
+            clock or sandbox.clock,
+            config,
+            strategy=strategy,
             risk=risk,
-            curves=curves or CurveStore(None, initial=CURVES),
-            calendar=TradingCalendar(config.hours),
-            killswitch=KillSwitch(config.kill.latch_path),
-            audit=JsonlAudit(config.audit_dir),
             run_id=run_id,
-            strategy=StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
-        )
-        engine = Engine(ctx)
-        stop = asyncio.Event()
-        task = asyncio.create_task(engine.run(stop))
-        try:
-            yield Running(engine, stop)
-        finally:
-            stop.set()
-            await task
+            curves=curves,
+        ) as running,
+    ):
+        yield running
+
+
+@asynccontextmanager
+async def engine_on(
+    venue: QuotedVenue,
+    clock: Clock,
+    config: EngineConfig,
+    *,
+    strategy: Strategy | None = None,
+    risk: RiskConfig = DEMO_RISK,
+    run_id: str = "test",
+    curves: CurveStore | None = None,
+) -> AsyncIterator[Running]:
+    """The engine, wired as `quoter run` wires it, quoting `venue` (over HTTP or simulated)."""
+    ctx = EngineContext(
+        venue=venue,
+        quota=venue,
+        clock=clock,
+        config=config,
+        risk=risk,
+        curves=curves or CurveStore(None, initial=CURVES),
+        calendar=TradingCalendar(config.hours),
+        killswitch=KillSwitch(config.kill.latch_path),
+        audit=JsonlAudit(config.audit_dir),
+        run_id=run_id,
+        strategy=StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
+    )
+    engine = Engine(ctx)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        yield Running(engine, stop)
+    finally:
+        stop.set()
+        await task
 
 
 async def left_by_a_crash(sandbox: RunningSandbox, tmp_path: Path, mine: OurQuote) -> None:
@@ -123,6 +167,16 @@ async def left_by_a_crash(sandbox: RunningSandbox, tmp_path: Path, mine: OurQuot
         await http.submit_quote(request)
 
 
+# A plan refilling ten times the default rate, on both sides: after a 429 empties the bucket
+# (the guard's answer), a lane waits a tenth of the default 3 s for its reserve to come back.
+QUICK_REFILL = {"rate_per_s": 100.0}
+
+
+# For a test whose venue refuses every withdrawal on purpose: the stop gives up after this
+# rather than the default 10 s, which only that stop would wait out.
+SHORT_STOP = {"stop_withdraw_timeout_s": 0.5}
+
+
 def month_ahead(label: str = "Apr-26") -> dict[str, object]:
     """The sandbox fields of a base month RFQ for April 2026 (the sandbox's month ahead)."""
     return {
@@ -135,10 +189,12 @@ def month_ahead(label: str = "Apr-26") -> dict[str, object]:
 
 
 async def eventually(condition: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
-    """Wait (briefly, for the engine's own loop) until `condition` holds."""
-    give_up = time.monotonic() + timeout_s
+    """Wait (briefly, for the engine's own loop) until `condition` holds; on the loop's time,
+    which a virtual-time test's clock moves."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout_s
     while not condition():
-        if time.monotonic() > give_up:
+        if loop.time() > give_up:
             raise AssertionError(f"timed out waiting for: {what}")
         await asyncio.sleep(0.01)
 

@@ -20,6 +20,7 @@ from quoter.engine.reconcile import StartRefused
 from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.server import RunningSandbox
 from tests.engine.harness import (
+    SHORT_STOP,
     Running,
     audit_records,
     engine_config,
@@ -143,8 +144,9 @@ async def test_a_start_the_venue_refuses_halts_saying_why(tmp_path: Path) -> Non
     async with fast_sandbox() as sandbox:
         wrong = sandbox.credentials.model_copy(update={"api_key": SecretStr("not-ours")})
         sandbox.sandbox.credentials = wrong  # the venue no longer knows our key
+        config = engine_config(tmp_path, kill=SHORT_STOP)
         with pytest.raises(ExceptionGroup) as raised:
-            async with running_engine(sandbox, tmp_path) as bot:
+            async with running_engine(sandbox, tmp_path, config=config) as bot:
                 await _halted(bot)
     assert raised.group_contains(StartRefused)
     assert _reasons(bot) == _latched(tmp_path)
@@ -152,7 +154,8 @@ async def test_a_start_the_venue_refuses_halts_saying_why(tmp_path: Path) -> Non
 
 
 async def test_a_spent_daily_quota_halts_quoting(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    config = engine_config(tmp_path, kill=SHORT_STOP)
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
         await _started(tmp_path)
         # The day's quota shrinks to what is already spent: the next request is refused with
         # 429 {"message": "Limit Exceeded"}.

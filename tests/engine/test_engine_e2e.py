@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from quoter.cli import main
-from quoter.domain import Commodity, Rfq
 from quoter.engine.curve_watch import CurveStore
-from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.engine.killswitch import Kill, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
-from quoter.strategies_api import MarketSnapshot
 from quoter.trades.recorder import TradeRecorder
 from quoter.trades.store import TradeStore
 from quoter.venue.config import CREDENTIAL_VARIABLES
@@ -22,6 +19,8 @@ from quoter.venue.http import HttpVenue
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     CURVES,
+    QUICK_REFILL,
+    SHORT_STOP,
     audit_records,
     engine_config,
     eventually,
@@ -53,25 +52,11 @@ async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
     assert {c["code"] for c in intents[0]["checks"]} >= {"collar", "position-limit"}
 
 
-async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox:
-        opened = set()
-        for _ in range(7):
-            opened.add(await new_rfq(sandbox, **month_ahead()))
-            await advance(sandbox, 5)  # each its own instant, well apart
-        # Pages of 2, at most 2 a poll: the 7 open RFQs take 4 pages, listed newest first.
-        config = engine_config(tmp_path, page_limit=2, max_pages_per_poll=2)
-        async with running_engine(sandbox, tmp_path, config=config) as bot:
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 7, "a quote on each")
-            seen = {r["rfq"]["id"] for r in audit_records(tmp_path, "rfq")}
-    assert seen == opened
-    assert not audit_records(tmp_path, "start-cut-short")
-
-
 async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
     tmp_path: Path,
 ) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    config = engine_config(tmp_path, kill=SHORT_STOP)
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
         await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
         # Every attempt at the submit times out at the gateway: its outcome stays unknown, and
         # every poll then reads the RFQs but fails to read our quotes.
@@ -82,16 +67,6 @@ async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
         second = await new_rfq(sandbox, **month_ahead("Apr-26 again"))
         await eventually(lambda: bot.ctx.quotes.get(second) is not None, "the second priced")
         assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
-
-
-async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox:
-        for _ in range(3):
-            await new_rfq(sandbox, **month_ahead())
-        config = engine_config(tmp_path, page_limit=2, max_pages_at_start=1)
-        async with running_engine(sandbox, tmp_path, config=config):
-            await eventually(lambda: bool(audit_records(tmp_path, "start-cut-short")), "the cut")
-    assert audit_records(tmp_path, "start-cut-short")[0]["read"] == 2
 
 
 async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Path) -> None:
@@ -105,33 +80,6 @@ async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Pa
         async with running_engine(sandbox, tmp_path, config=config) as bot:
             await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "a quote on each")
             assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
-
-
-async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        for _ in range(5):
-            await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
-        bot.engine.kill(Kill(reason="desk says stop", by="test", at=sandbox.clock.now()))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 5, "five withdrawals")
-        assert (await counters(sandbox))["live-quotes"] == 0
-        await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "a killed decline")
-        assert bot.ctx.stats.quotes_sent == 5
-    assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
-
-
-async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        fr = month_ahead()
-        fr["instrument"] = {**fr["instrument"], "market-area": "FR"}  # type: ignore[dict-item]
-        await new_rfq(sandbox, **fr)
-        await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
-        scope = Scope(areas=frozenset({"FR"}))
-        bot.engine.kill(Kill(reason="FR desk", by="test", at=sandbox.clock.now(), scope=scope))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the FR quote withdrawn")
-        assert (await counters(sandbox))["live-quotes"] == 1
 
 
 async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
@@ -168,8 +116,11 @@ async def test_failing_polls_halt_quoting_by_themselves(
     tmp_path: Path, kind: str, extra: dict[str, object], reason: str
 ) -> None:
     # Each poll one request: a 429 empties the bucket, and the poll lane then waits for it.
-    venue = {"read_retries": 0}
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, venue=venue) as bot:
+    venue = {"read_retries": 0, "usage_plan": QUICK_REFILL}
+    async with (
+        fast_sandbox(**QUICK_REFILL) as sandbox,
+        running_engine(sandbox, tmp_path, venue=venue) as bot,
+    ):
         await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
         await fault(sandbox, kind, count=1000, path="/rfqs", **extra)
         await eventually(
@@ -183,37 +134,6 @@ async def test_failing_polls_halt_quoting_by_themselves(
         failed, polls = map(int, matched.groups())
         assert polls >= 10
         assert failed / polls > 0.5
-
-
-async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        deadline = sandbox.clock.now() + timedelta(seconds=1)
-        await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})
-        await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
-        assert bot.ctx.stats.quotes_sent == 0
-
-
-@dataclass(frozen=True)
-class Broken:
-    """A strategy that raises on every RFQ."""
-
-    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
-        raise RuntimeError("division by zero in the quant's code")
-
-
-async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Path) -> None:
-    broken = Broken()
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, strategy=broken) as bot:  # type: ignore[arg-type]
-        for _ in range(12):
-            await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
-        await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
-        assert bot.ctx.stats.quotes_sent == 0
-        assert (await counters(sandbox))["quotes-created"] == 0
-        kills = [k.reason for k in bot.ctx.killswitch.kills]
-    assert kills == ["strategy fault rate 100%"]
-    declines = audit_records(tmp_path, "decline")
-    assert any("division by zero" in r["detail"] for r in declines)
 
 
 async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuilds_both(
@@ -344,39 +264,12 @@ async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
         assert bot.ctx.stats.requotes_sent == 1  # unchanged prices are not sent again
 
 
-async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
-    config = engine_config(tmp_path, validity_s=20.0, refresh_margin_s=10.0)
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, config=config) as bot:
-        await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        assert bot.ctx.stats.requotes_sent == 0
-        await advance(sandbox, 12)
-        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the refresh")
-        assert (await counters(sandbox))["live-quotes"] == 1
-
-
-async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
-    de = CURVES[(Commodity.POWER, "DE")]
-    old = CurveSeries(
-        de.commodity,
-        "DE",
-        de.start_s,
-        de.step_s,
-        de.prices,
-        SANDBOX_START - timedelta(days=3),
-        de.source,
-    )
-    curves = CurveSet({**CURVES.series, old.key: old})
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        bot.ctx.curves = CurveStore(None, initial=curves)
-        await eventually(lambda: bot.ctx.killswitch.covers_area("DE"), "the DE kill")
-        assert not bot.ctx.killswitch.covers_area("FR")
-        assert bot.ctx.killswitch.state is TradingState.ACTIVE
-        assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
-
-
 async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    venue = {"usage_plan": QUICK_REFILL}
+    async with (
+        fast_sandbox(**QUICK_REFILL) as sandbox,
+        running_engine(sandbox, tmp_path, venue=venue) as bot,
+    ):
         await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
         first = next(iter(bot.ctx.quotes))

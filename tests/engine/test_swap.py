@@ -11,7 +11,13 @@ from pathlib import Path
 from quoter.admin.reload import watch_config
 from quoter.risk.config import DEMO_RISK
 from tests.admin.harness import admin_bot, admin_for, call
-from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
+from tests.engine.harness import (
+    QUICK_REFILL,
+    audit_records,
+    eventually,
+    fast_sandbox,
+    running_engine,
+)
 from tests.venue.contract import new_rfq
 
 A = {"credit_default_eur_mwh": 0.05}
@@ -43,9 +49,11 @@ def _decisions(tmp_path: Path) -> list[dict[str, object]]:
 
 
 async def test_a_swap_under_load_loses_no_rfq_and_mixes_no_parameters(tmp_path: Path) -> None:
+    # A quick refill: sixty quotes and their withdrawals at the stop spend the default bucket,
+    # and the stop would then wait seconds for tokens.
     async with (
-        fast_sandbox() as sandbox,
-        running_engine(sandbox, tmp_path, risk=ROOMY) as bot,
+        fast_sandbox(**QUICK_REFILL) as sandbox,
+        running_engine(sandbox, tmp_path, risk=ROOMY, venue={"usage_plan": QUICK_REFILL}) as bot,
         admin_for(bot) as url,
     ):
         await call(url, "POST", "/swap", {"name": "curve_spread", "params": A})

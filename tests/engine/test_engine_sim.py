@@ -1,0 +1,162 @@
+"""The engine's behaviour on a SimVenue and virtual time: kills (whole, scoped, by strategy
+faults, a stale curve's area kill), reading every open RFQ at a start, too-late declines, the
+refresh of a quote about to run out; and how long a stop keeps withdrawing when the venue
+refuses (measured on the virtual clock, exactly). Moved from test_engine_e2e.py;
+what they promise of the venue is still checked over a real socket: a kill withdrawing every
+quote and what follows it in test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot,
+test_venue_truth.py and test_auto_kills.py (a killed decline, nothing sent); paging over HTTP in
+test_engine_e2e.py::test_rfqs_read_by_a_poll_that_then_fails_are_still_priced; declines (no
+quote reaching the venue) in test_curve_safety.py and test_strategy_output.py; a requote
+superseding the live quote in test_engine_e2e.py::test_a_curve_move_requotes_live_quotes_once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from quoter.backtest.simvenue import SimVenue
+from quoter.basics.usage import Lane
+from quoter.domain import Commodity, Rfq
+from quoter.engine.curve_watch import CurveStore
+from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.pricing.curve import CurveSeries, CurveSet
+from quoter.strategies_api import MarketSnapshot
+from quoter.venue import errors
+from tests.conftest import SANDBOX_START
+from tests.engine.harness import CURVES, audit_records, eventually
+from tests.engine.sim import APRIL, arriving, sim_config, sim_engine, sim_venue, virtual
+
+
+@virtual
+async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
+    rfqs = [arriving(n) for n in range(5)] + [arriving(5, at_s=60)]
+    async with sim_engine(tmp_path, sim_venue(rfqs)) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
+        assert bot.live_quotes() == 5
+        bot.engine.kill(Kill(reason="desk says stop", by="test", at=bot.ctx.clock.now()))
+        await eventually(lambda: bot.ctx.stats.withdrawn == 5, "five withdrawals")
+        assert bot.live_quotes() == 0
+        await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "a killed decline", 120)
+        assert bot.ctx.stats.quotes_sent == 5
+    assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
+
+
+@virtual
+async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_path: Path) -> None:
+    # Each its own instant, well apart, all open before the start.
+    rfqs = [arriving(n, at_s=-40 + 5 * n) for n in range(7)]
+    # Pages of 2, at most 2 a poll: the 7 open RFQs take 4 pages, listed newest first.
+    config = sim_config(tmp_path, page_limit=2, max_pages_per_poll=2)
+    async with sim_engine(tmp_path, sim_venue(rfqs), config=config) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 7, "a quote on each")
+        seen = {r["rfq"]["id"] for r in audit_records(tmp_path, "rfq")}
+    assert seen == {r.id for r in rfqs}
+    assert not audit_records(tmp_path, "start-cut-short")
+
+
+@virtual
+async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -> None:
+    rfqs = [arriving(n, at_s=-10 + n) for n in range(3)]
+    config = sim_config(tmp_path, page_limit=2, max_pages_at_start=1)
+    async with sim_engine(tmp_path, sim_venue(rfqs), config=config):
+        await eventually(lambda: bool(audit_records(tmp_path, "start-cut-short")), "the cut")
+    assert audit_records(tmp_path, "start-cut-short")[0]["read"] == 2
+
+
+@virtual
+async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
+    rfqs = [arriving(0, instrument=replace(APRIL, market_area="FR")), arriving(1)]
+    async with sim_engine(tmp_path, sim_venue(rfqs)) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        scope = Scope(areas=frozenset({"FR"}))
+        bot.engine.kill(Kill(reason="FR desk", by="test", at=bot.ctx.clock.now(), scope=scope))
+        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the FR quote withdrawn")
+        assert bot.live_quotes() == 1
+
+
+@virtual
+async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
+    async with sim_engine(tmp_path, sim_venue([arriving(0, deadline_s=1)])) as bot:
+        await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
+        assert bot.ctx.stats.quotes_sent == 0
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A strategy that raises on every RFQ."""
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
+        raise RuntimeError("division by zero in the quant's code")
+
+
+@virtual
+async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Path) -> None:
+    rfqs = [arriving(n) for n in range(12)]
+    async with sim_engine(tmp_path, sim_venue(rfqs), strategy=Broken()) as bot:
+        await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
+        await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
+        assert bot.ctx.stats.quotes_sent == 0
+        assert not bot.venue.market.store.quotes  # none ever reached the venue
+        kills = [k.reason for k in bot.ctx.killswitch.kills]
+    assert kills == ["strategy fault rate 100%"]
+    declines = audit_records(tmp_path, "decline")
+    assert any("division by zero" in r["detail"] for r in declines)
+
+
+@virtual
+async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
+    config = sim_config(tmp_path, validity_s=20.0, refresh_margin_s=10.0)
+    async with sim_engine(tmp_path, sim_venue([arriving(0)]), config=config) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        assert bot.ctx.stats.requotes_sent == 0
+        quoted_at = bot.ctx.clock.monotonic()
+        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the refresh", 30)
+        assert bot.ctx.clock.monotonic() - quoted_at >= 10.0 - 1.0  # not before the margin
+        assert bot.live_quotes() == 1
+
+
+@virtual
+async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
+    de = CURVES[(Commodity.POWER, "DE")]
+    old = CurveSeries(
+        de.commodity,
+        "DE",
+        de.start_s,
+        de.step_s,
+        de.prices,
+        SANDBOX_START - timedelta(days=3),
+        de.source,
+    )
+    curves = CurveStore(None, initial=CurveSet({**CURVES.series, old.key: old}))
+    async with sim_engine(tmp_path, sim_venue([arriving(0)]), curves=curves) as bot:
+        await eventually(lambda: bot.ctx.killswitch.covers_area("DE"), "the DE kill")
+        assert not bot.ctx.killswitch.covers_area("FR")
+        assert bot.ctx.killswitch.state is TradingState.ACTIVE
+        assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
+
+
+class RefusingWithdrawals(SimVenue):
+    """The simulated venue with its withdrawals down: every one answers 503."""
+
+    async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
+        await self.guard.acquire(Lane.WITHDRAW)
+        raise errors.VenueUnavailable("withdraw_quote: 503", status=503)
+
+
+@virtual
+@pytest.mark.parametrize("timeout_s", [2.0, 5.0])
+async def test_a_stop_keeps_withdrawing_for_its_configured_window_then_gives_up(
+    tmp_path: Path, timeout_s: float
+) -> None:
+    simulated = sim_venue([arriving(0)])
+    venue = RefusingWithdrawals(simulated.market, simulated.guard)
+    config = sim_config(tmp_path, kill={"stop_withdraw_timeout_s": timeout_s})
+    async with sim_engine(tmp_path, venue, config=config) as bot:
+        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        stopped_at = bot.ctx.clock.monotonic()
+    gave_up_after_s = bot.ctx.clock.monotonic() - stopped_at
+    assert timeout_s - 1e-9 <= gave_up_after_s < timeout_s + 1.0
+    assert bot.live_quotes() == 1  # it could not withdraw it, and said so; it did not hang
