@@ -22,7 +22,7 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint prometheus
-	$(BIN)/pytest -n 2  # a worker per core of a 2-core machine: about half the serial time
+	$(BIN)/pytest -n 2 --dist loadgroup  # a worker per core; tests on fixed ports share one (xdist_group)
 
 # The observability tests run a real Prometheus, promtool, a real Alertmanager and amtool:
 # Debian's prometheus and prometheus-alertmanager packages, installed once.

@@ -28,6 +28,10 @@ import pytest
 
 from tests.test_readme_strategy import fresh_clone_env, write_readme_strategy
 
+# The README's own commands use the default ports (the sandbox's 8642, the demo's metrics and
+# admin 9464 and 9465): under `pytest -n 2 --dist loadgroup` they run on one worker, in turn.
+pytestmark = pytest.mark.xdist_group("readme-default-ports")
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SAMPLE_DAYS = 2

@@ -81,7 +81,7 @@ class SimRunning(Running):
     venue: SimVenue
 
     def live_quotes(self) -> int:
-        quotes = self.venue.market.store.quotes.values()
+        quotes = self.venue.market.quotes.values()
         return sum(q.status is QuoteStatus.ACTIVE for q in quotes)
 
 

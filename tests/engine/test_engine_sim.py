@@ -99,7 +99,7 @@ async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Pat
         await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
         await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
         assert bot.ctx.stats.quotes_sent == 0
-        assert not bot.venue.market.store.quotes  # none ever reached the venue
+        assert not bot.venue.market.quotes  # none ever reached the venue
         kills = [k.reason for k in bot.ctx.killswitch.kills]
     assert kills == ["strategy fault rate 100%"]
     declines = audit_records(tmp_path, "decline")
