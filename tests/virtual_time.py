@@ -16,10 +16,10 @@ import selectors
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
+from quoter.backtest.driver import TrackedExecutor
 from quoter.clock import ManualClock
 
 T = TypeVar("T")
@@ -31,40 +31,6 @@ class RealIOError(RuntimeError):
 
 class Deadlock(RuntimeError):
     """Nothing ready, no timer, no sleeper and no thread: the test would wait forever."""
-
-
-class CountingExecutor(ThreadPoolExecutor):
-    """The loop's default executor, counting work whose answer has not reached the loop yet."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=4, thread_name_prefix="virtual-time")
-        self._lock = threading.Lock()
-        self._out = 0
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        outer: Future[Any] = Future()
-        with self._lock:
-            self._out += 1
-
-        def run() -> None:
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as error:  # handed to the awaiting task, as the pool would
-                if not outer.cancelled():
-                    outer.set_exception(error)
-            else:
-                if not outer.cancelled():
-                    outer.set_result(result)  # the loop's wake-up is written before we count
-            finally:
-                with self._lock:
-                    self._out -= 1
-
-        super().submit(run)
-        return outer
-
-    def busy(self) -> bool:
-        with self._lock:
-            return self._out > 0
 
 
 class VirtualSelector(selectors.DefaultSelector):
@@ -105,7 +71,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         selector = VirtualSelector()
         selector.loop = self
         super().__init__(selector)
-        self.executor = CountingExecutor()
+        self.executor = TrackedExecutor(4)  # the replay driver's: knows what is on its way back
         self.set_default_executor(self.executor)
         self._threads_before = set(threading.enumerate())
 
