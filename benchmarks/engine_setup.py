@@ -26,11 +26,11 @@ from quoter.basics.usage import GuardState
 from quoter.clock import Clock, ScaledClock
 from quoter.domain import LoadShape, Page, Quote, QuoteRequest, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.audit import JsonlAudit
+from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.decide import proposal_of, risk_declined
 from quoter.engine.engine import Engine
-from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.pricing.calendar import MARKET_TIMEZONE
@@ -251,20 +251,18 @@ async def running_engine(
     audit = JsonlAudit(config.audit_dir)
     async with HttpVenue.open(venue_config, sandbox.credentials, sandbox.clock) as http:
         venue = TimedVenue(http, sandbox.clock)
-        ctx = EngineContext(
-            venue=venue,
-            quota=venue,
-            clock=sandbox.clock,
-            config=config,
-            risk=risk,
-            curves=CurveStore(None, initial=curves),
-            calendar=TradingCalendar(config.hours),
-            killswitch=KillSwitch(config.kill.latch_path),
-            audit=audit,
+        engine = build_engine(
+            venue,
+            sandbox.clock,
+            config,
+            risk,
+            CurveStore(None, initial=curves),
+            StrategySlot(STRATEGY, strategy),
+            audit,
+            KillSwitch(config.kill.latch_path),
             run_id="bench",
-            strategy=StrategySlot(STRATEGY, strategy),
         )
-        bench = BenchEngine(Engine(ctx), venue, strategy, asyncio.Event())
+        bench = BenchEngine(engine, venue, strategy, asyncio.Event())
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(bench.engine.run(bench.stop))

@@ -22,13 +22,14 @@ from quoter.audit.story import last_record_at
 from quoter.clock import Clock, ScaledClock, SystemClock
 from quoter.config import QuoterConfig
 from quoter.engine.audit import JsonlAudit
+from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.engine import Engine
 from quoter.engine.heartbeat import Heartbeat
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import StrategySlot
 from quoter.metrics.audit import TimedAudit
 from quoter.metrics.collector import build_registry
 from quoter.metrics.config import MetricsConfig
@@ -105,25 +106,23 @@ async def open_bot(
     # Audit writes are timed on the real clock: they cost real time whatever the clock's speed.
     timed_audit = TimedAudit(audit, SystemClock().monotonic, audit.health)
     async with HttpVenue.open(venue_config, credentials, clock) as venue:
-        ctx = EngineContext(
-            venue=venue,
-            quota=venue,
-            clock=clock,
-            config=engine_config,
-            risk=risk,
-            curves=curves,
-            calendar=TradingCalendar(engine_config.hours),
-            killswitch=KillSwitch(engine_config.kill.latch_path),
-            audit=timed_audit,
+        engine = build_engine(
+            venue,
+            clock,
+            engine_config,
+            risk,
+            curves,
+            StrategySlot(strategy_config.name, strategy, dict(strategy_config.params)),
+            timed_audit,
+            KillSwitch(engine_config.kill.latch_path),
             run_id=secrets.token_hex(4),
-            strategy=StrategySlot(strategy_config.name, strategy, dict(strategy_config.params)),
             shadow=shadow,
             trades=_trade_recorder(engine_config.trades_file),
-            run_facts=dict(run_facts or {}),
+            run_facts=run_facts,
         )
-        registry = build_registry(ctx, venue.stats, timed_audit)
+        registry = build_registry(engine.ctx, venue.stats, timed_audit)
         try:
-            yield Bot(Engine(ctx), venue, registry)
+            yield Bot(engine, venue, registry)
         finally:
             audit.close()
 

@@ -32,9 +32,8 @@ from quoter.backtest.simmarket import KEPT_ENDED, SimMarket
 from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.backtest.tape import Tape
 from quoter.clock import ManualClock
+from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
-from quoter.engine.engine import Engine
-from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineContext, StrategySlot
 from quoter.risk.config import RiskConfig
@@ -196,20 +195,18 @@ async def replay(
     market = SimMarket(tape, clock, fills, settings.kept_ended)
     venue = SimVenue(market, guard)
     audit = RecordingAudit()
-    ctx = EngineContext(
-        venue=venue,
-        quota=venue,
-        clock=clock,
-        config=config,
-        risk=settings.risk,
-        curves=curves,
-        calendar=TradingCalendar(config.hours),
-        killswitch=KillSwitch(None),  # kills hold in memory: a replay never touches the latch
-        audit=audit,
+    engine = build_engine(
+        venue,
+        clock,
+        config,
+        settings.risk,
+        curves,
+        StrategySlot(spec.strategy, load_strategy(spec.strategy, spec.params)),
+        audit,
+        KillSwitch(None),  # kills hold in memory: a replay never touches the latch
         run_id=run_id_of(spec.label),
-        strategy=StrategySlot(spec.strategy, load_strategy(spec.strategy, spec.params)),
     )
-    engine = Engine(ctx)
+    ctx = engine.ctx
     stop = asyncio.Event()
     end = tape.end + AFTER_END
     steps = 0

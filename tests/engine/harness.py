@@ -7,26 +7,25 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from quoter.clock import Clock
 from quoter.domain import Price, QuoteRequest
 from quoter.engine.audit import JsonlAudit
+from quoter.engine.build import QuotedVenue, build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.engine import Engine
-from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.planner import PollConfig
 from quoter.engine.quotes import OurQuote
-from quoter.engine.state import EngineContext, QuotaView, StrategySlot
+from quoter.engine.state import EngineContext, StrategySlot
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.strategies_api import Strategy, load_strategy
-from quoter.venue.port import Venue
 from tests.conftest import SANDBOX_START, sandbox_config
 from tests.venue.contract import client
 
@@ -60,10 +59,6 @@ def engine_config(
             "trades_file": tmp_path / "trades.parquet",
         }
     )
-
-
-class QuotedVenue(Venue, QuotaView, Protocol):
-    """A venue port that also reports its usage guard: HttpVenue and SimVenue."""
 
 
 @dataclass
@@ -126,20 +121,17 @@ async def engine_on(
     curves: CurveStore | None = None,
 ) -> AsyncIterator[Running]:
     """The engine, wired as `quoter run` wires it, quoting `venue` (over HTTP or simulated)."""
-    ctx = EngineContext(
-        venue=venue,
-        quota=venue,
-        clock=clock,
-        config=config,
-        risk=risk,
-        curves=curves or CurveStore(None, initial=CURVES),
-        calendar=TradingCalendar(config.hours),
-        killswitch=KillSwitch(config.kill.latch_path),
-        audit=JsonlAudit(config.audit_dir),
+    engine = build_engine(
+        venue,
+        clock,
+        config,
+        risk,
+        curves or CurveStore(None, initial=CURVES),
+        StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
+        JsonlAudit(config.audit_dir),
+        KillSwitch(config.kill.latch_path),
         run_id=run_id,
-        strategy=StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
     )
-    engine = Engine(ctx)
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     try:

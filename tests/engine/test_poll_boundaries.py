@@ -14,11 +14,11 @@ from quoter.backtest.fills import AuctionFill
 from quoter.backtest.simmarket import SimMarket
 from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.clock import ManualClock
+from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.engine import Engine
-from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import StrategySlot
 from quoter.risk.config import DEMO_RISK
 from quoter.strategies_api import load_strategy
 from quoter.venue.config import UsagePlanConfig
@@ -37,20 +37,18 @@ def _engine(tmp_path: Path, start: datetime, curves: StaticCurves) -> tuple[Engi
     config = EngineConfig.model_validate(
         {"kill": {"latch_path": tmp_path / "k.json"}, "audit_dir": tmp_path / "audit"}
     )
-    ctx = EngineContext(
-        venue=venue,
-        quota=venue,
-        clock=clock,
-        config=config,
-        risk=DEMO_RISK,
-        curves=curves,
-        calendar=TradingCalendar(config.hours),
-        killswitch=KillSwitch(None),
-        audit=RecordingAudit(),
+    engine = build_engine(
+        venue,
+        clock,
+        config,
+        DEMO_RISK,
+        curves,
+        StrategySlot("curve_spread", load_strategy("curve_spread", {})),
+        RecordingAudit(),
+        KillSwitch(None),
         run_id="boundary",
-        strategy=StrategySlot("curve_spread", load_strategy("curve_spread", {})),
     )
-    return Engine(ctx), clock
+    return engine, clock
 
 
 def _curves() -> StaticCurves:

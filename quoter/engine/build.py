@@ -1,0 +1,60 @@
+"""The engine's one wiring: `build_engine` takes the parts that differ between `quoter run`, the
+replay driver, the benchmarks and the tests (the venue, the clock, the audit trail, the curves,
+the strategy, the kill switch, the configuration) and returns the engine with its context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from quoter.clock import Clock
+from quoter.engine.audit import Audit
+from quoter.engine.config import EngineConfig
+from quoter.engine.engine import Engine
+from quoter.engine.hours import TradingCalendar
+from quoter.engine.killswitch import KillSwitch
+from quoter.engine.state import Curves, EngineContext, QuotaView, StrategySlot
+from quoter.risk.config import RiskConfig
+from quoter.trades.recorder import TradeRecorder
+from quoter.venue.port import Venue
+
+
+class QuotedVenue(Venue, QuotaView, Protocol):
+    """A venue port that also reports its usage guard (HttpVenue, SimVenue): the engine reads
+    both from the one client."""
+
+
+def build_engine(
+    venue: QuotedVenue,
+    clock: Clock,
+    config: EngineConfig,
+    risk: RiskConfig,
+    curves: Curves,
+    strategy: StrategySlot,
+    audit: Audit,
+    killswitch: KillSwitch,
+    *,
+    run_id: str,
+    shadow: StrategySlot | None = None,
+    trades: TradeRecorder | None = None,
+    run_facts: Mapping[str, object] | None = None,
+) -> Engine:
+    """The engine quoting `venue` on `clock`, its trading calendar from `config.hours`;
+    `run_facts` (its clock, its market's seed) go into the trail's start record."""
+    ctx = EngineContext(
+        venue=venue,
+        quota=venue,
+        clock=clock,
+        config=config,
+        risk=risk,
+        curves=curves,
+        calendar=TradingCalendar(config.hours),
+        killswitch=killswitch,
+        audit=audit,
+        run_id=run_id,
+        strategy=strategy,
+        shadow=shadow,
+        trades=trades,
+        run_facts=dict(run_facts or {}),
+    )
+    return Engine(ctx)
