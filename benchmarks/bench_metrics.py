@@ -20,6 +20,7 @@ import numpy as np
 from prometheus_client import generate_latest
 
 from benchmarks.bench_pricing import _cases, _curves
+from quoter.audit.events import Event, Unknown
 from quoter.basics.usage import GuardState, Lane
 from quoter.domain.market import Commodity
 from quoter.engine.audit import JsonlAudit
@@ -72,7 +73,7 @@ class _Quota:
 
 
 class _NoAudit:
-    def record(self, kind: str, at: datetime, data: Any, *, durable: bool = False) -> None:
+    def write(self, event: Event | Unknown, at: datetime, *, durable: bool = False) -> None:
         return None
 
 
@@ -137,9 +138,9 @@ def hot_path_figures(tmp: Path) -> None:
     sample_s = _per_call_s(lambda: samples.append(0.004)) - _per_call_s(lambda: plain.append(0.004))
     bare = _NoAudit()
     timed = TimedAudit(bare, time.perf_counter)
-    data = {"rfq-id": "r-1"}
-    audit_s = _per_call_s(lambda: timed.record("rfq", NOW, data)) - _per_call_s(
-        lambda: bare.record("rfq", NOW, data)
+    event = Unknown("rfq", {"rfq-id": "r-1"})
+    audit_s = _per_call_s(lambda: timed.write(event, NOW)) - _per_call_s(
+        lambda: bare.write(event, NOW)
     )
     stats = VenueStats()
     request_s = _per_call_s(
@@ -182,7 +183,7 @@ def run() -> None:
         ctx, venue = busy_context(tmp)
         audit = TimedAudit(_NoAudit(), time.perf_counter)
         for durable in (False, True):
-            audit.record("rfq", NOW, {}, durable=durable)
+            audit.write(Unknown("rfq", {}), NOW, durable=durable)
         scrape_figures(ctx, venue, audit)
         hot_path_figures(tmp)
 

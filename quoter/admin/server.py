@@ -189,7 +189,7 @@ def _write_refusals(admin: _Admin) -> None:
     record = refusals.summary(ctx.clock.now())
     admin.refusals = _Refusals(written_s=ctx.clock.monotonic())
     try:
-        events.write(ctx.audit, ctx.clock.now(), record)
+        ctx.audit.write(record, ctx.clock.now())
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 
@@ -206,7 +206,7 @@ def _audit(engine: Engine, request: web.Request, status: int) -> None:
         detail=events.ABSENT if detail is None else detail,
     )
     try:
-        events.write(ctx.audit, ctx.clock.now(), call)
+        ctx.audit.write(call, ctx.clock.now())
     except AuditError as error:
         ctx.auto_kill(f"audit write failed: {error}")
 

@@ -1,8 +1,9 @@
 """What the engine records, as frozen types, and the one codec to and from the trail's JSON.
 
-Writers build an event and `encode` it into the record's data (the trail adds `seq`, `at`,
-`kind`, `prev` and `hash`, and seals the canonical, key-sorted bytes, so the JSON is exactly what
-it was when records were built as dicts); readers `decode` a record back. A record of a kind
+Writers build an event and hand it to the audit port (`Recorder.write`); the JSON-lines trail
+`encode`s it into the record's data there, once (and adds `seq`, `at`, `kind`, `prev` and
+`hash`, and seals the canonical, key-sorted bytes, so the JSON is exactly what it was when
+records were built as dicts); readers `decode` a record back. A record of a kind
 named here that does not hold what the kind promises is refused with an `EventError` naming the
 field; a kind not named here (an older or a newer writer's) decodes to `Unknown`, and keys a kind
 does not name are kept in `extra`, so any trail still reads and re-encodes to the same bytes.
@@ -48,7 +49,6 @@ __all__ = [
     "Unknown",
     "decode",
     "encode",
-    "write",
 ]
 
 
@@ -533,16 +533,10 @@ Event = (
 
 
 class Recorder(Protocol):
-    """Where records go: the audit trail's port (`quoter.audit.trail.Audit`)."""
+    """Where events go: the audit port (`quoter.audit.trail.Audit`). The JSON-lines trail
+    encodes each event there, once; a replay keeps the events it needs as they are."""
 
-    def record(
-        self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
-    ) -> None: ...
-
-
-def write(audit: Recorder, at: datetime, event: Event, *, durable: bool = False) -> None:
-    """Append `event` to the trail: its kind and its encoded data."""
-    audit.record(event.kind, at, encode(event), durable=durable)
+    def write(self, event: Event | Unknown, at: datetime, *, durable: bool = False) -> None: ...
 
 
 def encode(event: Event | Unknown) -> dict[str, object]:

@@ -47,10 +47,12 @@ class AuditError(Exception):
 
 
 class Audit(Protocol):
-    def record(
-        self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
+    """The port the engine records through: typed events, encoded (if at all) behind it."""
+
+    def write(
+        self, event: events.Event | events.Unknown, at: datetime, *, durable: bool = False
     ) -> None:
-        """Append a record; `durable` waits until it is on disk."""
+        """Append `event`, stamped `at`; `durable` waits until it is on disk."""
         ...
 
 
@@ -110,9 +112,17 @@ class JsonlAudit:
         """The last record written: its seq and hash (0 and GENESIS before the first)."""
         return self._seq, self._head
 
+    def write(
+        self, event: events.Event | events.Unknown, at: datetime, *, durable: bool = False
+    ) -> None:
+        """Encode `event` (the codec's one place on the way in) and append it."""
+        self.record(event.kind, at, events.encode(event), durable=durable)
+
     def record(
         self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
     ) -> None:
+        """Append a record's data as given: what `write` does after encoding; for tools and
+        tests that must write what no event holds (a foreign or a damaged record)."""
         try:
             if self._break is not None:
                 broke, self._break = self._break, None

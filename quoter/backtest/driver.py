@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from quoter.audit.events import Absent, Event, QuoteDeclined, QuoteIntent, Unknown
 from quoter.backtest.curves import DailyCurves, StaticCurves
 from quoter.backtest.fills import FillModel
 from quoter.backtest.simmarket import KEPT_ENDED, SimMarket
@@ -41,7 +42,6 @@ from quoter.strategies_api import load_strategy
 from quoter.venue.config import UsagePlanConfig
 
 Progress = Callable[[int, int], None]
-DECISION_KINDS = {"quote-intent": "quote", "decline": "decline"}
 AFTER_END = timedelta(minutes=5)  # time for the engine to see the last outcomes
 
 
@@ -102,33 +102,29 @@ class DecisionRow(NamedTuple):
 
 class RecordingAudit:
     """The audit port of a replay: keeps each decision as a compact row (what the results are
-    made from), not the whole record, so a long tape's replay stays small."""
+    made from), read off the typed event, and nothing else: no record is encoded, so a long
+    tape's replay stays small and pays only for what it keeps."""
 
     def __init__(self) -> None:
         self.decisions: list[DecisionRow] = []
 
-    def record(
-        self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
-    ) -> None:
-        if kind not in DECISION_KINDS:
+    def write(self, event: Event | Unknown, at: datetime, *, durable: bool = False) -> None:
+        if isinstance(event, QuoteIntent):
+            d = event.decision
+            row = DecisionRow(at, event.rfq_id, "quote", None, d.side, d.mid, d.price, d.bid, d.ask)
+        elif isinstance(event, QuoteDeclined):
+            if isinstance(event.decision, Absent):
+                row = DecisionRow(
+                    at, event.rfq_id, "decline", event.reason, None, None, None, None, None
+                )
+            else:
+                d = event.decision
+                row = DecisionRow(
+                    at, event.rfq_id, "decline", event.reason, d.side, d.mid, d.price, d.bid, d.ask
+                )
+        else:
             return
-        decision = data.get("decision")
-        d: Mapping[str, Any] = decision if isinstance(decision, Mapping) else {}
-        side = d.get("side")
-        reason = data.get("reason")
-        self.decisions.append(
-            DecisionRow(
-                at,
-                str(data["rfq-id"]),
-                DECISION_KINDS[kind],
-                None if reason is None else str(reason),
-                None if side is None else str(side),
-                d.get("mid"),
-                d.get("price"),
-                d.get("bid"),
-                d.get("ask"),
-            )
-        )
+        self.decisions.append(row)
 
 
 DEFAULT_PLAN = UsagePlanConfig()

@@ -69,7 +69,7 @@ class VenueAnswers:
             if SKEW_CONDITION not in ctx.killswitch.conditions:
                 log.error("no new quotes: %s", detail)
                 skewed = events.ClockSkewed(offset_s=offset_s, detail=detail)
-                events.write(ctx.audit, ctx.clock.now(), skewed)
+                ctx.audit.write(skewed, ctx.clock.now())
             ctx.killswitch.set_condition(SKEW_CONDITION, detail)
             self._skewed_until_s = now_s + SKEW_HOLD_S
         elif now_s >= self._skewed_until_s:

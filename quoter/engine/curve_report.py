@@ -138,7 +138,7 @@ class CurveReporter:
             kept_last_good=_kept(ctx.curves.current, problem),
         )
         try:
-            events.write(ctx.audit, ctx.clock.now(), refused)
+            ctx.audit.write(refused, ctx.clock.now())
         except AuditError as error:
             ctx.auto_kill(f"audit write failed: {error}")
 

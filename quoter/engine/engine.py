@@ -118,7 +118,7 @@ class Engine:
                 kills = [f"{k.reason} (by {k.by})" for k in ctx.killswitch.kills]
                 state = ctx.killswitch.state.value
                 latched = events.KillChanged(state=state, kills=tuple(kills))
-                events.write(ctx.audit, ctx.clock.now(), latched)
+                ctx.audit.write(latched, ctx.clock.now())
                 log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
                 ctx.withdraw_wanted.set()
                 self.wake()
@@ -172,7 +172,7 @@ class Engine:
                 # read back, the codec types the ones it knows.
                 extra=dict(ctx.run_facts),
             )
-            events.write(ctx.audit, ctx.clock.now(), start, durable=True)
+            ctx.audit.write(start, ctx.clock.now(), durable=True)
         except AuditError as error:  # no trail, no quoting: said in one line, no traceback
             ctx.auto_kill(f"audit write failed: {error}")
             raise StartRefused(f"the audit trail cannot be written: {error}") from None
@@ -333,7 +333,7 @@ class Engine:
         resumed = events.Resumed(
             by=by, lifted=tuple(k.reason for k in lifted), ids=tuple(k.id for k in lifted)
         )
-        events.write(self.ctx.audit, self.ctx.clock.now(), resumed)
+        self.ctx.audit.write(resumed, self.ctx.clock.now())
         self.wake()
         return lifted
 
@@ -346,7 +346,7 @@ class Engine:
         swapped = events.StrategySwapped(
             by=by, source=source, old=old.describe(), new=slot.describe()
         )
-        events.write(ctx.audit, ctx.clock.now(), swapped)
+        ctx.audit.write(swapped, ctx.clock.now())
         ctx.strategy = slot
         ctx.stats.strategy_swaps["done"] += 1
         log.warning("strategy swapped by %s (%s): %s -> %s", by, source, old.name, slot.name)
@@ -359,7 +359,7 @@ class Engine:
         refused = events.StrategySwapRefused(
             by=by, source=source, name=name, error=error, kept=ctx.strategy.name
         )
-        events.write(ctx.audit, ctx.clock.now(), refused)
+        ctx.audit.write(refused, ctx.clock.now())
         log.error("strategy swap to %s refused (%s): %s", name, source, error)
 
     def shadow(self, slot: StrategySlot | None, *, by: str, source: str) -> None:
@@ -372,7 +372,7 @@ class Engine:
             old=None if old is None else old.describe(),
             new=None if slot is None else slot.describe(),
         )
-        events.write(ctx.audit, ctx.clock.now(), swapped)
+        ctx.audit.write(swapped, ctx.clock.now())
         ctx.shadow = slot
 
 

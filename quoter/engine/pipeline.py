@@ -99,7 +99,7 @@ class Pipeline:
             rfq.id, live_slot.name, slot.describe(), live, decision, comparison
         )
         try:
-            events.write(ctx.audit, ctx.clock.now(), record)
+            ctx.audit.write(record, ctx.clock.now())
         except AuditError as error:
             ctx.auto_kill(f"audit write failed: {error}")
 
@@ -210,7 +210,7 @@ class Pipeline:
         )
         intent = records.intent(rfq, request, slot, decision, verdict, requote, curve_age_s)
         try:
-            events.write(ctx.audit, now, intent, durable=True)
+            ctx.audit.write(intent, now, durable=True)
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
             return
@@ -297,7 +297,7 @@ class Pipeline:
             quote_id=ABSENT if quote_id is None else quote_id,
         )
         try:
-            events.write(self._ctx.audit, self._ctx.clock.now(), event)
+            self._ctx.audit.write(event, self._ctx.clock.now())
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 
@@ -316,7 +316,7 @@ class Pipeline:
         ctx.stats.declined[str(declined.reason)] += 1
         event = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
         try:
-            events.write(ctx.audit, ctx.clock.now(), event)
+            ctx.audit.write(event, ctx.clock.now())
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 

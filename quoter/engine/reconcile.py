@@ -50,7 +50,7 @@ async def reconcile_at_start(
             log.warning("start: %s; trying again in %.1f s", what, pause_s)
             ctx.stats.venue_errors[type(error).__name__] += 1
             retried = events.StartRetried(error=what, retry_in_s=pause_s)
-            events.write(ctx.audit, ctx.clock.now(), retried)
+            ctx.audit.write(retried, ctx.clock.now())
             ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
             if not await _nap_unless_stopped(ctx, pause_s, stop):
                 return False
@@ -127,7 +127,7 @@ class Reconciler:
             policy=ctx.config.quoting.reconcile,
             refused=refused,
         )
-        events.write(ctx.audit, ctx.clock.now(), reconciled)
+        ctx.audit.write(reconciled, ctx.clock.now())
 
     async def _load_positions(self) -> None:
         """The desk's position per delivery month, and the credit its counterparties use,
@@ -174,7 +174,7 @@ class Reconciler:
             beyond_limit=tuple(beyond),
             complete=complete,  # False: more trades than MAX_TRADE_PAGES pages hold
         )
-        events.write(ctx.audit, now, loaded)
+        ctx.audit.write(loaded, now)
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
         """Count a quote found live against the limits, as if just sent, and whether it is within

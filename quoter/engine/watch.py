@@ -302,7 +302,7 @@ class Watcher:
 
     def _audit(self, event: events.Event) -> None:
         try:
-            events.write(self._ctx.audit, self._ctx.clock.now(), event)
+            self._ctx.audit.write(event, self._ctx.clock.now())
         except AuditError as error:
             self._ctx.auto_kill(f"audit write failed: {error}")
 

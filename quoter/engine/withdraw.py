@@ -140,7 +140,7 @@ class Withdrawer:
 
     def _audit(self, event: events.Event) -> None:
         try:
-            events.write(self._ctx.audit, self._ctx.clock.now(), event)
+            self._ctx.audit.write(event, self._ctx.clock.now())
         except AuditError:  # withdrawals go on even when the trail is broken
             log.exception("audit write failed during a withdrawal")
 

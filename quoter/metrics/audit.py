@@ -4,11 +4,12 @@ health, `quoter_audit_chain_ok` too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from prometheus_client.core import Metric
 
+from quoter.audit.events import Event, Unknown
 from quoter.audit.trail import ChainHealth
 from quoter.basics.histogram import BucketCounts
 from quoter.engine.audit import Audit
@@ -25,12 +26,10 @@ class TimedAudit:
         self.buffered = BucketCounts()
         self.durable = BucketCounts()
 
-    def record(
-        self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False
-    ) -> None:
+    def write(self, event: Event | Unknown, at: datetime, *, durable: bool = False) -> None:
         started = self._timer()
         try:
-            self._inner.record(kind, at, data, durable=durable)
+            self._inner.write(event, at, durable=durable)
         finally:
             (self.durable if durable else self.buffered).observe(self._timer() - started)
 

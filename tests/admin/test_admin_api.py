@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from quoter.admin.config import TOKEN_VARIABLE
+from quoter.audit.events import Unknown
 from quoter.cli import main
 from quoter.engine.killswitch import KillSwitch, TradingState
 from quoter.venue.config import CREDENTIAL_VARIABLES
@@ -135,7 +136,7 @@ async def test_the_shadow_report_names_a_record_it_cannot_read(tmp_path: Path) -
     async with admin_bot(tmp_path) as (_, bot, url):
         status, found = await call(url, "GET", "/shadow")
         assert (status, found["decisions"], found["shadow"]) == (200, 0, None)
-        bot.ctx.audit.record("shadow", bot.ctx.clock.now(), {"rfq-id": "r-1"})
+        bot.ctx.audit.write(Unknown("shadow", {"rfq-id": "r-1"}), bot.ctx.clock.now())
         status, refused = await call(url, "GET", "/shadow")
     assert status == 500
     assert "shadow record (seq " in refused["error"]

@@ -12,6 +12,7 @@ import pytest
 
 from quoter.app import Bot, open_bot
 from quoter.audit import verify
+from quoter.audit.events import Unknown
 from quoter.audit.key import KEY_VARIABLE
 from quoter.audit.story import load_records
 from quoter.audit.trail import BREAK_KIND
@@ -36,7 +37,7 @@ async def _with_bot(sandbox: RunningSandbox, tmp_path: Path, config: EngineConfi
         config, venue, DEMO_RISK, sandbox.credentials, sandbox.clock, curves
     ) as bot:
         for n in range(3):
-            bot.engine.ctx.audit.record("rfq", sandbox.clock.now(), {"n": n}, durable=True)
+            bot.engine.ctx.audit.write(Unknown("rfq", {"n": n}), sandbox.clock.now(), durable=True)
         return bot
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from quoter.audit import events
 from quoter.backtest.curves import DailyCurves
-from quoter.backtest.driver import RunSpec
+from quoter.backtest.driver import DecisionRow, RecordingAudit, RunSpec
 from quoter.backtest.fills import AuctionFill, LogisticFill, fit_logistic
 from quoter.backtest.report import write_report, write_tables
 from quoter.backtest.results import tables
@@ -77,3 +79,34 @@ def test_a_run_labelled_by_many_parameters_still_quotes(tmp_path: Path) -> None:
     replayed = run(tape, AuctionFill(), tmp_path, spec=RunSpec(label))
     assert replayed.ctx.stats.kills == 0  # the client-quote-ids fit the venue's 100 characters
     assert replayed.ctx.stats.quotes_sent > 0
+
+
+def test_the_replay_keeps_each_decision_off_its_typed_event() -> None:
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    priced = events.DecisionFields(
+        side="sell", mid=50.0, price=52.5, bid=None, ask=None, components={},
+        delivery_hours=24.0, energy_mwh=240.0, curve_id="c", curve_as_of=at.isoformat(),
+    )  # fmt: skip
+    sent = events.SentFields(price=52.5, bid=None, ask=None, requote=False)
+    audit = RecordingAudit()
+    audit.write(events.Unknown("rfq", {"rfq-id": "r-1"}), at)
+    audit.write(
+        events.QuoteIntent(
+            rfq_id="r-1", client_quote_id="q-1", strategy="s", params={}, strategy_version=None,
+            curve_age_s=1.0, decision=priced, checks=(), sent=sent, valid_until=at.isoformat(),
+        ),
+        at,
+        durable=True,
+    )  # fmt: skip
+    audit.write(
+        events.QuoteDeclined(
+            rfq_id="r-2", reason="limit", detail="", strategy="s", decision=priced
+        ),
+        at,
+    )
+    audit.write(events.QuoteDeclined(rfq_id="r-3", reason="no-curve", detail="", strategy="s"), at)
+    assert audit.decisions == [
+        DecisionRow(at, "r-1", "quote", None, "sell", 50.0, 52.5, None, None),
+        DecisionRow(at, "r-2", "decline", "limit", "sell", 50.0, 52.5, None, None),
+        DecisionRow(at, "r-3", "decline", "no-curve", None, None, None, None, None),
+    ]

@@ -80,12 +80,12 @@ def _two_runs_of_one_rfq(directory: Path) -> None:
             params={},
             kill_switch="clear",
         )
-        events.write(audit, at, started)
+        audit.write(started, at)
         audit.record("rfq", at, rfq_seen("rfq-1"))
         declined = events.QuoteDeclined(
             rfq_id="rfq-1", reason="no-curve", detail="no curve for DE", strategy="curve-spread"
         )
-        events.write(audit, at, declined)
+        audit.write(declined, at)
     audit.close()
 
 
