@@ -56,3 +56,29 @@ def make_rfq(**overrides: Any) -> Rfq:
         my_quote_status=MyQuoteStatus.NOT_QUOTED,
     )
     return replace(base, **overrides)
+
+
+def risk_toml(*, max_open_quotes: int = 40, credit_limit_eur: float = 200_000_000.0) -> str:
+    """A desk's `[risk]` and `[risk.collar]` sections as a configuration file holds them: the
+    limits a test desk quotes the sandbox within, the two that tests vary given."""
+    return f"""
+[risk]
+max_volume_mw = 50.0
+max_notional_eur = 50000000.0
+max_open_quotes = {max_open_quotes}
+max_quotes_per_minute = 60
+max_position_mwh = 500000.0
+credit_limit_eur = {credit_limit_eur:.1f}
+allowed_areas = ["DE", "FR", "NL", "THE", "TTF"]
+allowed_loads = ["base", "peak", "off-peak", "custom"]
+allowed_products = ["day", "weekend", "week", "balance-of-month", "month", "quarter", "season",
+    "gas-year", "year"]
+max_curve_age_s = 129600.0
+fill_throttle_count = 20
+fill_throttle_window_s = 600.0
+
+[risk.collar]
+max_distance_eur_mwh = 15.0
+max_drift_eur_mwh = 10.0
+drift_window_s = 300.0
+"""

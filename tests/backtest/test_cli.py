@@ -15,6 +15,7 @@ from quoter.backtest.tape import REQUIRED, Tape, read_tape, write_tape
 from quoter.cli import main
 from quoter.commands import backtest
 from tests.backtest.helpers import short_tape
+from tests.factories import risk_toml
 
 
 @pytest.fixture
@@ -75,26 +76,7 @@ DESK = """
 name = "curve_spread"
 params = { credit_default_eur_mwh = 0.25 }
 
-[risk]
-max_volume_mw = 50.0
-max_notional_eur = 50000000.0
-max_open_quotes = 2
-max_quotes_per_minute = 60
-max_position_mwh = 500000.0
-credit_limit_eur = 200000000.0
-allowed_areas = ["DE", "FR", "NL", "THE", "TTF"]
-allowed_loads = ["base", "peak", "off-peak", "custom"]
-allowed_products = ["day", "weekend", "week", "balance-of-month", "month", "quarter", "season",
-    "gas-year", "year"]
-max_curve_age_s = 129600.0
-fill_throttle_count = 20
-fill_throttle_window_s = 600.0
-
-[risk.collar]
-max_distance_eur_mwh = 15.0
-max_drift_eur_mwh = 10.0
-drift_window_s = 300.0
-"""
+""" + risk_toml(max_open_quotes=2)
 
 
 def test_a_desk_config_brings_its_limits_and_its_strategy(tape: Path, tmp_path: Path) -> None:
@@ -112,7 +94,7 @@ def test_a_desk_config_without_limits_is_refused_by_name(
     tape: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "desk.toml"
-    config.write_text(DESK.split("[risk]")[0])
+    config.write_text(DESK.split("[risk]")[0])  # no [risk]
     assert main(["backtest", "replay", str(tape), "--config", str(config)]) == 2
     assert f"{config}: no [risk] section" in capsys.readouterr().err
 
@@ -124,7 +106,7 @@ name = "inventory_skew"
 k_eur_mwh_per_mwh = 0.001
 inner = { name = "curve_spread", params = { credit_default_eur_mwh = 0.25 } }
 
-[risk]""" + DESK.split("[risk]")[1]
+""" + risk_toml(max_open_quotes=2)
 
 
 def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path: Path) -> None:

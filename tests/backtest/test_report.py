@@ -18,6 +18,7 @@ from quoter.backtest.results import concat, tables
 from quoter.backtest.tape import read_tape, write_tape
 from quoter.cli import main
 from tests.backtest.helpers import inputs_for, run, short_tape, tape_of
+from tests.factories import risk_toml
 
 LABELS = ["curve_spread", "curve_spread credit_default_eur_mwh=0.5"]
 
@@ -119,26 +120,7 @@ HOURS_DESK = """
 [engine.hours]
 all_day = true
 
-[risk]
-max_volume_mw = 50.0
-max_notional_eur = 50000000.0
-max_open_quotes = 40
-max_quotes_per_minute = 60
-max_position_mwh = 500000.0
-credit_limit_eur = 2000000000.0
-allowed_areas = ["DE", "FR", "NL", "THE", "TTF"]
-allowed_loads = ["base", "peak", "off-peak", "custom"]
-allowed_products = ["day", "weekend", "week", "balance-of-month", "month", "quarter", "season",
-    "gas-year", "year"]
-max_curve_age_s = 129600.0
-fill_throttle_count = 20
-fill_throttle_window_s = 600.0
-
-[risk.collar]
-max_distance_eur_mwh = 15.0
-max_drift_eur_mwh = 10.0
-drift_window_s = 300.0
-"""
+""" + risk_toml(credit_limit_eur=2_000_000_000.0)
 
 
 def test_a_tape_outside_trading_hours_says_why_nothing_was_quoted(

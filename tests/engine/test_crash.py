@@ -29,6 +29,7 @@ from tests.engine.processes import (
     wait_exit,
     wait_for,
 )
+from tests.factories import risk_toml
 
 SEED = 20260302
 RESTARTS = 6
@@ -91,25 +92,7 @@ observe_holidays = false
 [engine.kill]
 latch_path = {latch}
 
-[risk]
-max_volume_mw = 50.0
-max_notional_eur = 50000000.0
-max_open_quotes = 40
-max_quotes_per_minute = 60
-max_position_mwh = 500000.0
-credit_limit_eur = 200000000.0
-allowed_areas = ["DE", "FR", "NL", "THE", "TTF"]
-allowed_loads = ["base", "peak", "off-peak", "custom"]
-allowed_products = ["day", "weekend", "week", "balance-of-month", "month", "quarter", "season", "gas-year", "year"]
-max_curve_age_s = 129600.0
-fill_throttle_count = 20
-fill_throttle_window_s = 600.0
-
-[risk.collar]
-max_distance_eur_mwh = 15.0
-max_drift_eur_mwh = 10.0
-drift_window_s = 300.0
-"""
+""" + risk_toml()
 
 
 def _post(url: str, body: dict[str, Any]) -> Any:
