@@ -74,7 +74,7 @@ def replay_rate(tape: Tape, *, quiet: bool = False) -> float:
         done = asyncio.run(replay(tape, RunSpec("bench"), AuctionFill(), settings, curves))
         elapsed = time.perf_counter() - started
     if not quiet:
-        quoted = done.ctx.stats.quotes_sent
+        quoted = done.desk.stats.quotes_sent
         print(f"curve build: {built_s:.2f} s for the tape's day (not in the replay's time)")
         print(
             f"replay: {len(tape):,} RFQs in {elapsed:.2f} s = {len(tape) / elapsed:,.0f} RFQs/s "
@@ -220,7 +220,7 @@ def _read_and_replay(path: Path, work: Path) -> dict[str, float]:
         "rss_read": rss_read,
         "replay_s": time.perf_counter() - started,
         "rss_peak": _peak_mib(),
-        "quoted": done.ctx.stats.quotes_sent,
+        "quoted": done.desk.stats.quotes_sent,
     }
 
 

@@ -3,7 +3,7 @@ withdraws everything, and a whole trading day on an accelerated clock with the d
 
 Overhead runs on an unlimited plan with 20 ms polling, the sandbox in a process of its own, so
 that neither the usage plan, the polling cadence nor the sandbox's own work is measured: it is
-the time from the poll page holding an RFQ being parsed (`EngineContext.seen_at`) to its quote
+the time from the poll page holding an RFQ being parsed (`OpenRfq.seen_at_s`) to its quote
 request being handed to the venue client (a timing proxy around `HttpVenue.submit_quote`; the
 client's guard and the HTTP round trip come after). Kills and the day run the sandbox in-process
 on the engine's own clock.
@@ -113,7 +113,8 @@ class Phases:
 
 
 def phases(bot: BenchEngine, rfq_ids: Sequence[str]) -> Phases:
-    seen, sent = bot.ctx.seen_at, bot.venue.submitted_at
+    seen = {r.rfq.id: r.seen_at_s for r in bot.desk.rfqs}
+    sent = bot.venue.submitted_at
     priced = bot.strategy.priced_at
     ids = [i for i in rfq_ids if i in seen and i in sent and i in priced]
     return Phases(
@@ -146,8 +147,8 @@ async def overhead() -> None:
             async with running_engine(
                 venue, workdir, config=engine, risk=risk, curves=CURVES, plan=UNLIMITED_PLAN
             ) as bot:
-                await eventually(lambda: bot.ctx.stats.quotes_sent == OPEN_RFQS, "500 quotes")
-                acked = list(bot.ctx.stats.seen_to_sent_s)
+                await eventually(lambda: bot.desk.stats.quotes_sent == OPEN_RFQS, "500 quotes")
+                acked = list(bot.desk.stats.seen_to_sent_s)
                 print_phases(f"{OPEN_RFQS} RFQs in one poll", phases(bot, burst_ids), acked)
                 await one_at_a_time(bot, controls, deadline)
     print(
@@ -164,8 +165,8 @@ async def one_at_a_time(bot: BenchEngine, controls: Controls, deadline: datetime
         steady_ids.append(rfq_id)
         await eventually(functools.partial(contains, bot.venue.submitted_at, rfq_id), "quote")
     want = OPEN_RFQS + STEADY_RFQS
-    await eventually(lambda: bot.ctx.stats.quotes_sent == want, "every quote")
-    acked = list(bot.ctx.stats.seen_to_sent_s)[OPEN_RFQS:]
+    await eventually(lambda: bot.desk.stats.quotes_sent == want, "every quote")
+    acked = list(bot.desk.stats.seen_to_sent_s)[OPEN_RFQS:]
     label = f"{OPEN_RFQS} RFQs open, a new one arrives"
     print_phases(label, phases(bot, steady_ids), acked)
 
@@ -220,7 +221,7 @@ async def kill_once(workdir: Path, case: KillCase) -> float:
             bot.engine.kill(Kill(reason="benchmark", by="bench", at=sandbox.clock.now()))
             await eventually(lambda: sandbox.state.live_quotes() == 0, "every quote withdrawn")
             elapsed = time.perf_counter() - started
-            await eventually(lambda: bot.ctx.stats.withdrawn == KILL_QUOTES, "our count")
+            await eventually(lambda: bot.desk.stats.withdrawn == KILL_QUOTES, "our count")
             await check_clean(controls, case.failing)
     return elapsed
 
@@ -259,7 +260,7 @@ async def kill_to_withdrawn() -> None:
 
 def status_line(bot: BenchEngine, clock: ScaledClock) -> str:
     at = clock.now().astimezone(MARKET_TIMEZONE)
-    stats = bot.ctx.stats
+    stats = bot.desk.stats
     spent = bot.venue.guard_state().spent_today
     return (
         f"\r[day] {at:%H:%M} Berlin  requests {spent:5d}  quotes sent {stats.quotes_sent:4d}  "
@@ -328,7 +329,7 @@ def print_day(
     venue_spent = sum(counters["quota-spent"].values())
     ceiling = plan.daily_quota - plan.withdraw_reserve_daily
     intact = "intact" if max(venue_spent, ledger_spent) <= ceiling else "BREACHED"
-    stats = bot.ctx.stats
+    stats = bot.desk.stats
     print(
         f"day: requests spent {venue_spent} (sandbox) / {ledger_spent} (our ledger) of "
         f"{plan.daily_quota}; withdrawal reserve {intact} (spent <= {ceiling})"
@@ -352,7 +353,7 @@ def print_day(
     print(
         f"  quotes {stats.quotes_sent}, requotes {stats.requotes_sent}, won {stats.won}, "
         f"lost {stats.lost}, expired {stats.expired}, withdrawn {stats.withdrawn}, "
-        f"kills {[k.reason for k in bot.ctx.killswitch.kills]}"
+        f"kills {[k.reason for k in bot.deps.killswitch.kills]}"
     )
 
 

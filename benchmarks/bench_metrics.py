@@ -26,9 +26,10 @@ from quoter.domain.market import Commodity
 from quoter.engine.audit import JsonlAudit
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
+from quoter.engine.desk import Desk
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.engine.stats import Samples
 from quoter.metrics.audit import TimedAudit
 from quoter.metrics.collector import build_registry
@@ -84,10 +85,10 @@ def _per_call_s(work: Callable[[], object], n: int = N) -> float:
     return (time.perf_counter() - started) / n
 
 
-def busy_context(tmp: Path) -> tuple[EngineContext, VenueStats]:
+def busy_context(tmp: Path) -> tuple[EngineDeps, Desk, VenueStats]:
     """A bot after a busy day: every decline reason, every endpoint and status, 180 positions."""
     config = EngineConfig.model_validate({"audit_dir": tmp / "audit"})
-    ctx = EngineContext(
+    deps = EngineDeps(
         venue=cast(Any, None),  # the collector never calls the venue
         quota=_Quota(),
         clock=cast(Any, type("Fixed", (), {"now": staticmethod(lambda: NOW)})()),
@@ -98,13 +99,13 @@ def busy_context(tmp: Path) -> tuple[EngineContext, VenueStats]:
         killswitch=KillSwitch(None),
         audit=_NoAudit(),
         run_id="bench",
-        strategy=StrategySlot("curve-spread", CurveSpread()),
     )
+    desk = Desk(DEMO_RISK, StrategySlot("curve-spread", CurveSpread()))
     rng = random.Random(1)
     reasons = list(DeclineCode)
     for reason in reasons:
-        ctx.stats.declined[str(reason)] += rng.randint(1, 500)
-    for samples in (ctx.stats.pricing_s, ctx.stats.seen_to_sent_s, ctx.stats.created_to_ack_s):
+        desk.stats.declined[str(reason)] += rng.randint(1, 500)
+    for samples in (desk.stats.pricing_s, desk.stats.seen_to_sent_s, desk.stats.created_to_ack_s):
         for _ in range(5000):
             samples.append(rng.expovariate(100.0))
     venue = VenueStats()
@@ -118,17 +119,17 @@ def busy_context(tmp: Path) -> tuple[EngineContext, VenueStats]:
     for commodity, area in areas:
         for month in range(36):
             bucket = DeliveryBucket(commodity, area, f"{2026 + month // 12}-{month % 12 + 1:02d}")
-            ctx.book._positions[bucket] = rng.uniform(-5000, 5000)  # a filled book, for size
-    return ctx, venue
+            desk.book._positions[bucket] = rng.uniform(-5000, 5000)  # a filled book, for size
+    return deps, desk, venue
 
 
-def scrape_figures(ctx: EngineContext, venue: VenueStats, audit: TimedAudit) -> None:
-    registry = build_registry(ctx, venue, audit)
+def scrape_figures(deps: EngineDeps, desk: Desk, venue: VenueStats, audit: TimedAudit) -> None:
+    registry = build_registry(deps, desk, venue, audit)
     body = generate_latest(registry)
     series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
     scrape_s = _per_call_s(lambda: generate_latest(registry), 200)
     print(f"scrape: {len(body):,} bytes, {series} series, built in {scrape_s * 1000:.2f} ms")
-    print(f"  ({len(ctx.book.positions_mwh)} position buckets, {len(ctx.stats.declined)} decline "
+    print(f"  ({len(desk.book.positions_mwh)} position buckets, {len(desk.stats.declined)} decline "
           f"reasons, {len(ENDPOINTS)} endpoints x {len(STATUSES)} statuses)")  # fmt: skip
 
 
@@ -180,11 +181,11 @@ def _case(cases: list[Any], i: int) -> tuple[Any, Any]:
 def run() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        ctx, venue = busy_context(tmp)
+        deps, desk, venue = busy_context(tmp)
         audit = TimedAudit(_NoAudit(), time.perf_counter)
         for durable in (False, True):
             audit.write(Unknown("rfq", {}), NOW, durable=durable)
-        scrape_figures(ctx, venue, audit)
+        scrape_figures(deps, desk, venue, audit)
         hot_path_figures(tmp)
 
 

@@ -30,9 +30,10 @@ from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.decide import proposal_of, risk_declined
+from quoter.engine.desk import Desk
 from quoter.engine.engine import Engine
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.delivery import Delivery, delivery_of
@@ -214,8 +215,12 @@ class BenchEngine:
     stop: asyncio.Event
 
     @property
-    def ctx(self) -> EngineContext:
-        return self.engine.ctx
+    def desk(self) -> Desk:
+        return self.engine.desk
+
+    @property
+    def deps(self) -> EngineDeps:
+        return self.engine.deps
 
 
 @dataclass(frozen=True, slots=True)

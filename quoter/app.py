@@ -120,7 +120,7 @@ async def open_bot(
             trades=_trade_recorder(engine_config.trades_file),
             run_facts=run_facts,
         )
-        registry = build_registry(engine.ctx, venue.stats, timed_audit)
+        registry = build_registry(engine.deps, engine.desk, venue.stats, timed_audit)
         try:
             yield Bot(engine, venue, registry)
         finally:
@@ -159,7 +159,7 @@ async def run_bot(
         if admin is not None and admin.token is not None and admin.config.enabled:
             await stack.enter_async_context(serve_admin(admin.config, bot.engine, admin.token))
         await _run_tasks(bot, curves, curves_config, clock, stop, ticker, admin, heartbeat)
-    if heartbeat is not None and not bot.engine.ctx.quotes:
+    if heartbeat is not None and not bot.engine.desk.quotes:
         heartbeat.stopped()  # else the switch fires once the process is gone
 
 

@@ -45,18 +45,18 @@ async def apply_config(path: Path, engine: Engine) -> None:
     try:
         loaded = load_config(path)
     except ConfigError as error:
-        engine.swap_refused(engine.ctx.strategy.name, str(error), by=BY, source=source)
+        engine.swap_refused(engine.desk.strategy.name, str(error), by=BY, source=source)
         return
     use_strategy_folders(loaded.strategies)  # folders added to the file are searched from now
     config = loaded.engine
-    ctx = engine.ctx
+    desk = engine.desk
     wanted = config.strategy
-    if (wanted.name, wanted.params) != (ctx.strategy.name, ctx.strategy.params):
+    if (wanted.name, wanted.params) != (desk.strategy.name, desk.strategy.params):
         # A refusal is audited and logged by the swap; the old strategy goes on quoting.
         with suppress(StrategyLoadError):
             await swap_strategy(engine, wanted.name, wanted.params, by=BY, source=source)
     shadow = config.shadow
-    running = None if ctx.shadow is None else (ctx.shadow.name, ctx.shadow.params)
+    running = None if desk.shadow is None else (desk.shadow.name, desk.shadow.params)
     if (None if shadow is None else (shadow.name, shadow.params)) != running:
         try:
             await swap_shadow(

@@ -174,28 +174,29 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def _refused(admin: _Admin, request: web.Request, reason: str) -> None:
     """Counted at once; on the trail as a summary, the first at once, then a minute apart."""
-    ctx = admin.engine.ctx
-    ctx.stats.admin_refused[reason] += 1
+    engine = admin.engine
+    clock = engine.deps.clock
+    engine.desk.stats.admin_refused[reason] += 1
     refusals = admin.refusals
-    refusals.add(reason, request[WHO_KEY], request.remote, ctx.clock.now())
-    if ctx.clock.monotonic() - refusals.written_s >= REFUSED_SUMMARY_S:
+    refusals.add(reason, request[WHO_KEY], request.remote, clock.now())
+    if clock.monotonic() - refusals.written_s >= REFUSED_SUMMARY_S:
         _write_refusals(admin)
 
 
 def _write_refusals(admin: _Admin) -> None:
-    ctx, refusals = admin.engine.ctx, admin.refusals
+    engine, refusals = admin.engine, admin.refusals
     if not refusals.counts:
         return
-    record = refusals.summary(ctx.clock.now())
-    admin.refusals = _Refusals(written_s=ctx.clock.monotonic())
+    clock = engine.deps.clock
+    record = refusals.summary(clock.now())
+    admin.refusals = _Refusals(written_s=clock.monotonic())
     try:
-        ctx.audit.write(record, ctx.clock.now())
+        engine.deps.audit.write(record, clock.now())
     except AuditError as error:
-        ctx.auto_kill(f"audit write failed: {error}")
+        engine.halt.auto_kill(f"audit write failed: {error}")
 
 
 def _audit(engine: Engine, request: web.Request, status: int) -> None:
-    ctx = engine.ctx
     detail = request.get(DETAIL_KEY)
     call = events.AdminCall(
         method=request.method,
@@ -206,9 +207,9 @@ def _audit(engine: Engine, request: web.Request, status: int) -> None:
         detail=events.ABSENT if detail is None else detail,
     )
     try:
-        ctx.audit.write(call, ctx.clock.now())
+        engine.deps.audit.write(call, engine.deps.clock.now())
     except AuditError as error:
-        ctx.auto_kill(f"audit write failed: {error}")
+        engine.halt.auto_kill(f"audit write failed: {error}")
 
 
 def _engine(request: web.Request) -> Engine:
@@ -216,11 +217,11 @@ def _engine(request: web.Request) -> Engine:
 
 
 def _status(engine: Engine) -> dict[str, object]:
-    ctx = engine.ctx
-    shadow = ctx.shadow
+    desk = engine.desk
+    shadow = desk.shadow
     return {
-        **status_of(ctx, engine.last_plan),
-        "strategy-params": ctx.strategy.params,
+        **status_of(engine.deps, desk, engine.last_plan),
+        "strategy-params": desk.strategy.params,
         "shadow": None if shadow is None else shadow.describe(),
     }
 
@@ -232,13 +233,13 @@ async def _get_status(request: web.Request) -> web.Response:
 async def _post_kill(request: web.Request) -> web.Response:
     body = await _parse(request, KillBody)
     engine = _engine(request)
-    ctx = engine.ctx
+    desk = engine.desk
     by = f"{body.by or request[WHO_KEY]} (admin)"
     # As asked, so the trail shows a refused kill too; as understood once checked.
     asked = {"areas": body.areas, "products": body.products, "strategies": body.strategies}
     detail: dict[str, object] = {"reason": body.reason, "by": by, "scope": asked}
     request[DETAIL_KEY] = detail
-    running = (ctx.strategy.name, None if ctx.shadow is None else ctx.shadow.name)
+    running = (desk.strategy.name, None if desk.shadow is None else desk.shadow.name)
     try:
         scope = canonical_scope(
             body.areas, body.products, body.strategies, lambda: known_strategies(running)
@@ -246,13 +247,15 @@ async def _post_kill(request: web.Request) -> web.Response:
     except ScopeError as error:
         return _refuse(400, f"nothing killed: {error}")
     detail["scope"] = scope.to_json()
-    kill = Kill(reason=body.reason, by=by, at=ctx.clock.now(), scope=scope)
+    kill = Kill(reason=body.reason, by=by, at=engine.deps.clock.now(), scope=scope)
     engine.kill(kill)
     # None when nothing new was latched: a kill of everything while already halted.
-    latched = next((k for k in reversed(ctx.killswitch.kills) if replace(k, id=0) == kill), None)
+    latched = next(
+        (k for k in reversed(engine.deps.killswitch.kills) if replace(k, id=0) == kill), None
+    )
     covered = [
         q
-        for q in ctx.quotes
+        for q in desk.quotes
         if scope.covers(q.rfq.instrument.market_area, q.rfq.instrument.product_type, q.strategy)
     ]
     return _json(
@@ -290,13 +293,13 @@ async def _post_swap(request: web.Request) -> web.Response:
 
 
 async def _get_shadow(request: web.Request) -> web.Response:
-    ctx = _engine(request).ctx
-    directory = ctx.config.audit_dir
+    engine = _engine(request)
+    directory = engine.deps.config.audit_dir
     try:
         found = await asyncio.to_thread(lambda: report(load_records(directory)))
     except events.EventError as error:  # the trail holds a record the report cannot read
         return _refuse(500, f"{directory}: {error}")
-    shadow = ctx.shadow
+    shadow = engine.desk.shadow
     return _json({"shadow": None if shadow is None else shadow.describe(), **found})
 
 

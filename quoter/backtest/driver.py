@@ -35,8 +35,9 @@ from quoter.backtest.tape import Tape
 from quoter.clock import ManualClock
 from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
+from quoter.engine.desk import Desk
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.risk.config import RiskConfig
 from quoter.strategies_api import load_strategy
 from quoter.venue.config import UsagePlanConfig
@@ -152,7 +153,8 @@ class Replayed:
     spec: RunSpec
     audit: RecordingAudit
     venue: SimVenue
-    ctx: EngineContext
+    deps: EngineDeps
+    desk: Desk
     steps: int
 
 
@@ -202,7 +204,7 @@ async def replay(
         KillSwitch(None),  # kills hold in memory: a replay never touches the latch
         run_id=run_id_of(spec.label),
     )
-    ctx = engine.ctx
+    desk = engine.desk
     stop = asyncio.Event()
     end = tape.end + AFTER_END
     steps = 0
@@ -216,7 +218,7 @@ async def replay(
                     progress(market.settled, len(tape))
                 now = clock.now()
                 market.catch_up()  # arrivals due now are stamped; the next one is in the future
-                if now >= end or (market.done() and not ctx.open_rfqs and not len(ctx.quotes)):
+                if now >= end or (market.done() and not desk.rfqs and not desk.quotes):
                     break
                 clock.advance(_next_step_s(clock, end))
             stop.set()
@@ -230,7 +232,7 @@ async def replay(
     executor.shutdown(wait=False)
     if progress is not None:
         progress(market.settled, len(tape))
-    return Replayed(spec, audit, venue, ctx, steps)
+    return Replayed(spec, audit, venue, engine.deps, desk, steps)
 
 
 def run_id_of(label: str) -> str:

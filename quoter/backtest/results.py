@@ -97,11 +97,11 @@ def rfq_outcomes(run: Replayed, decisions: pd.DataFrame) -> dict[str, int]:
     seen = quoted | set(last.rfq_id)
     closed = 0
     unseen = [i for i, rfq_id in enumerate(tape.columns.ids) if rfq_id not in seen]
-    areas = run.ctx.risk.allowed_areas
+    areas = run.deps.risk.allowed_areas
     for index in unseen:
         arrived = tape.arrival(index)
         deadline = instant(int(tape.columns.deadline_ms[index]))
-        closed += run.ctx.calendar.next_open(areas, arrived) >= deadline
+        closed += run.deps.calendar.next_open(areas, arrived) >= deadline
     counts["outside_hours"] = closed
     counts["not_seen"] = len(unseen) - closed
     return counts
@@ -130,9 +130,9 @@ def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> 
         "pnl_at_trade": float(fills.spread.sum()) if len(fills) else 0.0,
         "limit_hits": int(sum(n for r, n in reasons.items() if r in REASON_CODES)),
         "declines": len(declines),
-        "kills": run.ctx.stats.kills,
+        "kills": run.desk.stats.kills,
         "killed_by": "; ".join(
-            f"{k.at.isoformat(timespec='seconds')} {k.reason}" for k in run.ctx.killswitch.kills
+            f"{k.at.isoformat(timespec='seconds')} {k.reason}" for k in run.deps.killswitch.kills
         ),
     }
     for days in MARK_DAYS:

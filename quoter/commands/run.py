@@ -174,7 +174,7 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
                 )
             finally:
                 view.close()  # the terminal's cursor back, whatever stopped the bot
-            left = len(bot.engine.ctx.quotes)
+            left = len(bot.engine.desk.quotes)
             if left:
                 print(f"stopped with {left} quote(s) possibly still live: check the venue")
             else:
@@ -202,7 +202,7 @@ def _admin_token(config: QuoterConfig, source: Path | None) -> SecretStr | None:
 
 
 def _status_text(bot: Bot) -> str:
-    return render_status(status_of(bot.engine.ctx, bot.engine.last_plan))
+    return render_status(status_of(bot.engine.deps, bot.engine.desk, bot.engine.last_plan))
 
 
 class _StatusView:
@@ -224,7 +224,7 @@ class _StatusView:
                 self._live.start()
             self._live.update(Text(text), refresh=True)
             return
-        quoted = bot.engine.ctx.stats.quotes_sent > 0
+        quoted = bot.engine.desk.stats.quotes_sent > 0
         if self._ticks % self._every == 1 or (quoted and not self._quoted):
             print(text, flush=True)
         self._quoted = quoted

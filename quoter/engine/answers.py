@@ -9,8 +9,12 @@ import logging
 from datetime import datetime
 
 from quoter.audit import events
-from quoter.engine.state import EngineContext
-from quoter.engine.stats import RecentShare
+from quoter.clock import Clock
+from quoter.engine.audit import Audit
+from quoter.engine.config import KillConfig
+from quoter.engine.halt import Halt
+from quoter.engine.killswitch import KillSwitch
+from quoter.engine.stats import EngineStats, RecentShare
 from quoter.venue import errors
 
 log = logging.getLogger(__name__)
@@ -24,9 +28,22 @@ REFUSALS = (errors.QuoteRejected,)
 
 
 class VenueAnswers:
-    def __init__(self, ctx: EngineContext) -> None:
-        self._ctx = ctx
-        self._refused = RecentShare(ctx.config.kill.window)  # of the last submits answered
+    def __init__(
+        self,
+        config: KillConfig,
+        clock: Clock,
+        killswitch: KillSwitch,
+        audit: Audit,
+        stats: EngineStats,
+        halt: Halt,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._killswitch = killswitch
+        self._audit = audit
+        self._stats = stats
+        self._halt = halt
+        self._refused = RecentShare(config.window)  # of the last submits answered
         self._skewed_until_s = float("-inf")
 
     def accepted(
@@ -43,13 +60,14 @@ class VenueAnswers:
             self.clock_reading(0.0)
 
     def refused(self, error: errors.VenueError) -> None:
-        ctx = self._ctx
         if not isinstance(error, REFUSALS):
             return
         rate = self._refused.add(True)
-        submits, window = len(self._refused), ctx.config.kill.window
-        if submits >= min(window, MIN_SUBMITS_FOR_RATE) and rate > ctx.config.kill.max_refusal_rate:
-            ctx.auto_kill(f"venue refused {round(rate * submits)}/{submits} quotes, last: {error}")
+        submits, window = len(self._refused), self._config.window
+        if submits >= min(window, MIN_SUBMITS_FOR_RATE) and rate > self._config.max_refusal_rate:
+            self._halt.auto_kill(
+                f"venue refused {round(rate * submits)}/{submits} quotes, last: {error}"
+            )
 
     def rfq_seen(self, venue_updated_at: datetime, received_at: datetime) -> None:
         """An RFQ's last change, by the venue's clock, cannot be later than our receiving it."""
@@ -59,28 +77,26 @@ class VenueAnswers:
 
     def clock_reading(self, offset_s: float) -> None:
         """`offset_s`: how far our clock is ahead of the venue's (negative: behind), at least."""
-        ctx = self._ctx
-        ctx.stats.clock_offset_s = offset_s
-        tolerance_s = ctx.config.kill.max_clock_skew_s
-        now_s = ctx.clock.monotonic()
+        self._stats.clock_offset_s = offset_s
+        tolerance_s = self._config.max_clock_skew_s
+        now_s = self._clock.monotonic()
         if abs(offset_s) > tolerance_s:
             way = "ahead of" if offset_s > 0 else "behind"
             detail = f"our clock is {abs(offset_s):.1f} s {way} the venue's (tolerance {tolerance_s:g} s)"
-            if SKEW_CONDITION not in ctx.killswitch.conditions:
+            if SKEW_CONDITION not in self._killswitch.conditions:
                 log.error("no new quotes: %s", detail)
                 skewed = events.ClockSkewed(offset_s=offset_s, detail=detail)
-                ctx.audit.write(skewed, ctx.clock.now())
-            ctx.killswitch.set_condition(SKEW_CONDITION, detail)
+                self._audit.write(skewed, self._clock.now())
+            self._killswitch.set_condition(SKEW_CONDITION, detail)
             self._skewed_until_s = now_s + SKEW_HOLD_S
         elif now_s >= self._skewed_until_s:
             self.lift()
 
     def lift(self) -> None:
         """The hold is over: the next answer measures again."""
-        ctx = self._ctx
         if (
-            SKEW_CONDITION in ctx.killswitch.conditions
-            and ctx.clock.monotonic() >= self._skewed_until_s
+            SKEW_CONDITION in self._killswitch.conditions
+            and self._clock.monotonic() >= self._skewed_until_s
         ):
-            ctx.killswitch.clear_condition(SKEW_CONDITION)
+            self._killswitch.clear_condition(SKEW_CONDITION)
             log.warning("clock skew condition lifted: quoting again")

@@ -1,6 +1,6 @@
 """The engine's one wiring: `build_engine` takes the parts that differ between `quoter run`, the
 replay driver, the benchmarks and the tests (the venue, the clock, the audit trail, the curves,
-the strategy, the kill switch, the configuration) and returns the engine with its context."""
+the strategy, the kill switch, the configuration) and returns the engine with its dependencies and its desk."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Protocol
 from quoter.clock import Clock
 from quoter.engine.audit import Audit
 from quoter.engine.config import EngineConfig
+from quoter.engine.desk import Desk
 from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import Curves, EngineContext, QuotaView, StrategySlot
+from quoter.engine.state import Curves, EngineDeps, QuotaView, StrategySlot
 from quoter.risk.config import RiskConfig
 from quoter.trades.recorder import TradeRecorder
 from quoter.venue.port import Venue
@@ -41,7 +42,7 @@ def build_engine(
 ) -> Engine:
     """The engine quoting `venue` on `clock`, its trading calendar from `config.hours`;
     `run_facts` (its clock, its market's seed) go into the trail's start record."""
-    ctx = EngineContext(
+    deps = EngineDeps(
         venue=venue,
         quota=venue,
         clock=clock,
@@ -52,9 +53,7 @@ def build_engine(
         killswitch=killswitch,
         audit=audit,
         run_id=run_id,
-        strategy=strategy,
-        shadow=shadow,
         trades=trades,
         run_facts=dict(run_facts or {}),
     )
-    return Engine(ctx)
+    return Engine(deps, Desk(risk, strategy, shadow))

@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from quoter.audit import events
+from quoter.clock import Clock
 from quoter.domain.market import Commodity
-from quoter.engine.audit import AuditError
-from quoter.engine.state import EngineContext
+from quoter.engine.audit import Audit, AuditError
+from quoter.engine.halt import Halt
+from quoter.engine.state import Curves
+from quoter.engine.stats import EngineStats
 from quoter.pricing.curve import CurveSet, SeriesKey
 from quoter.pricing.curve_checks import expected_series
 from quoter.pricing.curve_files import CurveProblem, RefusalReason
+from quoter.risk.config import RiskConfig
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +91,23 @@ def missing_problems(
 
 
 class CurveReporter:
-    """Reports each load of `ctx.curves` once: at the start, then whenever it reloads."""
+    """Reports each load of `curves` once: at the start, then whenever it reloads."""
 
-    def __init__(self, ctx: EngineContext) -> None:
-        self._ctx = ctx
+    def __init__(
+        self,
+        curves: Curves,
+        risk: RiskConfig,
+        clock: Clock,
+        audit: Audit,
+        stats: EngineStats,
+        halt: Halt,
+    ) -> None:
+        self._curves = curves
+        self._risk = risk
+        self._clock = clock
+        self._audit = audit
+        self._stats = stats
+        self._halt = halt
         self._seen: tuple[int, int] | None = None  # (store, generation) last reported
 
     async def run(self) -> None:
@@ -98,14 +115,13 @@ class CurveReporter:
         timer, and fixed curves never reload)."""
         while True:
             self.report()
-            curves = self._ctx.curves
+            curves = self._curves
             if not isinstance(curves, WatchedCurves):
                 return
             await curves.reloaded(curves.generation)
 
     def report(self) -> None:
-        ctx = self._ctx
-        curves = ctx.curves
+        curves = self._curves
         if not isinstance(curves, WatchedCurves):
             return
         seen = (id(curves), curves.generation)
@@ -114,7 +130,7 @@ class CurveReporter:
         self._seen = seen
         root = str(curves.path or "curves")
         problems = curves.problems
-        missing = missing_problems(curves.current, problems, ctx.risk.allowed_areas, root)
+        missing = missing_problems(curves.current, problems, self._risk.allowed_areas, root)
         for problem in problems:
             log.error("curve refused (%s): %s", problem.reason.value, problem)
             self._refused(problem)
@@ -125,8 +141,7 @@ class CurveReporter:
             self._refused(problem)
 
     def _refused(self, problem: CurveProblem) -> None:
-        ctx = self._ctx
-        ctx.stats.curve_refusals[problem.reason.value] += 1
+        self._stats.curve_refusals[problem.reason.value] += 1
         series = "/".join(problem.series) if problem.series else None
         refused = events.CurveRefused(
             reason=problem.reason.value,
@@ -135,12 +150,12 @@ class CurveReporter:
             column=problem.column,
             series=series,
             message=problem.message,
-            kept_last_good=_kept(ctx.curves.current, problem),
+            kept_last_good=_kept(self._curves.current, problem),
         )
         try:
-            ctx.audit.write(refused, ctx.clock.now())
+            self._audit.write(refused, self._clock.now())
         except AuditError as error:
-            ctx.auto_kill(f"audit write failed: {error}")
+            self._halt.auto_kill(f"audit write failed: {error}")
 
 
 def _kept(current: CurveSet, problem: CurveProblem) -> bool:
@@ -156,12 +171,11 @@ def _series_key(raw: tuple[str, str]) -> SeriesKey | None:
     return (Commodity(commodity), area)
 
 
-def curve_status(ctx: EngineContext) -> dict[str, object]:
+def curve_status(curves: Curves, allowed_areas: frozenset[str]) -> dict[str, object]:
     """What `quoter status` shows of the curves: how many series quote, and each one that is
     refused or missing, with why."""
-    curves = ctx.curves
     problems = curves.problems if isinstance(curves, WatchedCurves) else ()
-    health = curve_health(curves.current, problems, ctx.risk.allowed_areas)
+    health = curve_health(curves.current, problems, allowed_areas)
     unusable = [
         {"series": f"{c}/{a}", "usable": h.usable, "reasons": list(h.reasons)}
         for (c, a), h in health.items()

@@ -15,13 +15,15 @@ from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.curve_report import CurveReporter
+from quoter.engine.desk import Desk
+from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
 from quoter.engine.quotes import QuoteState
 from quoter.engine.reconcile import StartRefused, reconcile_at_start
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
 from quoter.pricing.curve import CurveSet
@@ -41,25 +43,31 @@ class _Stopping(Exception):
 
 
 class Engine:
-    def __init__(self, ctx: EngineContext) -> None:
-        self.ctx = ctx
-        self._answers = VenueAnswers(ctx)
-        self._pipeline = Pipeline(ctx, self._answers)
-        self._watcher = Watcher(ctx, self._answers)
-        self._withdrawer = Withdrawer(ctx)
-        self._queue: asyncio.Queue[Rfq] = asyncio.Queue(ctx.config.quoting.queue_size)
+    def __init__(self, deps: EngineDeps, desk: Desk) -> None:
+        self.deps = deps
+        self.desk = desk
+        stats = desk.stats
+        self.halt = halt = Halt(deps.killswitch, deps.clock, stats, desk.withdraw_wanted)
+        kill = deps.config.kill
+        self._answers = VenueAnswers(kill, deps.clock, deps.killswitch, deps.audit, stats, halt)
+        self._pipeline = Pipeline(deps, desk, halt, self._answers)
+        self._watcher = Watcher(deps, desk, halt, self._answers)
+        self._withdrawer = Withdrawer(deps.venue, deps.clock, deps.audit, deps.killswitch, desk)
+        self._queue: asyncio.Queue[Rfq] = asyncio.Queue(deps.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
-        self._health = VenueHealth(ctx)
-        self._curve_reporter = CurveReporter(ctx)
+        self._health = VenueHealth(kill, deps.clock, stats, halt)
+        self._curve_reporter = CurveReporter(
+            deps.curves, deps.risk, deps.clock, deps.audit, stats, halt
+        )
         self._wake_wanted = False  # a wake() since the last nap began: the next one is short
         self._woken: asyncio.Future[None] | None = None  # the nap under way, if any
         self._draining = False
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._pacer = PollPacer(ctx)
+        self._pacer = PollPacer(deps.config.poll, deps.clock, deps.quota, deps.calendar, desk)
         # Per-poll answers kept until their inputs change or the instant they can change:
         # (areas, from, until, open) of the trading hours; (curves, limits, first stale
         # instant or None) of the curves' ages.
@@ -73,21 +81,23 @@ class Engine:
         try:
             self._record_start()
             self._curve_reporter.report()  # a start without a usable curve is said at once
-            if not await reconcile_at_start(self.ctx, self._withdrawer, stop):
+            if not await reconcile_at_start(
+                self.deps, self.desk, self.halt, self._withdrawer, stop
+            ):
                 raise _Stopping
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._stop_on(stop))
                 group.create_task(self._curve_reporter.run())
                 group.create_task(self._poll_loop())
                 group.create_task(self._withdrawer.run())
-                if self.ctx.killswitch.latched_on_disk:
+                if self.deps.killswitch.latched_on_disk:
                     group.create_task(self._watch_latch())
-                for _ in range(self.ctx.config.quoting.workers):
+                for _ in range(self.deps.config.quoting.workers):
                     group.create_task(self._quote_worker())
         except* _Stopping:
             log.info("stopping: withdrawing every live quote")
         except* Exception:
-            self.ctx.auto_kill("engine task crashed")
+            self.halt.auto_kill("engine task crashed")
             raise
         finally:
             await asyncio.shield(self._withdraw_all("shutdown"))
@@ -106,21 +116,21 @@ class Engine:
 
     async def _watch_latch(self) -> None:
         """Take in kills and resumes written by `quoter kill` / `quoter resume`."""
-        ctx = self.ctx
+        deps, desk = self.deps, self.desk
         while True:
-            await ctx.clock.sleep(LATCH_POLL_S)
+            await deps.clock.sleep(LATCH_POLL_S)
             try:
-                changed = ctx.killswitch.sync()
+                changed = deps.killswitch.sync()
             except LatchError as error:
-                ctx.auto_kill(f"kill latch unreadable: {error}")
+                self.halt.auto_kill(f"kill latch unreadable: {error}")
                 continue
             if changed:
-                kills = [f"{k.reason} (by {k.by})" for k in ctx.killswitch.kills]
-                state = ctx.killswitch.state.value
+                kills = [f"{k.reason} (by {k.by})" for k in deps.killswitch.kills]
+                state = deps.killswitch.state.value
                 latched = events.KillChanged(state=state, kills=tuple(kills))
-                ctx.audit.write(latched, ctx.clock.now())
+                deps.audit.write(latched, deps.clock.now())
                 log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
-                ctx.withdraw_wanted.set()
+                desk.withdraw_wanted.set()
                 self.wake()
 
     def wake(self) -> None:
@@ -132,21 +142,21 @@ class Engine:
     async def _withdraw_all(self, why: str) -> None:
         """Sweep until the venue lists none of our quotes live and no submit's outcome is
         unknown, or the time is up; said loudly if it is."""
-        ctx = self.ctx
-        for quote in ctx.quotes:
+        deps, desk = self.deps, self.desk
+        for quote in desk.quotes:
             if quote.state is QuoteState.IN_FLIGHT:
                 # Its submit was cut off: no answer will bring the id, read the venue instead.
-                ctx.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
-        timeout_s = ctx.config.kill.stop_withdraw_timeout_s
-        deadline = ctx.clock.monotonic() + timeout_s
+                desk.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
+        timeout_s = deps.config.kill.stop_withdraw_timeout_s
+        deadline = deps.clock.monotonic() + timeout_s
         while True:
-            left_s = deadline - ctx.clock.monotonic()
+            left_s = deadline - deps.clock.monotonic()
             result = await self._withdrawer.sweep(why, everything, timeout_s=max(left_s, 0.0))
             possibly_live = self._watcher.forget_expired_unknown()
-            left_s = deadline - ctx.clock.monotonic()
+            left_s = deadline - deps.clock.monotonic()
             if (result.complete and not possibly_live) or left_s <= 0:
                 break
-            await ctx.clock.sleep(min(UNKNOWN_LOOK_S, left_s))
+            await deps.clock.sleep(min(UNKNOWN_LOOK_S, left_s))
         if not result.complete or possibly_live:
             log.error(
                 "stopping with quotes possibly live after %s s: %s; %d submits unanswered",
@@ -158,42 +168,44 @@ class Engine:
     def _record_start(self) -> None:
         """The limits, strategy and settings this run quotes under: a change of limits between
         runs is in the trail as the difference of two start records."""
-        ctx = self.ctx
+        deps, desk = self.deps, self.desk
         try:
             start = events.Started(
-                run_id=ctx.run_id,
+                run_id=deps.run_id,
                 by=_user(),
-                limits=ctx.risk.model_dump(mode="json"),
-                engine=ctx.config.model_dump(mode="json"),
-                strategy=ctx.strategy.name,
-                params=ctx.strategy.params,
-                kill_switch=ctx.killswitch.state.value,
+                limits=deps.risk.model_dump(mode="json"),
+                engine=deps.config.model_dump(mode="json"),
+                strategy=desk.strategy.name,
+                params=desk.strategy.params,
+                kill_switch=deps.killswitch.state.value,
                 # The app's facts of the run (its clock, its market's seed), as it gives them;
                 # read back, the codec types the ones it knows.
-                extra=dict(ctx.run_facts),
+                extra=dict(deps.run_facts),
             )
-            ctx.audit.write(start, ctx.clock.now(), durable=True)
+            deps.audit.write(start, deps.clock.now(), durable=True)
         except AuditError as error:  # no trail, no quoting: said in one line, no traceback
-            ctx.auto_kill(f"audit write failed: {error}")
+            self.halt.auto_kill(f"audit write failed: {error}")
             raise StartRefused(f"the audit trail cannot be written: {error}") from None
 
     async def _poll_loop(self) -> None:
-        ctx = self.ctx
+        deps = self.deps
         while True:
-            now = ctx.clock.now()
-            areas = ctx.risk.allowed_areas
+            now = deps.clock.now()
+            areas = deps.risk.allowed_areas
             if not self._market_open(areas, now):
-                ctx.killswitch.set_condition("market-closed", "outside trading hours")
+                deps.killswitch.set_condition("market-closed", "outside trading hours")
                 await self._close_of_day()
-                wait_s = (ctx.calendar.next_open(areas, now) - now).total_seconds()
+                wait_s = (deps.calendar.next_open(areas, now) - now).total_seconds()
                 self.last_plan = PollPlan(wait_s, "closed")
                 await self._nap(wait_s)
                 continue
-            ctx.killswitch.clear_condition("market-closed")
+            deps.killswitch.clear_condition("market-closed")
             self._open = True
-            if not ledger_failsafe(self.ctx):  # else polls are refused: nothing new till it ends
+            if not ledger_failsafe(
+                deps.quota, deps.killswitch
+            ):  # else polls are refused: nothing new till it ends
                 await self._poll_once()
-            if ledger_failsafe(self.ctx):
+            if ledger_failsafe(deps.quota, deps.killswitch):
                 self.last_plan = PollPlan(LEDGER_LOOK_S, "quota ledger fail-safe")
             else:
                 self.last_plan = self._pacer.plan()
@@ -204,14 +216,14 @@ class Engine:
         can change (a close, the next open) has come, or the areas changed."""
         hours = self._hours
         if hours is None or hours[0] is not areas or not hours[1] <= now < hours[2]:
-            is_open, until = self.ctx.calendar.open_span(areas, now)
+            is_open, until = self.deps.calendar.open_span(areas, now)
             hours = self._hours = (areas, now, until, is_open)
         return hours[3]
 
     async def _close_of_day(self) -> None:
         """At the close, one sweep of the venue whatever the book holds; later, while closed,
         only for what the book still holds (a late answer, a possibly-live quote found)."""
-        if self._open or len(self.ctx.quotes):
+        if self._open or len(self.desk.quotes):
             await self._withdrawer.sweep("market closed", everything)
         self._open = False
 
@@ -236,9 +248,9 @@ class Engine:
 
     def _kill_stale_curves(self) -> None:
         """A curve older than the limit kills its area until a person resumes."""
-        ctx = self.ctx
-        now = ctx.clock.now()
-        current, risk = ctx.curves.current, ctx.risk
+        deps = self.deps
+        now = deps.clock.now()
+        current, risk = deps.curves.current, deps.risk
         fresh = self._fresh
         if fresh is None or fresh[0] is not current or fresh[1] is not risk:
             fresh = self._fresh = (current, risk, _first_stale(current, risk))
@@ -246,28 +258,28 @@ class Engine:
             return  # no curve can be stale yet: the scan below is for when one may be
         for (commodity, area), series in current.items():
             age_h = (now - series.as_of).total_seconds() / 3600
-            if age_h * 3600 <= ctx.risk.max_curve_age_s or area not in ctx.risk.allowed_areas:
+            if age_h * 3600 <= deps.risk.max_curve_age_s or area not in deps.risk.allowed_areas:
                 continue
-            if not ctx.killswitch.covers_area(area):
+            if not deps.killswitch.covers_area(area):
                 scope = Scope(areas=frozenset({area}))
                 reason = f"curve stale: {commodity}/{area} is {age_h:.1f} h old"
-                ctx.kill(Kill(reason=reason, by="engine", at=now, scope=scope))
+                self.halt.kill(Kill(reason=reason, by="engine", at=now, scope=scope))
 
     def _requotes_due(self) -> list[Rfq]:
         """Open RFQs whose live quote should be priced again: the curves changed, or the
         quote runs out before the RFQ's deadline."""
-        ctx = self.ctx
-        curve_id = ctx.curves.current.id
+        deps, desk = self.deps, self.desk
+        curve_id = deps.curves.current.id
         curves_moved, self._curve_id = curve_id != self._curve_id, curve_id
-        quoting = ctx.config.quoting
-        now = ctx.clock.now()
+        quoting = deps.config.quoting
+        now = deps.clock.now()
         if not curves_moved and now < self._next_refresh:
             return []  # no live quote can be due yet: the scan below costs what is live
         # A quote sent after this scan runs out no sooner than validity_s from now.
         earliest = now + timedelta(seconds=quoting.validity_s - quoting.refresh_margin_s)
         due = []
-        for quote in ctx.quotes:
-            rfq = ctx.open_rfqs.get(quote.rfq.id)
+        for quote in desk.quotes:
+            rfq = desk.rfqs.latest(quote.rfq.id)
             if rfq is None or quote.state is not QuoteState.LIVE:
                 continue
             if curves_moved or refresh_due(quote, rfq, now, quoting.refresh_margin_s):
@@ -284,8 +296,8 @@ class Engine:
         try:
             self._queue.put_nowait(rfq)
         except asyncio.QueueFull:
-            self.ctx.stats.shed += 1
-            self.ctx.stats.declined[DeclineCode.QUEUE_FULL] += 1
+            self.desk.stats.shed += 1
+            self.desk.stats.declined[DeclineCode.QUEUE_FULL] += 1
             return
         self._queued.add(rfq.id)
         self._pacer.expect(rfq)
@@ -298,7 +310,7 @@ class Engine:
             await asyncio.sleep(0)
             return
         woken = self._woken = asyncio.get_running_loop().create_future()
-        sleeper = asyncio.ensure_future(self.ctx.clock.sleep(seconds))
+        sleeper = asyncio.ensure_future(self.deps.clock.sleep(seconds))
         sleeper.add_done_callback(lambda _: _settle(woken))
         try:
             await woken
@@ -313,7 +325,7 @@ class Engine:
             self._handling += 1
             self._idle.clear()
             try:
-                latest = self.ctx.open_rfqs.get(rfq.id)
+                latest = self.desk.rfqs.latest(rfq.id)
                 if latest is not None and not self._draining:  # else closed or stopping
                     await self._pipeline.handle(latest)
             finally:
@@ -323,57 +335,57 @@ class Engine:
                     self._idle.set()
 
     def kill(self, kill: Kill) -> None:
-        self.ctx.kill(kill)
+        self.halt.kill(kill)
         self.wake()
 
     def resume(self, by: str, ids: Collection[int] | None = None) -> tuple[Kill, ...]:
         """Lift the kills `ids` names, or every one; UnknownKill (nothing lifted) if one of
         `ids` is not latched."""
-        lifted = self.ctx.killswitch.resume(ids)
+        lifted = self.deps.killswitch.resume(ids)
         resumed = events.Resumed(
             by=by, lifted=tuple(k.reason for k in lifted), ids=tuple(k.id for k in lifted)
         )
-        self.ctx.audit.write(resumed, self.ctx.clock.now())
+        self.deps.audit.write(resumed, self.deps.clock.now())
         self.wake()
         return lifted
 
     def swap(self, slot: StrategySlot, *, by: str, source: str) -> StrategySlot:
         """Quote with `slot` (loaded and validated by the caller) from the next decision on;
         decisions already running finish with the old one. Returns the old one."""
-        ctx = self.ctx
-        old = ctx.strategy
+        deps, desk = self.deps, self.desk
+        old = desk.strategy
         # On the trail first: a swap that cannot be audited does not happen.
         swapped = events.StrategySwapped(
             by=by, source=source, old=old.describe(), new=slot.describe()
         )
-        ctx.audit.write(swapped, ctx.clock.now())
-        ctx.strategy = slot
-        ctx.stats.strategy_swaps["done"] += 1
+        deps.audit.write(swapped, deps.clock.now())
+        desk.strategy = slot
+        desk.stats.strategy_swaps["done"] += 1
         log.warning("strategy swapped by %s (%s): %s -> %s", by, source, old.name, slot.name)
         return old
 
     def swap_refused(self, name: str, error: str, *, by: str, source: str) -> None:
         """A swap whose strategy failed to load or validate: the old one goes on quoting."""
-        ctx = self.ctx
-        ctx.stats.strategy_swaps["refused"] += 1
+        deps, desk = self.deps, self.desk
+        desk.stats.strategy_swaps["refused"] += 1
         refused = events.StrategySwapRefused(
-            by=by, source=source, name=name, error=error, kept=ctx.strategy.name
+            by=by, source=source, name=name, error=error, kept=desk.strategy.name
         )
-        ctx.audit.write(refused, ctx.clock.now())
+        deps.audit.write(refused, deps.clock.now())
         log.error("strategy swap to %s refused (%s): %s", name, source, error)
 
     def shadow(self, slot: StrategySlot | None, *, by: str, source: str) -> None:
         """Price beside the live strategy with `slot` from the next decision on (None: stop)."""
-        ctx = self.ctx
-        old = ctx.shadow
+        deps, desk = self.deps, self.desk
+        old = desk.shadow
         swapped = events.ShadowSwapped(
             by=by,
             source=source,
             old=None if old is None else old.describe(),
             new=None if slot is None else slot.describe(),
         )
-        ctx.audit.write(swapped, ctx.clock.now())
-        ctx.shadow = slot
+        deps.audit.write(swapped, deps.clock.now())
+        desk.shadow = slot
 
 
 def _first_stale(curves: CurveSet, risk: RiskConfig) -> datetime | None:

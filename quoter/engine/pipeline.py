@@ -20,8 +20,10 @@ from quoter.engine.decide import (
     quote_request,
     risk_declined,
 )
+from quoter.engine.desk import Desk
+from quoter.engine.halt import Halt, must_withdraw
 from quoter.engine.quotes import OurQuote, QuoteState
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.engine.stats import RecentShare
 from quoter.engine.strategy_thread import StrategyEscaped, StrategyThreads
 from quoter.pricing.delivery import Delivery, delivery_of
@@ -34,18 +36,20 @@ log = logging.getLogger(__name__)
 
 
 class Pipeline:
-    def __init__(self, ctx: EngineContext, answers: VenueAnswers) -> None:
-        self._ctx = ctx
+    def __init__(self, deps: EngineDeps, desk: Desk, halt: Halt, answers: VenueAnswers) -> None:
+        self._deps = deps
+        self._desk = desk
+        self._halt = halt
         self._answers = answers
-        self._faults = RecentShare(ctx.config.kill.window)  # of the last decisions
+        self._faults = RecentShare(deps.config.kill.window)  # of the last decisions
         self._threads = StrategyThreads()
 
     async def handle(self, rfq: Rfq) -> None:
         """Price and, if everything allows it, quote `rfq` (a requote when one is live); then let
         the shadow strategy, if any, price it too."""
-        ctx = self._ctx
+        deps, desk = self._deps, self._desk
         # Read once: a swap takes effect between two decisions, never within one.
-        slot = ctx.strategy
+        slot = desk.strategy
         declined = self._gate(rfq, slot)
         if declined is not None:
             self._decline(rfq, declined, slot)
@@ -54,14 +58,14 @@ class Pipeline:
         if isinstance(shape, Decline):
             self._decline(rfq, shape, slot)
             return
-        positions = ctx.book.positions_mwh
-        market = MarketSnapshot(ctx.curves.current, ctx.clock.now(), positions, shape=shape)
-        started = ctx.clock.monotonic()
+        positions = desk.book.positions_mwh
+        market = MarketSnapshot(deps.curves.current, deps.clock.now(), positions, shape=shape)
+        started = deps.clock.monotonic()
         decision = await self._evaluate(slot, rfq, market)
-        ctx.stats.pricing_s.append(ctx.clock.monotonic() - started)
+        desk.stats.pricing_s.append(deps.clock.monotonic() - started)
         self._note_fault(decision)
         await self._act(rfq, slot, decision, market)
-        shadow = ctx.shadow
+        shadow = desk.shadow
         if shadow is not None:
             # After the live quote is sent: the shadow never delays it.
             await self._shadow(rfq, slot, shadow, decision, market)
@@ -87,10 +91,10 @@ class Pipeline:
     ) -> None:
         """The shadow strategy's decision on the live one's snapshot: audited and counted,
         never sent, never counted as a fault of the live strategy."""
-        ctx = self._ctx
+        deps, desk = self._deps, self._desk
         decision = await self._evaluate(slot, rfq, market)
         comparison = shadow.compare(live, decision)
-        stats = ctx.stats
+        stats = desk.stats
         stats.shadow_decisions["quote" if isinstance(decision, QuoteDecision) else "decline"] += 1
         stats.shadow_comparisons[comparison.kind] += 1
         if comparison.difference_eur_mwh is not None:
@@ -99,39 +103,42 @@ class Pipeline:
             rfq.id, live_slot.name, slot.describe(), live, decision, comparison
         )
         try:
-            ctx.audit.write(record, ctx.clock.now())
+            deps.audit.write(record, deps.clock.now())
         except AuditError as error:
-            ctx.auto_kill(f"audit write failed: {error}")
+            self._halt.auto_kill(f"audit write failed: {error}")
 
     def _gate(self, rfq: Rfq, slot: StrategySlot) -> Decline | None:
-        ctx = self._ctx
-        now = ctx.clock.now()
+        deps = self._deps
+        now = deps.clock.now()
         instrument = rfq.instrument
-        blocked = ctx.killswitch.blocked_by(
+        blocked = deps.killswitch.blocked_by(
             instrument.market_area, instrument.product_type, slot.name
         )
         if blocked is not None:
             reason = DeclineCode.KILLED if blocked.startswith("killed") else DeclineCode.REDUCING
             return Decline(reason, blocked)
-        if not ctx.calendar.is_open(instrument.market_area, now):
+        if not deps.calendar.is_open(instrument.market_area, now):
             return Decline(DeclineCode.MARKET_CLOSED, f"{instrument.market_area} is closed")
-        return precheck(rfq, now, ctx.config.quoting)
+        return precheck(rfq, now, deps.config.quoting)
 
     async def _shape(self, rfq: Rfq) -> LoadShape | Decline | None:
         if rfq.instrument.load is not Load.CUSTOM:
             return None
-        # Kept while the RFQ is open: a requote neither spends a request on it nor misses
-        # the delivery caches, which know a shape by identity.
-        shapes = self._ctx.shapes
-        if rfq.id not in shapes:
-            try:
-                shapes[rfq.id] = await self._ctx.venue.get_load_shape(rfq.id)
-            except errors.VenueError as error:
-                return Decline(DeclineCode.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
-        return shapes[rfq.id]
+        # Kept with the open RFQ: a requote neither spends a request on it nor misses the
+        # delivery caches, which know a shape by identity.
+        record = self._desk.rfqs.get(rfq.id)
+        if record is not None and record.shape is not None:
+            return record.shape
+        try:
+            shape = await self._deps.venue.get_load_shape(rfq.id)
+        except errors.VenueError as error:
+            return Decline(DeclineCode.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
+        if record is not None:
+            record.shape = shape  # forgotten meanwhile (closed): the shape goes with it
+        return shape
 
     async def _evaluate(self, slot: StrategySlot, rfq: Rfq, market: MarketSnapshot) -> Decision:
-        quoting = self._ctx.config.quoting
+        quoting = self._deps.config.quoting
         if not quoting.strategy_in_thread:
             return evaluate(slot.strategy, rfq, market)
         timeout_s = quoting.strategy_timeout_s
@@ -152,9 +159,9 @@ class Pipeline:
         reason = getattr(decision, "reason", None)
         fault = reason in STRATEGY_FAULTS or reason == DeclineCode.STRATEGY_TIMEOUT
         rate = self._faults.add(fault)
-        kill = self._ctx.config.kill
+        kill = self._deps.config.kill
         if len(self._faults) >= min(kill.window, 10) and rate > kill.max_strategy_fault_rate:
-            self._ctx.auto_kill(f"strategy fault rate {rate:.0%}")
+            self._halt.auto_kill(f"strategy fault rate {rate:.0%}")
 
     async def _check_and_send(
         self,
@@ -164,24 +171,24 @@ class Pipeline:
         delivery: Delivery,
         market: MarketSnapshot,
     ) -> None:
-        ctx = self._ctx
-        live = ctx.quotes.get(rfq.id)
+        deps, desk = self._deps, self._desk
+        live = desk.quotes.get(rfq.id)
         if live is not None:
             if live.state is not QuoteState.LIVE:
                 return  # in flight, unknown or being withdrawn: its outcome comes first
-            quoting = ctx.config.quoting
+            quoting = deps.config.quoting
             moved = moved_enough(live.prices, decision.prices(), quoting.requote_threshold_eur_mwh)
             if not moved and not refresh_due(live, rfq, market.now, quoting.refresh_margin_s):
                 return  # the live quote still stands: a requote would only spend a request
         proposal = proposal_of(rfq, decision, delivery)
-        now_s = ctx.clock.monotonic()
+        now_s = deps.clock.monotonic()
         series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
         age_s = (market.now - series.as_of).total_seconds() if series else float("inf")
-        ctx.book.settle(market.now)
+        desk.book.settle(market.now)
         verdict = checks.check(
-            ctx.risk, ctx.book.view(proposal, now_s=now_s, curve_age_s=age_s), proposal
+            deps.risk, desk.book.view(proposal, now_s=now_s, curve_age_s=age_s), proposal
         )
-        ctx.book.record_mid(proposal, now_s)
+        desk.book.record_mid(proposal, now_s)
         refused = risk_declined(verdict)
         if refused is not None:
             self._decline(
@@ -203,20 +210,20 @@ class Pipeline:
         requote: bool,
         curve_age_s: float,
     ) -> None:
-        ctx = self._ctx
-        now = ctx.clock.now()
+        deps, desk = self._deps, self._desk
+        now = deps.clock.now()
         request = quote_request(
-            rfq, decision, ctx.quotes.next_client_quote_id(ctx.run_id), now, ctx.config.quoting
+            rfq, decision, desk.quotes.next_client_quote_id(deps.run_id), now, deps.config.quoting
         )
         intent = records.intent(rfq, request, slot, decision, verdict, requote, curve_age_s)
         try:
-            ctx.audit.write(intent, now, durable=True)
+            deps.audit.write(intent, now, durable=True)
         except AuditError as error:
-            self._ctx.auto_kill(f"audit write failed: {error}")
+            self._halt.auto_kill(f"audit write failed: {error}")
             return
-        previous = ctx.quotes.get(rfq.id)  # a requote replaces the live quote's record
-        ctx.book.reserve(proposal, ctx.clock.monotonic())
-        ctx.quotes.sending(
+        previous = desk.quotes.get(rfq.id)  # a requote replaces the live quote's record
+        desk.book.reserve(proposal, deps.clock.monotonic())
+        desk.quotes.sending(
             OurQuote(
                 rfq=rfq,
                 client_quote_id=request.client_quote_id,
@@ -233,18 +240,18 @@ class Pipeline:
     async def _submit(
         self, rfq: Rfq, request: QuoteRequest, *, requote: bool, previous: OurQuote | None
     ) -> None:
-        ctx = self._ctx
-        sent_at = ctx.clock.now()
+        deps, desk = self._deps, self._desk
+        sent_at = deps.clock.now()
         try:
-            quote = await ctx.venue.submit_quote(request)
+            quote = await deps.venue.submit_quote(request)
         except asyncio.CancelledError:
             # Stopped while the request was out: it may have landed. UNKNOWN, so that the final
             # withdrawal looks it up by its client-quote-id instead of waiting for an answer.
-            ctx.quotes.mark(rfq.id, QuoteState.UNKNOWN)
+            desk.quotes.mark(rfq.id, QuoteState.UNKNOWN)
             raise
         except errors.SubmitOutcomeUnknown:
-            ctx.quotes.mark(rfq.id, QuoteState.UNKNOWN)
-            ctx.stats.outcomes_unknown += 1
+            desk.quotes.mark(rfq.id, QuoteState.UNKNOWN)
+            desk.stats.outcomes_unknown += 1
             self._audit_answer(rfq, request.client_quote_id, "outcome-unknown")
             return
         except (
@@ -262,29 +269,29 @@ class Pipeline:
             # left the quote it was to replace live (unless the RFQ closed): keep tracking it,
             # or no kill would withdraw it.
             if previous is not None and not isinstance(error, errors.RfqNotOpen):
-                ctx.quotes.sending(previous)
+                desk.quotes.sending(previous)
             else:
-                ctx.quotes.remove(rfq.id)
-                ctx.book.release(rfq.id)
-            ctx.stats.quotes_refused += 1
-            ctx.stats.venue_errors[type(error).__name__] += 1
+                desk.quotes.remove(rfq.id)
+                desk.book.release(rfq.id)
+            desk.stats.quotes_refused += 1
+            desk.stats.venue_errors[type(error).__name__] += 1
             self._audit_answer(
                 rfq, request.client_quote_id, f"refused: {type(error).__name__}: {error}"
             )
             self._answers.refused(error)
             return
-        self._answers.accepted(quote.created_at, sent_at, ctx.clock.now())
-        mine = ctx.quotes.confirmed(rfq.id, quote)
-        if mine is not None and ctx.must_withdraw(mine):
-            ctx.withdraw_wanted.set()  # killed while the quote was in flight
+        self._answers.accepted(quote.created_at, sent_at, deps.clock.now())
+        mine = desk.quotes.confirmed(rfq.id, quote)
+        if mine is not None and must_withdraw(deps.killswitch, mine):
+            desk.withdraw_wanted.set()  # killed while the quote was in flight
         if requote:
-            ctx.stats.requotes_sent += 1
+            desk.stats.requotes_sent += 1
         else:
-            ctx.stats.quotes_sent += 1
-        seen = ctx.seen_at.get(rfq.id)
-        if seen is not None:
-            ctx.stats.seen_to_sent_s.append(ctx.clock.monotonic() - seen)
-        ctx.stats.created_to_ack_s.append((ctx.clock.now() - rfq.created_at).total_seconds())
+            desk.stats.quotes_sent += 1
+        record = desk.rfqs.get(rfq.id)
+        if record is not None:
+            desk.stats.seen_to_sent_s.append(deps.clock.monotonic() - record.seen_at_s)
+        desk.stats.created_to_ack_s.append((deps.clock.now() - rfq.created_at).total_seconds())
         self._audit_answer(rfq, request.client_quote_id, "accepted", quote_id=quote.id)
 
     def _audit_answer(
@@ -297,9 +304,9 @@ class Pipeline:
             quote_id=ABSENT if quote_id is None else quote_id,
         )
         try:
-            self._ctx.audit.write(event, self._ctx.clock.now())
+            self._deps.audit.write(event, self._deps.clock.now())
         except AuditError as error:
-            self._ctx.auto_kill(f"audit write failed: {error}")
+            self._halt.auto_kill(f"audit write failed: {error}")
 
     def _decline(
         self,
@@ -312,13 +319,13 @@ class Pipeline:
         checks: tuple[checks.CheckResult, ...] = (),
         curve_age_s: float | None = None,
     ) -> None:
-        ctx = self._ctx
-        ctx.stats.declined[str(declined.reason)] += 1
+        deps, desk = self._deps, self._desk
+        desk.stats.declined[str(declined.reason)] += 1
         event = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
         try:
-            ctx.audit.write(event, ctx.clock.now())
+            deps.audit.write(event, deps.clock.now())
         except AuditError as error:
-            self._ctx.auto_kill(f"audit write failed: {error}")
+            self._halt.auto_kill(f"audit write failed: {error}")
 
 
 def refresh_due(quote: OurQuote, rfq: Rfq, now: datetime, margin_s: float) -> bool:

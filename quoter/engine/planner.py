@@ -24,9 +24,12 @@ from pydantic import Field
 
 from quoter.basics.frozen import Frozen
 
-if TYPE_CHECKING:  # the context's configuration imports this module
+if TYPE_CHECKING:  # the engine's configuration imports this module
+    from quoter.clock import Clock
     from quoter.domain import Rfq
-    from quoter.engine.state import EngineContext
+    from quoter.engine.desk import Desk
+    from quoter.engine.hours import TradingCalendar
+    from quoter.engine.state import QuotaView
 
 
 class PollConfig(Frozen):
@@ -95,10 +98,21 @@ class PollPacer:
     """What the plan depends on that only the engine sees: the deadlines of the RFQs it queued,
     its pace of quoting so far, and the day's even pace, fixed at the session's first poll."""
 
-    def __init__(self, ctx: EngineContext) -> None:
-        self._ctx = ctx
+    def __init__(
+        self,
+        config: PollConfig,
+        clock: Clock,
+        quota: QuotaView,
+        calendar: TradingCalendar,
+        desk: Desk,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._quota = quota
+        self._calendar = calendar
+        self._desk = desk
         self._deadlines: list[tuple[datetime, str]] = []  # (deadline, RFQ id) of RFQs queued
-        self._started_s = ctx.clock.monotonic()
+        self._started_s = clock.monotonic()
         self._day_even: tuple[date, float] | None = None
 
     def expect(self, rfq: Rfq) -> None:
@@ -106,18 +120,17 @@ class PollPacer:
         heapq.heappush(self._deadlines, (rfq.quote_deadline, rfq.id))
 
     def plan(self) -> PollPlan:
-        ctx = self._ctx
-        now = ctx.clock.now()
-        day, poll_left = ctx.quota.poll_allowance()
-        seconds_left = ctx.calendar.seconds_to_close(now)
+        now = self._clock.now()
+        day, poll_left = self._quota.poll_allowance()
+        seconds_left = self._calendar.seconds_to_close(now)
         if self._day_even is None or self._day_even[0] != day:
             pace = seconds_left / max(1, poll_left)
             self._day_even = (day, pace)
         return plan_poll(
-            ctx.config.poll,
+            self._config,
             budget_requests=poll_left,
             seconds_left=seconds_left,
-            live_quotes=ctx.quotes.live_count(),
+            live_quotes=self._desk.quotes.live_count(),
             nearest_deadline_s=self._nearest_deadline_s(now),
             quoting_requests=self._quoting_requests(seconds_left),
             day_even_s=self._day_even[1],
@@ -126,7 +139,7 @@ class PollPacer:
     def _nearest_deadline_s(self, now: datetime) -> float | None:
         """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines
         seen, cleaned lazily, so a poll costs the deadlines that passed, not every open RFQ."""
-        heap, open_rfqs = self._deadlines, self._ctx.open_rfqs
+        heap, open_rfqs = self._deadlines, self._desk.rfqs
         while heap and (heap[0][0] <= now or heap[0][1] not in open_rfqs):
             heapq.heappop(heap)
         return (heap[0][0] - now).total_seconds() if heap else None
@@ -134,8 +147,8 @@ class PollPacer:
     def _quoting_requests(self, seconds_left: float) -> int:
         """Quote submits expected until the close at this run's pace so far, with 50% to spare:
         they come out of the same daily allowance as the polls."""
-        stats = self._ctx.stats
+        stats = self._desk.stats
         sent = stats.quotes_sent + stats.requotes_sent + stats.quotes_refused
         sent += stats.outcomes_unknown
-        elapsed_s = max(600.0, self._ctx.clock.monotonic() - self._started_s)
+        elapsed_s = max(600.0, self._clock.monotonic() - self._started_s)
         return int(1.5 * sent / elapsed_s * seconds_left)

@@ -10,10 +10,13 @@ from datetime import timedelta
 from typing import NoReturn
 
 from quoter.audit import events
+from quoter.clock import Clock
 from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
+from quoter.engine.desk import Desk
+from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, ledger_failsafe
 from quoter.engine.quotes import OurQuote, QuoteState
-from quoter.engine.state import EngineContext
+from quoter.engine.state import EngineDeps
 from quoter.engine.withdraw import Withdrawer, everything
 from quoter.pricing.delivery import delivery_of, instrument_delivery
 from quoter.pricing.reasons import Decline
@@ -33,7 +36,7 @@ class StartRefused(Exception):
 
 
 async def reconcile_at_start(
-    ctx: EngineContext, withdrawer: Withdrawer, stop: asyncio.Event
+    deps: EngineDeps, desk: Desk, halt: Halt, withdrawer: Withdrawer, stop: asyncio.Event
 ) -> bool:
     """Reconcile before quoting; False if `stop` was set first. The venue's bad minute (5xx,
     timeouts, 429s, a garbled answer) is waited out with backoff, each try from scratch; a
@@ -43,41 +46,41 @@ async def reconcile_at_start(
     swept = False
     while True:
         try:
-            await Reconciler(ctx, withdrawer).run()
+            await Reconciler(deps, desk, halt, withdrawer).run()
             return True
         except (errors.RetrySafe, errors.MalformedResponse) as error:
             what = f"{type(error).__name__}: {error}"
             log.warning("start: %s; trying again in %.1f s", what, pause_s)
-            ctx.stats.venue_errors[type(error).__name__] += 1
+            desk.stats.venue_errors[type(error).__name__] += 1
             retried = events.StartRetried(error=what, retry_in_s=pause_s)
-            ctx.audit.write(retried, ctx.clock.now())
-            ctx.reset_desk()  # the next try reads trades and quotes anew: nothing twice
-            if not await _nap_unless_stopped(ctx, pause_s, stop):
+            deps.audit.write(retried, deps.clock.now())
+            desk.reset(deps.risk)  # the next try reads trades and quotes anew: nothing twice
+            if not await _nap_unless_stopped(deps.clock, pause_s, stop):
                 return False
             pause_s = min(pause_s * 2, START_RETRY_MAX_S)
         except errors.GuardRefused as error:
-            if not ledger_failsafe(ctx):
-                _refuse_start(ctx, error)
+            if not ledger_failsafe(deps.quota, deps.killswitch):
+                _refuse_start(halt, error)
             if not swept:  # reads are refused, withdrawals not: what is live goes, once
                 log.warning("start: waiting for the quota ledger: %s", error)
-                ctx.reset_desk()
+                desk.reset(deps.risk)
                 await withdrawer.sweep("quota ledger fail-safe", everything)
                 swept = True
-            if not await _nap_unless_stopped(ctx, LEDGER_LOOK_S, stop):
+            if not await _nap_unless_stopped(deps.clock, LEDGER_LOOK_S, stop):
                 return False
         except errors.VenueError as error:
-            _refuse_start(ctx, error)
+            _refuse_start(halt, error)
 
 
-def _refuse_start(ctx: EngineContext, error: errors.VenueError) -> NoReturn:
+def _refuse_start(halt: Halt, error: errors.VenueError) -> NoReturn:
     reason = f"start failed: {type(error).__name__}: {error}"
-    ctx.auto_kill(reason)
+    halt.auto_kill(reason)
     raise StartRefused(reason) from error
 
 
-async def _nap_unless_stopped(ctx: EngineContext, seconds: float, stop: asyncio.Event) -> bool:
+async def _nap_unless_stopped(clock: Clock, seconds: float, stop: asyncio.Event) -> bool:
     """Sleep `seconds`; False if `stop` was set meanwhile."""
-    sleeper = asyncio.ensure_future(ctx.clock.sleep(seconds))
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
     stopper = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -88,22 +91,24 @@ async def _nap_unless_stopped(ctx: EngineContext, seconds: float, stop: asyncio.
 
 
 class Reconciler:
-    def __init__(self, ctx: EngineContext, withdrawer: Withdrawer) -> None:
-        self._ctx = ctx
+    def __init__(self, deps: EngineDeps, desk: Desk, halt: Halt, withdrawer: Withdrawer) -> None:
+        self._deps = deps
+        self._desk = desk
+        self._halt = halt
         self._withdrawer = withdrawer
 
     async def run(self) -> None:
         """Before quoting: read our live quotes at the venue, adopt or withdraw them by policy,
         and quote only once the venue's view and ours agree."""
-        ctx = self._ctx
+        deps, desk = self._deps, self._desk
         await self._load_positions()
         live = await self._venue_live_quotes()
-        adopt = ctx.config.quoting.reconcile == "adopt"
+        adopt = deps.config.quoting.reconcile == "adopt"
         refused: dict[str, str] = {}  # RFQ id: the limits its quote is beyond
         for quote in live:
-            rfq = await ctx.venue.get_rfq(quote.rfq_id)
-            mine = _adopted(quote, rfq, ctx.strategy.name)
-            ctx.quotes.sending(mine)
+            rfq = await deps.venue.get_rfq(quote.rfq_id)
+            mine = _adopted(quote, rfq, desk.strategy.name)
+            desk.quotes.sending(mine)
             if not adopt:
                 continue
             verdict = await self._reserve_adopted(quote, rfq)
@@ -118,26 +123,28 @@ class Reconciler:
                 "reconcile: beyond the limits", lambda q: q.rfq.id in refused
             )
         at_venue = {q.id for q in await self._venue_live_quotes()}
-        ours = {q.quote_id for q in ctx.quotes if q.state is QuoteState.LIVE}
+        ours = {q.quote_id for q in desk.quotes if q.state is QuoteState.LIVE}
         if at_venue != ours:
-            ctx.auto_kill(f"reconciliation: {len(at_venue)} live at the venue, {len(ours)} ours")
+            self._halt.auto_kill(
+                f"reconciliation: {len(at_venue)} live at the venue, {len(ours)} ours"
+            )
         reconciled = events.Reconciled(
             found_live=len(live),
             adopted=len(ours),
-            policy=ctx.config.quoting.reconcile,
+            policy=deps.config.quoting.reconcile,
             refused=refused,
         )
-        ctx.audit.write(reconciled, ctx.clock.now())
+        deps.audit.write(reconciled, deps.clock.now())
 
     async def _load_positions(self) -> None:
         """The desk's position per delivery month, and the credit its counterparties use,
         from our trades at the venue."""
-        ctx = self._ctx
-        now = ctx.clock.now()
-        since = now - timedelta(days=ctx.config.quoting.positions_since_days)
+        deps, desk = self._deps, self._desk
+        now = deps.clock.now()
+        since = now - timedelta(days=deps.config.quoting.positions_since_days)
         trades, skipped, complete = 0, [], True
         paged = Paged(
-            lambda limit, skip: ctx.venue.list_trades(traded_from=since, limit=limit, skip=skip),
+            lambda limit, skip: deps.venue.list_trades(traded_from=since, limit=limit, skip=skip),
             limit=100,
             max_pages=MAX_TRADE_PAGES,
             what="list_trades",
@@ -146,22 +153,22 @@ class Reconciler:
             for trade in page.items:
                 shape = None
                 if trade.instrument.load is Load.CUSTOM:
-                    shape = await ctx.venue.get_load_shape(trade.rfq_id)
+                    shape = await deps.venue.get_load_shape(trade.rfq_id)
                 delivery = instrument_delivery(trade.instrument, trade.quantity_mw, shape)
                 if isinstance(delivery, Decline):
                     skipped.append(f"{trade.id}: {delivery.detail}")
                     continue
                 sign = 1.0 if trade.action is Action.BUY else -1.0
                 buckets = dict(delivery.buckets())
-                ctx.book.add_trade(buckets, sign, trade.counterparty_name, trade.price.value)
+                desk.book.add_trade(buckets, sign, trade.counterparty_name, trade.price.value)
                 trades += 1
         if not paged.complete:
             complete = False
             log.error(
                 "more than %d trades since %s: positions and credit read in part", trades, since
             )
-        ctx.book.settle(now)
-        beyond = [bucket_name(b) for b in ctx.book.beyond(ctx.risk.max_position_mwh)]
+        desk.book.settle(now)
+        beyond = [bucket_name(b) for b in desk.book.beyond(deps.risk.max_position_mwh)]
         if beyond:
             # Not a kill: the pre-trade check quotes nothing there that ends beyond the limit
             # (reductions that still end beyond it included), and other months may trade.
@@ -170,17 +177,17 @@ class Reconciler:
             trades=trades,
             skipped=tuple(skipped),
             since=since.isoformat(),
-            credit_used_eur=ctx.book.credit_used_eur,
+            credit_used_eur=desk.book.credit_used_eur,
             beyond_limit=tuple(beyond),
             complete=complete,  # False: more trades than MAX_TRADE_PAGES pages hold
         )
-        ctx.audit.write(loaded, now)
+        deps.audit.write(loaded, now)
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
         """Count a quote found live against the limits, as if just sent, and whether it is within
         those on exposure; None if its delivery cannot be accounted for."""
-        ctx = self._ctx
-        shape = await ctx.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
+        deps, desk = self._deps, self._desk
+        shape = await deps.venue.get_load_shape(rfq.id) if rfq.shape_ref else None
         delivery = delivery_of(rfq, shape)
         if isinstance(delivery, Decline):
             return None
@@ -192,24 +199,24 @@ class Reconciler:
             energy_mwh=delivery.energy_mwh,
             buckets_mwh=dict(delivery.buckets()),
         )
-        now_s = ctx.clock.monotonic()
+        now_s = deps.clock.monotonic()
         verdict = check_exposure(
-            ctx.risk, ctx.book.view(proposal, now_s=now_s, curve_age_s=0.0), proposal
+            deps.risk, desk.book.view(proposal, now_s=now_s, curve_age_s=0.0), proposal
         )
         # Counted either way: one refused stays live until its withdrawal lands, and a fill
         # meanwhile must find its reservation.
-        ctx.book.reserve(proposal, now_s)
+        desk.book.reserve(proposal, now_s)
         return verdict
 
     async def _venue_live_quotes(self) -> list[Quote]:
-        venue = self._ctx.venue
+        venue = self._deps.venue
         found: list[Quote] = []
         async for page in Paged(
             lambda limit, skip: venue.list_quotes(
                 status=QuoteStatus.ACTIVE, limit=limit, skip=skip
             ),
             limit=100,
-            max_pages=self._ctx.config.quoting.max_pages_per_poll,
+            max_pages=self._deps.config.quoting.max_pages_per_poll,
             what="list_quotes",
         ):
             found.extend(page.items)

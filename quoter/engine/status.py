@@ -11,39 +11,40 @@ from quoter.engine.killswitch import describe_kill, kill_to_json
 from quoter.timefmt import DESK_ZONE, hour_minute, stamp, stamp_text
 
 if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine's imports
+    from quoter.engine.desk import Desk
     from quoter.engine.planner import PollPlan
-    from quoter.engine.state import EngineContext
+    from quoter.engine.state import EngineDeps
 
 
-def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
+def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]:
     from quoter.engine.curve_report import curve_status  # the engine's imports: see above
 
-    stats = ctx.stats
-    quota = ctx.quota.guard_state()
-    now = ctx.clock.now()
-    conditions = dict(ctx.killswitch.conditions)
+    stats = desk.stats
+    quota = deps.quota.guard_state()
+    now = deps.clock.now()
+    conditions = dict(deps.killswitch.conditions)
     next_open = None
     if "market-closed" in conditions:
-        next_open = ctx.calendar.next_open(ctx.risk.allowed_areas, now).isoformat()
+        next_open = deps.calendar.next_open(deps.risk.allowed_areas, now).isoformat()
     return {
         "now": now.isoformat(timespec="seconds"),
-        "clock": str(ctx.run_facts.get("clock", "wall")),
-        "state": ctx.killswitch.state.value,
-        "kills": [kill_to_json(k) for k in ctx.killswitch.kills],
+        "clock": str(deps.run_facts.get("clock", "wall")),
+        "state": deps.killswitch.state.value,
+        "kills": [kill_to_json(k) for k in deps.killswitch.kills],
         "conditions": conditions,
         "next-open": next_open,
-        "strategy": ctx.strategy.name,
-        "strategy-params": dict(ctx.strategy.params),
-        "shadow": None if ctx.shadow is None else ctx.shadow.describe(),
+        "strategy": desk.strategy.name,
+        "strategy-params": dict(desk.strategy.params),
+        "shadow": None if desk.shadow is None else desk.shadow.describe(),
         "rfqs-seen": stats.rfqs_seen,
-        "rfqs-open": len(ctx.open_rfqs),
+        "rfqs-open": len(desk.rfqs),
         "rfqs-malformed": stats.rfqs_malformed,
         "quotes-sent": stats.quotes_sent,
         "requotes-sent": stats.requotes_sent,
-        "quotes-live": ctx.quotes.live_count(),
+        "quotes-live": desk.quotes.live_count(),
         "quotes-refused": stats.quotes_refused,
         "outcomes-unknown": stats.outcomes_unknown,
-        "quotes-possibly-live": len(ctx.quotes.unknown()),
+        "quotes-possibly-live": len(desk.quotes.unknown()),
         "declined": dict(stats.declined.most_common()),
         "won": stats.won,
         "lost": stats.lost,
@@ -60,14 +61,14 @@ def status_of(ctx: EngineContext, plan: PollPlan) -> dict[str, object]:
         "seen-to-sent-ms-p50": stats.percentile_ms(stats.seen_to_sent_s, 50),
         "seen-to-sent-ms-p99": stats.percentile_ms(stats.seen_to_sent_s, 99),
         "pricing-ms-p50": stats.percentile_ms(stats.pricing_s, 50),
-        "curves": curve_status(ctx),
-        "audit-chain": _audit_chain(ctx),
+        "curves": curve_status(deps.curves, deps.risk.allowed_areas),
+        "audit-chain": _audit_chain(deps.audit),
     }
 
 
-def _audit_chain(ctx: EngineContext) -> str:
+def _audit_chain(audit: object) -> str:
     """ "ok", or what is wrong with the audit chain (a start on a break, a failed write)."""
-    health = getattr(ctx.audit, "health", None)  # the trail's, when the audit is one
+    health = getattr(audit, "health", None)  # the trail's, when the audit is one
     problem = getattr(health, "problem", None)
     if health is None or getattr(health, "ok", True):
         return "ok"

@@ -11,8 +11,10 @@ from quoter.audit import events
 from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
+from quoter.engine.desk import Desk
+from quoter.engine.halt import Halt, must_withdraw
 from quoter.engine.quotes import OurQuote, QuoteState
-from quoter.engine.state import EngineContext
+from quoter.engine.state import EngineDeps
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill
 from quoter.risk.checks import bucket_name
@@ -33,16 +35,17 @@ LOOK_MAX = timedelta(seconds=30)
 
 
 class Watcher:
-    def __init__(self, ctx: EngineContext, answers: VenueAnswers) -> None:
-        self._ctx = ctx
+    def __init__(self, deps: EngineDeps, desk: Desk, halt: Halt, answers: VenueAnswers) -> None:
+        self._deps = deps
+        self._desk = desk
+        self._halt = halt
         self._answers = answers
-        self._seen_versions: dict[str, object] = {}
         self._awaiting_trade: dict[str, OurQuote] = {}
         self._carried: list[Rfq] = []  # taken in by a poll that then failed: priced next time
         self._looks = Lookups()  # when each possibly-live quote is looked for next
         # Before the start's reconciliation: the polls after the first read every change since,
         # the end of an RFQ whose quote was adopted included, even if it ended before the first.
-        self._started = ctx.clock.now()
+        self._started = deps.clock.now()
         self._next_prune = datetime.min.replace(tzinfo=UTC)
 
     async def poll(self) -> list[Rfq]:
@@ -53,9 +56,9 @@ class Watcher:
         the changes since the cursor (at the latest, the run's start), oldest first, and a poll
         cut short goes on from where it stopped. The cursor moves only once a poll has read all
         its pages."""
-        ctx = self._ctx
-        config = ctx.config.quoting
-        since = None if ctx.cursor is None else ctx.cursor - CURSOR_OVERLAP
+        deps, desk = self._deps, self._desk
+        config = deps.config.quoting
+        since = None if desk.cursor is None else desk.cursor - CURSOR_OVERLAP
         status = RfqStatus.OPEN if since is None else None
         pages = config.max_pages_per_poll if since is not None else config.max_pages_at_start
         to_price, self._carried = self._carried, []
@@ -78,11 +81,11 @@ class Watcher:
         to_price: list[Rfq],
     ) -> None:
         """Read up to `pages` pages into `to_price`; the cursor moves once all are read."""
-        ctx = self._ctx
-        config = ctx.config.quoting
-        cursor = ctx.cursor
+        deps, desk = self._deps, self._desk
+        config = deps.config.quoting
+        cursor = desk.cursor
         paged = Paged(
-            lambda limit, skip: ctx.venue.list_rfqs(
+            lambda limit, skip: deps.venue.list_rfqs(
                 status=status, updated_since=since, limit=limit, skip=skip
             ),
             limit=config.page_limit,
@@ -91,13 +94,13 @@ class Watcher:
         )
         async for page in paged:
             for rejected in page.rejected:
-                ctx.stats.rfqs_malformed += 1
+                desk.stats.rfqs_malformed += 1
                 self._audit(
                     events.RfqRefused(
                         index=rejected.index, rfq_id=rejected.item_id, reason=rejected.reason
                     )
                 )
-            received_at = ctx.clock.now()
+            received_at = deps.clock.now()
             for rfq in page.items:
                 if cursor is None or rfq.updated_at > cursor:
                     cursor = rfq.updated_at
@@ -109,7 +112,7 @@ class Watcher:
             if not paged.complete:
                 self._start_cut_short(pages * config.page_limit)
             cursor = self._started if cursor is None else min(cursor, self._started)
-        ctx.cursor = cursor
+        desk.cursor = cursor
 
     def _start_cut_short(self, read: int) -> None:
         """More RFQs are open than a start reads: the oldest of them stay unseen until they
@@ -120,27 +123,24 @@ class Watcher:
     def _prune(self) -> None:
         """Forget RFQs long past their deadline whose end we never saw, so state stays bounded;
         at most once a minute, since it looks at every open RFQ."""
-        ctx = self._ctx
-        now = ctx.clock.now()
+        deps, desk = self._deps, self._desk
+        now = deps.clock.now()
         if now < self._next_prune:
             return
         self._next_prune = now + PRUNE_EVERY
         horizon = now - FORGET_AFTER
-        for rfq in [r for r in ctx.open_rfqs.values() if r.quote_deadline < horizon]:
-            ctx.open_rfqs.pop(rfq.id, None)
-            ctx.seen_at.pop(rfq.id, None)
-            ctx.shapes.pop(rfq.id, None)
-            self._seen_versions.pop(rfq.id, None)
-            if ctx.quotes.remove(rfq.id) is not None:
-                ctx.book.release(rfq.id)  # expired with its RFQ's deadline
-        for rfq_id in [i for i in self._seen_versions if i not in ctx.open_rfqs]:
-            del self._seen_versions[rfq_id]
+        for record in desk.rfqs:
+            rfq_id = record.rfq.id
+            if record.rfq.quote_deadline < horizon:
+                desk.rfqs.forget(rfq_id)
+                if desk.quotes.remove(rfq_id) is not None:
+                    desk.book.release(rfq_id)  # expired with its RFQ's deadline
 
     async def _capture_trades(self) -> None:
         """A won two-way quote: the trade says which side we took and at what price."""
-        ctx = self._ctx
+        deps = self._deps
         since = min(q.sent_at for q in self._awaiting_trade.values())
-        page = await ctx.venue.list_trades(traded_from=since, limit=100)
+        page = await deps.venue.list_trades(traded_from=since, limit=100)
         for trade in page.items:
             mine = self._awaiting_trade.pop(trade.rfq_id, None)
             if mine is not None:
@@ -148,37 +148,33 @@ class Watcher:
 
     def _on_rfq(self, rfq: Rfq) -> bool:
         """Take in one RFQ; whether it should be priced now."""
-        ctx = self._ctx
+        deps, desk = self._deps, self._desk
         version = (rfq.updated_at, rfq.status, rfq.my_quote_status)
-        if self._seen_versions.get(rfq.id) == version:
+        record = desk.rfqs.get(rfq.id)
+        if record is not None and record.version == version:
             return False
-        self._seen_versions[rfq.id] = version
         if rfq.status is not RfqStatus.OPEN:
             self._close(rfq)
             return False
-        is_new = rfq.id not in ctx.open_rfqs
-        ctx.open_rfqs[rfq.id] = rfq
-        if is_new:
-            ctx.stats.rfqs_seen += 1
-            ctx.seen_at[rfq.id] = ctx.clock.monotonic()
+        if record is None:
+            desk.rfqs.add(rfq, version, deps.clock.monotonic())
+            desk.stats.rfqs_seen += 1
             self._audit(events.RfqSeen(rfq=_rfq_fields(rfq)))
             return True
-        mine = ctx.quotes.get(rfq.id)
+        record.rfq, record.version = rfq, version
+        mine = desk.quotes.get(rfq.id)
         expired = rfq.my_quote_status is MyQuoteStatus.EXPIRED
         if mine is not None and expired and mine.state is QuoteState.LIVE:
-            ctx.quotes.remove(rfq.id)
-            ctx.book.release(rfq.id)
-            ctx.stats.expired += 1
+            desk.quotes.remove(rfq.id)
+            desk.book.release(rfq.id)
+            desk.stats.expired += 1
             return True  # our quote expired while the RFQ is open: requote if allowed
         return False
 
     def _close(self, rfq: Rfq) -> None:
-        ctx = self._ctx
-        ctx.open_rfqs.pop(rfq.id, None)
-        ctx.seen_at.pop(rfq.id, None)
-        ctx.shapes.pop(rfq.id, None)
-        self._seen_versions.pop(rfq.id, None)
-        mine = ctx.quotes.remove(rfq.id)
+        desk = self._desk
+        desk.rfqs.forget(rfq.id)
+        mine = desk.quotes.remove(rfq.id)
         if mine is None:
             return
         self._looks.forget(mine.client_quote_id)
@@ -189,9 +185,9 @@ class Watcher:
             else:
                 self._fill(mine, side, mine.prices[0])
         else:
-            ctx.book.release(rfq.id)
+            desk.book.release(rfq.id)
             if rfq.my_quote_status is MyQuoteStatus.LOST:
-                ctx.stats.lost += 1
+                desk.stats.lost += 1
         self._audit(
             events.Outcome(
                 rfq_id=rfq.id,
@@ -202,9 +198,9 @@ class Watcher:
         )
 
     def _fill(self, mine: OurQuote, side: Action, price: float, trade: Trade | None = None) -> None:
-        ctx = self._ctx
-        moved = ctx.book.record_fill(Fill(mine.rfq.id, side, price), ctx.clock.monotonic())
-        ctx.stats.won += 1
+        deps, desk = self._deps, self._desk
+        moved = desk.book.record_fill(Fill(mine.rfq.id, side, price), deps.clock.monotonic())
+        desk.stats.won += 1
         self._capture(mine, side, price, trade)
         self._audit(
             events.Filled(
@@ -216,14 +212,14 @@ class Watcher:
     def _capture(self, mine: OurQuote, side: Action, price: float, trade: Trade | None) -> None:
         """Keep the desk's trade record as fills are learnt: the venue's trade when we have it,
         else a pending row its trade replaces on the next export."""
-        recorder = self._ctx.trades
+        recorder = self._deps.trades
         if recorder is None:
             return
         try:
             if trade is not None:
                 recorder.record(trade)
             else:
-                at, quote_id = self._ctx.clock.now(), mine.quote_id or ""
+                at, quote_id = self._deps.clock.now(), mine.quote_id or ""
                 recorder.record_fill(mine.rfq.id, side, price, at, quote_id=quote_id)
         except OSError as error:
             self._audit(events.TradeCaptureFailed(rfq_id=mine.rfq.id, error=str(error)))
@@ -232,31 +228,31 @@ class Watcher:
         """A fill that takes a position beyond the limit kills. Only where it landed, and only
         a fill that grew it: a book loaded beyond a lowered limit is reported at start, and
         the pre-trade check lets only quotes that reduce it through (reduce-only)."""
-        ctx = self._ctx
-        positions, limit = ctx.book.positions_mwh, ctx.risk.max_position_mwh
+        deps, desk = self._deps, self._desk
+        positions, limit = desk.book.positions_mwh, deps.risk.max_position_mwh
         grew = side is Action.BUY
         breached = [b for b in moved if abs(positions[b]) > limit and (positions[b] > 0) is grew]
         if breached:
-            ctx.auto_kill(f"position limit breached in {bucket_name(breached[0])}")
-        fills = ctx.book.recent_fills(ctx.clock.monotonic())
-        if fills >= ctx.risk.fill_throttle_count:
-            ctx.auto_kill(f"{fills} fills within {ctx.risk.fill_throttle_window_s:.0f} s")
+            self._halt.auto_kill(f"position limit breached in {bucket_name(breached[0])}")
+        fills = desk.book.recent_fills(deps.clock.monotonic())
+        if fills >= deps.risk.fill_throttle_count:
+            self._halt.auto_kill(f"{fills} fills within {deps.risk.fill_throttle_window_s:.0f} s")
 
     async def resolve_unknown(self) -> None:
         """Read our quotes to learn whether unanswered submits went live. One the venue does
         not list yet stays possibly live (a request stored late is no rarer than one lost): it
         is looked for again with backoff until found, or until its valid-until has passed."""
-        ctx = self._ctx
-        now = ctx.clock.now()
+        deps, desk = self._deps, self._desk
+        now = deps.clock.now()
         waiting = self.forget_expired_unknown()
         if not any(self._looks.due(q.client_quote_id, now) for q in waiting):
             return
         since = min(q.sent_at for q in waiting) - CURSOR_OVERLAP
         found = {}
         async for page in Paged(
-            lambda limit, skip: ctx.venue.list_quotes(updated_since=since, limit=limit, skip=skip),
+            lambda limit, skip: deps.venue.list_quotes(updated_since=since, limit=limit, skip=skip),
             limit=100,
-            max_pages=ctx.config.quoting.max_pages_per_poll,
+            max_pages=deps.config.quoting.max_pages_per_poll,
             what="list_quotes",
         ):
             found.update({q.client_quote_id: q for q in page.items})
@@ -267,11 +263,11 @@ class Watcher:
                 continue
             self._looks.forget(mine.client_quote_id)
             if venue_quote.status is QuoteStatus.ACTIVE:
-                tracked = ctx.quotes.confirmed(mine.rfq.id, venue_quote)
-                if tracked is not None and ctx.must_withdraw(tracked):
-                    ctx.withdraw_wanted.set()  # killed while its outcome was unknown
+                tracked = desk.quotes.confirmed(mine.rfq.id, venue_quote)
+                if tracked is not None and must_withdraw(deps.killswitch, tracked):
+                    desk.withdraw_wanted.set()  # killed while its outcome was unknown
             else:
-                ctx.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
+                desk.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
             self._audit(
                 events.OutcomeResolved(
                     rfq_id=mine.rfq.id,
@@ -283,15 +279,15 @@ class Watcher:
     def forget_expired_unknown(self) -> list[OurQuote]:
         """The possibly-live quotes still waiting; those past their valid-until (and a margin
         for the venue's clock) are gone whatever became of them, and their limits freed."""
-        ctx = self._ctx
-        now = ctx.clock.now()
+        deps, desk = self._deps, self._desk
+        now = deps.clock.now()
         waiting = []
-        for mine in ctx.quotes.unknown():
+        for mine in desk.quotes.unknown():
             if now < mine.valid_until + UNKNOWN_GRACE:
                 waiting.append(mine)
                 continue
-            ctx.quotes.remove(mine.rfq.id)
-            ctx.book.release(mine.rfq.id)
+            desk.quotes.remove(mine.rfq.id)
+            desk.book.release(mine.rfq.id)
             self._looks.forget(mine.client_quote_id)
             self._audit(
                 events.OutcomeResolved(
@@ -302,9 +298,9 @@ class Watcher:
 
     def _audit(self, event: events.Event) -> None:
         try:
-            self._ctx.audit.write(event, self._ctx.clock.now())
+            self._deps.audit.write(event, self._deps.clock.now())
         except AuditError as error:
-            self._ctx.auto_kill(f"audit write failed: {error}")
+            self._halt.auto_kill(f"audit write failed: {error}")
 
 
 class Lookups:

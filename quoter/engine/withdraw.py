@@ -12,12 +12,16 @@ import logging
 from collections.abc import Callable
 
 from quoter.audit import events
+from quoter.clock import Clock
 from quoter.domain import Quote
-from quoter.engine.audit import AuditError
+from quoter.engine.audit import Audit, AuditError
+from quoter.engine.desk import Desk
+from quoter.engine.halt import must_withdraw
+from quoter.engine.killswitch import KillSwitch
 from quoter.engine.quotes import OurQuote, QuoteState
-from quoter.engine.state import EngineContext
 from quoter.engine.sweep import SweepResult, Withdrawal, sweep
 from quoter.venue import errors
+from quoter.venue.port import Venue
 
 log = logging.getLogger(__name__)
 
@@ -32,34 +36,40 @@ def everything(quote: OurQuote) -> bool:
 
 
 class Withdrawer:
-    def __init__(self, ctx: EngineContext) -> None:
-        self._ctx = ctx
+    def __init__(
+        self, venue: Venue, clock: Clock, audit: Audit, killswitch: KillSwitch, desk: Desk
+    ) -> None:
+        self._venue = venue
+        self._clock = clock
+        self._trail = audit
+        self._killswitch = killswitch
+        self._desk = desk
 
     async def run(self) -> None:
         """Owned by the engine: withdraw whatever the kill switch covers, each time woken, and
         again until the venue lists nothing the kills cover."""
-        ctx = self._ctx
+        wanted, killswitch = self._desk.withdraw_wanted, self._killswitch
         while True:
-            await ctx.withdraw_wanted.wait()
-            ctx.withdraw_wanted.clear()
-            if not ctx.killswitch.kills:
+            await wanted.wait()
+            wanted.clear()
+            if not killswitch.kills:
                 continue  # lifted meanwhile, or woken by a condition: nothing latched to carry out
-            result = await self.sweep("kill", ctx.must_withdraw)
+            result = await self.sweep("kill", lambda quote: must_withdraw(killswitch, quote))
             if not result.complete:
-                ctx.withdraw_wanted.set()
-                await ctx.clock.sleep(RETRY_PASS_S)
+                wanted.set()
+                await self._clock.sleep(RETRY_PASS_S)
 
     async def sweep(
         self, why: str, covers: Covers, timeout_s: float = SWEEP_TIMEOUT_S
     ) -> SweepResult:
         """The book's quotes that `covers` accepts, then the venue's list, until it lists none
         that `covers` accepts (nor any the book does not know)."""
-        ctx = self._ctx
-        known = [q for q in ctx.quotes if covers(q) and q.quote_id and _withdrawable(q)]
+        desk = self._desk
+        known = [q for q in desk.quotes if covers(q) and q.quote_id and _withdrawable(q)]
         await asyncio.gather(*(self._withdraw_known(q, why) for q in known))
         result = await sweep(
-            ctx.venue,
-            ctx.clock,
+            self._venue,
+            self._clock,
             timeout_s=timeout_s,
             covers=lambda listed: self._covers(listed, covers),
             on_withdrawn=lambda listed, how: self._swept(listed, how, why),
@@ -74,38 +84,38 @@ class Withdrawer:
                 not_active=len(result.not_active),
                 left=len(result.left),
                 complete=result.complete,
-                possibly_live=len(ctx.quotes.unknown()),
+                possibly_live=len(desk.quotes.unknown()),
             )
         )
         return result
 
     async def _withdraw_known(self, quote: OurQuote, why: str) -> None:
         """One try by the id we know; what fails is left to the sweep, which lists it again."""
-        ctx = self._ctx
+        desk = self._desk
         rfq_id, quote_id = quote.rfq.id, quote.quote_id
         assert quote_id is not None
-        ctx.quotes.mark(rfq_id, QuoteState.WITHDRAWING)
+        desk.quotes.mark(rfq_id, QuoteState.WITHDRAWING)
         try:
-            await ctx.venue.withdraw_quote(rfq_id, quote_id)
+            await self._venue.withdraw_quote(rfq_id, quote_id)
         except (errors.QuoteNotActive, errors.NotFound):
             # Already gone: expired, or accepted in a race; the RFQ poll tells which.
             self._withdrawal(rfq_id, why, "not-active")
         except errors.VenueError as error:
-            ctx.stats.withdraw_failures += 1
-            ctx.quotes.mark(rfq_id, quote.state)
+            desk.stats.withdraw_failures += 1
+            desk.quotes.mark(rfq_id, quote.state)
             log.warning("withdrawal of %s failed (%s)", rfq_id, type(error).__name__)
         else:
             self._gone(rfq_id, why)
 
     def _covers(self, listed: Quote, covers: Covers) -> bool:
-        mine = self._ctx.quotes.get(listed.rfq_id)
+        mine = self._desk.quotes.get(listed.rfq_id)
         # Not in the book: an orphan no one else would withdraw. A quote the book replaced by
         # a requote goes by its RFQ's scope.
         return mine is None or covers(mine)
 
     def _swept(self, listed: Quote, how: Withdrawal, why: str) -> None:
-        ctx = self._ctx
-        mine = ctx.quotes.get(listed.rfq_id)
+        desk = self._desk
+        mine = desk.quotes.get(listed.rfq_id)
         if mine is not None and mine.client_quote_id == listed.client_quote_id:
             if how is Withdrawal.WITHDRAWN:
                 self._gone(listed.rfq_id, why)
@@ -113,8 +123,8 @@ class Withdrawer:
                 self._withdrawal(listed.rfq_id, why, "not-active")
             return
         if how is Withdrawal.WITHDRAWN:
-            ctx.stats.withdrawn += 1
-            ctx.stats.orphans_withdrawn += 1
+            desk.stats.withdrawn += 1
+            desk.stats.orphans_withdrawn += 1
         log.warning(
             "withdrew quote %s on RFQ %s: live at the venue, not in the book",
             listed.id,
@@ -123,9 +133,9 @@ class Withdrawer:
         self._withdrawal(listed.rfq_id, why, f"{how.value}: not in the book", listed.id)
 
     def _gone(self, rfq_id: str, why: str) -> None:
-        self._ctx.quotes.remove(rfq_id)
-        self._ctx.book.release(rfq_id)
-        self._ctx.stats.withdrawn += 1
+        self._desk.quotes.remove(rfq_id)
+        self._desk.book.release(rfq_id)
+        self._desk.stats.withdrawn += 1
         self._withdrawal(rfq_id, why, "withdrawn")
 
     def _withdrawal(self, rfq_id: str, why: str, how: str, quote_id: str | None = None) -> None:
@@ -140,7 +150,7 @@ class Withdrawer:
 
     def _audit(self, event: events.Event) -> None:
         try:
-            self._ctx.audit.write(event, self._ctx.clock.now())
+            self._trail.write(event, self._clock.now())
         except AuditError:  # withdrawals go on even when the trail is broken
             log.exception("audit write failed during a withdrawal")
 

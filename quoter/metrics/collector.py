@@ -1,7 +1,7 @@
 """The registry of one run: a collector that reads the engine, the venue client and the audit
 timings when Prometheus scrapes, so quoting pays nothing for metrics but a few bucket counts.
 
-    registry = build_registry(ctx, venue.stats, audit)   # in the composition root
+    registry = build_registry(engine.deps, engine.desk, venue.stats, audit)   # in the composition root
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from quoter.engine.state import EngineContext
+from quoter.engine.desk import Desk
+from quoter.engine.state import EngineDeps
 from quoter.metrics.audit import TimedAudit, chain_metrics
 from quoter.metrics.engine_metrics import engine_metrics
 from quoter.metrics.families import labelled_histogram
@@ -24,15 +25,20 @@ class QuoterCollector(Collector):
     """Reads state only; runs on the event loop (the state's owner), between its steps."""
 
     def __init__(
-        self, ctx: EngineContext, venue_stats: VenueStats, audit: TimedAudit | None = None
+        self,
+        deps: EngineDeps,
+        desk: Desk,
+        venue_stats: VenueStats,
+        audit: TimedAudit | None = None,
     ) -> None:
-        self._ctx = ctx
+        self._deps = deps
+        self._desk = desk
         self._venue_stats = venue_stats
         self._audit = audit
 
     def collect(self) -> Iterator[Metric]:
-        yield from engine_metrics(self._ctx)
-        yield from venue_metrics(self._venue_stats, self._ctx.quota.guard_state())
+        yield from engine_metrics(self._deps, self._desk)
+        yield from venue_metrics(self._venue_stats, self._deps.quota.guard_state())
         if self._audit is not None:
             yield labelled_histogram(
                 "quoter_audit_write_seconds",
@@ -44,7 +50,8 @@ class QuoterCollector(Collector):
 
 
 def build_registry(
-    ctx: EngineContext,
+    deps: EngineDeps,
+    desk: Desk,
     venue_stats: VenueStats,
     audit: TimedAudit | None = None,
     *,
@@ -52,7 +59,7 @@ def build_registry(
 ) -> CollectorRegistry:
     """A registry of its own (never the global default), with process metrics when asked."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(QuoterCollector(ctx, venue_stats, audit))
+    registry.register(QuoterCollector(deps, desk, venue_stats, audit))
     if process:
         ProcessCollector(registry=registry)
     return registry

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from quoter.engine.curve_report import WatchedCurves, curve_health
-from quoter.engine.killswitch import TradingState
-from quoter.engine.state import EngineContext
+from quoter.engine.desk import Desk
+from quoter.engine.killswitch import KillSwitch, TradingState
+from quoter.engine.state import Curves, EngineDeps
+from quoter.engine.stats import EngineStats
 from quoter.metrics.families import (
     counter,
     gauge,
@@ -37,8 +39,8 @@ def _text(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def activity(ctx: EngineContext) -> Iterator[Metric]:
-    s = ctx.stats
+def activity(desk: Desk) -> Iterator[Metric]:
+    s = desk.stats
     yield counter("quoter_rfqs_seen", "RFQs seen open for the first time.", s.rfqs_seen)
     yield counter(
         "quoter_rfqs_malformed", "RFQs the venue sent that failed validation.", s.rfqs_malformed
@@ -48,7 +50,7 @@ def activity(ctx: EngineContext) -> Iterator[Metric]:
         "quoter_rfqs_declined", "RFQs declined, by reason code.", "reason", dict(s.declined)
     )
     yield gauge(
-        "quoter_rfqs_open", "RFQs open at the venue that the engine follows.", len(ctx.open_rfqs)
+        "quoter_rfqs_open", "RFQs open at the venue that the engine follows.", len(desk.rfqs)
     )
     yield labelled_counter(
         "quoter_quotes_sent",
@@ -76,12 +78,12 @@ def activity(ctx: EngineContext) -> Iterator[Metric]:
         "Quotes a withdrawal sweep found live at the venue but not in the book, and withdrew.",
         s.orphans_withdrawn,
     )
-    yield gauge("quoter_quotes_live", "Our quotes live or in flight.", ctx.quotes.live_count())
+    yield gauge("quoter_quotes_live", "Our quotes live or in flight.", desk.quotes.live_count())
     yield gauge(
         "quoter_quotes_possibly_live",
         "Quotes whose submit went unanswered and that the venue has not listed yet: counted "
         "against the limits and looked for until found or past their valid-until.",
-        len(ctx.quotes.unknown()),
+        len(desk.quotes.unknown()),
     )
     fill = s.fill_rate
     if fill is not None:
@@ -107,8 +109,7 @@ def activity(ctx: EngineContext) -> Iterator[Metric]:
     )
 
 
-def latencies(ctx: EngineContext) -> Iterator[Metric]:
-    s = ctx.stats
+def latencies(s: EngineStats) -> Iterator[Metric]:
     yield histogram(
         "quoter_rfq_seen_to_sent_seconds",
         "From an RFQ seen by our poll to its quote acknowledged by the venue.",
@@ -124,8 +125,8 @@ def latencies(ctx: EngineContext) -> Iterator[Metric]:
     )
 
 
-def trading(ctx: EngineContext) -> Iterator[Metric]:
-    switch = ctx.killswitch
+def trading(deps: EngineDeps, desk: Desk) -> Iterator[Metric]:
+    switch = deps.killswitch
     state = switch.state
     yield labelled_gauge(
         "quoter_trading_state",
@@ -146,68 +147,72 @@ def trading(ctx: EngineContext) -> Iterator[Metric]:
         "1 for each condition holding now that stops new quotes, by its code "
         "(market-closed, clock-skew); 0 for a code that held earlier in this run.",
         "code",
-        {code: float(code in switch.conditions) for code in _conditions_seen(ctx)},
+        {
+            code: float(code in switch.conditions)
+            for code in _conditions_seen(desk.stats, deps.killswitch)
+        },
     )
-    yield counter("quoter_kills", "Kills latched by this run.", ctx.stats.kills)
-    now = ctx.clock.now()
-    is_open = any(ctx.calendar.is_open(area, now) for area in ctx.risk.allowed_areas)
+    yield counter("quoter_kills", "Kills latched by this run.", desk.stats.kills)
+    now = deps.clock.now()
+    is_open = any(deps.calendar.is_open(area, now) for area in deps.risk.allowed_areas)
     yield gauge(
         "quoter_market_open", "1 while any allowed area is in trading hours.", float(is_open)
     )
     yield gauge(
         "quoter_market_close_seconds",
         "Seconds until today's close (0 after it).",
-        ctx.calendar.seconds_to_close(now),
+        deps.calendar.seconds_to_close(now),
     )
     yield gauge(
         "quoter_quoting_min_time_to_deadline_seconds",
         "RFQs with less time than this before their deadline are declined.",
-        ctx.config.quoting.min_time_to_deadline_s,
+        deps.config.quoting.min_time_to_deadline_s,
     )
     info = GaugeMetricFamily(
         "quoter_strategy_info", "The strategy quoting now.", labels=["strategy"]
     )
-    info.add_metric([ctx.strategy.name], 1.0)
+    info.add_metric([desk.strategy.name], 1.0)
     yield info
 
 
-def _conditions_seen(ctx: EngineContext) -> list[str]:
+def _conditions_seen(stats: EngineStats, killswitch: KillSwitch) -> list[str]:
     """Every condition code this run has held: a series that goes to 0, not away, when it lifts."""
-    seen = ctx.stats.conditions_seen
-    seen.update(ctx.killswitch.conditions)
+    seen = stats.conditions_seen
+    seen.update(killswitch.conditions)
     return sorted(seen)
 
 
-def market(ctx: EngineContext) -> Iterator[Metric]:
-    now = ctx.clock.now()
+def market(deps: EngineDeps, desk: Desk) -> Iterator[Metric]:
+    now = deps.clock.now()
     ages = GaugeMetricFamily(
         "quoter_curve_age_seconds",
         "Seconds since each curve series' as-of time.",
         labels=["commodity", "area"],
     )
-    for (commodity, area), series in sorted(ctx.curves.current.items()):
+    for (commodity, area), series in sorted(deps.curves.current.items()):
         ages.add_metric([_text(commodity), area], (now - series.as_of).total_seconds())
     yield ages
-    yield from curve_health_metrics(ctx)
+    yield from curve_health_metrics(deps.curves, deps.risk.allowed_areas, desk.stats)
     yield gauge(
         "quoter_curve_max_age_seconds",
         "Curves older than this are stale: quoting on them stops.",
-        ctx.risk.max_curve_age_s,
+        deps.risk.max_curve_age_s,
     )
     positions = GaugeMetricFamily(
         "quoter_position_mwh",
         "Net position per delivery bucket (positive long), MWh.",
         labels=["commodity", "area", "month"],
     )
-    for bucket, mwh in ctx.book.positions_mwh.items():
+    for bucket, mwh in desk.book.positions_mwh.items():
         if isinstance(bucket, DeliveryBucket):
             positions.add_metric([_text(bucket.commodity), bucket.market_area, bucket.month], mwh)
     yield positions
 
 
-def curve_health_metrics(ctx: EngineContext) -> Iterator[Metric]:
+def curve_health_metrics(
+    curves: Curves, allowed_areas: frozenset[str], stats: EngineStats
+) -> Iterator[Metric]:
     """Whether each series the desk needs can be quoted from, and the refusals by reason."""
-    curves = ctx.curves
     problems = curves.problems if isinstance(curves, WatchedCurves) else ()
     usable = GaugeMetricFamily(
         "quoter_curve_usable",
@@ -215,12 +220,10 @@ def curve_health_metrics(ctx: EngineContext) -> Iterator[Metric]:
         "0 while it is refused or missing; every series an allowed area needs, has or had refused.",
         labels=["commodity", "area"],
     )
-    for (commodity, area), health in curve_health(
-        curves.current, problems, ctx.risk.allowed_areas
-    ).items():
+    for (commodity, area), health in curve_health(curves.current, problems, allowed_areas).items():
         usable.add_metric([_text(commodity), area], float(health.usable))
     yield usable
-    refusals = ctx.stats.curve_refusals
+    refusals = stats.curve_refusals
     yield labelled_counter(
         "quoter_curve_refusals",
         "Curve refusals by reason: each series or file a load refused, and each series an "
@@ -230,9 +233,9 @@ def curve_health_metrics(ctx: EngineContext) -> Iterator[Metric]:
     )
 
 
-def strategies(ctx: EngineContext) -> Iterator[Metric]:
+def strategies(desk: Desk) -> Iterator[Metric]:
     """Strategy swaps, and the shadow strategy's decisions beside the live one's."""
-    s = ctx.stats
+    s = desk.stats
     yield labelled_counter(
         "quoter_strategy_swaps",
         "Strategy swaps: done, or refused (the old strategy kept quoting).",
@@ -264,7 +267,7 @@ def strategies(ctx: EngineContext) -> Iterator[Metric]:
         "when both quote the same way.",
         s.shadow_difference_eur_mwh.histogram,
     )
-    shadow = ctx.shadow
+    shadow = desk.shadow
     info = GaugeMetricFamily(
         "quoter_shadow_strategy_info", "The shadow strategy pricing now.", labels=["strategy"]
     )
@@ -273,9 +276,9 @@ def strategies(ctx: EngineContext) -> Iterator[Metric]:
     yield info
 
 
-def engine_metrics(ctx: EngineContext) -> Iterator[Metric]:
-    yield from activity(ctx)
-    yield from strategies(ctx)
-    yield from latencies(ctx)
-    yield from trading(ctx)
-    yield from market(ctx)
+def engine_metrics(deps: EngineDeps, desk: Desk) -> Iterator[Metric]:
+    yield from activity(desk)
+    yield from strategies(desk)
+    yield from latencies(desk.stats)
+    yield from trading(deps, desk)
+    yield from market(deps, desk)

@@ -36,13 +36,13 @@ async def test_status_kill_resume_and_swap_over_http(tmp_path: Path) -> None:
     async with admin_bot(tmp_path) as (sandbox, bot, url):
         for _ in range(2):
             await new_rfq(sandbox, **MONTH_AHEAD)
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 2, "two quotes")
         status, state = await call(url, "GET", "/status")
         assert (status, state["state"], state["quotes-sent"]) == (200, "active", 2)
         assert state["strategy"] == "curve-spread"
         status, killed = await call(url, "POST", "/kill", {"reason": "lunch", "by": "ann"})
         assert (status, killed["state"]) == (200, "halted")
-        await eventually(lambda: bot.ctx.stats.withdrawn == 2, "withdrawn at once")
+        await eventually(lambda: bot.desk.stats.withdrawn == 2, "withdrawn at once")
         assert (await counters(sandbox))["live-quotes"] == 0
         status, resumed = await call(url, "POST", "/resume", {})
         assert status == 200
@@ -54,7 +54,7 @@ async def test_status_kill_resume_and_swap_over_http(tmp_path: Path) -> None:
         )
         assert status == 200
         assert swapped["new"] == {"name": "curve_spread", "params": params}
-        assert bot.ctx.strategy.params == params
+        assert bot.desk.strategy.params == params
         status, refused = await call(url, "POST", "/kill", {"reason": "", "bogus": 1})
         assert status == 400
         assert "bogus" in refused["error"]
@@ -81,7 +81,7 @@ async def test_the_cli_talks_to_the_running_bot(
     async with admin_bot(tmp_path) as (sandbox, bot, url):
         config = str(bot_config(tmp_path, url))
         await new_rfq(sandbox, **MONTH_AHEAD)
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a quote")
         assert await _cli("status", "--config", config, "--json") == 0
         status = json.loads(capsys.readouterr().out)
         assert status["quotes-sent"] == 1
@@ -89,18 +89,18 @@ async def test_the_cli_talks_to_the_running_bot(
         assert "state ACTIVE" in capsys.readouterr().out
         assert await _cli("kill", "--config", config, "--area", "DE", "--reason", "DE") == 0
         assert "through the bot" in capsys.readouterr().out
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the DE quote withdrawn")
-        assert bot.ctx.killswitch.kills[0].scope.areas == {"DE"}
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the DE quote withdrawn")
+        assert bot.deps.killswitch.kills[0].scope.areas == {"DE"}
         assert await _cli("resume", "--config", config) == 0
         assert "lifted: DE" in capsys.readouterr().out
-        assert not bot.ctx.killswitch.kills
+        assert not bot.deps.killswitch.kills
         swap = ("swap", "curve_spread", "--param", "credit_default_eur_mwh=0.3")
         assert await _cli(*swap, "--config", config) == 0
-        assert bot.ctx.strategy.params == {"credit_default_eur_mwh": 0.3}
+        assert bot.desk.strategy.params == {"credit_default_eur_mwh": 0.3}
         bad = ("swap", "curve_spread", "--param", "credit_default_eur_mwh=-1")
         assert await _cli(*bad, "--config", config) == 2
         assert "the old strategy goes on quoting" in capsys.readouterr().err
-        assert bot.ctx.strategy.params == {"credit_default_eur_mwh": 0.3}
+        assert bot.desk.strategy.params == {"credit_default_eur_mwh": 0.3}
         assert await _cli("swap", "x", "--param", "nokey", "--config", config) == 2
     users = {r["who"] for r in audit_records(tmp_path, "admin")}
     assert len(users) == 1
@@ -136,7 +136,7 @@ async def test_the_shadow_report_names_a_record_it_cannot_read(tmp_path: Path) -
     async with admin_bot(tmp_path) as (_, bot, url):
         status, found = await call(url, "GET", "/shadow")
         assert (status, found["decisions"], found["shadow"]) == (200, 0, None)
-        bot.ctx.audit.write(Unknown("shadow", {"rfq-id": "r-1"}), bot.ctx.clock.now())
+        bot.deps.audit.write(Unknown("shadow", {"rfq-id": "r-1"}), bot.deps.clock.now())
         status, refused = await call(url, "GET", "/shadow")
     assert status == 500
     assert "shadow record (seq " in refused["error"]

@@ -51,9 +51,9 @@ async def _cli(*args: str) -> int:
 
 async def _declined_killed(sandbox: Any, bot: Running, area: str) -> None:
     """A new RFQ in `area` is seen and declined as killed."""
-    killed = bot.ctx.stats.declined["killed"]
+    killed = bot.desk.stats.declined["killed"]
     await new_rfq(sandbox, **_in(area))
-    await eventually(lambda: bot.ctx.stats.declined["killed"] == killed + 1, f"{area} declined")
+    await eventually(lambda: bot.desk.stats.declined["killed"] == killed + 1, f"{area} declined")
 
 
 async def test_a_lower_case_area_kill_through_the_bot_stops_de_quoting(tmp_path: Path) -> None:
@@ -61,19 +61,19 @@ async def test_a_lower_case_area_kill_through_the_bot_stops_de_quoting(tmp_path:
         config = str(bot_config(tmp_path, url))
         await new_rfq(sandbox, **_in("DE"))
         await new_rfq(sandbox, **_in("FR"))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "a DE and an FR quote")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 2, "a DE and an FR quote")
         done = await _quoter("kill", "--config", config, "--area", "de", "--reason", "DE desk")
         assert done.returncode == 0, done.stderr
         assert "killed areas DE: DE desk" in done.stdout
         assert "kill 1, areas DE" in done.stdout
         assert "withdrawing 1 quotes it covers" in done.stdout
-        assert bot.ctx.killswitch.kills[0].scope.areas == {"DE"}
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the DE quote withdrawn")
+        assert bot.deps.killswitch.kills[0].scope.areas == {"DE"}
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the DE quote withdrawn")
         assert (await counters(sandbox))["live-quotes"] == 1  # FR's goes on
         await _declined_killed(sandbox, bot, "DE")
-        sent = bot.ctx.stats.quotes_sent
+        sent = bot.desk.stats.quotes_sent
         await new_rfq(sandbox, **_in("FR"))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == sent + 1, "FR still quoted")
+        await eventually(lambda: bot.desk.stats.quotes_sent == sent + 1, "FR still quoted")
 
 
 async def test_a_lower_case_area_kill_in_the_latch_file_stops_de_quoting(
@@ -83,13 +83,13 @@ async def test_a_lower_case_area_kill_in_the_latch_file_stops_de_quoting(
     config = str(bot_config(tmp_path))  # no admin interface answers: the latch file it is
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         await new_rfq(sandbox, **_in("DE"))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a DE quote")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a DE quote")
         # 1: latched, but no credentials here for the command to withdraw at the venue itself
         assert await _cli("kill", "--config", config, "--area", "de", "--reason", "DE") == 1
         assert "latched as kill 1" in capsys.readouterr().out
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the DE quote withdrawn")
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the DE quote withdrawn")
         await _declined_killed(sandbox, bot, "DE")
-        assert bot.ctx.killswitch.state is TradingState.ACTIVE  # scoped: not a halt
+        assert bot.deps.killswitch.state is TradingState.ACTIVE  # scoped: not a halt
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ async def test_an_unknown_scope_is_refused_before_anything_is_sent(
         assert done.returncode == 2
         assert f"unknown {option[2:]} {value!r}" in done.stderr
         assert listed in done.stderr.split("known:")[1]
-        assert not bot.ctx.killswitch.kills
+        assert not bot.deps.killswitch.kills
     assert [r for r in audit_records(tmp_path, "admin") if r["path"] == "/kill"] == []
     assert not (tmp_path / "kill.json").exists()
 
@@ -133,7 +133,7 @@ async def test_the_admin_interface_refuses_an_unknown_scope_and_spells_a_known_o
 ) -> None:
     async with admin_bot(tmp_path) as (sandbox, bot, url):
         await new_rfq(sandbox, **_in("DE"))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a DE quote")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a DE quote")
         status, refused = await call(url, "POST", "/kill", {"areas": ["xx"], "products": ["q"]})
         assert status == 400
         assert "unknown area 'xx' (known: AT, BE, CEGH-VTP, CH, DE" in refused["error"]
@@ -141,7 +141,7 @@ async def test_the_admin_interface_refuses_an_unknown_scope_and_spells_a_known_o
         status, refused = await call(url, "POST", "/kill", {"strategies": ["nosuch"]})
         assert status == 400
         assert "known: curve-spread, inventory_skew" in refused["error"]
-        assert not bot.ctx.killswitch.kills
+        assert not bot.deps.killswitch.kills
         body = {"areas": ["de"], "products": ["MONTH"], "strategies": ["CURVE_SPREAD"]}
         status, killed = await call(url, "POST", "/kill", body)
         assert status == 200
@@ -151,7 +151,7 @@ async def test_the_admin_interface_refuses_an_unknown_scope_and_spells_a_known_o
             "strategies": ["curve-spread"],
         }
         assert killed["withdrawing"] == 1
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the quote withdrawn")
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the quote withdrawn")
     refused_kills = [r for r in audit_records(tmp_path, "admin") if r["outcome"] == 400]
     assert refused_kills[0]["detail"]["scope"]["areas"] == ["xx"]  # the trail shows what was asked
 
@@ -177,13 +177,13 @@ async def test_status_shows_each_kill_and_one_is_lifted_alone(
         assert [(k["id"], k["scope"]["areas"]) for k in kills] == [(1, ["FR"]), (2, [])]
         assert await _cli("resume", "--config", config, "--kill", "9") == 2
         assert "no kill 9 is latched (latched: 1, 2)" in capsys.readouterr().err
-        assert len(bot.ctx.killswitch.kills) == 2
+        assert len(bot.deps.killswitch.kills) == 2
         assert await _cli("resume", "--config", config, "--kill", "1") == 0
         assert "lifted: FR desk — kill 1, areas FR" in capsys.readouterr().out
-        assert [k.reason for k in bot.ctx.killswitch.kills] == ["days"]
+        assert [k.reason for k in bot.deps.killswitch.kills] == ["days"]
         assert [k.id for k in KillSwitch(tmp_path / "kill.json").kills] == [2]
         await new_rfq(sandbox, **_in("FR"))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "FR quoted again")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "FR quoted again")
         status, refused = await call(url, "POST", "/resume", {"kills": [1]})
         assert (status, refused["error"]) == (
             400,
@@ -219,11 +219,11 @@ async def test_a_strategy_swapped_in_since_the_start_can_be_killed_by_name(
         config = str(bot_config(tmp_path, url))
         assert await _cli("swap", swapped, "--config", config) == 0
         await new_rfq(sandbox, **_in("DE"))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote by the swapped one")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a quote by the swapped one")
         assert await _cli("kill", "--config", config, "--strategy", swapped.upper()) == 0
         assert "withdrawing 1 quotes it covers" in capsys.readouterr().out
-        assert bot.ctx.killswitch.kills[0].scope.strategies == {swapped}
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "its quote withdrawn")
+        assert bot.deps.killswitch.kills[0].scope.strategies == {swapped}
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "its quote withdrawn")
 
 
 def test_a_reason_the_bot_would_refuse_is_refused_before_sending(

@@ -40,7 +40,7 @@ async def test_no_token_wrong_token_and_wrong_scheme_are_refused(tmp_path: Path)
         ok, _ = await call(url, "GET", "/status")
         assert [status for status, _ in answers] == [401] * 6
         assert ok == 200
-        assert not bot.ctx.killswitch.kills  # the refused kill did nothing
+        assert not bot.deps.killswitch.kills  # the refused kill did nothing
     admin = audit_records(tmp_path, "admin")
     assert [r["outcome"] for r in admin] == [200]
     refused = audit_records(tmp_path, "admin-refused")  # the first at once, the rest at the end
@@ -76,11 +76,11 @@ async def test_a_flood_of_bad_tokens_is_counted_and_summarised_not_recorded_each
             assert status == 401
         for _ in range(3):
             await call(url, "GET", "/status", headers={"Host": f"evil.example:{port}"})
-        registry = build_registry(bot.ctx, VenueStats(), process=False)
+        registry = build_registry(bot.deps, bot.desk, VenueStats(), process=False)
         token = registry.get_sample_value("quoter_admin_refused_total", {"reason": "unauthorised"})
         host = registry.get_sample_value("quoter_admin_refused_total", {"reason": "host"})
         assert (token, host) == (100, 3)
-        assert not bot.ctx.killswitch.kills  # no audit flood, no automatic kill
+        assert not bot.deps.killswitch.kills  # no audit flood, no automatic kill
     refused = audit_records(tmp_path, "admin-refused")
     assert len(refused) <= 3
     assert sum(sum(r["refused"].values()) for r in refused) == 103

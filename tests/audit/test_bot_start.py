@@ -37,7 +37,7 @@ async def _with_bot(sandbox: RunningSandbox, tmp_path: Path, config: EngineConfi
         config, venue, DEMO_RISK, sandbox.credentials, sandbox.clock, curves
     ) as bot:
         for n in range(3):
-            bot.engine.ctx.audit.write(Unknown("rfq", {"n": n}), sandbox.clock.now(), durable=True)
+            bot.engine.deps.audit.write(Unknown("rfq", {"n": n}), sandbox.clock.now(), durable=True)
         return bot
 
 
@@ -60,7 +60,7 @@ async def test_a_start_on_a_cut_trail_records_the_break_loudly(
         write_lines(day, lines_of(day)[:-1])  # seq 3 cut
         second = await _with_bot(sandbox, tmp_path, config)
     assert _chain_ok(second) == 0.0
-    status = status_of(second.engine.ctx, PollPlan(1.0, "test"))
+    status = status_of(second.engine.deps, second.engine.desk, PollPlan(1.0, "test"))
     assert "truncated" in str(status["audit-chain"])
     assert "AUDIT   audit chain broken at" in render_status(status)
     records = list(load_records(config.audit_dir))

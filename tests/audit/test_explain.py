@@ -24,7 +24,7 @@ async def test_explain_tells_a_quote_and_a_decline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        stats = bot.ctx.stats
+        stats = bot.desk.stats
         won = await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 3000.0})
         deadline = sandbox.clock.now() + timedelta(seconds=1)
         late = await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})

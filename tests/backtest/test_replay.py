@@ -77,8 +77,8 @@ def test_a_run_labelled_by_many_parameters_still_quotes(tmp_path: Path) -> None:
     label = "curve_spread " + " ".join(f"parameter_{i}=[[25,0.0],[100,0.05]]" for i in range(5))
     tape = tape_of(short_tape(minutes=10.0))
     replayed = run(tape, AuctionFill(), tmp_path, spec=RunSpec(label))
-    assert replayed.ctx.stats.kills == 0  # the client-quote-ids fit the venue's 100 characters
-    assert replayed.ctx.stats.quotes_sent > 0
+    assert replayed.desk.stats.kills == 0  # the client-quote-ids fit the venue's 100 characters
+    assert replayed.desk.stats.quotes_sent > 0
 
 
 def test_the_replay_keeps_each_decision_off_its_typed_event() -> None:

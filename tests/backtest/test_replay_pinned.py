@@ -51,7 +51,7 @@ def test_a_short_tapes_replay_gives_exactly_the_pinned_results(tmp_path: Path) -
         "pnl at trade": round(float(summary["pnl_at_trade"]), 2),
         "pnl +1d": round(float(summary["pnl_+1d"]), 2),
         "pnl +5d": round(float(summary["pnl_+5d"]), 2),
-        "requotes": done.ctx.stats.requotes_sent,
+        "requotes": done.desk.stats.requotes_sent,
         "decisions digest": _digest(decisions.drop(columns=["run"])),
         "fills digest": _digest(fills.drop(columns=["run"])),
     }

@@ -117,7 +117,7 @@ async def test_a_closed_market_s_status_gives_the_next_open_and_the_clock(tmp_pa
     saturday = SANDBOX_START + timedelta(days=5)
     async with fast_sandbox(start=saturday) as sandbox, running_engine(sandbox, tmp_path) as bot:
         await eventually(lambda: bot.engine.last_plan.reason == "closed", "closed")
-        status = status_of(bot.ctx, bot.engine.last_plan)
+        status = status_of(bot.deps, bot.desk, bot.engine.last_plan)
     assert status["conditions"] == {"market-closed": "outside trading hours"}
     assert status["next-open"] == "2026-03-09T08:00:00+01:00"  # Monday
     assert status["clock"] == "wall"

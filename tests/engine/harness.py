@@ -17,15 +17,17 @@ from quoter.engine.audit import JsonlAudit
 from quoter.engine.build import QuotedVenue, build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
+from quoter.engine.desk import Desk
 from quoter.engine.engine import Engine
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.planner import PollConfig
 from quoter.engine.quotes import OurQuote
-from quoter.engine.state import EngineContext, StrategySlot
+from quoter.engine.state import Curves, EngineDeps, StrategySlot
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 from quoter.strategies_api import Strategy, load_strategy
+from quoter.trades.recorder import TradeRecorder
 from tests.conftest import SANDBOX_START, sandbox_config
 from tests.venue.contract import client
 
@@ -67,8 +69,12 @@ class Running:
     stop: asyncio.Event
 
     @property
-    def ctx(self) -> EngineContext:
-        return self.engine.ctx
+    def desk(self) -> Desk:
+        return self.engine.desk
+
+    @property
+    def deps(self) -> EngineDeps:
+        return self.engine.deps
 
 
 @asynccontextmanager
@@ -82,7 +88,8 @@ async def running_engine(
     venue: dict[str, Any] | None = None,
     run_id: str = "test",
     clock: Clock | None = None,
-    curves: CurveStore | None = None,
+    curves: Curves | None = None,
+    trades: TradeRecorder | None = None,
 ) -> AsyncIterator[Running]:
     """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
     `run_id`, as the app draws one per run: client-quote-ids are made from it."""
@@ -104,6 +111,7 @@ async def running_engine(
             risk=risk,
             run_id=run_id,
             curves=curves,
+            trades=trades,
         ) as running,
     ):
         yield running
@@ -118,7 +126,8 @@ async def engine_on(
     strategy: Strategy | None = None,
     risk: RiskConfig = DEMO_RISK,
     run_id: str = "test",
-    curves: CurveStore | None = None,
+    curves: Curves | None = None,
+    trades: TradeRecorder | None = None,
 ) -> AsyncIterator[Running]:
     """The engine, wired as `quoter run` wires it, quoting `venue` (over HTTP or simulated)."""
     engine = build_engine(
@@ -131,6 +140,7 @@ async def engine_on(
         JsonlAudit(config.audit_dir),
         KillSwitch(config.kill.latch_path),
         run_id=run_id,
+        trades=trades,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))

@@ -37,7 +37,7 @@ DEADLINE_S = 300  # the sandbox's default time to quote: advancing past it settl
 
 
 def _reasons(bot: Running) -> list[str]:
-    return [k.reason for k in bot.ctx.killswitch.kills]
+    return [k.reason for k in bot.deps.killswitch.kills]
 
 
 def _latched(tmp_path: Path) -> list[str]:
@@ -46,7 +46,7 @@ def _latched(tmp_path: Path) -> list[str]:
 
 
 async def _halted(bot: Running) -> None:
-    await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
+    await eventually(lambda: bot.deps.killswitch.state is TradingState.HALTED, "a kill")
 
 
 async def _started(tmp_path: Path) -> None:
@@ -55,12 +55,12 @@ async def _started(tmp_path: Path) -> None:
 
 async def _nothing_more_is_quoted(sandbox: RunningSandbox, bot: Running) -> None:
     """A new RFQ is seen and declined as killed; no quote goes out."""
-    sent = bot.ctx.stats.quotes_sent
+    sent = bot.desk.stats.quotes_sent
     created = (await counters(sandbox))["quotes-created"]
-    killed = bot.ctx.stats.declined["killed"]
+    killed = bot.desk.stats.declined["killed"]
     await new_rfq(sandbox, **month_ahead())
-    await eventually(lambda: bot.ctx.stats.declined["killed"] == killed + 1, "a killed decline")
-    assert bot.ctx.stats.quotes_sent == sent
+    await eventually(lambda: bot.desk.stats.declined["killed"] == killed + 1, "a killed decline")
+    assert bot.desk.stats.quotes_sent == sent
     assert (await counters(sandbox))["quotes-created"] == created
 
 
@@ -84,8 +84,8 @@ async def test_an_audit_trail_that_cannot_be_written_halts_quoting(tmp_path: Pat
         await new_rfq(sandbox, **month_ahead())  # seen: its record is the first of the day
         await _halted(bot)
         reasons = _reasons(bot)
-        await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "the RFQ declined")
-        assert bot.ctx.stats.quotes_sent == 0
+        await eventually(lambda: bot.desk.stats.declined["killed"] == 1, "the RFQ declined")
+        assert bot.desk.stats.quotes_sent == 0
         assert (await counters(sandbox))["quotes-created"] == 0
     assert len(reasons) == 1
     assert reasons[0].startswith("audit write failed: ")
@@ -99,13 +99,13 @@ async def test_a_quote_whose_intent_cannot_be_audited_is_not_sent_and_halts(
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         deadline = sandbox.clock.now() + timedelta(days=2)  # open across the night
         await new_rfq(sandbox, **month_ahead(), **{"quote-deadline": deadline.isoformat()})
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
         _block_tomorrows_audit_file(sandbox, tmp_path)
         await advance(sandbox, 24 * 3600)  # the quote ran out: a new one is due, its intent first
         await _halted(bot)
         reasons = _reasons(bot)
         assert (await counters(sandbox))["quotes-created"] == 1  # nothing sent unaudited
-        assert bot.ctx.stats.requotes_sent + bot.ctx.stats.quotes_sent == 1
+        assert bot.desk.stats.requotes_sent + bot.desk.stats.quotes_sent == 1
     assert len(reasons) == 1
     assert reasons[0].startswith("audit write failed: ")
     assert _latched(tmp_path) == reasons
@@ -131,7 +131,7 @@ async def test_lost_authentication_halts_quoting(tmp_path: Path, revoked: str, a
         await fault(sandbox, "revoke-tokens")
         await _halted(bot)
         reasons = _reasons(bot)
-        assert bot.ctx.stats.venue_errors["AuthenticationFailed"] >= 1
+        assert bot.desk.stats.venue_errors["AuthenticationFailed"] >= 1
         # The account works again: the kill holds until a person resumes.
         sandbox.sandbox.credentials = sandbox.credentials
         await _nothing_more_is_quoted(sandbox, bot)
@@ -182,19 +182,19 @@ async def test_a_book_loaded_beyond_a_lowered_limit_is_reported_and_not_added_to
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, first) as bot:
             await new_rfq(sandbox, **month_ahead(), **WIN)  # 10 MW over April: 7,200 MWh
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
             await advance(sandbox, DEADLINE_S + 1)
-            await eventually(lambda: bot.ctx.stats.won == 1, "the win")
+            await eventually(lambda: bot.desk.stats.won == 1, "the win")
         lowered = DEMO_RISK.model_copy(update={"max_position_mwh": 1000.0})
         async with running_engine(sandbox, second, risk=lowered, run_id="second") as bot:
             await _started(second)
             await new_rfq(sandbox, **month_ahead(), **WIN)  # April again: refused
-            await eventually(lambda: bot.ctx.stats.declined["position-limit"] == 1, "refused")
+            await eventually(lambda: bot.desk.stats.declined["position-limit"] == 1, "refused")
             await new_rfq(sandbox, **WIN)  # day-ahead, in March: 240 MWh, within the limit
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the day-ahead quote")
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the day-ahead quote")
             await advance(sandbox, DEADLINE_S + 1)
-            await eventually(lambda: bot.ctx.stats.won == 1, "the second win")
-            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+            await eventually(lambda: bot.desk.stats.won == 1, "the second win")
+            assert bot.deps.killswitch.state is TradingState.ACTIVE
     loaded = audit_records(second, "positions-loaded")[0]
     assert loaded["beyond-limit"] == ["power/DE 2026-04"]
 
@@ -208,17 +208,17 @@ async def test_a_quote_found_live_beyond_a_lowered_limit_is_withdrawn_not_adopte
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, first) as bot:
             rfq_id = await new_rfq(sandbox, **month_ahead(), **WIN)
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-            crashed = next(iter(bot.ctx.quotes))
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+            crashed = next(iter(bot.desk.quotes))
         await left_by_a_crash(sandbox, first, crashed)
         assert (await counters(sandbox))["live-quotes"] == 1
         lowered = DEMO_RISK.model_copy(update={"max_position_mwh": 1000.0})
         config = engine_config(second, reconcile="adopt")
         async with running_engine(sandbox, second, risk=lowered, config=config) as bot:
             await _started(second)
-            assert len(bot.ctx.quotes) == 0
+            assert len(bot.desk.quotes) == 0
             assert (await counters(sandbox))["live-quotes"] == 0
-            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+            assert bot.deps.killswitch.state is TradingState.ACTIVE
     reconciled = audit_records(second, "reconciled")[0]
     assert reconciled["adopted"] == 0
     assert list(reconciled["refused"]) == [rfq_id]
@@ -234,8 +234,8 @@ async def test_an_adopted_quote_whose_rfq_ends_before_the_first_poll_is_settled(
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, first) as bot:
             await new_rfq(sandbox, **month_ahead(), **WIN)
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-            crashed = next(iter(bot.ctx.quotes))
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+            crashed = next(iter(bot.desk.quotes))
         await left_by_a_crash(sandbox, first, crashed)
         # The first poll's answer is held back until after the RFQ has ended (won).
         held = {"kind": "latency", "count": 1, "latency-s": 1.0, "path": "status=open"}
@@ -243,11 +243,11 @@ async def test_an_adopted_quote_whose_rfq_ends_before_the_first_poll_is_settled(
         config = engine_config(second, reconcile="adopt")
         async with running_engine(sandbox, second, config=config, run_id="second") as bot:
             await _started(second)
-            assert len(bot.ctx.quotes) == 1  # adopted
+            assert len(bot.desk.quotes) == 1  # adopted
             await advance(sandbox, DEADLINE_S + 1)
-            await eventually(lambda: bot.ctx.stats.won == 1, "the win")
-            assert len(bot.ctx.quotes) == 0
-            assert bot.ctx.book.positions_mwh
+            await eventually(lambda: bot.desk.stats.won == 1, "the win")
+            assert len(bot.desk.quotes) == 0
+            assert bot.desk.book.positions_mwh
 
 
 async def test_too_many_fills_in_the_window_halt_quoting(tmp_path: Path) -> None:
@@ -255,9 +255,9 @@ async def test_too_many_fills_in_the_window_halt_quoting(tmp_path: Path) -> None
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, risk=risk) as bot:
         for label in ("Apr-26", "May-26"):
             await new_rfq(sandbox, **month_ahead(label), **WIN)
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 2, "two quotes")
         await advance(sandbox, DEADLINE_S + 1)  # both won at once
-        await eventually(lambda: bot.ctx.stats.won == 2, "two wins")
+        await eventually(lambda: bot.desk.stats.won == 2, "two wins")
         await _halted(bot)
         reasons = _reasons(bot)
         await _nothing_more_is_quoted(sandbox, bot)
@@ -275,14 +275,14 @@ async def test_a_kill_latch_that_becomes_unreadable_halts_quoting(
     latch = tmp_path / "kill.json"
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
         if broken == "garbage":
             latch.write_text('[{"reason": "half a kill')  # a torn write, another process's
         else:
             latch.mkdir()
         await _halted(bot)
         reasons = _reasons(bot)
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the live quote withdrawn")
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the live quote withdrawn")
         assert (await counters(sandbox))["live-quotes"] == 0
         await _nothing_more_is_quoted(sandbox, bot)
     assert len(reasons) == 1

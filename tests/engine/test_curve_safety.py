@@ -46,8 +46,8 @@ def scaled(curves: CurveSet, factor: float) -> CurveSet:
 
 
 def samples(bot: Running) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    venue = cast("HttpVenue", bot.ctx.venue)
-    text = generate_latest(build_registry(bot.ctx, venue.stats)).decode()
+    venue = cast("HttpVenue", bot.deps.venue)
+    text = generate_latest(build_registry(bot.deps, bot.desk, venue.stats)).decode()
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)
@@ -65,11 +65,11 @@ async def test_a_curve_in_eur_per_kwh_sends_no_quote_and_says_so_everywhere(
         await store.refresh(sandbox.clock.now())
         async with running_engine(sandbox, tmp_path, curves=store) as bot:
             await new_rfq(sandbox, **month_ahead())
-            await eventually(lambda: sum(bot.ctx.stats.declined.values()) >= 1, "a decline")
-            assert bot.ctx.stats.quotes_sent == 0
+            await eventually(lambda: sum(bot.desk.stats.declined.values()) >= 1, "a decline")
+            assert bot.desk.stats.quotes_sent == 0
             assert (await counters(sandbox))["live-quotes"] == 0
-            assert dict(bot.ctx.stats.declined) == {"no-curve": 1}
-            status = status_of(bot.ctx, bot.engine.last_plan)
+            assert dict(bot.desk.stats.declined) == {"no-curve": 1}
+            status = status_of(bot.deps, bot.desk, bot.engine.last_plan)
             metrics = samples(bot)
     curves = cast("dict[str, object]", status["curves"])
     problems = cast("list[dict[str, object]]", curves["problems"])
@@ -113,7 +113,7 @@ async def test_a_reload_in_the_wrong_unit_keeps_the_last_good_curve_quoting(
             assert store.current is not good  # a new set, of the same old series
             assert store.current.id == good.id
             await new_rfq(sandbox, **month_ahead())
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote on the good curve")
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a quote on the good curve")
             metrics = samples(bot)
     usable = ("quoter_curve_usable", (("area", "DE"), ("commodity", "power")))
     assert metrics[usable] == 1.0
@@ -148,9 +148,9 @@ async def test_the_price_band_refuses_an_absurd_price_the_strategy_and_its_mid_a
         running_engine(sandbox, tmp_path, strategy=FivefoldCurve(), risk=risk) as bot,
     ):
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: sum(bot.ctx.stats.declined.values()) >= 1, "a decline")
-        assert bot.ctx.stats.quotes_sent == 0
-        assert dict(bot.ctx.stats.declined) == {"price-band": 1}
+        await eventually(lambda: sum(bot.desk.stats.declined.values()) >= 1, "a decline")
+        assert bot.desk.stats.quotes_sent == 0
+        assert dict(bot.desk.stats.declined) == {"price-band": 1}
     (decline,) = audit_records(tmp_path, "decline")
     assert decline["reason"] == "price-band"
     assert "EUR/MWh outside the power band [-100, 300]" in decline["detail"]

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from quoter.cli import main
-from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
 from quoter.trades.recorder import TradeRecorder
@@ -36,7 +35,7 @@ async def test_quotes_an_rfq_and_withdraws_on_stop(tmp_path: Path) -> None:
     async with fast_sandbox() as sandbox:
         async with running_engine(sandbox, tmp_path) as bot:
             rfq_id = await new_rfq(sandbox, **month_ahead())
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
             live = await counters(sandbox)
             assert live["live-quotes"] == 1
         after = await counters(sandbox)
@@ -63,10 +62,10 @@ async def test_rfqs_read_by_a_poll_whose_quote_lookup_fails_are_still_priced(
         await fault(sandbox, "status", count=10, status=504, path="/quotes", method="POST")
         await fault(sandbox, "status", count=1000, status=503, path="/quotes", method="GET")
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.outcomes_unknown == 1, "an unknown outcome")
+        await eventually(lambda: bot.desk.stats.outcomes_unknown == 1, "an unknown outcome")
         second = await new_rfq(sandbox, **month_ahead("Apr-26 again"))
-        await eventually(lambda: bot.ctx.quotes.get(second) is not None, "the second priced")
-        assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
+        await eventually(lambda: bot.desk.quotes.get(second) is not None, "the second priced")
+        assert bot.desk.stats.venue_errors["VenueUnavailable"] >= 1
 
 
 async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Path) -> None:
@@ -78,8 +77,8 @@ async def test_rfqs_read_by_a_poll_that_then_fails_are_still_priced(tmp_path: Pa
         await fault(sandbox, "status", count=8, status=503, path="skip=2")
         config = engine_config(tmp_path, page_limit=2)
         async with running_engine(sandbox, tmp_path, config=config) as bot:
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "a quote on each")
-            assert bot.ctx.stats.venue_errors["VenueUnavailable"] >= 1
+            await eventually(lambda: bot.desk.stats.quotes_sent == 3, "a quote on each")
+            assert bot.desk.stats.venue_errors["VenueUnavailable"] >= 1
 
 
 async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
@@ -91,15 +90,15 @@ async def test_faults_do_not_duplicate_or_crash(tmp_path: Path) -> None:
             for _ in range(6):
                 await new_rfq(sandbox, **month_ahead())
             await eventually(
-                lambda: bot.ctx.stats.quotes_sent + bot.ctx.stats.outcomes_unknown >= 6, "quotes"
+                lambda: bot.desk.stats.quotes_sent + bot.desk.stats.outcomes_unknown >= 6, "quotes"
             )
-            await eventually(lambda: not bot.ctx.quotes.unknown(), "unknown outcomes resolved")
+            await eventually(lambda: not bot.desk.quotes.unknown(), "unknown outcomes resolved")
             seen = await counters(sandbox)
             assert seen["duplicate-live"] == 0
             assert seen["max-live-quotes-per-rfq"] <= 1
             assert seen["live-quotes"] == 6
-            assert bot.ctx.stats.rfqs_malformed >= 1
-            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+            assert bot.desk.stats.rfqs_malformed >= 1
+            assert bot.deps.killswitch.state is TradingState.ACTIVE
     refused = audit_records(tmp_path, "rfq-refused")
     assert refused
     assert all(r["reason"] for r in refused)
@@ -124,9 +123,9 @@ async def test_failing_polls_halt_quoting_by_themselves(
         await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
         await fault(sandbox, kind, count=1000, path="/rfqs", **extra)
         await eventually(
-            lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill", timeout_s=30
+            lambda: bot.deps.killswitch.state is TradingState.HALTED, "a kill", timeout_s=30
         )
-        kills = [k.reason for k in bot.ctx.killswitch.kills]
+        kills = [k.reason for k in bot.deps.killswitch.kills]
     assert len(kills) == 1
     matched = re.fullmatch(reason, kills[0])
     assert matched is not None, kills
@@ -140,16 +139,16 @@ async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuild
     tmp_path: Path,
 ) -> None:
     async with fast_sandbox() as sandbox:
-        async with running_engine(sandbox, tmp_path / "first") as bot:
-            trades = TradeStore(tmp_path / "trades.csv")
-            bot.ctx.trades = TradeRecorder(trades)
+        trades = TradeStore(tmp_path / "trades.csv")
+        recorder = TradeRecorder(trades)
+        async with running_engine(sandbox, tmp_path / "first", trades=recorder) as bot:
             # The requester buys; a competitor far above us means we win at the deadline.
             await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 3000.0})
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
             await advance(sandbox, 301)
-            await eventually(lambda: bot.ctx.stats.won == 1, "the win")
-            positions = bot.ctx.book.positions_mwh
-            credit = bot.ctx.book.credit_used_eur
+            await eventually(lambda: bot.desk.stats.won == 1, "the win")
+            positions = bot.desk.book.positions_mwh
+            credit = bot.desk.book.credit_used_eur
         assert positions
         assert list(credit) == ["Stadtwerke Beispiel GmbH"]  # the requester's company
         assert credit["Stadtwerke Beispiel GmbH"] > 0
@@ -160,8 +159,8 @@ async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuild
             await eventually(
                 lambda: bool(audit_records(tmp_path / "second", "reconciled")), "start"
             )
-            rebuilt = bot.ctx.book.positions_mwh
-            rebuilt_credit = bot.ctx.book.credit_used_eur
+            rebuilt = bot.desk.book.positions_mwh
+            rebuilt_credit = bot.desk.book.credit_used_eur
         assert rebuilt.keys() == positions.keys()
         assert all(rebuilt[k] == pytest.approx(v) for k, v in positions.items())
         assert rebuilt_credit.keys() == credit.keys()  # the same company, named by the trade
@@ -178,14 +177,14 @@ async def test_a_restart_withdraws_what_an_earlier_run_left_live(tmp_path: Path)
         first, second = tmp_path / "first", tmp_path / "second"
         async with running_engine(sandbox, first) as bot:
             await new_rfq(sandbox, **month_ahead())
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-            crashed = next(iter(bot.ctx.quotes))
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+            crashed = next(iter(bot.desk.quotes))
         await left_by_a_crash(sandbox, first, crashed)
         assert (await counters(sandbox))["live-quotes"] == 1
         async with running_engine(sandbox, second) as bot:
-            await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the orphan withdrawn")
+            await eventually(lambda: bot.desk.stats.withdrawn == 1, "the orphan withdrawn")
             assert (await counters(sandbox))["live-quotes"] == 0
-            assert bot.ctx.killswitch.state is TradingState.ACTIVE
+            assert bot.deps.killswitch.state is TradingState.ACTIVE
     assert audit_records(second, "reconciled")[0]["found-live"] == 1
 
 
@@ -195,7 +194,7 @@ async def test_outside_market_hours_nothing_is_quoted(tmp_path: Path) -> None:
         await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.engine.last_plan.reason == "closed", "closed")
         spent = (await counters(sandbox))["requests"]
-        assert bot.ctx.stats.quotes_sent == 0
+        assert bot.desk.stats.quotes_sent == 0
         assert spent < 10  # reconciliation only: closed hours spend nearly nothing
 
 
@@ -214,15 +213,15 @@ async def test_quoter_kill_and_resume_reach_a_running_bot(
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         for _ in range(3):
             await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 3, "three quotes")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 3, "three quotes")
         # 1: no venue credentials in the environment, so the command withdraws nothing itself
         assert main(["kill", "--config", str(config), "--reason", "lunch"]) == 1
-        await eventually(lambda: bot.ctx.stats.withdrawn == 3, "withdrawn after quoter kill")
+        await eventually(lambda: bot.desk.stats.withdrawn == 3, "withdrawn after quoter kill")
         assert (await counters(sandbox))["live-quotes"] == 0
         assert main(["resume", "--config", str(config)]) == 0
-        await eventually(lambda: bot.ctx.killswitch.state is TradingState.ACTIVE, "resumed")
+        await eventually(lambda: bot.deps.killswitch.state is TradingState.ACTIVE, "resumed")
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 4, "quoting again")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 4, "quoting again")
     states = [r["state"] for r in audit_records(tmp_path, "kill-switch")]
     assert states == ["halted", "active"]
 
@@ -244,40 +243,49 @@ def _shifted(curves: CurveSet, by_eur_mwh: float) -> CurveSet:
     )
 
 
+class MovedCurves:
+    """Curves the test moves by hand: the engine reads `current` at every use."""
+
+    def __init__(self, current: CurveSet) -> None:
+        self.current = current
+
+
 async def test_a_curve_move_requotes_live_quotes_once(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    curves = MovedCurves(CURVES)
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path, curves=curves) as bot:
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        before = next(iter(bot.ctx.quotes)).prices
-        bot.ctx.curves = CurveStore(None, initial=_shifted(CURVES, 5.0))
-        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the requote")
-        after = next(iter(bot.ctx.quotes)).prices
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        before = next(iter(bot.desk.quotes)).prices
+        curves.current = _shifted(CURVES, 5.0)
+        await eventually(lambda: bot.desk.stats.requotes_sent == 1, "the requote")
+        after = next(iter(bot.desk.quotes)).prices
         assert after[0] == pytest.approx(before[0] + 5.0, abs=0.002)
         seen = await counters(sandbox)
         assert seen["live-quotes"] == 1
         assert seen["quotes-created"] == 2  # the first was superseded, not duplicated
-        assert isinstance(bot.ctx.venue, HttpVenue)
-        stats = bot.ctx.venue.stats
+        assert isinstance(bot.deps.venue, HttpVenue)
+        stats = bot.deps.venue.stats
         polls = stats.snapshot().requests_by(endpoint="list_rfqs")
         more = lambda: stats.snapshot().requests_by(endpoint="list_rfqs") >= polls + 3  # noqa: E731
         await eventually(more, "three more polls")
-        assert bot.ctx.stats.requotes_sent == 1  # unchanged prices are not sent again
+        assert bot.desk.stats.requotes_sent == 1  # unchanged prices are not sent again
 
 
 async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) -> None:
     venue = {"usage_plan": QUICK_REFILL}
+    curves = MovedCurves(CURVES)
     async with (
         fast_sandbox(**QUICK_REFILL) as sandbox,
-        running_engine(sandbox, tmp_path, venue=venue) as bot,
+        running_engine(sandbox, tmp_path, venue=venue, curves=curves) as bot,
     ):
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        first = next(iter(bot.ctx.quotes))
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        first = next(iter(bot.desk.quotes))
         await fault(sandbox, "rate-limit", count=20, path="/quotes", method="POST")
-        bot.ctx.curves = CurveStore(None, initial=_shifted(CURVES, 5.0))
-        await eventually(lambda: bot.ctx.stats.quotes_refused == 1, "the refused requote")
-        kept = next(iter(bot.ctx.quotes))
+        curves.current = _shifted(CURVES, 5.0)
+        await eventually(lambda: bot.desk.stats.quotes_refused == 1, "the refused requote")
+        kept = next(iter(bot.desk.quotes))
         assert kept.quote_id == first.quote_id
         bot.engine.kill(Kill(reason="check", by="test", at=sandbox.clock.now()))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the original withdrawn")
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the original withdrawn")
         assert (await counters(sandbox))["live-quotes"] == 0

@@ -34,13 +34,13 @@ from tests.engine.sim import APRIL, arriving, sim_config, sim_engine, sim_venue,
 async def test_a_kill_withdraws_everything_and_nothing_is_quoted_after(tmp_path: Path) -> None:
     rfqs = [arriving(n) for n in range(5)] + [arriving(5, at_s=60)]
     async with sim_engine(tmp_path, sim_venue(rfqs)) as bot:
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 5, "five quotes")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 5, "five quotes")
         assert bot.live_quotes() == 5
-        bot.engine.kill(Kill(reason="desk says stop", by="test", at=bot.ctx.clock.now()))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 5, "five withdrawals")
+        bot.engine.kill(Kill(reason="desk says stop", by="test", at=bot.deps.clock.now()))
+        await eventually(lambda: bot.desk.stats.withdrawn == 5, "five withdrawals")
         assert bot.live_quotes() == 0
-        await eventually(lambda: bot.ctx.stats.declined["killed"] == 1, "a killed decline", 120)
-        assert bot.ctx.stats.quotes_sent == 5
+        await eventually(lambda: bot.desk.stats.declined["killed"] == 1, "a killed decline", 120)
+        assert bot.desk.stats.quotes_sent == 5
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
 
 
@@ -51,7 +51,7 @@ async def test_a_start_reads_every_open_rfq_however_many_pages_they_take(tmp_pat
     # Pages of 2, at most 2 a poll: the 7 open RFQs take 4 pages, listed newest first.
     config = sim_config(tmp_path, page_limit=2, max_pages_per_poll=2)
     async with sim_engine(tmp_path, sim_venue(rfqs), config=config) as bot:
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 7, "a quote on each")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 7, "a quote on each")
         seen = {r["rfq"]["id"] for r in audit_records(tmp_path, "rfq")}
     assert seen == {r.id for r in rfqs}
     assert not audit_records(tmp_path, "start-cut-short")
@@ -70,18 +70,18 @@ async def test_a_start_that_cannot_read_every_open_rfq_says_so(tmp_path: Path) -
 async def test_a_scoped_kill_leaves_other_areas_quoting(tmp_path: Path) -> None:
     rfqs = [arriving(0, instrument=replace(APRIL, market_area="FR")), arriving(1)]
     async with sim_engine(tmp_path, sim_venue(rfqs)) as bot:
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 2, "two quotes")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 2, "two quotes")
         scope = Scope(areas=frozenset({"FR"}))
-        bot.engine.kill(Kill(reason="FR desk", by="test", at=bot.ctx.clock.now(), scope=scope))
-        await eventually(lambda: bot.ctx.stats.withdrawn == 1, "the FR quote withdrawn")
+        bot.engine.kill(Kill(reason="FR desk", by="test", at=bot.deps.clock.now(), scope=scope))
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "the FR quote withdrawn")
         assert bot.live_quotes() == 1
 
 
 @virtual
 async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
     async with sim_engine(tmp_path, sim_venue([arriving(0, deadline_s=1)])) as bot:
-        await eventually(lambda: bot.ctx.stats.declined["too-late"] == 1, "too-late decline")
-        assert bot.ctx.stats.quotes_sent == 0
+        await eventually(lambda: bot.desk.stats.declined["too-late"] == 1, "too-late decline")
+        assert bot.desk.stats.quotes_sent == 0
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,11 @@ class Broken:
 async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Path) -> None:
     rfqs = [arriving(n) for n in range(12)]
     async with sim_engine(tmp_path, sim_venue(rfqs), strategy=Broken()) as bot:
-        await eventually(lambda: bot.ctx.stats.declined["strategy-error"] >= 10, "declines")
-        await eventually(lambda: bot.ctx.killswitch.state is TradingState.HALTED, "a kill")
-        assert bot.ctx.stats.quotes_sent == 0
+        await eventually(lambda: bot.desk.stats.declined["strategy-error"] >= 10, "declines")
+        await eventually(lambda: bot.deps.killswitch.state is TradingState.HALTED, "a kill")
+        assert bot.desk.stats.quotes_sent == 0
         assert not bot.venue.market.quotes  # none ever reached the venue
-        kills = [k.reason for k in bot.ctx.killswitch.kills]
+        kills = [k.reason for k in bot.deps.killswitch.kills]
     assert kills == ["strategy fault rate 100%"]
     declines = audit_records(tmp_path, "decline")
     assert any("division by zero" in r["detail"] for r in declines)
@@ -110,11 +110,11 @@ async def test_a_faulty_strategy_declines_and_its_fault_rate_kills(tmp_path: Pat
 async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
     config = sim_config(tmp_path, validity_s=20.0, refresh_margin_s=10.0)
     async with sim_engine(tmp_path, sim_venue([arriving(0)]), config=config) as bot:
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        assert bot.ctx.stats.requotes_sent == 0
-        quoted_at = bot.ctx.clock.monotonic()
-        await eventually(lambda: bot.ctx.stats.requotes_sent == 1, "the refresh", 30)
-        assert bot.ctx.clock.monotonic() - quoted_at >= 10.0 - 1.0  # not before the margin
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        assert bot.desk.stats.requotes_sent == 0
+        quoted_at = bot.deps.clock.monotonic()
+        await eventually(lambda: bot.desk.stats.requotes_sent == 1, "the refresh", 30)
+        assert bot.deps.clock.monotonic() - quoted_at >= 10.0 - 1.0  # not before the margin
         assert bot.live_quotes() == 1
 
 
@@ -132,10 +132,10 @@ async def test_a_stale_curve_kills_its_area_only(tmp_path: Path) -> None:
     )
     curves = CurveStore(None, initial=CurveSet({**CURVES.series, old.key: old}))
     async with sim_engine(tmp_path, sim_venue([arriving(0)]), curves=curves) as bot:
-        await eventually(lambda: bot.ctx.killswitch.covers_area("DE"), "the DE kill")
-        assert not bot.ctx.killswitch.covers_area("FR")
-        assert bot.ctx.killswitch.state is TradingState.ACTIVE
-        assert "curve stale: power/DE" in bot.ctx.killswitch.kills[0].reason
+        await eventually(lambda: bot.deps.killswitch.covers_area("DE"), "the DE kill")
+        assert not bot.deps.killswitch.covers_area("FR")
+        assert bot.deps.killswitch.state is TradingState.ACTIVE
+        assert "curve stale: power/DE" in bot.deps.killswitch.kills[0].reason
 
 
 class RefusingWithdrawals(SimVenue):
@@ -155,8 +155,8 @@ async def test_a_stop_keeps_withdrawing_for_its_configured_window_then_gives_up(
     venue = RefusingWithdrawals(simulated.market, simulated.guard)
     config = sim_config(tmp_path, kill={"stop_withdraw_timeout_s": timeout_s})
     async with sim_engine(tmp_path, venue, config=config) as bot:
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        stopped_at = bot.ctx.clock.monotonic()
-    gave_up_after_s = bot.ctx.clock.monotonic() - stopped_at
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        stopped_at = bot.deps.clock.monotonic()
+    gave_up_after_s = bot.deps.clock.monotonic() - stopped_at
     assert timeout_s - 1e-9 <= gave_up_after_s < timeout_s + 1.0
     assert bot.live_quotes() == 1  # it could not withdraw it, and said so; it did not hang

@@ -58,7 +58,7 @@ def _curves() -> StaticCurves:
 def test_the_hours_answer_turns_at_the_close_and_at_the_next_open(tmp_path: Path) -> None:
     start = CLOSE - timedelta(hours=1)
     engine, clock = _engine(tmp_path, start, _curves())
-    areas = engine.ctx.risk.allowed_areas
+    areas = engine.deps.risk.allowed_areas
     seen = []
     for at in (start, CLOSE - MS, CLOSE, CLOSE + MS, NEXT_OPEN - MS, NEXT_OPEN, NEXT_OPEN + MS):
         clock.advance((at - clock.now()).total_seconds())
@@ -79,7 +79,7 @@ def test_a_curve_going_stale_is_killed_at_the_instant_it_passes_the_limit(tmp_pa
     oldest = min(allowed, key=lambda s: s.as_of)
     stale_at = oldest.as_of + timedelta(seconds=DEMO_RISK.max_curve_age_s)
     engine, clock = _engine(tmp_path, stale_at - timedelta(hours=2), curves)
-    killswitch = engine.ctx.killswitch
+    killswitch = engine.deps.killswitch
     for at in (stale_at - timedelta(hours=1), stale_at - MS, stale_at):
         clock.advance((at - clock.now()).total_seconds())
         engine._kill_stale_curves()

@@ -30,19 +30,19 @@ async def test_beyond_a_lowered_limit_the_bot_only_reduces(tmp_path: Path) -> No
     growing = arriving(2, at_s=401, quantity_mw=1.0)
     venue = sim_venue([winning, reducing, growing])
     async with sim_engine(first, venue) as bot:
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the quote")
-        await eventually(lambda: bot.ctx.stats.won == 1, "the win", 400)
-        (short_mwh,) = bot.ctx.book.positions_mwh.values()
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        await eventually(lambda: bot.desk.stats.won == 1, "the win", 400)
+        (short_mwh,) = bot.desk.book.positions_mwh.values()
     assert short_mwh < 0
     lowered = DEMO_RISK.model_copy(update={"max_position_mwh": -short_mwh / 2})
     async with sim_engine(second, venue, risk=lowered, run_id="second") as bot:
-        await eventually(lambda: bool(bot.ctx.book.positions_mwh), "positions rebuilt")
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "the reducing quote", 200)
-        await eventually(lambda: bot.ctx.stats.declined["position-limit"] == 1, "refused")
-        await eventually(lambda: bot.ctx.stats.won == 1, "the reducing fill", 400)
-        (after_mwh,) = bot.ctx.book.positions_mwh.values()
+        await eventually(lambda: bool(bot.desk.book.positions_mwh), "positions rebuilt")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the reducing quote", 200)
+        await eventually(lambda: bot.desk.stats.declined["position-limit"] == 1, "refused")
+        await eventually(lambda: bot.desk.stats.won == 1, "the reducing fill", 400)
+        (after_mwh,) = bot.desk.book.positions_mwh.values()
         assert short_mwh < after_mwh < short_mwh / 2  # reduced, still beyond the limit
-        assert not bot.ctx.killswitch.kills  # a reducing fill is no breach
+        assert not bot.deps.killswitch.kills  # a reducing fill is no breach
         intent = next(
             r for r in audit_records(second, "quote-intent") if r["rfq-id"] == reducing.id
         )

@@ -37,10 +37,10 @@ class Broken:
         raise RuntimeError("shadow bug")
 
 
-def _samples(ctx: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def _samples(desk: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in strategies(ctx)
+        for family in strategies(desk)
         for s in family.samples
     }
 
@@ -54,10 +54,10 @@ async def test_the_shadow_prices_beside_the_live_strategy_and_sends_nothing(
         bot.engine.shadow(slot, by="test", source="test")
         for _ in range(3):
             await new_rfq(sandbox, **MONTH_AHEAD)
-        await eventually(lambda: bot.ctx.stats.shadow_decisions["quote"] == 3, "three shadows")
-        assert bot.ctx.stats.quotes_sent == 3
+        await eventually(lambda: bot.desk.stats.shadow_decisions["quote"] == 3, "three shadows")
+        assert bot.desk.stats.quotes_sent == 3
         assert (await counters(sandbox))["quotes-created"] == 3  # the shadow sent nothing
-        samples = _samples(bot.ctx)
+        samples = _samples(bot.desk)
     shadows = audit_records(tmp_path, "shadow")
     assert len(shadows) == 3
     for record in shadows:
@@ -87,9 +87,9 @@ async def test_a_failing_shadow_never_stops_the_live_strategy(tmp_path: Path) ->
         bot.engine.shadow(StrategySlot("broken", Broken()), by="test", source="test")
         for _ in range(12):
             await new_rfq(sandbox, **MONTH_AHEAD)
-        await eventually(lambda: bot.ctx.stats.shadow_decisions["decline"] == 12, "12 shadows")
-        assert bot.ctx.stats.quotes_sent == 12
-        assert bot.ctx.killswitch.state is TradingState.ACTIVE  # no strategy-fault kill
+        await eventually(lambda: bot.desk.stats.shadow_decisions["decline"] == 12, "12 shadows")
+        assert bot.desk.stats.quotes_sent == 12
+        assert bot.deps.killswitch.state is TradingState.ACTIVE  # no strategy-fault kill
     reasons = {r["reason"] for r in audit_records(tmp_path, "shadow")}
     assert reasons == {"strategy-error"}
     assert {r["differs"] for r in audit_records(tmp_path, "shadow")} == {"decision"}

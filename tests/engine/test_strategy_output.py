@@ -58,14 +58,14 @@ async def test_a_wrong_answer_is_declined_and_the_engine_keeps_quoting(
         running_engine(sandbox, tmp_path, strategy=strategy, config=config) as bot,  # type: ignore[arg-type]
     ):
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.declined[reason] == 1, "the decline")
-        assert bot.ctx.stats.quotes_sent == 0
+        await eventually(lambda: bot.desk.stats.declined[reason] == 1, "the decline")
+        assert bot.desk.stats.quotes_sent == 0
         good = StrategySlot("curve-spread", load_strategy("curve_spread", {}))
         bot.engine.swap(good, by="test", source="test")
         await new_rfq(sandbox, **month_ahead())
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "a quote after the decline")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a quote after the decline")
     declines = [r for r in audit_records(tmp_path, "decline") if r["reason"] == reason]
     assert len(declines) == 1
     if reason == "strategy-invalid":
         assert declines[0]["detail"] == "a strategy returned price as Decimal, not a float"
-    assert not bot.ctx.killswitch.kills
+    assert not bot.deps.killswitch.kills

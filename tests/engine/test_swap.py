@@ -60,7 +60,7 @@ async def test_a_swap_under_load_loses_no_rfq_and_mixes_no_parameters(tmp_path: 
 
         async def swap_back_and_forth() -> int:
             swaps = 0
-            while bot.ctx.stats.rfqs_seen < RFQS or swaps < 10:
+            while bot.desk.stats.rfqs_seen < RFQS or swaps < 10:
                 params = B if swaps % 2 == 0 else A
                 status, _ = await call(
                     url, "POST", "/swap", {"name": "curve_spread", "params": params}
@@ -96,7 +96,7 @@ async def test_a_swap_under_load_loses_no_rfq_and_mixes_no_parameters(tmp_path: 
 
 async def test_a_bad_swap_leaves_the_old_strategy_quoting(tmp_path: Path) -> None:
     async with admin_bot(tmp_path) as (sandbox, bot, url):
-        before = bot.ctx.strategy
+        before = bot.desk.strategy
         answers = [
             await call(url, "POST", "/swap", {"name": "curve_spread", "params": {"nope": 1}}),
             await call(url, "POST", "/swap", {"name": "no_such_strategy"}),
@@ -110,9 +110,9 @@ async def test_a_bad_swap_leaves_the_old_strategy_quoting(tmp_path: Path) -> Non
         assert [status for status, _ in answers] == [400, 400, 400]
         assert "unknown parameter(s) nope" in answers[0][1]["error"]
         assert "unknown strategy 'no_such_strategy'" in answers[1][1]["error"]
-        assert bot.ctx.strategy is before
+        assert bot.desk.strategy is before
         await new_rfq(sandbox, **_rfq(3))
-        await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "quoting with the old one")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "quoting with the old one")
     assert [r["name"] for r in audit_records(tmp_path, "strategy-swap-refused")] == [
         "curve_spread",
         "no_such_strategy",
@@ -139,9 +139,9 @@ async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path
                 "[engine.strategy.params]\ncredit_default_eur_mwh = 0.7\n",
             )
             await eventually(
-                lambda: bot.ctx.strategy.params == {"credit_default_eur_mwh": 0.7}, "swap"
+                lambda: bot.desk.strategy.params == {"credit_default_eur_mwh": 0.7}, "swap"
             )
-            good = bot.ctx.strategy
+            good = bot.desk.strategy
             _write(
                 path, '[engine.strategy]\nname = "curve_spread"\n[engine.strategy.params]\nx = 1\n'
             )
@@ -158,10 +158,10 @@ async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path
                 "[engine.strategy.params]\ncredit_default_eur_mwh = 0.7\n"
                 '[engine.shadow]\nname = "curve_spread"\n',
             )
-            await eventually(lambda: bot.ctx.shadow is not None, "a shadow from the file")
-            assert bot.ctx.strategy is good  # unchanged section: no swap
+            await eventually(lambda: bot.desk.shadow is not None, "a shadow from the file")
+            assert bot.desk.strategy is good  # unchanged section: no swap
             await new_rfq(sandbox, **_rfq(4))
-            await eventually(lambda: bot.ctx.stats.quotes_sent == 1, "quoting")
+            await eventually(lambda: bot.desk.stats.quotes_sent == 1, "quoting")
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -115,19 +115,19 @@ async def test_a_kill_and_a_clock_skew_page_the_desk_and_resolve(tmp_path: Path)
             task = asyncio.create_task(
                 run_bot(bot, curves, CurvesConfig(), clock, stop, metrics=metrics)
             )
-            ctx = bot.engine.ctx
+            deps = bot.engine.deps
             try:
                 await prometheus.until('up{job="quoter"} == 1', "a scrape of the bot")
                 # 1. Our clock 10 minutes behind the venue's.
                 clock.offset = -timedelta(minutes=10)
                 await new_rfq(sandbox, **month_ahead())
-                await eventually(lambda: "clock-skew" in ctx.killswitch.conditions, "skew")
+                await eventually(lambda: "clock-skew" in deps.killswitch.conditions, "skew")
                 skewed_s = time.monotonic()
                 skew = await hook.until("QuoterClockSkew", "firing", skewed_s, DELIVERY_S)
                 skew_delivery_s = skew.at_s - skewed_s
                 await _suppressed(alertmanager, "QuoterReducing", "QuoterClockSkew")
                 clock.offset, clock.skipped_s = timedelta(), 61.0
-                await eventually(lambda: "clock-skew" not in ctx.killswitch.conditions, "lifted")
+                await eventually(lambda: "clock-skew" not in deps.killswitch.conditions, "lifted")
                 lifted_s = time.monotonic()
                 await hook.until("QuoterClockSkew", "resolved", lifted_s, DELIVERY_S)
                 skew_resolved_s = time.monotonic() - lifted_s
@@ -136,12 +136,12 @@ async def test_a_kill_and_a_clock_skew_page_the_desk_and_resolve(tmp_path: Path)
                 await fault(sandbox, "invalid-quote", count=1000, method="POST")
                 for _ in range(12):
                     await new_rfq(sandbox, **month_ahead())
-                await eventually(lambda: ctx.killswitch.state is TradingState.HALTED, "a kill")
+                await eventually(lambda: deps.killswitch.state is TradingState.HALTED, "a kill")
                 killed_s = time.monotonic()
                 kill = await hook.until("QuoterKillSwitchActive", "firing", killed_s, DELIVERY_S)
                 kill_delivery_s = kill.at_s - killed_s
                 await _suppressed(alertmanager, "QuoterQuotesRefused", "QuoterKillSwitchActive")
-                ctx.killswitch.resume()
+                deps.killswitch.resume()
                 resumed_s = time.monotonic()
                 await hook.until("QuoterKillSwitchActive", "resolved", resumed_s, DELIVERY_S)
                 kill_resolved_s = time.monotonic() - resumed_s

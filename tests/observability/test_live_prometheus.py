@@ -45,7 +45,7 @@ PLAN = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve
 
 async def _drive(sandbox: RunningSandbox, bot: Bot) -> None:
     """Quotes won and lost, a decline; the sandbox clock jumps past the deadlines."""
-    stats = bot.engine.ctx.stats
+    stats = bot.engine.desk.stats
     await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 3000.0})  # we win
     await new_rfq(sandbox, **month_ahead(), **{"competitor-price": 1.0})  # we lose
     deadline = sandbox.clock.now() + timedelta(seconds=1)

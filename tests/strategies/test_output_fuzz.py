@@ -332,15 +332,15 @@ async def test_a_bad_parameter_is_refused_by_a_swap_and_the_old_strategy_keeps_q
     tmp_path: Path,
 ) -> None:
     async with admin_bot(tmp_path) as (_sandbox, bot, url):
-        before = bot.ctx.strategy
+        before = bot.desk.strategy
         for name, value in BAD_PARAMS:
             status, body = await call(
                 url, "POST", "/swap", {"name": BOUNDED, "params": {name: value}}
             )
             assert status == 400, (name, value, body)
             assert name in str(body)
-            assert bot.ctx.strategy is before
-        assert bot.ctx.stats.strategy_swaps["refused"] == len(BAD_PARAMS)
+            assert bot.desk.strategy is before
+        assert bot.desk.stats.strategy_swaps["refused"] == len(BAD_PARAMS)
         status, _ = await call(url, "POST", "/swap", {"name": BOUNDED, "params": GOOD_PARAMS[2]})
         assert status == 200
-        assert getattr(bot.ctx.strategy.strategy, "half_spread_eur_mwh") == 50  # noqa: B009
+        assert getattr(bot.desk.strategy.strategy, "half_spread_eur_mwh") == 50  # noqa: B009

@@ -1,0 +1,104 @@
+"""The engine's one owned, mutable state: the RFQs it follows (one record each), our quotes,
+the risk book, the counters, the poll cursor and the strategies quoting. No I/O."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from quoter.domain import LoadShape, Rfq
+from quoter.engine.quotes import QuoteBook
+from quoter.engine.state import StrategySlot
+from quoter.engine.stats import EngineStats
+from quoter.risk.book import RiskBook
+from quoter.risk.config import RiskConfig
+
+# What tells one listing of an RFQ from the next: (updated_at, status, my_quote_status).
+Version = tuple[object, ...]
+
+
+@dataclass(slots=True)
+class OpenRfq:
+    """An open RFQ the engine follows: its latest listing, the version that listing had, when
+    the engine first saw it (monotonic s), and its load shape once fetched."""
+
+    rfq: Rfq
+    version: Version
+    seen_at_s: float
+    shape: LoadShape | None = None
+
+
+class OpenRfqs:
+    """The RFQs the engine follows, by id: `add` and `forget` are the one way in and out, so
+    nothing of a forgotten RFQ (its listing, version, shape, when seen) is left behind."""
+
+    __slots__ = ("_by_id", "get")
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, OpenRfq] = {}
+        self.get = self._by_id.get  # bound once: asked for every RFQ of every poll
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, rfq_id: object) -> bool:
+        return rfq_id in self._by_id
+
+    def __iter__(self) -> Iterator[OpenRfq]:
+        return iter(list(self._by_id.values()))
+
+    def add(self, rfq: Rfq, version: Version, seen_at_s: float) -> OpenRfq:
+        record = self._by_id[rfq.id] = OpenRfq(rfq, version, seen_at_s)
+        return record
+
+    def forget(self, rfq_id: str) -> OpenRfq | None:
+        return self._by_id.pop(rfq_id, None)
+
+    def latest(self, rfq_id: str) -> Rfq | None:
+        record = self._by_id.get(rfq_id)
+        return None if record is None else record.rfq
+
+
+class Desk:
+    """Single-owner state of one engine, mutated only on its event loop. The strategy slots are
+    replaced whole (a swap), never edited."""
+
+    __slots__ = (
+        "book",
+        "cursor",
+        "quotes",
+        "rfqs",
+        "shadow",
+        "stats",
+        "strategy",
+        "withdraw_wanted",
+    )
+
+    def __init__(
+        self, risk: RiskConfig, strategy: StrategySlot, shadow: StrategySlot | None = None
+    ) -> None:
+        self.rfqs = OpenRfqs()
+        self.stats = EngineStats()
+        self.cursor: datetime | None = None
+        self.strategy = strategy
+        # Prices every RFQ the live strategy prices, and sends nothing (None: no shadow).
+        self.shadow = shadow
+        self.withdraw_wanted = asyncio.Event()
+        self.quotes = QuoteBook()
+        self.book = _empty_book(risk)
+
+    def reset(self, risk: RiskConfig) -> None:
+        """An empty risk book and quote book: before a start's reconciliation is tried again,
+        so nothing it read the first time is counted twice."""
+        self.book = _empty_book(risk)
+        self.quotes = QuoteBook()
+
+
+def _empty_book(risk: RiskConfig) -> RiskBook:
+    return RiskBook(
+        drift_window_s=risk.collar.drift_window_s,
+        fill_window_s=risk.fill_throttle_window_s,
+        payment_day=risk.credit_payment_day,
+    )

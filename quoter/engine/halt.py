@@ -1,0 +1,48 @@
+"""Halting quoting from inside the engine: a kill latched, counted and the withdrawals woken;
+and what a latched kill covers of our quotes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from quoter.clock import Clock
+from quoter.engine.killswitch import Kill, KillSwitch, LatchError, TradingState
+from quoter.engine.quotes import OurQuote
+from quoter.engine.stats import EngineStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """What a part that may kill is handed: the switch, the clock a kill is stamped by, the
+    counter of kills and the event that wakes the withdrawals."""
+
+    killswitch: KillSwitch
+    clock: Clock
+    stats: EngineStats
+    withdraw_wanted: asyncio.Event
+
+    def kill(self, kill: Kill) -> None:
+        """Latch a kill and wake the withdrawals. A latch that cannot be written still kills."""
+        if self.killswitch.state is TradingState.HALTED and kill.scope.everything:
+            return
+        log.error("kill by %s: %s", kill.by, kill.reason)
+        self.stats.kills += 1
+        try:
+            self.killswitch.kill(kill)
+        except LatchError:
+            log.exception("the kill holds in memory only")
+        self.withdraw_wanted.set()
+
+    def auto_kill(self, reason: str) -> None:
+        self.kill(Kill(reason=reason, by="engine", at=self.clock.now()))
+
+
+def must_withdraw(killswitch: KillSwitch, quote: OurQuote) -> bool:
+    """A latched kill covers this quote."""
+    i = quote.rfq.instrument
+    blocked = killswitch.blocked_by(i.market_area, i.product_type, quote.strategy)
+    return blocked is not None and blocked.startswith("killed")
