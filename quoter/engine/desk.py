@@ -56,10 +56,6 @@ class OpenRfqs:
     def forget(self, rfq_id: str) -> OpenRfq | None:
         return self._by_id.pop(rfq_id, None)
 
-    def latest(self, rfq_id: str) -> Rfq | None:
-        record = self._by_id.get(rfq_id)
-        return None if record is None else record.rfq
-
 
 class Desk:
     """Single-owner state of one engine, mutated only on its event loop. The strategy slots are

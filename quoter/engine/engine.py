@@ -278,10 +278,12 @@ class Engine:
         # A quote sent after this scan runs out no sooner than validity_s from now.
         earliest = now + timedelta(seconds=quoting.validity_s - quoting.refresh_margin_s)
         due = []
+        open_rfq = desk.rfqs.get
         for quote in desk.quotes:
-            rfq = desk.rfqs.latest(quote.rfq.id)
-            if rfq is None or quote.state is not QuoteState.LIVE:
+            record = open_rfq(quote.rfq.id)
+            if record is None or quote.state is not QuoteState.LIVE:
                 continue
+            rfq = record.rfq
             if curves_moved or refresh_due(quote, rfq, now, quoting.refresh_margin_s):
                 due.append(rfq)
             elif quote.valid_until < rfq.quote_deadline:
@@ -325,9 +327,9 @@ class Engine:
             self._handling += 1
             self._idle.clear()
             try:
-                latest = self.desk.rfqs.latest(rfq.id)
-                if latest is not None and not self._draining:  # else closed or stopping
-                    await self._pipeline.handle(latest)
+                record = self.desk.rfqs.get(rfq.id)
+                if record is not None and not self._draining:  # else closed or stopping
+                    await self._pipeline.handle(record.rfq)  # its latest listing
             finally:
                 self._queued.discard(rfq.id)
                 self._handling -= 1

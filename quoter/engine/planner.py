@@ -139,8 +139,8 @@ class PollPacer:
     def _nearest_deadline_s(self, now: datetime) -> float | None:
         """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines
         seen, cleaned lazily, so a poll costs the deadlines that passed, not every open RFQ."""
-        heap, open_rfqs = self._deadlines, self._desk.rfqs
-        while heap and (heap[0][0] <= now or heap[0][1] not in open_rfqs):
+        heap, open_rfq = self._deadlines, self._desk.rfqs.get
+        while heap and (heap[0][0] <= now or open_rfq(heap[0][1]) is None):
             heapq.heappop(heap)
         return (heap[0][0] - now).total_seconds() if heap else None
 
