@@ -61,6 +61,9 @@ class UsageGuard:
         self._ledger = ledger
         self._stats = stats
         self._failsafe: str | None = None
+        # The UTC day of the clock's last reading and the instants it runs over: the day is
+        # asked for on every request, and converted only when an instant falls outside it.
+        self._day_span: tuple[datetime, datetime, date] | None = None
         self._known = DayEntry(self._today(), 0)  # the day as counted, fail-safe or not
         self._taken_unrecorded = 0  # requests sent in fail-safe, not yet in the file
         self._recheck_at_s = 0.0
@@ -78,7 +81,14 @@ class UsageGuard:
         self._state: tuple[tuple[object, ...], GuardState] | None = None
 
     def _today(self) -> date:
-        return self._clock.now().astimezone(UTC).date()
+        now = self._clock.now()
+        span = self._day_span
+        if span is not None and span[0] <= now < span[1]:
+            return span[2]
+        today = now.astimezone(UTC).date()
+        begins = datetime.combine(today, time(0), tzinfo=UTC)
+        self._day_span = (begins, begins + timedelta(days=1), today)
+        return today
 
     def _restored_bucket(self, entry: DayEntry) -> Bucket:
         """The bucket as the last run left it, refilled for the time since; full if unknown."""
@@ -153,14 +163,24 @@ class UsageGuard:
     def _spent(self) -> tuple[int, date]:
         return self._entry.spent, self._entry.day
 
+    def take_now(self, lane: Lane) -> bool:
+        """Take one token for a request in `lane` if it can go at once (nobody waiting, a token
+        in the bucket): what `acquire` does without its wait, and without a coroutine, for an
+        in-process venue that asks for every simulated request. False: `acquire` must wait.
+        Refuses as `acquire` does."""
+        if self._queue:
+            return False
+        self._refuse_if_spent(lane)
+        t_s = self._clock.monotonic()
+        if arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s) != 0.0:
+            return False
+        self._charge(lane, t_s)
+        return True
+
     async def acquire(self, lane: Lane) -> None:
         """Take one token for a request in `lane`, waiting our turn and for the bucket."""
-        if not self._queue:  # nobody waiting: take the token now if there is one
-            self._refuse_if_spent(lane)
-            t_s = self._clock.monotonic()
-            if arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s) == 0.0:
-                self._charge(lane, t_s)
-                return
+        if self.take_now(lane):  # nobody waiting and a token there
+            return
         ticket = (int(lane), next(self._seq))
         turn = asyncio.Event()
         bisect.insort(self._queue, ticket)
