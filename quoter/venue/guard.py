@@ -172,9 +172,12 @@ class UsageGuard:
             return False
         self._refuse_if_spent(lane)
         t_s = self._clock.monotonic()
-        if arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s) != 0.0:
+        plan, bucket = self._bucket_plan, self._bucket
+        # `arith.take`'s arithmetic, the level worked out once: this runs for every request.
+        level = arith.level_at(plan, bucket, t_s)
+        if level - 1 < plan.floor(lane) - arith.EPSILON:
             return False
-        self._charge(lane, t_s)
+        self._charge(Bucket(max(0.0, level - 1), max(t_s, bucket.at_s)))
         return True
 
     async def acquire(self, lane: Lane) -> None:
@@ -196,7 +199,7 @@ class UsageGuard:
                 t_s = self._clock.monotonic()
                 wait_s = arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s)
                 if wait_s == 0.0:
-                    self._charge(lane, t_s)
+                    self._charge(arith.take(self._bucket_plan, self._bucket, lane, 1, t_s))
                     return
                 waited_s += wait_s
                 await self._clock.sleep(wait_s)
@@ -226,22 +229,29 @@ class UsageGuard:
             "the rest is kept for higher lanes"
         )
 
-    def _charge(self, lane: Lane, t_s: float) -> None:
-        self._bucket = arith.take(self._bucket_plan, self._bucket, lane, 1, t_s)
-        level, at, entry = self._bucket.level, self._clock.now(), self._entry
-        # Built directly, not by `replace`: this runs for every request.
-        self._record(DayEntry(entry.day, entry.spent, entry.exhausted, level, at), taken=1)
+    def _charge(self, bucket: Bucket) -> None:
+        """One request sent, leaving the bucket at `bucket`."""
+        self._bucket = bucket
+        self._record(self._entry.exhausted, bucket.level, None, taken=1)
 
-    def _record(self, entry: DayEntry, taken: int) -> None:
-        """Count `taken` requests in the ledger, learning other processes' spend on the key.
-        A ledger that cannot be read or written puts the guard in fail-safe: a restart, or
-        another process on the key, would not know this spend."""
-        known = DayEntry(
-            self._known.day, self._known.spent, entry.exhausted, entry.bucket_level, entry.bucket_at
-        )
+    def _record(
+        self,
+        exhausted: bool,
+        bucket_level: float | None,
+        bucket_at: datetime | None,
+        taken: int,
+    ) -> None:
+        """Count `taken` requests in the ledger, with the venue's verdict and our bucket (as of
+        `bucket_at`, None: now), learning other processes' spend on the key. A ledger that
+        cannot be read or written puts the guard in fail-safe: a restart, or another process
+        on the key, would not know this spend."""
+        now = self._clock.now()
+        at = now if bucket_at is None else bucket_at
+        # Built directly, not by `replace`: this runs for every request.
+        known = DayEntry(self._known.day, self._known.spent, exhausted, bucket_level, at)
         if self._failsafe is None:
             try:
-                self._known = self._entry = self._ledger.record(known, taken, self._clock.now())
+                self._known = self._entry = self._ledger.record(known, taken, now)
                 return
             except LedgerDamaged as error:
                 self._enter_failsafe(str(error))
@@ -263,7 +273,8 @@ class UsageGuard:
         self._roll_day()
         if not self._entry.exhausted:
             log.warning("venue reports the daily quota spent (our count: %d)", self._entry.spent)
-            self._record(replace(self._entry, exhausted=True), taken=0)
+            entry = self._entry
+            self._record(True, entry.bucket_level, entry.bucket_at, taken=0)
 
     def ledger_failsafe(self) -> str | None:
         """Why the quota ledger cannot be trusted, or None: `state().ledger_failsafe`, with the
