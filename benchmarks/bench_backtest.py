@@ -6,7 +6,6 @@ memory of a process reading and replaying a one-million-RFQ tape; and the speed-
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import resource
 import subprocess
@@ -71,7 +70,7 @@ def replay_rate(tape: Tape, *, quiet: bool = False) -> float:
         curves = DailyCurves(None, tape.start.date())
         built_s = build_curves(curves, tape)
         started = time.perf_counter()
-        done = asyncio.run(replay(tape, RunSpec("bench"), AuctionFill(), settings, curves))
+        done = replay(tape, RunSpec("bench"), AuctionFill(), settings, curves)
         elapsed = time.perf_counter() - started
     if not quiet:
         quoted = done.desk.stats.quotes_sent
@@ -213,7 +212,7 @@ def _read_and_replay(path: Path, work: Path) -> dict[str, float]:
     settings = _settings(work, 10**9)
     started = time.perf_counter()
     with progress_bar(f"memory: replaying {len(tape):,} RFQs") as progress:
-        done = asyncio.run(replay(tape, RunSpec("m"), AuctionFill(), settings, curves, progress))
+        done = replay(tape, RunSpec("m"), AuctionFill(), settings, curves, progress)
     return {
         "rfqs": len(tape),
         "read_s": read_s,

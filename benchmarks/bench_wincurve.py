@@ -18,7 +18,6 @@ the lean pins each quote to a bound (the side that sheds exposure to the minimum
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -76,7 +75,7 @@ def replay(tape: Tape, specs: list[RunSpec], origin: date) -> dict[str, pd.DataF
     parts = []
     for spec in specs:
         curves = DailyCurves(None, origin, seed=0)
-        run = asyncio.run(driver.replay(tape, spec, AuctionFill(), settings, curves))
+        run = driver.replay(tape, spec, AuctionFill(), settings, curves)
         parts.append(tables(run, curves))
     return concat(parts)
 

@@ -44,7 +44,8 @@ class DailyCurves:
     sigma: float = DAILY_SIGMA
     _cache: dict[date, CurveSet] = field(default_factory=dict)
     _months: dict[tuple[int, int], CurveSet] = field(default_factory=dict)
-    # The current day's set and the instants its local day runs over: read on every poll.
+    # The current day's set and the instants (UTC: a comparison across time zones converts
+    # both sides on every poll) its local day runs over: read on every poll.
     _today: tuple[datetime, datetime, CurveSet] | None = None
 
     @property
@@ -56,8 +57,8 @@ class DailyCurves:
         if today is not None and today[0] <= now < today[1]:
             return today[2]
         day = now.astimezone(MARKET_TIMEZONE).date()
-        begins = datetime.combine(day, time(0), MARKET_TIMEZONE)
-        ends = datetime.combine(day + timedelta(days=1), time(0), MARKET_TIMEZONE)
+        begins = datetime.combine(day, time(0), MARKET_TIMEZONE).astimezone(UTC)
+        ends = datetime.combine(day + timedelta(days=1), time(0), MARKET_TIMEZONE).astimezone(UTC)
         found = self.at_day(day)
         self._today = (begins, ends, found)
         return found

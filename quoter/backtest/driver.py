@@ -4,13 +4,14 @@
 Two things differ from `quoter run`, both because simulated time does not pass while Python
 works: strategies are evaluated inline (`strategy_in_thread` off), so the live strategy timeout
 cannot decline a slow strategy here; and kills and the audit trail are held in memory (the
-decisions kept as compact rows). Anything else still handed to the default executor is counted
-by it, so the driver knows when that work has come back to the loop.
+decisions kept as compact rows).
 
-Time advances only when the loop is quiescent: no callback ready and no executor work on its
-way back. Then the clock jumps to the engine's next wake (`next_wake_s`): nothing else can make
-the engine act, and the venue stamps every arrival and end with the instant it happened when it
-is next called, so stopping at them would change nothing.
+The engine runs on a virtual-time loop (`quoter.backtest.virtual_time`): asyncio's timers and
+the clock's sleepers are on one simulated time, and anything handed to the loop's executor is
+waited for with the clock standing still. Time advances only when the loop is idle (no callback
+ready, no executor work on its way back): then the clock jumps to the engine's next wake, or the
+end: nothing else can make the engine act, and the venue stamps every arrival and end with the
+instant it happened when it is next called, so stopping at them would change nothing.
 """
 
 from __future__ import annotations
@@ -18,13 +19,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from quoter.audit.events import Absent, Event, QuoteDeclined, QuoteIntent, Unknown
 from quoter.backtest.curves import DailyCurves, StaticCurves
@@ -32,6 +31,7 @@ from quoter.backtest.fills import FillModel
 from quoter.backtest.simmarket import KEPT_ENDED, SimMarket
 from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.backtest.tape import Tape
+from quoter.backtest.virtual_time import VirtualTimeLoop
 from quoter.clock import ManualClock
 from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
@@ -44,47 +44,6 @@ from quoter.venue.config import UsagePlanConfig
 
 Progress = Callable[[int, int], None]
 AFTER_END = timedelta(minutes=5)  # time for the engine to see the last outcomes
-
-
-class TrackedExecutor(ThreadPoolExecutor):
-    """A thread pool that knows whether work is still on its way back to the event loop: a
-    task counts until its result has been handed to the waiting asyncio future's callbacks."""
-
-    def __init__(self, max_workers: int) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="backtest-strategy")
-        self._lock = threading.Condition()
-        self._pending: set[Future[Any]] = set()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        outer: Future[Any] = Future()
-        with self._lock:
-            self._pending.add(outer)
-
-        def run() -> None:
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as error:  # handed to the awaiting task, as the pool would
-                if not outer.cancelled():
-                    outer.set_exception(error)
-            else:
-                if not outer.cancelled():
-                    outer.set_result(result)  # runs asyncio's wake-up before we count it done
-            finally:
-                with self._lock:
-                    self._pending.discard(outer)
-                    self._lock.notify_all()
-
-        super().submit(run)
-        return outer
-
-    def busy(self) -> bool:
-        """Work whose answer the loop has not been handed yet (abandoned work does not count)."""
-        with self._lock:
-            return any(not f.cancelled() for f in self._pending)
-
-    def wait(self, timeout_s: float) -> None:
-        with self._lock:
-            self._lock.wait_for(lambda: not self._pending, timeout_s)
 
 
 class DecisionRow(NamedTuple):
@@ -158,20 +117,7 @@ class Replayed:
     steps: int
 
 
-async def _quiesce(executor: TrackedExecutor) -> None:
-    loop = asyncio.get_running_loop()
-    while True:
-        await asyncio.sleep(0)
-        ready = getattr(loop, "_ready", None)  # CPython's queue of callbacks due now
-        if ready:
-            continue
-        if executor.busy():
-            executor.wait(0.001)  # blocks the loop: nothing else can move until it answers
-            continue
-        return
-
-
-async def replay(
+def replay(
     tape: Tape,
     spec: RunSpec,
     fills: FillModel,
@@ -179,16 +125,31 @@ async def replay(
     curves: StaticCurves | DailyCurves,
     progress: Progress | None = None,
 ) -> Replayed:
-    """Replay `tape` through the engine with `spec`'s strategy; returns what happened."""
+    """Replay `tape` through the engine with `spec`'s strategy; returns what happened. Runs an
+    event loop of its own (as `asyncio.run` does), on the replay's virtual time."""
     clock = ManualClock(tape.start)
+    workers = settings.engine.quoting.workers
+    loop = VirtualTimeLoop(clock, workers=workers, threads_take_real_time=False)
+    with asyncio.Runner(loop_factory=lambda: loop) as runner:
+        return runner.run(_replay(loop, tape, spec, fills, settings, curves, progress))
+
+
+async def _replay(
+    loop: VirtualTimeLoop,
+    tape: Tape,
+    spec: RunSpec,
+    fills: FillModel,
+    settings: ReplaySettings,
+    curves: StaticCurves | DailyCurves,
+    progress: Progress | None,
+) -> Replayed:
+    clock = loop.clock
     # Inline: simulated time does not pass while a strategy runs, so a thread hop and its
     # real-time timeout would only cost; the decision path is otherwise the live one.
     quoting = settings.engine.quoting.model_copy(update={"strategy_in_thread": False})
     config = settings.engine.model_copy(update={"quoting": quoting})
     if isinstance(curves, DailyCurves):
         curves.clock = clock
-    executor = TrackedExecutor(settings.engine.quoting.workers)
-    asyncio.get_running_loop().set_default_executor(executor)
     guard = memory_guard(settings.usage_plan, clock)
     market = SimMarket(tape, clock, fills, settings.kept_ended)
     venue = SimVenue(market, guard)
@@ -210,9 +171,9 @@ async def replay(
     steps = 0
     with _fewer_full_collections():
         async with asyncio.TaskGroup() as group:
-            running = group.create_task(engine.run(stop))
+            group.create_task(engine.run(stop))
             while True:
-                await _quiesce(executor)
+                wake_in_s = await loop.idle()
                 steps += 1
                 if progress is not None and steps % 256 == 0:
                     progress(market.settled, len(tape))
@@ -220,16 +181,8 @@ async def replay(
                 market.catch_up()  # arrivals due now are stamped; the next one is in the future
                 if now >= end or (market.done() and not desk.rfqs and not desk.quotes):
                     break
-                clock.advance(_next_step_s(clock, end))
-            stop.set()
-            while not running.done():
-                await _quiesce(executor)
-                wake = clock.next_wake_s()
-                if wake is None:
-                    await asyncio.sleep(0.001)  # only real-time timeouts are left to fire
-                else:
-                    clock.advance(max(0.0, wake - clock.monotonic()))
-    executor.shutdown(wait=False)
+                clock.advance(_next_step_s(clock, end, wake_in_s))
+            stop.set()  # the engine stops on the loop's own time: it jumps to each next wake
     if progress is not None:
         progress(market.settled, len(tape))
     return Replayed(spec, audit, venue, engine.deps, desk, steps)
@@ -256,12 +209,11 @@ def _fewer_full_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _next_step_s(clock: ManualClock, end: datetime) -> float:
-    """To the engine's next wake (or the end). Arrivals and ends in between need no stop: the
-    venue stamps each with its own instant when the engine next calls."""
-    now_s = clock.monotonic()
+def _next_step_s(clock: ManualClock, end: datetime, wake_in_s: float | None) -> float:
+    """To the engine's next wake (`wake_in_s` from now: a timer or a sleeper) or the end.
+    Arrivals and ends in between need no stop: the venue stamps each with its own instant when
+    the engine next calls."""
     until_end_s = (end - clock.now()).total_seconds()
-    wake = clock.next_wake_s()
-    if wake is None:
+    if wake_in_s is None:
         return max(0.0, until_end_s)
-    return max(0.0, min(wake - now_s, until_end_s))
+    return max(0.0, min(wake_in_s, until_end_s))

@@ -5,7 +5,6 @@ filesystem), and every worker needs quoter installed (`pip install -e '.[cluster
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,7 +72,7 @@ def run_tape(job: Job, tape: Tape, progress: Progress | None = None) -> Tables:
     curves = curves_for(job, tape)
     settings = settings_for(job)
     fills = fill_model(job.fill, job.seed, job.logistic)
-    run = asyncio.run(replay(tape, job.spec, fills, settings, curves, progress))
+    run = replay(tape, job.spec, fills, settings, curves, progress)
     return tables(run, curves)
 
 

@@ -24,7 +24,7 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from quoter.backtest.changelog import ChangeLog
 from quoter.backtest.fills import FillModel
@@ -48,6 +48,7 @@ from quoter.sandbox.records import floor_ms, new_hex_id, trade_of
 END, EXPIRE = 0, 1
 KEPT_ENDED = 20_000
 CLIENT_QUOTE_ID_MAX = 100
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class SimMarket:
@@ -76,6 +77,11 @@ class SimMarket:
         self._traded_at: list[datetime] = []  # of each trade, ascending
         self.settled = 0
         self._quote_cap = 4 * kept_ended + 1
+        # catch_up's memory: the instant last read and its millisecond floor, and the earliest
+        # arrival or end still to come (nothing to do before it).
+        self._caught_at: datetime | None = None
+        self._caught_ms = NEVER
+        self._due_at = NEVER if self._next_at is None else self._next_at
 
     # where the tape stands
 
@@ -225,8 +231,15 @@ class SimMarket:
     # time passing
 
     def catch_up(self) -> datetime:
-        """Bring arrivals and ends up to the clock, in the order they happened."""
-        now = floor_ms(self._clock.now())
+        """Bring arrivals and ends up to the clock, in the order they happened. Called on every
+        venue call, several times an instant: the instant's millisecond floor is kept, and an
+        instant before the next arrival and the next end returns at once."""
+        at = self._clock.now()
+        if at is not self._caught_at:
+            self._caught_at, self._caught_ms = at, floor_ms(at)
+        now = self._caught_ms
+        if self._due_at > now:
+            return now
         while True:
             arrival = self._next_at
             event = self._events[0][0] if self._events else None
@@ -242,6 +255,7 @@ class SimMarket:
                 else:
                     self._expire(key, at)
             else:
+                self._due_at = _earliest(self._next_at, event)
                 return now
 
     def _arrive(self, entry: TapeRfq) -> None:
@@ -258,6 +272,7 @@ class SimMarket:
 
     def _push(self, at: datetime, kind: int, key: str) -> None:
         heapq.heappush(self._events, (at, next(self._seq), kind, key))
+        self._due_at = min(self._due_at, at)
 
     def _settle_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
         self.quotes[quote.id] = _quote_now(quote, status, max(at, quote.updated_at))
@@ -299,6 +314,12 @@ class SimMarket:
         self.rfqs[rfq_id] = _rfq_now(rfq, at, status, mine)
         self.logged(rfq_id)
         self.settled += 1
+
+
+def _earliest(arrival: datetime | None, event: datetime | None) -> datetime:
+    if arrival is None:
+        return NEVER if event is None else event
+    return arrival if event is None or arrival <= event else event
 
 
 def _sent(price: Price | None) -> Price | None:

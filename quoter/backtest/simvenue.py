@@ -5,7 +5,8 @@ RFQs become visible when created-at <= now; quotes are placed and withdrawn by t
 the contract's rules (supersede, idempotent client-quote-ids, what a body may hold), on the
 request as our client would send it. The market catches up with the clock on every call. Each call first takes a
 token from the usage-plan guard in its lane, as the HTTP client does, so the engine's poll
-planning and quota behave as live.
+planning and quota behave as live: at once when there is one (`take_now`, no coroutine of the
+guard's for each simulated request), else by waiting in the guard's queue.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class SimVenue:
         limit: int = 100,
         skip: int = 0,
     ) -> Page[Rfq]:
-        await self.guard.acquire(Lane.POLL)
+        if not self.guard.take_now(Lane.POLL):
+            await self.guard.acquire(Lane.POLL)
         market = self.market
         market.catch_up()
         changes = None if updated_since is None else market.log.since(updated_since)
@@ -90,26 +92,30 @@ class SimVenue:
         return Page(tuple(shown), len(rows), limit, skip)
 
     async def get_rfq(self, rfq_id: str) -> Rfq:
-        await self.guard.acquire(Lane.POLL)
+        if not self.guard.take_now(Lane.POLL):
+            await self.guard.acquire(Lane.POLL)
         self.market.catch_up()
         return _translated(lambda: self.market.rfq(rfq_id), "get_rfq")
 
     async def get_load_shape(self, rfq_id: str) -> LoadShape:
-        await self.guard.acquire(Lane.SUBMIT)
+        if not self.guard.take_now(Lane.SUBMIT):
+            await self.guard.acquire(Lane.SUBMIT)
         entry = self.market.entry(rfq_id)
         if entry is None or entry.shape is None:
             raise errors.NotFound(f"RFQ {rfq_id} has no load shape", status=404)
         return entry.shape
 
     async def submit_quote(self, request: QuoteRequest) -> Quote:
-        await self.guard.acquire(Lane.SUBMIT)
+        if not self.guard.take_now(Lane.SUBMIT):
+            await self.guard.acquire(Lane.SUBMIT)
         market = self.market
         now = market.catch_up()
         quote, _ = _translated(lambda: market.place(request, now), "submit_quote")
         return quote
 
     async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
-        await self.guard.acquire(Lane.WITHDRAW)
+        if not self.guard.take_now(Lane.WITHDRAW):
+            await self.guard.acquire(Lane.WITHDRAW)
         market = self.market
         now = market.catch_up()
         _translated(lambda: market.withdraw(rfq_id, quote_id, now), "withdraw_quote")
@@ -123,7 +129,9 @@ class SimVenue:
         skip: int = 0,
         for_withdrawal: bool = False,
     ) -> Page[Quote]:
-        await self.guard.acquire(Lane.WITHDRAW if for_withdrawal else Lane.POLL)
+        lane = Lane.WITHDRAW if for_withdrawal else Lane.POLL
+        if not self.guard.take_now(lane):
+            await self.guard.acquire(lane)
         self.market.catch_up()
         kept = (q for q in self.market.quotes.values() if status in (None, q.status))
         rows = in_update_order(kept, updated_since, lambda q: q.updated_at)
@@ -137,7 +145,8 @@ class SimVenue:
         limit: int = 100,
         skip: int = 0,
     ) -> Page[Trade]:
-        await self.guard.acquire(Lane.POLL)
+        if not self.guard.take_now(Lane.POLL):
+            await self.guard.acquire(Lane.POLL)
         self.market.catch_up()
         rows, count = self.market.trades_between(traded_from, traded_to, limit, skip)
         return Page(tuple(rows), count, limit, skip)

@@ -61,6 +61,9 @@ class UsageGuard:
         self._ledger = ledger
         self._stats = stats
         self._failsafe: str | None = None
+        # The UTC day of the clock's last reading and the instants it runs over: the day is
+        # asked for on every request, and converted only when an instant falls outside it.
+        self._day_span: tuple[datetime, datetime, date] | None = None
         self._known = DayEntry(self._today(), 0)  # the day as counted, fail-safe or not
         self._taken_unrecorded = 0  # requests sent in fail-safe, not yet in the file
         self._recheck_at_s = 0.0
@@ -78,7 +81,14 @@ class UsageGuard:
         self._state: tuple[tuple[object, ...], GuardState] | None = None
 
     def _today(self) -> date:
-        return self._clock.now().astimezone(UTC).date()
+        now = self._clock.now()
+        span = self._day_span
+        if span is not None and span[0] <= now < span[1]:
+            return span[2]
+        today = now.astimezone(UTC).date()
+        begins = datetime.combine(today, time(0), tzinfo=UTC)
+        self._day_span = (begins, begins + timedelta(days=1), today)
+        return today
 
     def _restored_bucket(self, entry: DayEntry) -> Bucket:
         """The bucket as the last run left it, refilled for the time since; full if unknown."""
@@ -153,14 +163,27 @@ class UsageGuard:
     def _spent(self) -> tuple[int, date]:
         return self._entry.spent, self._entry.day
 
+    def take_now(self, lane: Lane) -> bool:
+        """Take one token for a request in `lane` if it can go at once (nobody waiting, a token
+        in the bucket): what `acquire` does without its wait, and without a coroutine, for an
+        in-process venue that asks for every simulated request. False: `acquire` must wait.
+        Refuses as `acquire` does."""
+        if self._queue:
+            return False
+        self._refuse_if_spent(lane)
+        t_s = self._clock.monotonic()
+        plan, bucket = self._bucket_plan, self._bucket
+        # `arith.take`'s arithmetic, the level worked out once: this runs for every request.
+        level = arith.level_at(plan, bucket, t_s)
+        if level - 1 < plan.floor(lane) - arith.EPSILON:
+            return False
+        self._charge(Bucket(max(0.0, level - 1), max(t_s, bucket.at_s)))
+        return True
+
     async def acquire(self, lane: Lane) -> None:
         """Take one token for a request in `lane`, waiting our turn and for the bucket."""
-        if not self._queue:  # nobody waiting: take the token now if there is one
-            self._refuse_if_spent(lane)
-            t_s = self._clock.monotonic()
-            if arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s) == 0.0:
-                self._charge(lane, t_s)
-                return
+        if self.take_now(lane):  # nobody waiting and a token there
+            return
         ticket = (int(lane), next(self._seq))
         turn = asyncio.Event()
         bisect.insort(self._queue, ticket)
@@ -176,7 +199,7 @@ class UsageGuard:
                 t_s = self._clock.monotonic()
                 wait_s = arith.wait_s(self._bucket_plan, self._bucket, lane, 1, t_s)
                 if wait_s == 0.0:
-                    self._charge(lane, t_s)
+                    self._charge(arith.take(self._bucket_plan, self._bucket, lane, 1, t_s))
                     return
                 waited_s += wait_s
                 await self._clock.sleep(wait_s)
@@ -206,22 +229,29 @@ class UsageGuard:
             "the rest is kept for higher lanes"
         )
 
-    def _charge(self, lane: Lane, t_s: float) -> None:
-        self._bucket = arith.take(self._bucket_plan, self._bucket, lane, 1, t_s)
-        level, at, entry = self._bucket.level, self._clock.now(), self._entry
-        # Built directly, not by `replace`: this runs for every request.
-        self._record(DayEntry(entry.day, entry.spent, entry.exhausted, level, at), taken=1)
+    def _charge(self, bucket: Bucket) -> None:
+        """One request sent, leaving the bucket at `bucket`."""
+        self._bucket = bucket
+        self._record(self._entry.exhausted, bucket.level, None, taken=1)
 
-    def _record(self, entry: DayEntry, taken: int) -> None:
-        """Count `taken` requests in the ledger, learning other processes' spend on the key.
-        A ledger that cannot be read or written puts the guard in fail-safe: a restart, or
-        another process on the key, would not know this spend."""
-        known = DayEntry(
-            self._known.day, self._known.spent, entry.exhausted, entry.bucket_level, entry.bucket_at
-        )
+    def _record(
+        self,
+        exhausted: bool,
+        bucket_level: float | None,
+        bucket_at: datetime | None,
+        taken: int,
+    ) -> None:
+        """Count `taken` requests in the ledger, with the venue's verdict and our bucket (as of
+        `bucket_at`, None: now), learning other processes' spend on the key. A ledger that
+        cannot be read or written puts the guard in fail-safe: a restart, or another process
+        on the key, would not know this spend."""
+        now = self._clock.now()
+        at = now if bucket_at is None else bucket_at
+        # Built directly, not by `replace`: this runs for every request.
+        known = DayEntry(self._known.day, self._known.spent, exhausted, bucket_level, at)
         if self._failsafe is None:
             try:
-                self._known = self._entry = self._ledger.record(known, taken, self._clock.now())
+                self._known = self._entry = self._ledger.record(known, taken, now)
                 return
             except LedgerDamaged as error:
                 self._enter_failsafe(str(error))
@@ -243,7 +273,8 @@ class UsageGuard:
         self._roll_day()
         if not self._entry.exhausted:
             log.warning("venue reports the daily quota spent (our count: %d)", self._entry.spent)
-            self._record(replace(self._entry, exhausted=True), taken=0)
+            entry = self._entry
+            self._record(True, entry.bucket_level, entry.bucket_at, taken=0)
 
     def ledger_failsafe(self) -> str | None:
         """Why the quota ledger cannot be trusted, or None: `state().ledger_failsafe`, with the

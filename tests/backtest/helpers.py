@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ def run(
     spec: RunSpec | None = None,
 ) -> Replayed:
     curves = curves or DailyCurves(None, tape.start.date())
-    return asyncio.run(replay(tape, spec or RunSpec("t"), fills, settings(tmp_path), curves))
+    return replay(tape, spec or RunSpec("t"), fills, settings(tmp_path), curves)
 
 
 def settings(tmp_path: Path) -> ReplaySettings:

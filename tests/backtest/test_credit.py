@@ -4,7 +4,6 @@ again."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from pathlib import Path
 
@@ -54,7 +53,7 @@ def _replay(tape: Tape, tmp_path: Path, credit_eur: float) -> Replayed:
     plan = UsagePlanConfig(daily_quota=1000, withdraw_reserve_daily=50, submit_reserve_daily=100)
     chosen = ReplaySettings(settings(tmp_path).engine, risk, plan)
     curves = DailyCurves(None, tape.start.date())
-    return asyncio.run(replay(tape, RunSpec("credit"), AuctionFill(), chosen, curves))
+    return replay(tape, RunSpec("credit"), AuctionFill(), chosen, curves)
 
 
 def _actions(done: Replayed) -> list[tuple[str, str | None]]:

@@ -4,7 +4,6 @@ these exactly as they are; a change that means to alter results updates them on 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
 
@@ -36,7 +35,7 @@ def test_a_short_tapes_replay_gives_exactly_the_pinned_results(tmp_path: Path) -
     )
     curves = DailyCurves(None, tape.start.date())
     settings = ReplaySettings(config, RISK)
-    done = asyncio.run(replay(tape, RunSpec("pinned"), AuctionFill(), settings, curves))
+    done = replay(tape, RunSpec("pinned"), AuctionFill(), settings, curves)
     got = tables(done, curves)
     summary = got["summary"].iloc[0]
     decisions, fills = got["decisions"], got["fills"]

@@ -124,7 +124,7 @@ def test_forgetting_ended_rfqs_changes_nothing_the_engine_sees(
     def replayed(kept: int) -> Replayed:
         curves = DailyCurves(None, tape.start.date())
         chosen = replace(plan, kept_ended=kept)
-        return asyncio.run(replay(tape, RunSpec("t"), AuctionFill(), chosen, curves))
+        return replay(tape, RunSpec("t"), AuctionFill(), chosen, curves)
 
     small, whole = replayed(kept_ended), replayed(10**6)
     assert len(tape) > 200
@@ -137,14 +137,12 @@ def test_a_read_from_before_the_kept_log_is_answered_from_the_stored_rfqs(
     tmp_path: Path,
 ) -> None:
     tape = tape_of(short_tape(60, per_min=6.0))
-    venue = asyncio.run(
-        replay(
-            tape,
-            RunSpec("t"),
-            AuctionFill(),
-            replace(settings(tmp_path), kept_ended=3),
-            DailyCurves(None, tape.start.date()),
-        )
+    venue = replay(
+        tape,
+        RunSpec("t"),
+        AuctionFill(),
+        replace(settings(tmp_path), kept_ended=3),
+        DailyCurves(None, tape.start.date()),
     ).venue
     floor = venue.market.log.floor  # the boundary under test
     assert floor is not None

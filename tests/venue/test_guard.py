@@ -98,6 +98,30 @@ async def test_a_cancelled_waiter_does_not_block_the_queue(tmp_path: Path) -> No
     assert guard.state().waiting == {lane: 0 for lane in Lane}
 
 
+async def test_take_now_takes_at_once_or_says_wait_and_refuses_as_acquire_does(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(START)
+    stats = VenueStats()
+    guard = make_guard(tmp_path, clock, stats=stats)
+    assert all(guard.take_now(Lane.POLL) for _ in range(60))
+    assert guard.state().spent_today == 60
+    assert not guard.take_now(Lane.POLL)  # the poll lane is down to its floor: it must wait
+    waiting = asyncio.ensure_future(guard.acquire(Lane.POLL))
+    await settle()
+    # A poll waits in the queue: nothing goes at once, not even a withdrawal (acquire then
+    # serves it first, without waiting for time to pass).
+    assert not guard.take_now(Lane.WITHDRAW)
+    await asyncio.wait_for(guard.acquire(Lane.WITHDRAW), timeout=1)
+    await drive(clock, waiting)
+    assert guard.state().spent_today == 62
+    QuotaLedger(tmp_path / "ledger.json", KEY).save(DayEntry(START.date(), 5000))
+    spent = make_guard(tmp_path, clock, stats=stats)
+    with pytest.raises(QuotaExhausted):
+        spent.take_now(Lane.WITHDRAW)
+    assert stats.guard_refused == {"WITHDRAW": 1}
+
+
 async def test_spent_lanes_are_refused_at_once_and_reserves_kept(tmp_path: Path) -> None:
     clock = ManualClock(START)
     stats = VenueStats()
