@@ -6,7 +6,7 @@ what they promise of the venue is still checked over a real socket: a kill withd
 quote and what follows it in test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot,
 test_venue_truth.py and test_auto_kills.py (a killed decline, nothing sent); paging over HTTP in
 test_engine_e2e.py::test_rfqs_read_by_a_poll_that_then_fails_are_still_priced; declines (no
-quote reaching the venue) in test_curve_safety.py and test_strategy_output.py; a requote
+quote reaching the venue) in test_curve_safety.py; a requote
 superseding the live quote in test_engine_e2e.py::test_a_curve_move_requotes_live_quotes_once."""
 
 from __future__ import annotations
