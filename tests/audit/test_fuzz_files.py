@@ -149,12 +149,16 @@ def _all_lines(trail: Path) -> list[bytes]:
 
 
 def tally_kind(tmp: Path, damage: Damage, seed: int) -> Tally:
+    # One whole trail written (its fsyncs) for the kind; each case damages a copy of it (the
+    # copy keeps the files' modes; nothing in the trail or anchor names their folder).
+    pristine = tmp / "pristine"
+    write_trail(pristine / "audit", key=KEY, anchor=pristine / "audit-anchor.json")
     tally = Tally()
     for case in range(CASES_PER_KIND):
         rng = random.Random(seed * 1000 + case)
         work = tmp / f"case-{case}"
         trail, anchor = work / "audit", work / "audit-anchor.json"
-        write_trail(trail, key=KEY, anchor=anchor)
+        shutil.copytree(pristine, work)
         tally.tried += 1
         try:
             where = damage(trail, anchor, rng)

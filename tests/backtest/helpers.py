@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +13,27 @@ from quoter.backtest.curves import DailyCurves, StaticCurves
 from quoter.backtest.driver import Replayed, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import FillModel
 from quoter.backtest.inputs import Inputs, inputs_of
-from quoter.backtest.synth import synthetic_tape
+from quoter.backtest.synth import SAMPLE_START, synthetic_tape
 from quoter.backtest.tape import Tape, parse_frame
 from quoter.engine.config import EngineConfig
 from quoter.engine.hours import TradingHoursConfig
 from quoter.risk.config import DEMO_RISK
 
 
+@functools.cache
+def _synthetic_day(start: date, per_min: float, seed: int) -> pd.DataFrame:
+    return synthetic_tape(1, start=start, per_min=per_min, seed=seed)
+
+
+def synthetic_day(start: date = SAMPLE_START, per_min: float = 2.0, seed: int = 7) -> pd.DataFrame:
+    """`synthetic_tape(1, ...)`, made once a session for each set of arguments (a day's tape
+    takes most of a second, and some thirty tests cut theirs from the same few): a copy, for
+    the caller to change as it likes."""
+    return _synthetic_day(start, per_min, seed).copy()
+
+
 def short_tape(minutes: float = 20.0, per_min: float = 4.0, seed: int = 7) -> pd.DataFrame:
-    frame = synthetic_tape(1, per_min=per_min, seed=seed)
+    frame = synthetic_day(per_min=per_min, seed=seed)
     first = frame.created_at.min()
     kept: pd.DataFrame = frame[frame.created_at < first + pd.Timedelta(minutes=minutes)]
     return kept.reset_index(drop=True)

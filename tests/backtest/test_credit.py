@@ -12,11 +12,10 @@ import pandas as pd
 from quoter.backtest.curves import DailyCurves
 from quoter.backtest.driver import Replayed, ReplaySettings, RunSpec, replay
 from quoter.backtest.fills import AuctionFill
-from quoter.backtest.synth import synthetic_tape
 from quoter.backtest.tape import Tape
 from quoter.risk.config import DEMO_RISK
 from quoter.venue.config import UsagePlanConfig
-from tests.backtest.helpers import settings, tape_of
+from tests.backtest.helpers import settings, synthetic_day, tape_of
 
 MONDAY = date(2026, 3, 30)  # RFQs for delivery on Tuesday 31 March
 PAID = date(2026, 4, 20)  # March's deliveries are paid for
@@ -24,7 +23,7 @@ PAID = date(2026, 4, 20)  # March's deliveries are paid for
 
 def _day_rfqs(start: date, seed: int) -> pd.DataFrame:
     """The first day's one-way DE base day RFQs from `start` (another seed, other RFQ ids)."""
-    frame = synthetic_tape(1, start=start, per_min=2.0, seed=seed)
+    frame = synthetic_day(start, per_min=2.0, seed=seed)
     return frame[
         (frame.product_type == "day")
         & (frame.market_area == "DE")

@@ -12,14 +12,15 @@ from quoter.backtest.record import sandbox_tape
 from quoter.backtest.tape import read_tape, write_tape
 from quoter.sandbox.config import MarketConfig
 from tests.backtest.helpers import run
-from tests.engine.harness import CURVES, audit_records, fast_sandbox, running_engine
+from tests.engine.harness import CURVES, audit_records, eventually, fast_sandbox, running_engine
 
 
 async def test_a_recorded_sandbox_run_replays_to_the_same_prices(tmp_path: Path) -> None:
     market = MarketConfig(arrivals_per_min=120.0, custom_share=0.0, deadline_min_s=60.0)
     async with fast_sandbox(market=market) as sandbox:
-        async with running_engine(sandbox, tmp_path / "live"):
-            await asyncio.sleep(3.0)
+        async with running_engine(sandbox, tmp_path / "live") as bot:
+            # RFQs arrive twice a second: the run stops once it has quoted three of them.
+            await eventually(lambda: bot.desk.stats.quotes_sent >= 3, "three quotes", 30)
         frame = sandbox_tape(sandbox.state)
     write_tape(frame, tmp_path / "tape.parquet")
     live: dict[str, Any] = {}

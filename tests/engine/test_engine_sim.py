@@ -1,13 +1,15 @@
 """The engine's behaviour on a SimVenue and virtual time: kills (whole, scoped, by strategy
 faults, a stale curve's area kill), reading every open RFQ at a start, too-late declines, the
-refresh of a quote about to run out; and how long a stop keeps withdrawing when the venue
-refuses (measured on the virtual clock, exactly). Moved from test_engine_e2e.py;
-what they promise of the venue is still checked over a real socket: a kill withdrawing every
-quote and what follows it in test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot,
-test_venue_truth.py and test_auto_kills.py (a killed decline, nothing sent); paging over HTTP in
+refresh of a quote about to run out, the close of trading's sweep; and how long a stop keeps
+withdrawing when the venue refuses (measured on the virtual clock, exactly). Moved from
+test_engine_e2e.py and test_venue_truth.py; what they promise of the venue is still checked
+over a real socket: a kill withdrawing every quote and what follows it in
+test_engine_e2e.py::test_quoter_kill_and_resume_reach_a_running_bot, test_venue_truth.py and
+test_auto_kills.py (a killed decline, nothing sent); paging over HTTP in
 test_engine_e2e.py::test_rfqs_read_by_a_poll_that_then_fails_are_still_priced; declines (no
-quote reaching the venue) in test_curve_safety.py and test_strategy_output.py; a requote
-superseding the live quote in test_engine_e2e.py::test_a_curve_move_requotes_live_quotes_once."""
+quote reaching the venue) in test_curve_safety.py; a requote superseding the live quote in
+test_engine_e2e.py::test_a_curve_move_requotes_live_quotes_once; a sweep withdrawing what only
+the venue lists in test_venue_truth.py's kill test."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import pytest
 
 from quoter.backtest.simvenue import SimVenue
 from quoter.basics.usage import Lane
-from quoter.domain import Commodity, Rfq
+from quoter.clock import ManualClock
+from quoter.domain import Commodity, Price, QuoteRequest, Rfq
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
@@ -28,6 +31,7 @@ from quoter.venue import errors
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import CURVES, audit_records, eventually
 from tests.engine.sim import APRIL, arriving, sim_config, sim_engine, sim_venue, virtual
+from tests.virtual_time import run_on_virtual_time
 
 
 @virtual
@@ -160,3 +164,36 @@ async def test_a_stop_keeps_withdrawing_for_its_configured_window_then_gives_up(
     gave_up_after_s = bot.deps.clock.monotonic() - stopped_at
     assert timeout_s - 1e-9 <= gave_up_after_s < timeout_s + 1.0
     assert bot.live_quotes() == 1  # it could not withdraw it, and said so; it did not hang
+
+
+CLOSING = SANDBOX_START + timedelta(hours=7, minutes=50)  # 16:50 UTC, 17:50 in Berlin: open
+
+
+def test_the_close_of_trading_sweeps_what_the_venue_lists_though_the_book_is_empty(
+    tmp_path: Path,
+) -> None:
+    """From ten minutes before the close (a day of 1 s polls before it is no part of this):
+    an RFQ the bot declines (no AT curve), quoted by another client on our key, is withdrawn
+    by the close's sweep while the quote is still valid."""
+
+    async def scenario(clock: ManualClock) -> None:
+        at_s = (CLOSING - SANDBOX_START).total_seconds() + 1
+        rfq = arriving(0, at_s, instrument=replace(APRIL, market_area="AT"), deadline_s=40 * 60)
+        venue = sim_venue([rfq])
+        async with sim_engine(tmp_path, venue) as bot:
+            await eventually(lambda: bot.desk.stats.declined["no-curve"] == 1, "AT declined")
+            another = QuoteRequest(
+                rfq_id=rfq.rfq.id,
+                client_quote_id="another-client",
+                valid_until=clock.now() + timedelta(minutes=15),
+                price=Price(80.0),
+            )
+            await venue.submit_quote(another)
+            await clock.sleep(11 * 60)  # 18:01 in Berlin: closed, the quote still valid
+            await eventually(lambda: bot.desk.stats.orphans_withdrawn == 1, "swept at the close")
+            assert bot.live_quotes() == 0
+            assert bot.desk.stats.quotes_sent == 0
+
+    run_on_virtual_time(scenario, CLOSING)
+    passes = audit_records(tmp_path, "withdrawal-pass")
+    assert any(r["why"] == "market closed" for r in passes)

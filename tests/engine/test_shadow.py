@@ -1,5 +1,7 @@
 """Shadow quoting: a second strategy prices every RFQ the live one prices, sends nothing, and
-its decisions land in the trail, the metrics and the report."""
+its decisions land in the trail, the metrics and the report. The engine on a SimVenue and
+virtual time; over a real socket, the shadow sending nothing is test_swap.py's
+test_a_changed_config_file_swaps_and_a_bad_one_does_not (the venue counts one quote)."""
 
 from __future__ import annotations
 
@@ -19,16 +21,8 @@ from quoter.engine.state import StrategySlot
 from quoter.metrics.engine_metrics import strategies
 from quoter.strategies_api import Decision, MarketSnapshot, load_strategy
 from tests.audit.records import fill, outcome, quote_intent
-from tests.engine.harness import audit_records, eventually, fast_sandbox, running_engine
-from tests.venue.contract import counters, new_rfq
-
-MONTH_AHEAD = {
-    "instrument": {
-        "load": "base",
-        "maturity": {"start": "2026-03-31T22:00:00.000Z", "end": "2026-04-30T22:00:00.000Z"},
-        "product": {"type": "month", "label": "Apr-26"},
-    }
-}
+from tests.engine.harness import audit_records, eventually
+from tests.engine.sim import arriving, sim_engine, sim_venue, virtual
 
 
 @dataclass(frozen=True)
@@ -45,18 +39,18 @@ def _samples(desk: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+@virtual
 async def test_the_shadow_prices_beside_the_live_strategy_and_sends_nothing(
     tmp_path: Path, capsys: Any
 ) -> None:
     wider: dict[str, object] = {"credit_default_eur_mwh": 0.55}
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    venue = sim_venue([arriving(n, at_s=5) for n in range(3)])  # after the shadow is set
+    async with sim_engine(tmp_path, venue) as bot:
         slot = StrategySlot("curve_spread", load_strategy("curve_spread", wider), wider)
         bot.engine.shadow(slot, by="test", source="test")
-        for _ in range(3):
-            await new_rfq(sandbox, **MONTH_AHEAD)
         await eventually(lambda: bot.desk.stats.shadow_decisions["quote"] == 3, "three shadows")
         assert bot.desk.stats.quotes_sent == 3
-        assert (await counters(sandbox))["quotes-created"] == 3  # the shadow sent nothing
+        assert len(bot.venue.market.quotes) == 3  # the shadow sent nothing
         samples = _samples(bot.desk)
     shadows = audit_records(tmp_path, "shadow")
     assert len(shadows) == 3
@@ -82,11 +76,11 @@ async def test_the_shadow_prices_beside_the_live_strategy_and_sends_nothing(
     assert "differ from live  3 (100%)" in capsys.readouterr().out
 
 
+@virtual
 async def test_a_failing_shadow_never_stops_the_live_strategy(tmp_path: Path) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+    venue = sim_venue([arriving(n, at_s=5) for n in range(12)])
+    async with sim_engine(tmp_path, venue) as bot:
         bot.engine.shadow(StrategySlot("broken", Broken()), by="test", source="test")
-        for _ in range(12):
-            await new_rfq(sandbox, **MONTH_AHEAD)
         await eventually(lambda: bot.desk.stats.shadow_decisions["decline"] == 12, "12 shadows")
         assert bot.desk.stats.quotes_sent == 12
         assert bot.deps.killswitch.state is TradingState.ACTIVE  # no strategy-fault kill

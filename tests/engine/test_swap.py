@@ -1,6 +1,6 @@
 """Hot strategy swaps on an engine quoting the sandbox: under load no RFQ is lost and no
 decision mixes two parameter sets; a bad swap leaves the old strategy quoting; a changed config
-file swaps."""
+file swaps (and its shadow prices and sends nothing, over the socket)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.engine.harness import (
     fast_sandbox,
     running_engine,
 )
-from tests.venue.contract import new_rfq
+from tests.venue.contract import counters, new_rfq
 
 A = {"credit_default_eur_mwh": 0.05}
 B = {"credit_default_eur_mwh": 0.85}
@@ -162,6 +162,8 @@ async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path
             assert bot.desk.strategy is good  # unchanged section: no swap
             await new_rfq(sandbox, **_rfq(4))
             await eventually(lambda: bot.desk.stats.quotes_sent == 1, "quoting")
+            await eventually(lambda: bot.desk.stats.shadow_decisions["quote"] == 1, "its shadow")
+            assert (await counters(sandbox))["quotes-created"] == 1  # the shadow sent nothing
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

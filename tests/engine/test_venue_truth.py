@@ -1,5 +1,7 @@
 """The venue decides what is live, and no quote is forgotten: each test injects the fault a
-promise guards against, over HTTP against the real sandbox."""
+promise guards against, over HTTP against the real sandbox. The close of trading's sweep is
+test_engine_sim.py's (virtual time from ten minutes before the close); the sweep of what the
+venue lists over a socket is the kill's here."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from quoter.engine.killswitch import Kill, TradingState
 from quoter.engine.quotes import QuoteState
 from quoter.metrics.engine_metrics import trading
 from quoter.sandbox.server import RunningSandbox
-from tests.conftest import SANDBOX_START
 from tests.engine.harness import (
     Running,
     audit_records,
@@ -207,21 +208,3 @@ async def test_a_kill_withdraws_every_quote_while_the_venue_fails_withdrawals(
         assert seen["by-status"]["503"] == 12  # every fault was met
     passes = audit_records(tmp_path, "withdrawal-pass")
     assert passes[0]["complete"] is True
-
-
-async def test_the_close_of_trading_sweeps_what_the_venue_lists_though_the_book_is_empty(
-    tmp_path: Path,
-) -> None:
-    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
-        await advance(sandbox, 7 * 3600 + 50 * 60)  # 16:50 UTC, 17:50 in Berlin: still open
-        deadline = SANDBOX_START + timedelta(hours=8, minutes=30)
-        rfq_id = await new_rfq(
-            sandbox, **_in_area("AT", **{"quote-deadline": deadline.isoformat()})
-        )
-        await eventually(lambda: bot.desk.stats.declined["no-curve"] == 1, "AT declined")
-        await _quote_as_another_client(sandbox, tmp_path, rfq_id, valid_for_min=15)
-        await advance(sandbox, 11 * 60)  # 18:01 in Berlin: closed, the quote still valid
-        await eventually(lambda: bot.desk.stats.orphans_withdrawn == 1, "swept at the close")
-        assert (await counters(sandbox))["live-quotes"] == 0
-        assert bot.desk.stats.quotes_sent == 0
-    assert any(r["why"] == "market closed" for r in audit_records(tmp_path, "withdrawal-pass"))
