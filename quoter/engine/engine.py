@@ -62,7 +62,9 @@ class Engine:
             deps.curves, deps.risk, deps.clock, deps.audit, stats, halt
         )
         self._wake_wanted = False  # a wake() since the last nap began: the next one is short
-        self._woken: asyncio.Future[None] | None = None  # the nap under way, if any
+        # The poll loop's task while it naps, and whether a wake() has cut that nap short.
+        self._napping: asyncio.Task[None] | None = None
+        self._nap_cut = False
         self._draining = False
         self._handling = 0
         self._idle = asyncio.Event()
@@ -136,8 +138,9 @@ class Engine:
     def wake(self) -> None:
         """Poll now (a kill, a resume or a swap wants the loop's attention)."""
         self._wake_wanted = True
-        if self._woken is not None:
-            _settle(self._woken)
+        if self._napping is not None and not self._nap_cut:
+            self._nap_cut = True
+            self._napping.cancel()  # told apart from a real cancel in _nap
 
     async def _withdraw_all(self, why: str) -> None:
         """Sweep until the venue lists none of our quotes live and no submit's outcome is
@@ -305,20 +308,23 @@ class Engine:
         self._pacer.expect(rfq)
 
     async def _nap(self, seconds: float) -> None:
-        """Sleep `seconds` on the engine's clock, or until `wake()`: one task and one future a
-        poll (the clock's sleep, and what ends the nap), not two tasks and an asyncio.wait."""
+        """Sleep `seconds` on the engine's clock, or until `wake()`. The nap is the poll loop's
+        own await of the clock's sleep, which a wake cancels: no task and no future of its own
+        a poll (a replay naps once per poll, tens of thousands of times a month)."""
         if self._wake_wanted:  # woken while polling: poll again, once the others had a turn
             self._wake_wanted = False
             await asyncio.sleep(0)
             return
-        woken = self._woken = asyncio.get_running_loop().create_future()
-        sleeper = asyncio.ensure_future(self.deps.clock.sleep(seconds))
-        sleeper.add_done_callback(lambda _: _settle(woken))
+        task = self._napping = asyncio.current_task()
         try:
-            await woken
+            await self.deps.clock.sleep(seconds)
+        except asyncio.CancelledError:
+            # A wake's cancel ends the nap; any other (the task group ending) goes on up.
+            if not self._nap_cut or task is None or task.uncancel() > 0:
+                raise
         finally:
-            sleeper.cancel()
-            self._woken = None
+            self._napping = None
+            self._nap_cut = False
             self._wake_wanted = False
 
     async def _quote_worker(self) -> None:
@@ -396,11 +402,6 @@ def _first_stale(curves: CurveSet, risk: RiskConfig) -> datetime | None:
     age = timedelta(seconds=risk.max_curve_age_s)
     areas = risk.allowed_areas
     return min((s.as_of + age for (_, a), s in curves.items() if a in areas), default=None)
-
-
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _user() -> str:
