@@ -111,9 +111,13 @@ class TradingCalendar:
             return True, closes
         return False, self.next_open(areas, at)
 
+    def session_at(self, at: datetime) -> tuple[datetime, datetime]:
+        """The open and close instants of the session of `at`'s market day."""
+        return self.session(at.astimezone(MARKET_TIMEZONE).date())
+
     def seconds_to_close(self, at: datetime) -> float:
         """Seconds until today's close, 0 after it."""
-        _, closes = self.session(at.astimezone(MARKET_TIMEZONE).date())
+        _, closes = self.session_at(at)
         return max(0.0, (closes - at).total_seconds())
 
     def next_open(self, areas: frozenset[str], after: datetime) -> datetime:
