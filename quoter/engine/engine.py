@@ -244,16 +244,16 @@ class Engine:
             self._health.poll_failed(error)
         else:
             self._health.poll_succeeded()
-        self._kill_stale_curves()
+        now, curves = self.deps.clock.now(), self.deps.curves.current  # the poll's, read once
+        self._kill_stale_curves(now, curves)
         self._answers.lift()  # a clock-skew hold that is over: the next answer measures again
-        for rfq in [*to_price, *self._requotes_due()]:
+        for rfq in [*to_price, *self._requotes_due(now, curves)]:
             self._enqueue(rfq)
 
-    def _kill_stale_curves(self) -> None:
+    def _kill_stale_curves(self, now: datetime, current: CurveSet) -> None:
         """A curve older than the limit kills its area until a person resumes."""
         deps = self.deps
-        now = deps.clock.now()
-        current, risk = deps.curves.current, deps.risk
+        risk = deps.risk
         fresh = self._fresh
         if fresh is None or fresh[0] is not current or fresh[1] is not risk:
             fresh = self._fresh = (current, risk, _first_stale(current, risk))
@@ -268,14 +268,13 @@ class Engine:
                 reason = f"curve stale: {commodity}/{area} is {age_h:.1f} h old"
                 self.halt.kill(Kill(reason=reason, by="engine", at=now, scope=scope))
 
-    def _requotes_due(self) -> list[Rfq]:
+    def _requotes_due(self, now: datetime, curves: CurveSet) -> list[Rfq]:
         """Open RFQs whose live quote should be priced again: the curves changed, or the
         quote runs out before the RFQ's deadline."""
         deps, desk = self.deps, self.desk
-        curve_id = deps.curves.current.id
+        curve_id = curves.id
         curves_moved, self._curve_id = curve_id != self._curve_id, curve_id
         quoting = deps.config.quoting
-        now = deps.clock.now()
         if not curves_moved and now < self._next_refresh:
             return []  # no live quote can be due yet: the scan below costs what is live
         # A quote sent after this scan runs out no sooner than validity_s from now.

@@ -82,10 +82,10 @@ def test_a_curve_going_stale_is_killed_at_the_instant_it_passes_the_limit(tmp_pa
     killswitch = engine.deps.killswitch
     for at in (stale_at - timedelta(hours=1), stale_at - MS, stale_at):
         clock.advance((at - clock.now()).total_seconds())
-        engine._kill_stale_curves()
+        engine._kill_stale_curves(clock.now(), curves.current)
         assert not killswitch.kills, at  # at the limit is not yet older than it
     clock.advance(0.001)
-    engine._kill_stale_curves()
+    engine._kill_stale_curves(clock.now(), curves.current)
     assert killswitch.covers_area(oldest.market_area)
     assert killswitch.kills[0].reason.startswith(
         f"curve stale: {oldest.commodity}/{oldest.market_area}"
