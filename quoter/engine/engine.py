@@ -18,6 +18,7 @@ from quoter.engine.curve_report import CurveReporter
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
+from quoter.engine.hours import OpenSpans
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
@@ -70,10 +71,9 @@ class Engine:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pacer = PollPacer(deps.config.poll, deps.clock, deps.quota, deps.calendar, desk)
-        # Per-poll answers kept until their inputs change or the instant they can change:
-        # (areas, from, until, open) of the trading hours; (curves, limits, first stale
-        # instant or None) of the curves' ages.
-        self._hours: tuple[frozenset[str], datetime, datetime, bool] | None = None
+        # Per-poll answers kept until their inputs change or the instant they can change: the
+        # trading hours; (curves, limits, first stale instant or None) of the curves' ages.
+        self._hours = OpenSpans(deps.calendar)
         self._fresh: tuple[CurveSet, RiskConfig, datetime | None] | None = None
         self._open = True  # as far as the close-of-day sweep knows: the first closed loop sweeps
         self.last_plan = PollPlan(0.0, "starting")
@@ -217,11 +217,7 @@ class Engine:
     def _market_open(self, areas: frozenset[str], now: datetime) -> bool:
         """Any of `areas` open: the calendar's answer, asked again only once the instant it
         can change (a close, the next open) has come, or the areas changed."""
-        hours = self._hours
-        if hours is None or hours[0] is not areas or not hours[1] <= now < hours[2]:
-            is_open, until = self.deps.calendar.open_span(areas, now)
-            hours = self._hours = (areas, now, until, is_open)
-        return hours[3]
+        return self._hours.any_open(areas, now)
 
     async def _close_of_day(self) -> None:
         """At the close, one sweep of the venue whatever the book holds; later, while closed,

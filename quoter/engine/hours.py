@@ -130,3 +130,32 @@ class TradingCalendar:
                 if after < closes:
                     return max(opens, after)
         raise ValueError(f"no trading day within a year after {after} for {sorted(areas)}")
+
+
+class OpenSpans:
+    """The calendar's open-or-closed answer for a set of areas (or one area), kept until the
+    instant it can change (a close, the next open): asked every poll and for every RFQ, it
+    changes twice a day."""
+
+    __slots__ = ("_calendar", "_spans")
+
+    def __init__(self, calendar: TradingCalendar) -> None:
+        self._calendar = calendar
+        # By areas (or area): (from, until, open); the answer holds for from <= t < until.
+        self._spans: dict[frozenset[str] | str, tuple[datetime, datetime, bool]] = {}
+
+    def any_open(self, areas: frozenset[str], now: datetime) -> bool:
+        """`calendar.open_span(areas, now)[0]`."""
+        span = self._spans.get(areas)
+        if span is None or not span[0] <= now < span[1]:
+            is_open, until = self._calendar.open_span(areas, now)
+            span = self._spans[areas] = (now, until, is_open)
+        return span[2]
+
+    def is_open(self, area: str, now: datetime) -> bool:
+        """`calendar.is_open(area, now)`."""
+        span = self._spans.get(area)
+        if span is None or not span[0] <= now < span[1]:
+            is_open, until = self._calendar.open_span(frozenset((area,)), now)
+            span = self._spans[area] = (now, until, is_open)
+        return span[2]
