@@ -59,4 +59,5 @@ def test_the_pacers_close_is_the_calendars_and_asked_once_a_session(
         polls += 1
         clock.advance(STEP_S)
     assert polls > 900
-    assert calendar.asked <= 5 + outside  # once a market day, and at polls outside sessions
+    # Once a market day, and outside sessions at each of the two asks a step makes.
+    assert calendar.asked <= 5 + 2 * outside
