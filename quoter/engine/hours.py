@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated
 
@@ -142,6 +142,7 @@ class OpenSpans:
     def __init__(self, calendar: TradingCalendar) -> None:
         self._calendar = calendar
         # By areas (or area): (from, until, open); the answer holds for from <= t < until.
+        # `until` in UTC, the clock's zone: comparing across zones asks Berlin's offset.
         self._spans: dict[frozenset[str] | str, tuple[datetime, datetime, bool]] = {}
 
     def any_open(self, areas: frozenset[str], now: datetime) -> bool:
@@ -149,7 +150,7 @@ class OpenSpans:
         span = self._spans.get(areas)
         if span is None or not span[0] <= now < span[1]:
             is_open, until = self._calendar.open_span(areas, now)
-            span = self._spans[areas] = (now, until, is_open)
+            span = self._spans[areas] = (now, until.astimezone(UTC), is_open)
         return span[2]
 
     def is_open(self, area: str, now: datetime) -> bool:
@@ -157,5 +158,5 @@ class OpenSpans:
         span = self._spans.get(area)
         if span is None or not span[0] <= now < span[1]:
             is_open, until = self._calendar.open_span(frozenset((area,)), now)
-            span = self._spans[area] = (now, until, is_open)
+            span = self._spans[area] = (now, until.astimezone(UTC), is_open)
         return span[2]

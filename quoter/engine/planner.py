@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -144,7 +144,9 @@ class PollPacer:
         session last seen: within it, the close is that session's."""
         session = self._session
         if session is None or not session[0] <= now < session[1]:
-            session = self._session = self._calendar.session_at(now)
+            opens, closes = self._calendar.session_at(now)
+            # Kept in UTC, the clock's zone: comparing across zones asks Berlin's offset.
+            session = self._session = (opens.astimezone(UTC), closes.astimezone(UTC))
         return max(0.0, (session[1] - now).total_seconds())
 
     def _nearest_deadline_s(self, now: datetime) -> float | None:
