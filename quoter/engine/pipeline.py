@@ -229,7 +229,7 @@ class Pipeline:
             OurQuote(
                 rfq=rfq,
                 client_quote_id=request.client_quote_id,
-                prices=decision.prices(),
+                prices=proposal.prices,  # the decision's, taken once
                 mid=decision.mid,
                 strategy=slot.name,
                 valid_until=request.valid_until,
