@@ -5,17 +5,14 @@ session is enough."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 
-from quoter.clock import ManualClock
 from quoter.domain.market import MARKET_TIMEZONE
-from quoter.engine.desk import Desk
 from quoter.engine.hours import TradingCalendar, TradingHoursConfig
 from quoter.engine.planner import PollConfig, PollPacer
-from quoter.engine.state import StrategySlot
-from quoter.risk.config import DEMO_RISK
-from quoter.strategies_api import load_strategy
+from tests.engine.test_poll_boundaries import _curves, _engine
 
 STEP_S = 7 * 60 + 13.5  # lands on every part of a day, a close's neighbourhood included
 
@@ -41,13 +38,13 @@ class Allowance:
     ids=["08-18", "all-day"],
 )
 def test_the_pacers_close_is_the_calendars_and_asked_once_a_session(
-    hours: TradingHoursConfig,
+    hours: TradingHoursConfig, tmp_path: Path
 ) -> None:
     # Friday 27 March 2026 to Tuesday: the clocks change on Sunday the 29th.
-    clock = ManualClock(datetime(2026, 3, 27, 5, 0, tzinfo=UTC))
+    engine, clock = _engine(tmp_path, datetime(2026, 3, 27, 5, 0, tzinfo=UTC), _curves())
     calendar, reference = CountingCalendar(hours), TradingCalendar(hours)
-    desk = Desk(DEMO_RISK, StrategySlot("curve-spread", load_strategy("curve-spread", {})))
-    pacer = PollPacer(PollConfig(), clock, Allowance(), calendar, desk)  # type: ignore[arg-type]
+    quota = Allowance()
+    pacer = PollPacer(PollConfig(), clock, quota, calendar, engine.desk)  # type: ignore[arg-type]
     end = datetime.combine(date(2026, 3, 31), time(23), MARKET_TIMEZONE)
     polls, outside = 0, 0
     while clock.now() < end:
