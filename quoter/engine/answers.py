@@ -83,7 +83,7 @@ class VenueAnswers:
         if abs(offset_s) > tolerance_s:
             way = "ahead of" if offset_s > 0 else "behind"
             detail = f"our clock is {abs(offset_s):.1f} s {way} the venue's (tolerance {tolerance_s:g} s)"
-            if SKEW_CONDITION not in self._killswitch.conditions:
+            if not self._killswitch.has_condition(SKEW_CONDITION):
                 log.error("no new quotes: %s", detail)
                 skewed = events.ClockSkewed(offset_s=offset_s, detail=detail)
                 self._audit.write(skewed, self._clock.now())
@@ -95,7 +95,7 @@ class VenueAnswers:
     def lift(self) -> None:
         """The hold is over: the next answer measures again."""
         if (
-            SKEW_CONDITION in self._killswitch.conditions
+            self._killswitch.has_condition(SKEW_CONDITION)
             and self._clock.monotonic() >= self._skewed_until_s
         ):
             self._killswitch.clear_condition(SKEW_CONDITION)

@@ -18,6 +18,7 @@ from quoter.engine.curve_report import CurveReporter
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
+from quoter.engine.hours import OpenSpans
 from quoter.engine.killswitch import Kill, LatchError, Scope
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
@@ -62,16 +63,17 @@ class Engine:
             deps.curves, deps.risk, deps.clock, deps.audit, stats, halt
         )
         self._wake_wanted = False  # a wake() since the last nap began: the next one is short
-        self._woken: asyncio.Future[None] | None = None  # the nap under way, if any
+        # The poll loop's task while it naps, and whether a wake() has cut that nap short.
+        self._napping: asyncio.Task[None] | None = None
+        self._nap_cut = False
         self._draining = False
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._pacer = PollPacer(deps.config.poll, deps.clock, deps.quota, deps.calendar, desk)
-        # Per-poll answers kept until their inputs change or the instant they can change:
-        # (areas, from, until, open) of the trading hours; (curves, limits, first stale
-        # instant or None) of the curves' ages.
-        self._hours: tuple[frozenset[str], datetime, datetime, bool] | None = None
+        # Per-poll answers kept until their inputs change or the instant they can change: the
+        # trading hours; (curves, limits, first stale instant or None) of the curves' ages.
+        self._hours = OpenSpans(deps.calendar)
         self._fresh: tuple[CurveSet, RiskConfig, datetime | None] | None = None
         self._open = True  # as far as the close-of-day sweep knows: the first closed loop sweeps
         self.last_plan = PollPlan(0.0, "starting")
@@ -136,8 +138,9 @@ class Engine:
     def wake(self) -> None:
         """Poll now (a kill, a resume or a swap wants the loop's attention)."""
         self._wake_wanted = True
-        if self._woken is not None:
-            _settle(self._woken)
+        if self._napping is not None and not self._nap_cut:
+            self._nap_cut = True
+            self._napping.cancel()  # told apart from a real cancel in _nap
 
     async def _withdraw_all(self, why: str) -> None:
         """Sweep until the venue lists none of our quotes live and no submit's outcome is
@@ -214,11 +217,7 @@ class Engine:
     def _market_open(self, areas: frozenset[str], now: datetime) -> bool:
         """Any of `areas` open: the calendar's answer, asked again only once the instant it
         can change (a close, the next open) has come, or the areas changed."""
-        hours = self._hours
-        if hours is None or hours[0] is not areas or not hours[1] <= now < hours[2]:
-            is_open, until = self.deps.calendar.open_span(areas, now)
-            hours = self._hours = (areas, now, until, is_open)
-        return hours[3]
+        return self._hours.any_open(areas, now)
 
     async def _close_of_day(self) -> None:
         """At the close, one sweep of the venue whatever the book holds; later, while closed,
@@ -241,16 +240,16 @@ class Engine:
             self._health.poll_failed(error)
         else:
             self._health.poll_succeeded()
-        self._kill_stale_curves()
+        now, curves = self.deps.clock.now(), self.deps.curves.current  # the poll's, read once
+        self._kill_stale_curves(now, curves)
         self._answers.lift()  # a clock-skew hold that is over: the next answer measures again
-        for rfq in [*to_price, *self._requotes_due()]:
+        for rfq in [*to_price, *self._requotes_due(now, curves)]:
             self._enqueue(rfq)
 
-    def _kill_stale_curves(self) -> None:
+    def _kill_stale_curves(self, now: datetime, current: CurveSet) -> None:
         """A curve older than the limit kills its area until a person resumes."""
         deps = self.deps
-        now = deps.clock.now()
-        current, risk = deps.curves.current, deps.risk
+        risk = deps.risk
         fresh = self._fresh
         if fresh is None or fresh[0] is not current or fresh[1] is not risk:
             fresh = self._fresh = (current, risk, _first_stale(current, risk))
@@ -265,14 +264,13 @@ class Engine:
                 reason = f"curve stale: {commodity}/{area} is {age_h:.1f} h old"
                 self.halt.kill(Kill(reason=reason, by="engine", at=now, scope=scope))
 
-    def _requotes_due(self) -> list[Rfq]:
+    def _requotes_due(self, now: datetime, curves: CurveSet) -> list[Rfq]:
         """Open RFQs whose live quote should be priced again: the curves changed, or the
         quote runs out before the RFQ's deadline."""
         deps, desk = self.deps, self.desk
-        curve_id = deps.curves.current.id
+        curve_id = curves.id
         curves_moved, self._curve_id = curve_id != self._curve_id, curve_id
         quoting = deps.config.quoting
-        now = deps.clock.now()
         if not curves_moved and now < self._next_refresh:
             return []  # no live quote can be due yet: the scan below costs what is live
         # A quote sent after this scan runs out no sooner than validity_s from now.
@@ -305,20 +303,23 @@ class Engine:
         self._pacer.expect(rfq)
 
     async def _nap(self, seconds: float) -> None:
-        """Sleep `seconds` on the engine's clock, or until `wake()`: one task and one future a
-        poll (the clock's sleep, and what ends the nap), not two tasks and an asyncio.wait."""
+        """Sleep `seconds` on the engine's clock, or until `wake()`. The nap is the poll loop's
+        own await of the clock's sleep, which a wake cancels: no task and no future of its own
+        a poll (a replay naps once per poll, tens of thousands of times a month)."""
         if self._wake_wanted:  # woken while polling: poll again, once the others had a turn
             self._wake_wanted = False
             await asyncio.sleep(0)
             return
-        woken = self._woken = asyncio.get_running_loop().create_future()
-        sleeper = asyncio.ensure_future(self.deps.clock.sleep(seconds))
-        sleeper.add_done_callback(lambda _: _settle(woken))
+        task = self._napping = asyncio.current_task()
         try:
-            await woken
+            await self.deps.clock.sleep(seconds)
+        except asyncio.CancelledError:
+            # A wake's cancel ends the nap; any other (the task group ending) goes on up.
+            if not self._nap_cut or task is None or task.uncancel() > 0:
+                raise
         finally:
-            sleeper.cancel()
-            self._woken = None
+            self._napping = None
+            self._nap_cut = False
             self._wake_wanted = False
 
     async def _quote_worker(self) -> None:
@@ -396,11 +397,6 @@ def _first_stale(curves: CurveSet, risk: RiskConfig) -> datetime | None:
     age = timedelta(seconds=risk.max_curve_age_s)
     areas = risk.allowed_areas
     return min((s.as_of + age for (_, a), s in curves.items() if a in areas), default=None)
-
-
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _user() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated
 
@@ -111,9 +111,13 @@ class TradingCalendar:
             return True, closes
         return False, self.next_open(areas, at)
 
+    def session_at(self, at: datetime) -> tuple[datetime, datetime]:
+        """The open and close instants of the session of `at`'s market day."""
+        return self.session(at.astimezone(MARKET_TIMEZONE).date())
+
     def seconds_to_close(self, at: datetime) -> float:
         """Seconds until today's close, 0 after it."""
-        _, closes = self.session(at.astimezone(MARKET_TIMEZONE).date())
+        _, closes = self.session_at(at)
         return max(0.0, (closes - at).total_seconds())
 
     def next_open(self, areas: frozenset[str], after: datetime) -> datetime:
@@ -126,3 +130,33 @@ class TradingCalendar:
                 if after < closes:
                     return max(opens, after)
         raise ValueError(f"no trading day within a year after {after} for {sorted(areas)}")
+
+
+class OpenSpans:
+    """The calendar's open-or-closed answer for a set of areas (or one area), kept until the
+    instant it can change (a close, the next open): asked every poll and for every RFQ, it
+    changes twice a day."""
+
+    __slots__ = ("_calendar", "_spans")
+
+    def __init__(self, calendar: TradingCalendar) -> None:
+        self._calendar = calendar
+        # By areas (or area): (from, until, open); the answer holds for from <= t < until.
+        # `until` in UTC, the clock's zone: comparing across zones asks Berlin's offset.
+        self._spans: dict[frozenset[str] | str, tuple[datetime, datetime, bool]] = {}
+
+    def any_open(self, areas: frozenset[str], now: datetime) -> bool:
+        """`calendar.open_span(areas, now)[0]`."""
+        span = self._spans.get(areas)
+        if span is None or not span[0] <= now < span[1]:
+            is_open, until = self._calendar.open_span(areas, now)
+            span = self._spans[areas] = (now, until.astimezone(UTC), is_open)
+        return span[2]
+
+    def is_open(self, area: str, now: datetime) -> bool:
+        """`calendar.is_open(area, now)`."""
+        span = self._spans.get(area)
+        if span is None or not span[0] <= now < span[1]:
+            is_open, until = self._calendar.open_span(frozenset((area,)), now)
+            span = self._spans[area] = (now, until.astimezone(UTC), is_open)
+        return span[2]

@@ -96,6 +96,10 @@ class KillSwitch:
     def conditions(self) -> Mapping[str, str]:
         return dict(self._conditions)
 
+    def has_condition(self, code: str) -> bool:
+        """`code in conditions`, without the copy: asked every poll and every answer."""
+        return code in self._conditions
+
     @property
     def state(self) -> TradingState:
         if any(k.scope.everything for k in self._kills):

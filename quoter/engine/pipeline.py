@@ -22,6 +22,7 @@ from quoter.engine.decide import (
 )
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt, must_withdraw
+from quoter.engine.hours import OpenSpans
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.engine.stats import RecentShare
@@ -43,6 +44,7 @@ class Pipeline:
         self._answers = answers
         self._faults = RecentShare(deps.config.kill.window)  # of the last decisions
         self._threads = StrategyThreads()
+        self._hours = OpenSpans(deps.calendar)  # asked for every RFQ: changes twice a day
 
     async def handle(self, rfq: Rfq) -> None:
         """Price and, if everything allows it, quote `rfq` (a requote when one is live); then let
@@ -117,7 +119,7 @@ class Pipeline:
         if blocked is not None:
             reason = DeclineCode.KILLED if blocked.startswith("killed") else DeclineCode.REDUCING
             return Decline(reason, blocked)
-        if not deps.calendar.is_open(instrument.market_area, now):
+        if not self._hours.is_open(instrument.market_area, now):
             return Decline(DeclineCode.MARKET_CLOSED, f"{instrument.market_area} is closed")
         return precheck(rfq, now, deps.config.quoting)
 
@@ -227,7 +229,7 @@ class Pipeline:
             OurQuote(
                 rfq=rfq,
                 client_quote_id=request.client_quote_id,
-                prices=decision.prices(),
+                prices=proposal.prices,  # the decision's, taken once
                 mid=decision.mid,
                 strategy=slot.name,
                 valid_until=request.valid_until,

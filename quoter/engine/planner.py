@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -114,6 +114,9 @@ class PollPacer:
         self._deadlines: list[tuple[datetime, str]] = []  # (deadline, RFQ id) of RFQs queued
         self._started_s = clock.monotonic()
         self._day_even: tuple[date, float] | None = None
+        # The session (open, close) of the last poll's market day: a poll within it knows the
+        # close without asking the calendar (a time zone conversion, two instants built).
+        self._session: tuple[datetime, datetime] | None = None
 
     def expect(self, rfq: Rfq) -> None:
         """`rfq` was queued: its deadline may make polling urgent."""
@@ -122,7 +125,7 @@ class PollPacer:
     def plan(self) -> PollPlan:
         now = self._clock.now()
         day, poll_left = self._quota.poll_allowance()
-        seconds_left = self._calendar.seconds_to_close(now)
+        seconds_left = self._seconds_to_close(now)
         if self._day_even is None or self._day_even[0] != day:
             pace = seconds_left / max(1, poll_left)
             self._day_even = (day, pace)
@@ -135,6 +138,16 @@ class PollPacer:
             quoting_requests=self._quoting_requests(seconds_left),
             day_even_s=self._day_even[1],
         )
+
+    def _seconds_to_close(self, now: datetime) -> float:
+        """`calendar.seconds_to_close(now)`, the calendar asked only when `now` leaves the
+        session last seen: within it, the close is that session's."""
+        session = self._session
+        if session is None or not session[0] <= now < session[1]:
+            opens, closes = self._calendar.session_at(now)
+            # Kept in UTC, the clock's zone: comparing across zones asks Berlin's offset.
+            session = self._session = (opens.astimezone(UTC), closes.astimezone(UTC))
+        return max(0.0, (session[1] - now).total_seconds())
 
     def _nearest_deadline_s(self, now: datetime) -> float | None:
         """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines

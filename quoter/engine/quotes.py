@@ -4,7 +4,7 @@ withdrawn. Single-owner state of the engine; no I/O."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -71,16 +71,14 @@ class QuoteBook:
         if mine is None or mine.client_quote_id != venue_quote.client_quote_id:
             return None
         state = QuoteState.WITHDRAWING if mine.state is QuoteState.WITHDRAWING else QuoteState.LIVE
-        updated = replace(
-            mine, quote_id=venue_quote.id, state=state, valid_until=venue_quote.valid_until
-        )
+        updated = _moved(mine, state, venue_quote.valid_until, venue_quote.id)
         self._put(updated)
         return updated
 
     def mark(self, rfq_id: str, state: QuoteState) -> None:
         mine = self._quotes.get(rfq_id)
         if mine is not None:
-            self._put(replace(mine, state=state))
+            self._put(_moved(mine, state, mine.valid_until, mine.quote_id))
 
     def remove(self, rfq_id: str) -> OurQuote | None:
         mine = self._quotes.pop(rfq_id, None)
@@ -93,3 +91,21 @@ class QuoteBook:
 
     def live_count(self) -> int:
         return len(self._quotes) - len(self._by_state[QuoteState.WITHDRAWING])
+
+
+def _moved(
+    mine: OurQuote, state: QuoteState, valid_until: datetime, quote_id: str | None
+) -> OurQuote:
+    """`mine` in `state`, as the venue has it: `dataclasses.replace` without its field-by-field
+    introspection (once for every quote the venue confirms)."""
+    return OurQuote(
+        mine.rfq,
+        mine.client_quote_id,
+        mine.prices,
+        mine.mid,
+        mine.strategy,
+        valid_until,
+        mine.sent_at,
+        state,
+        quote_id,
+    )

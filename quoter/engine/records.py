@@ -5,8 +5,6 @@ age, the strategy's figures and every risk check. `quoter audit explain` tells t
 
 from __future__ import annotations
 
-import sys
-
 from quoter.audit import events
 from quoter.audit.codec import ABSENT
 from quoter.domain import Price, QuoteRequest, Rfq
@@ -101,11 +99,7 @@ _PASSED_FIELDS = {
 
 def strategy_version(slot: StrategySlot) -> str | None:
     """A strategy's own `version` attribute, or its module's `__version__`, if it has one."""
-    version = getattr(slot.strategy, "version", None)
-    if version is None:
-        module = sys.modules.get(type(slot.strategy).__module__)
-        version = getattr(module, "__version__", None)
-    return None if version is None else str(version)
+    return slot.version
 
 
 def _value(price: Price | None) -> float | None:

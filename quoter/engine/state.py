@@ -3,6 +3,7 @@ needs, and the strategy slot; its mutable state is `quoter.engine.desk`."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,6 +48,16 @@ class StrategySlot:
     name: str
     strategy: Strategy
     params: dict[str, object] = field(default_factory=dict)
+    # The strategy's own `version` attribute, or its module's `__version__`: read once, as
+    # the slot is made, not for every decision's audit record.
+    version: str | None = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        version = getattr(self.strategy, "version", None)
+        if version is None:
+            module = sys.modules.get(type(self.strategy).__module__)
+            version = getattr(module, "__version__", None)
+        object.__setattr__(self, "version", None if version is None else str(version))
 
     def describe(self) -> dict[str, object]:
         """Name and parameters, as the audit trail and the admin interface show them."""

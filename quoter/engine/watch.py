@@ -243,8 +243,10 @@ class Watcher:
         not list yet stays possibly live (a request stored late is no rarer than one lost): it
         is looked for again with backoff until found, or until its valid-until has passed."""
         deps, desk = self._deps, self._desk
-        now = deps.clock.now()
         waiting = self.forget_expired_unknown()
+        if not waiting:
+            return  # nearly every poll: nothing to look for
+        now = deps.clock.now()
         if not any(self._looks.due(q.client_quote_id, now) for q in waiting):
             return
         since = min(q.sent_at for q in waiting) - CURSOR_OVERLAP
@@ -280,9 +282,12 @@ class Watcher:
         """The possibly-live quotes still waiting; those past their valid-until (and a margin
         for the venue's clock) are gone whatever became of them, and their limits freed."""
         deps, desk = self._deps, self._desk
+        unknown = desk.quotes.unknown()
+        if not unknown:
+            return unknown
         now = deps.clock.now()
         waiting = []
-        for mine in desk.quotes.unknown():
+        for mine in unknown:
             if now < mine.valid_until + UNKNOWN_GRACE:
                 waiting.append(mine)
                 continue

@@ -82,10 +82,10 @@ def test_a_curve_going_stale_is_killed_at_the_instant_it_passes_the_limit(tmp_pa
     killswitch = engine.deps.killswitch
     for at in (stale_at - timedelta(hours=1), stale_at - MS, stale_at):
         clock.advance((at - clock.now()).total_seconds())
-        engine._kill_stale_curves()
+        engine._kill_stale_curves(clock.now(), curves.current)
         assert not killswitch.kills, at  # at the limit is not yet older than it
     clock.advance(0.001)
-    engine._kill_stale_curves()
+    engine._kill_stale_curves(clock.now(), curves.current)
     assert killswitch.covers_area(oldest.market_area)
     assert killswitch.kills[0].reason.startswith(
         f"curve stale: {oldest.commodity}/{oldest.market_area}"
@@ -127,3 +127,35 @@ def test_a_nap_ends_at_its_time_or_at_a_wake_and_a_wake_while_polling_shortens_t
     before = clock.monotonic()
     asyncio.run(check())
     assert clock.monotonic() - before == 10.0
+
+
+def test_a_nap_is_the_loops_own_sleep_and_a_wake_never_swallows_a_real_cancel(
+    tmp_path: Path,
+) -> None:
+    engine, clock = _engine(tmp_path, CLOSE - timedelta(hours=1), _curves())
+
+    async def check() -> None:
+        nap = asyncio.ensure_future(engine._nap(10.0))
+        await asyncio.sleep(0)
+        # One sleeper on the clock and no task beside the napping one: a poll costs no task.
+        assert asyncio.all_tasks() == {asyncio.current_task(), nap}
+        assert clock.next_wake_s() == clock.monotonic() + 10.0
+        engine.wake()
+        nap.cancel()  # the task group ending while a wake is on its way: it still ends
+        await asyncio.sleep(0)
+        assert nap.cancelled()
+        nap = asyncio.ensure_future(engine._nap(10.0))
+        await asyncio.sleep(0)
+        nap.cancel()
+        engine.wake()  # and the other way round
+        await asyncio.sleep(0)
+        assert nap.cancelled()
+        nap = asyncio.ensure_future(engine._nap(10.0))
+        await asyncio.sleep(0)
+        engine.wake()
+        await asyncio.sleep(0)
+        assert nap.done()
+        assert not nap.cancelled()  # a wake alone ends the nap, not the loop
+        assert nap.cancelling() == 0  # the wake's cancel taken back
+
+    asyncio.run(check())
