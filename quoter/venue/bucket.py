@@ -69,12 +69,21 @@ def can_take(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -
     return level_at(plan, bucket, t_s) - n >= plan.floor(lane) - EPSILON
 
 
+def try_take(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -> Bucket | None:
+    """The bucket after `lane` takes `n` tokens at `t_s`, or None if it may not now: `can_take`
+    and `take` in one, the level worked out once (the guard asks on every request)."""
+    level = level_at(plan, bucket, t_s)
+    if level - n < plan.floor(lane) - EPSILON:
+        return None
+    return Bucket(level=max(0.0, level - n), at_s=max(t_s, bucket.at_s))
+
+
 def take(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -> Bucket:
     """The bucket after `lane` takes `n` tokens at `t_s`; ValueError if it may not."""
-    if not can_take(plan, bucket, lane, n, t_s):
+    after = try_take(plan, bucket, lane, n, t_s)
+    if after is None:
         raise ValueError(f"lane {lane.name} cannot take {n} token(s) now")
-    level = max(0.0, level_at(plan, bucket, t_s) - n)
-    return Bucket(level=level, at_s=max(t_s, bucket.at_s))
+    return after
 
 
 def wait_s(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -> float:

@@ -171,13 +171,10 @@ class UsageGuard:
         if self._queue:
             return False
         self._refuse_if_spent(lane)
-        t_s = self._clock.monotonic()
-        plan, bucket = self._bucket_plan, self._bucket
-        # `arith.take`'s arithmetic, the level worked out once: this runs for every request.
-        level = arith.level_at(plan, bucket, t_s)
-        if level - 1 < plan.floor(lane) - arith.EPSILON:
+        after = arith.try_take(self._bucket_plan, self._bucket, lane, 1, self._clock.monotonic())
+        if after is None:
             return False
-        self._charge(Bucket(max(0.0, level - 1), max(t_s, bucket.at_s)))
+        self._charge(after)
         return True
 
     async def acquire(self, lane: Lane) -> None:

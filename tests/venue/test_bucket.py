@@ -35,14 +35,17 @@ steps = st.lists(
 def simulate(
     plan: BucketPlan, pattern: list[tuple[float, Lane | str]]
 ) -> list[tuple[float, Lane, float]]:
-    """Every take that the arithmetic allowed: (time, lane, level after)."""
+    """Every take that the arithmetic allowed: (time, lane, level after). `try_take` (the guard's
+    one call) must allow exactly what `can_take` does."""
     t, b = 0.0, arith.full(plan, 0.0)
     taken: list[tuple[float, Lane, float]] = []
     for dt, what in pattern:
         t += dt
         if isinstance(what, Lane):
-            if arith.can_take(plan, b, what, 1, t):
-                b = arith.take(plan, b, what, 1, t)
+            after = arith.try_take(plan, b, what, 1, t)  # what the guard asks, every request
+            assert (after is not None) is arith.can_take(plan, b, what, 1, t)
+            if after is not None:
+                b = after
                 taken.append((t, what, b.level))
         else:
             b = arith.emptied(b, t)
