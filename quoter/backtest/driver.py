@@ -165,27 +165,55 @@ async def _replay(
         KillSwitch(None),  # kills hold in memory: a replay never touches the latch
         run_id=run_id_of(spec.label),
     )
-    desk = engine.desk
     stop = asyncio.Event()
-    end = tape.end + AFTER_END
-    steps = 0
-    with _fewer_full_collections():
-        async with asyncio.TaskGroup() as group:
-            group.create_task(engine.run(stop))
-            while True:
-                wake_in_s = await loop.idle()
-                steps += 1
-                if progress is not None and steps % 256 == 0:
-                    progress(market.settled, len(tape))
-                now = clock.now()
-                market.catch_up()  # arrivals due now are stamped; the next one is in the future
-                if now >= end or (market.done() and not desk.rfqs and not desk.quotes):
-                    break
-                clock.advance(_next_step_s(clock, end, wake_in_s))
-            stop.set()  # the engine stops on the loop's own time: it jumps to each next wake
+    stepper = _Stepper(clock, market, engine.desk, stop, tape.end + AFTER_END, progress)
+    loop.step_when_idle(stepper.step)
+    try:
+        with _fewer_full_collections():
+            await engine.run(stop)  # until the stepper stops it, on the loop's own time
+    finally:
+        loop.step_when_idle(None)
     if progress is not None:
         progress(market.settled, len(tape))
-    return Replayed(spec, audit, venue, engine.deps, desk, steps)
+    return Replayed(spec, audit, venue, engine.deps, engine.desk, stepper.steps)
+
+
+class _Stepper:
+    """The replay's time: each time the loop is idle, the market catches up and the clock
+    jumps to the engine's next wake, or the end, where the engine is stopped (from then on
+    the loop jumps to each next wake itself until the engine has stopped)."""
+
+    def __init__(
+        self,
+        clock: ManualClock,
+        market: SimMarket,
+        desk: Desk,
+        stop: asyncio.Event,
+        end: datetime,
+        progress: Progress | None,
+    ) -> None:
+        self._clock = clock
+        self._market = market
+        self._desk = desk
+        self._stop = stop
+        self._end = end
+        self._progress = progress
+        self.steps = 0
+
+    def step(self, wake_in_s: float | None) -> bool:
+        if self._stop.is_set():
+            return False
+        self.steps += 1
+        market, clock = self._market, self._clock
+        if self._progress is not None and self.steps % 256 == 0:
+            self._progress(market.settled, len(market.tape))
+        market.catch_up()  # arrivals due now are stamped; the next one is in the future
+        desk = self._desk
+        if clock.now() >= self._end or (market.done() and not desk.rfqs and not desk.quotes):
+            self._stop.set()  # the engine's waiters are ready: the loop is no longer idle
+            return True
+        clock.advance(_next_step_s(clock, self._end, wake_in_s))
+        return True
 
 
 def run_id_of(label: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 from quoter.clock import ManualClock, SystemClock
 
+IdleStep = Callable[[float | None], bool]  # the seconds to the next wake -> time stepped
 THREAD_WAIT_S = 0.001  # a replay's real wait for a thread's answer, between looks
 
 
@@ -128,7 +129,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._real_time_threads = threads_take_real_time
         self._real = SystemClock()
         self._threads_before = set(threading.enumerate())
-        self._idle: asyncio.Future[float | None] | None = None
+        self._on_idle: IdleStep | None = None
 
     def threads_started(self) -> bool:
         """A thread started since this loop was (a strategy's own, say) is still running: it
@@ -155,27 +156,18 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # asyncio's own waits for a plain thread, which this loop cannot see: join it here.
         self.executor.shutdown(wait=True)
 
-    async def idle(self) -> float | None:
-        """Wait until nothing can run at this instant (no callback ready, no thread's answer on
-        its way); the time does not move meanwhile. Returns the seconds to the next timer or
-        sleeper, None if there is none: a driver that steps time itself (the replay's) decides
-        where to go from there."""
-        if self._idle is not None:
-            raise RuntimeError("a virtual-time loop has one idle waiter at a time")
-        future: asyncio.Future[float | None] = self.create_future()
-        self._idle = future
-        try:
-            return await future
-        finally:
-            self._idle = None
+    def step_when_idle(self, step: IdleStep | None) -> None:
+        """Call `step(wait_s)` each time nothing can run at this instant (no callback ready, no
+        thread's answer on its way), `wait_s` being the seconds to the next timer or sleeper
+        (None: there is none); the time does not move meanwhile. The step, plain code run
+        inside the loop's wait, steps time itself (the replay driver's): it returns True once
+        it has, or False to leave the loop to jump to the next wake. None removes it."""
+        self._on_idle = step
 
     def settle_idle(self, wait_s: float | None) -> bool:
-        """The loop is idle: hand `wait_s` to the idle waiter, if there is one."""
-        future = self._idle
-        if future is None or future.done():
-            return False
-        future.set_result(wait_s)
-        return True
+        """The loop is idle: the step decides, if there is one."""
+        step = self._on_idle
+        return step is not None and step(wait_s)
 
     def wait_for_threads(
         self, selector: VirtualSelector, wait_s: float | None

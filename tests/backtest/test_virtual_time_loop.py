@@ -20,36 +20,58 @@ def _run(loop: VirtualTimeLoop, scenario: Coroutine[Any, Any, T]) -> T:
         return runner.run(scenario)
 
 
-def test_idle_waits_for_what_is_ready_and_says_how_far_the_next_wake_is() -> None:
+def test_the_idle_step_runs_once_nothing_is_ready_and_is_told_how_far_the_next_wake_is() -> None:
     loop = VirtualTimeLoop(ManualClock(SANDBOX_START), threads_take_real_time=False)
     clock = loop.clock
     ran: list[str] = []
+    seen: list[object] = []
+
+    def step(wait_s: float | None) -> bool:
+        """The driver's part: note what ran, then step time to the next wake itself."""
+        seen.append((wait_s, list(ran), clock.monotonic()))
+        if wait_s is None:
+            return False
+        clock.advance(wait_s)
+        return True
 
     async def chain() -> None:
-        for step in ("a", "b", "c"):  # three loop turns, no time
+        for letter in ("a", "b", "c"):  # three loop turns, no time
             await asyncio.sleep(0)
-            ran.append(step)
+            ran.append(letter)
         await clock.sleep(7)
         ran.append("woke")
 
-    async def scenario() -> list[object]:
-        seen: list[object] = []
-        task = asyncio.get_running_loop().create_task(chain())
-        loop_timer = asyncio.get_running_loop().call_later(3, lambda: ran.append("timer"))
-        seen.append((await loop.idle(), list(ran), clock.monotonic()))
-        clock.advance(3)  # the driver steps time: to the loop's timer
-        seen.append((await loop.idle(), list(ran), clock.monotonic()))
-        loop_timer.cancel()
-        clock.advance(4)
-        await task
-        seen.append((await loop.idle(), list(ran), clock.monotonic()))
-        return seen
+    async def scenario() -> None:
+        asyncio.get_running_loop().call_later(3, lambda: ran.append("timer"))
+        loop.step_when_idle(step)
+        await chain()
+        await asyncio.sleep(0)  # one more turn: the step sees nothing left to wake
+        loop.step_when_idle(None)
 
-    assert _run(loop, scenario()) == [
+    _run(loop, scenario())
+    assert seen == [
         (3.0, ["a", "b", "c"], 0.0),  # the timer in 3 s is sooner than the clock's 7 s
         (4.0, ["a", "b", "c", "timer"], 3.0),
-        (None, ["a", "b", "c", "timer", "woke"], 7.0),  # nothing left to wake
     ]
+    assert ran == ["a", "b", "c", "timer", "woke"]
+    assert clock.monotonic() == 7.0
+
+
+def test_without_a_step_the_loop_jumps_to_the_next_wake_itself() -> None:
+    loop = VirtualTimeLoop(ManualClock(SANDBOX_START), threads_take_real_time=False)
+    declined: list[float | None] = []
+
+    async def scenario() -> float:
+        def decline(wait_s: float | None) -> bool:
+            declined.append(wait_s)
+            return False
+
+        loop.step_when_idle(decline)
+        await asyncio.sleep(5)
+        return loop.clock.monotonic()
+
+    assert _run(loop, scenario()) == 5.0
+    assert declined == [5.0]  # asked, declined: the loop moved the clock
 
 
 def test_a_replay_loop_waits_for_a_thread_with_the_clock_standing_still() -> None:
