@@ -89,8 +89,7 @@ def busy_context(tmp: Path) -> tuple[EngineDeps, Desk, VenueStats]:
     """A bot after a busy day: every decline reason, every endpoint and status, 180 positions."""
     config = EngineConfig.model_validate({"audit_dir": tmp / "audit"})
     deps = EngineDeps(
-        venue=cast(Any, None),  # the collector never calls the venue
-        quota=_Quota(),
+        venue=cast(Any, _Quota()),  # the collector reads only the quota, never calls the venue
         clock=cast(Any, type("Fixed", (), {"now": staticmethod(lambda: NOW)})()),
         config=config,
         risk=DEMO_RISK,

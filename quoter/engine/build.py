@@ -5,7 +5,6 @@ the strategy, the kill switch, the configuration) and returns the engine with it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
 from quoter.clock import Clock
 from quoter.engine.audit import Audit
@@ -14,15 +13,9 @@ from quoter.engine.desk import Desk
 from quoter.engine.engine import Engine
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
-from quoter.engine.state import Curves, EngineDeps, QuotaView, StrategySlot
+from quoter.engine.state import Curves, EngineDeps, QuotedVenue, StrategySlot
 from quoter.risk.config import RiskConfig
 from quoter.trades.recorder import TradeRecorder
-from quoter.venue.port import Venue
-
-
-class QuotedVenue(Venue, QuotaView, Protocol):
-    """A venue port that also reports its usage guard (HttpVenue, SimVenue): the engine reads
-    both from the one client."""
 
 
 def build_engine(
@@ -44,7 +37,6 @@ def build_engine(
     `run_facts` (its clock, its market's seed) go into the trail's start record."""
     deps = EngineDeps(
         venue=venue,
-        quota=venue,
         clock=clock,
         config=config,
         risk=risk,

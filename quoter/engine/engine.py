@@ -70,7 +70,7 @@ class Engine:
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._pacer = PollPacer(deps.config.poll, deps.clock, deps.quota, deps.calendar, desk)
+        self._pacer = PollPacer(deps.config.poll, deps.clock, deps.venue, deps.calendar, desk)
         # Per-poll answers kept until their inputs change or the instant they can change: the
         # trading hours; (curves, limits, first stale instant or None) of the curves' ages.
         self._hours = OpenSpans(deps.calendar)
@@ -205,10 +205,10 @@ class Engine:
             deps.killswitch.clear_condition("market-closed")
             self._open = True
             if not ledger_failsafe(
-                deps.quota, deps.killswitch
+                deps.venue, deps.killswitch
             ):  # else polls are refused: nothing new till it ends
                 await self._poll_once()
-            if ledger_failsafe(deps.quota, deps.killswitch):
+            if ledger_failsafe(deps.venue, deps.killswitch):
                 self.last_plan = PollPlan(LEDGER_LOOK_S, "quota ledger fail-safe")
             else:
                 self.last_plan = self._pacer.plan()

@@ -59,7 +59,7 @@ async def reconcile_at_start(
                 return False
             pause_s = min(pause_s * 2, START_RETRY_MAX_S)
         except errors.GuardRefused as error:
-            if not ledger_failsafe(deps.quota, deps.killswitch):
+            if not ledger_failsafe(deps.venue, deps.killswitch):
                 _refuse_start(halt, error)
             if not swept:  # reads are refused, withdrawals not: what is live goes, once
                 log.warning("start: waiting for the quota ledger: %s", error)

@@ -41,6 +41,11 @@ class QuotaView(Protocol):
         ...
 
 
+class QuotedVenue(Venue, QuotaView, Protocol):
+    """A venue port that also reports its usage guard (HttpVenue, SimVenue): the engine reads
+    both from the one client."""
+
+
 @dataclass(frozen=True, slots=True)
 class StrategySlot:
     """The live strategy; replaced whole, so one decision never mixes two parameter sets."""
@@ -69,8 +74,7 @@ class EngineDeps:
     """What the engine works with and never replaces: its ports, its clock, its configuration
     slices and the facts of its run. Built once, by `quoter.engine.build`."""
 
-    venue: Venue
-    quota: QuotaView
+    venue: QuotedVenue  # the parts that only read the quota are handed it as a QuotaView
     clock: Clock
     config: EngineConfig
     risk: RiskConfig

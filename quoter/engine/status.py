@@ -20,7 +20,7 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
     from quoter.engine.curve_report import curve_status  # the engine's imports: see above
 
     stats = desk.stats
-    quota = deps.quota.guard_state()
+    quota = deps.venue.guard_state()
     now = deps.clock.now()
     conditions = dict(deps.killswitch.conditions)
     next_open = None

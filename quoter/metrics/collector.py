@@ -38,7 +38,7 @@ class QuoterCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from engine_metrics(self._deps, self._desk)
-        yield from venue_metrics(self._venue_stats, self._deps.quota.guard_state())
+        yield from venue_metrics(self._venue_stats, self._deps.venue.guard_state())
         if self._audit is not None:
             yield labelled_histogram(
                 "quoter_audit_write_seconds",

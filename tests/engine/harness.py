@@ -14,7 +14,7 @@ import orjson
 from quoter.clock import Clock
 from quoter.domain import Price, QuoteRequest
 from quoter.engine.audit import JsonlAudit
-from quoter.engine.build import QuotedVenue, build_engine
+from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.desk import Desk
@@ -22,7 +22,7 @@ from quoter.engine.engine import Engine
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.planner import PollConfig
 from quoter.engine.quotes import OurQuote
-from quoter.engine.state import Curves, EngineDeps, StrategySlot
+from quoter.engine.state import Curves, EngineDeps, QuotedVenue, StrategySlot
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.server import RunningSandbox, run_sandbox
