@@ -35,7 +35,6 @@ and field named, and the good rows are kept: `read_tape` returns both.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,13 +133,16 @@ class Tape:
         rfq_id: str = c.ids[index]
         shape = c.shapes.get(rfq_id)
         cancel_ms = int(c.cancel_ms[index])
+        competitor = float(c.competitor_price[index])  # NaN (not equal to itself): none
+        limit = float(c.requester_limit[index])
+        reference = float(c.reference_price[index])
         return TapeRfq(
             self._rfq(index, rfq_id, shape is not None),
             shape,
             ACTIONS[c.side[index]],
-            _none_if_nan(c.competitor_price[index]),
-            _none_if_nan(c.requester_limit[index]),
-            _none_if_nan(c.reference_price[index]),
+            None if competitor != competitor else competitor,
+            None if limit != limit else limit,
+            None if reference != reference else reference,
             None if cancel_ms == NO_MS else instant(cancel_ms),
         )
 
@@ -179,10 +181,6 @@ class Tape:
             "EUR",  # currency
             MyQuoteStatus.NOT_QUOTED,  # my_quote_status
         )
-
-
-def _none_if_nan(value: np.float64) -> float | None:
-    return None if math.isnan(value) else float(value)
 
 
 def read_frame(path: Path) -> pd.DataFrame:

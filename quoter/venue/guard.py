@@ -187,7 +187,8 @@ class UsageGuard:
         after = arith.try_take(self._bucket_plan, self._bucket, lane, 1, self._clock.monotonic())
         if after is None:
             return False
-        self._charge(after)
+        self._bucket = after  # `_charge(after)`, inline: an in-process venue asks every request
+        self._record(self._entry.exhausted, after.level, None, 1)
         return True
 
     async def acquire(self, lane: Lane) -> None:
@@ -288,7 +289,12 @@ class UsageGuard:
 
     def ledger_failsafe(self) -> str | None:
         """Why the quota ledger cannot be trusted, or None: `state().ledger_failsafe`, with the
-        day rolled and the ledger tried again as `state()` does, without the rest."""
+        day rolled and the ledger tried again as `state()` does, without the rest. Asked twice
+        a poll: out of fail-safe, at the instant last asked about and on the day counted,
+        `_roll_day()` would do nothing, and is not called."""
+        now = self._clock.now()
+        if self._failsafe is None and now is self._day_at and self._day_at_day == self._entry.day:
+            return None
         self._roll_day()
         return self._failsafe
 

@@ -309,3 +309,23 @@ async def test_the_day_is_asked_of_each_instant_not_kept_from_the_last_ask(
     assert guard.take_now(Lane.POLL)
     assert guard.state().day == tomorrow.date()
     assert guard.state().spent_today == 1
+
+
+async def test_the_failsafe_ask_rolls_the_day_at_a_new_instant_as_state_does(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fail-safe ask skips the day's roll only at the instant it last looked and on the
+    day counted: the first ask after midnight turns the day (said in the log), as `state()`
+    would, not the next request."""
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    await take_now(guard, Lane.POLL, 2)
+    assert guard.ledger_failsafe() is None
+    assert guard.ledger_failsafe() is None  # the same instant again: nothing to roll
+    midnight = datetime.combine(START.date() + timedelta(days=1), time(0), tzinfo=UTC)
+    clock.advance((midnight - clock.now()).total_seconds())
+    with caplog.at_level("INFO", logger="quoter.venue.guard"):
+        assert guard.ledger_failsafe() is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"quota day {midnight.date()} begins; 2 requests were spent on {START.date()}"
+    ]
