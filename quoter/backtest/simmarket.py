@@ -175,7 +175,10 @@ class SimMarket:
             return known, False
         if rfq.status is not RfqStatus.OPEN:
             raise ApiError(409, "RFQ_NOT_OPEN", f"RFQ {rfq_id} is {rfq.status.value}")
-        price, bid, ask = _sent(request.price), _sent(request.bid), _sent(request.ask)
+        price, bid, ask = request.price, request.bid, request.ask  # one price, or bid and ask
+        price = None if price is None else _sent(price)
+        bid = None if bid is None else _sent(bid)
+        ask = None if ask is None else _sent(ask)
         valid_until = floor_ms(request.valid_until)
         # The contract's rules on the body as the venue reads it, without the JSON round trip.
         check_quote(QuoteBody(client_id, price, bid, ask, valid_until), rfq, now)
@@ -322,9 +325,9 @@ def _earliest(arrival: datetime | None, event: datetime | None) -> datetime:
     return arrival if event is None or arrival <= event else event
 
 
-def _sent(price: Price | None) -> Price | None:
+def _sent(price: Price) -> Price:
     """A price as the client sends it: the venue takes at most 3 decimals."""
-    return None if price is None else Price(float(round(price.value, 3)), price.currency)
+    return Price(float(round(price.value, 3)), price.currency)
 
 
 def _rfq_now(rfq: Rfq, at: datetime, status: RfqStatus, mine: MyQuoteStatus) -> Rfq:
