@@ -56,6 +56,7 @@ class SimMarket:
         self, tape: Tape, clock: Clock, fills: FillModel, kept_ended: int = KEPT_ENDED
     ) -> None:
         self._tape = tape
+        self._length = len(tape)
         self._clock = clock
         self._fills = fills
         self.rfqs: dict[str, Rfq] = {}  # as the venue shows them, until forgotten
@@ -96,7 +97,7 @@ class SimMarket:
 
     def done(self) -> bool:
         """Every tape RFQ has arrived and ended."""
-        return self._next >= len(self._tape) and self.settled >= len(self._tape)
+        return self._next >= self._length and self.settled >= self._length
 
     def entry(self, rfq_id: str) -> TapeRfq | None:
         """The tape row of an RFQ still open."""
@@ -174,7 +175,10 @@ class SimMarket:
             return known, False
         if rfq.status is not RfqStatus.OPEN:
             raise ApiError(409, "RFQ_NOT_OPEN", f"RFQ {rfq_id} is {rfq.status.value}")
-        price, bid, ask = _sent(request.price), _sent(request.bid), _sent(request.ask)
+        price, bid, ask = request.price, request.bid, request.ask  # one price, or bid and ask
+        price = None if price is None else _sent(price)
+        bid = None if bid is None else _sent(bid)
+        ask = None if ask is None else _sent(ask)
         valid_until = floor_ms(request.valid_until)
         # The contract's rules on the body as the venue reads it, without the JSON round trip.
         check_quote(QuoteBody(client_id, price, bid, ask, valid_until), rfq, now)
@@ -186,9 +190,8 @@ class SimMarket:
             quote_id, rfq_id, client_id, QuoteStatus.ACTIVE, price, bid, ask, valid_until, now, now
         )
         self._add_quote(quote)
-        self.rfqs[rfq_id] = _rfq_now(rfq, now, rfq.status, MyQuoteStatus.QUOTED)
+        self._put(_rfq_now(rfq, now, rfq.status, MyQuoteStatus.QUOTED))
         self._latest[rfq_id] = quote_id
-        self.logged(rfq_id)
         if valid_until < self._end_at(self._entries[rfq_id]):
             self._push(valid_until, EXPIRE, quote_id)
         return quote, True
@@ -201,11 +204,12 @@ class SimMarket:
         if quote.status is not QuoteStatus.ACTIVE:
             raise ApiError(409, "QUOTE_NOT_ACTIVE", f"quote {quote_id} is {quote.status.value}")
         self.quotes[quote_id] = _quote_now(quote, QuoteStatus.WITHDRAWN, now)
-        self.rfqs[rfq_id] = _rfq_now(rfq, now, rfq.status, MyQuoteStatus.WITHDRAWN)
-        self.logged(rfq_id)
+        self._put(_rfq_now(rfq, now, rfq.status, MyQuoteStatus.WITHDRAWN))
 
-    def logged(self, rfq_id: str) -> None:
-        self.log.add(self.rfqs[rfq_id].updated_at, rfq_id)
+    def _put(self, rfq: Rfq) -> None:
+        """`rfq`'s new version, as the venue shows it from now on, and in the change log."""
+        self.rfqs[rfq.id] = rfq
+        self.log.add(rfq.updated_at, rfq.id)
 
     def _active(self, rfq_id: str) -> Quote | None:
         quote_id = self._latest.get(rfq_id)
@@ -246,7 +250,7 @@ class SimMarket:
             if arrival is not None and arrival <= now and (event is None or arrival <= event):
                 self._arrive(self._tape.entry(self._next))
                 self._next += 1
-                more = self._next < len(self._tape)
+                more = self._next < self._length
                 self._next_at = self._tape.arrival(self._next) if more else None
             elif event is not None and event <= now:
                 at, _, kind, key = heapq.heappop(self._events)
@@ -261,9 +265,8 @@ class SimMarket:
     def _arrive(self, entry: TapeRfq) -> None:
         # The quote cap counts active quotes too: keep the finished ones beyond them.
         self._quote_cap = 4 * self._kept_ended + self._next - self.settled + 1
-        self.rfqs[entry.id] = entry.rfq
+        self._put(entry.rfq)
         self._entries[entry.id] = entry
-        self.logged(entry.id)
         self._push(self._end_at(entry), END, entry.id)
 
     def _end_at(self, entry: TapeRfq) -> datetime:
@@ -272,10 +275,12 @@ class SimMarket:
 
     def _push(self, at: datetime, kind: int, key: str) -> None:
         heapq.heappush(self._events, (at, next(self._seq), kind, key))
-        self._due_at = min(self._due_at, at)
+        if at < self._due_at:
+            self._due_at = at
 
     def _settle_quote(self, quote: Quote, status: QuoteStatus, at: datetime) -> None:
-        self.quotes[quote.id] = _quote_now(quote, status, max(at, quote.updated_at))
+        updated = quote.updated_at
+        self.quotes[quote.id] = _quote_now(quote, status, updated if updated > at else at)
 
     def _expire(self, quote_id: str, at: datetime) -> None:
         quote = self.quotes.get(quote_id)
@@ -283,8 +288,7 @@ class SimMarket:
             return
         self._settle_quote(quote, QuoteStatus.EXPIRED, at)
         rfq = self.rfqs[quote.rfq_id]
-        self.rfqs[rfq.id] = _rfq_now(rfq, at, rfq.status, MyQuoteStatus.EXPIRED)
-        self.logged(rfq.id)
+        self._put(_rfq_now(rfq, at, rfq.status, MyQuoteStatus.EXPIRED))
 
     def _end(self, rfq_id: str, at: datetime) -> None:
         entry = self._entries.pop(rfq_id)
@@ -311,8 +315,7 @@ class SimMarket:
                 mine = MyQuoteStatus.LOST
             traded = entry.competitor_price is not None  # a competitor took it
             status = RfqStatus.TRADED if traded else RfqStatus.EXPIRED
-        self.rfqs[rfq_id] = _rfq_now(rfq, at, status, mine)
-        self.logged(rfq_id)
+        self._put(_rfq_now(rfq, at, status, mine))
         self.settled += 1
 
 
@@ -322,9 +325,9 @@ def _earliest(arrival: datetime | None, event: datetime | None) -> datetime:
     return arrival if event is None or arrival <= event else event
 
 
-def _sent(price: Price | None) -> Price | None:
+def _sent(price: Price) -> Price:
     """A price as the client sends it: the venue takes at most 3 decimals."""
-    return None if price is None else Price(float(round(price.value, 3)), price.currency)
+    return Price(float(round(price.value, 3)), price.currency)
 
 
 def _rfq_now(rfq: Rfq, at: datetime, status: RfqStatus, mine: MyQuoteStatus) -> Rfq:
@@ -332,13 +335,14 @@ def _rfq_now(rfq: Rfq, at: datetime, status: RfqStatus, mine: MyQuoteStatus) -> 
     changed. Built field by field: `dataclasses.replace` costs several times as much."""
     if rfq.status is status and rfq.my_quote_status is mine:
         return rfq
+    updated = rfq.updated_at
     return Rfq(
         rfq.id,
         rfq.short_id,
         rfq.venue,
         status,
         rfq.created_at,
-        max(at, rfq.updated_at),
+        updated if updated > at else at,  # max(at, updated-at)
         rfq.quote_deadline,
         rfq.requester_id,
         rfq.requester_name,

@@ -34,8 +34,10 @@ ISO_WITH_OFFSET = (
 
 
 def instant(ms: int) -> datetime:
-    """The UTC instant `ms` milliseconds after the epoch."""
-    return EPOCH + timedelta(milliseconds=ms)
+    """The UTC instant `ms` milliseconds after the epoch. (Milliseconds as the timedelta's
+    fourth positional argument: the keyword costs twice as much, and a replay asks for three
+    instants an RFQ.)"""
+    return EPOCH + timedelta(0, 0, 0, ms)
 
 
 class Refused(Exception):

@@ -7,7 +7,7 @@ import random
 import string
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from quoter.domain import Action, Price, Quote, Rfq, Trade
@@ -53,7 +53,8 @@ def new_uuid(rng: random.Random) -> str:
 
 
 def new_short_id(rng: random.Random, prefix: str) -> str:
-    return prefix + "-" + "".join(rng.choice(_SHORT_ALPHABET) for _ in range(5))
+    choice = rng.choice  # the same five draws, a list's: a generator resumes for each
+    return prefix + "-" + "".join([choice(_SHORT_ALPHABET) for _ in range(5)])
 
 
 def new_hex_id(rng: random.Random, prefix: str) -> str:
@@ -61,7 +62,12 @@ def new_hex_id(rng: random.Random, prefix: str) -> str:
 
 
 def floor_ms(moment: datetime) -> datetime:
-    """The instant at millisecond precision, in UTC: what the wire can carry."""
+    """The instant at millisecond precision, in UTC: what the wire can carry. A plain UTC
+    datetime (the clocks' own, a replay's every instant) loses its sub-millisecond part by a
+    subtraction, which costs less than `replace`, or is already what the wire carries."""
+    if type(moment) is datetime and moment.tzinfo is UTC:
+        below_ms = moment.microsecond % 1000
+        return moment - timedelta(0, 0, below_ms) if below_ms else moment
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 

@@ -18,6 +18,9 @@ from quoter.basics.usage import Lane
 # Float slack (in tokens) when comparing levels: a wait of (need - level) / rate lands on the
 # boundary, and monotonic times near 1e6 s carry rounding of ~1e-10 s.
 EPSILON = 1e-6
+# The lanes as module constants: `Lane.SUBMIT` is a class attribute look-up each time, and the
+# guard asks for a floor and an allowance on every request.
+_WITHDRAW, _SUBMIT = Lane.WITHDRAW, Lane.SUBMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +43,9 @@ class BucketPlan:
 
     def floor(self, lane: Lane) -> int:
         """Tokens a take in `lane` must leave in the bucket."""
-        if lane is Lane.WITHDRAW:
+        if lane is _WITHDRAW:
             return 0
-        if lane is Lane.SUBMIT:
+        if lane is _SUBMIT:
             return self.withdraw_reserve
         return self.withdraw_reserve + self.submit_reserve
 
@@ -60,9 +63,12 @@ def full(plan: BucketPlan, t_s: float) -> Bucket:
 
 
 def level_at(plan: BucketPlan, bucket: Bucket, t_s: float) -> float:
-    """The level at `t_s`; time never runs backwards for the bucket."""
-    elapsed_s = max(0.0, t_s - bucket.at_s)
-    return min(float(plan.capacity), bucket.level + elapsed_s * plan.rate_per_s)
+    """The level at `t_s`; time never runs backwards for the bucket. (The `max` and `min` of
+    the definition spelled as comparisons, which is what they do on two floats, without the
+    calls: this runs on every request.)"""
+    elapsed_s = t_s - bucket.at_s
+    level = bucket.level + (elapsed_s if elapsed_s > 0.0 else 0.0) * plan.rate_per_s
+    return level if level < plan.capacity else float(plan.capacity)
 
 
 def can_take(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -> bool:
@@ -75,7 +81,8 @@ def try_take(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -
     level = level_at(plan, bucket, t_s)
     if level - n < plan.floor(lane) - EPSILON:
         return None
-    return Bucket(level=max(0.0, level - n), at_s=max(t_s, bucket.at_s))
+    left = level - n
+    return Bucket(left if left > 0.0 else 0.0, bucket.at_s if bucket.at_s > t_s else t_s)
 
 
 def take(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -> Bucket:
@@ -115,9 +122,9 @@ class DailyPlan:
 
     def allowance(self, lane: Lane) -> int:
         """Requests `lane` may have been spent in total today before it must stop."""
-        if lane is Lane.WITHDRAW:
+        if lane is _WITHDRAW:
             return self.quota
-        if lane is Lane.SUBMIT:
+        if lane is _SUBMIT:
             return self.quota - self.withdraw_reserve
         return self.quota - self.withdraw_reserve - self.submit_reserve
 
@@ -126,4 +133,5 @@ def daily_left(plan: DailyPlan, spent: int, exhausted: bool, lane: Lane) -> int:
     """Requests `lane` may still send today; 0 once the venue said the day is spent."""
     if exhausted:
         return 0
-    return max(0, plan.allowance(lane) - spent)
+    left = plan.allowance(lane) - spent
+    return left if left > 0 else 0

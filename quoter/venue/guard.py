@@ -64,6 +64,10 @@ class UsageGuard:
         # The UTC day of the clock's last reading and the instants it runs over: the day is
         # asked for on every request, and converted only when an instant falls outside it.
         self._day_span: tuple[datetime, datetime, date] | None = None
+        # The instant last asked about (the clock's own object, held here) and its day: a
+        # replay's clock stands still between steps, and the day is asked several times a step.
+        self._day_at: datetime | None = None
+        self._day_at_day = date.min
         self._known = DayEntry(self._today(), 0)  # the day as counted, fail-safe or not
         self._taken_unrecorded = 0  # requests sent in fail-safe, not yet in the file
         self._recheck_at_s = 0.0
@@ -82,12 +86,20 @@ class UsageGuard:
 
     def _today(self) -> date:
         now = self._clock.now()
+        if now is self._day_at:
+            return self._day_at_day
+        return self._day_of(now)
+
+    def _day_of(self, now: datetime) -> date:
+        """The UTC day of `now`, remembered as the day of the instant last asked about."""
         span = self._day_span
         if span is not None and span[0] <= now < span[1]:
-            return span[2]
-        today = now.astimezone(UTC).date()
-        begins = datetime.combine(today, time(0), tzinfo=UTC)
-        self._day_span = (begins, begins + timedelta(days=1), today)
+            today = span[2]
+        else:
+            today = now.astimezone(UTC).date()
+            begins = datetime.combine(today, time(0), tzinfo=UTC)
+            self._day_span = (begins, begins + timedelta(days=1), today)
+        self._day_at, self._day_at_day = now, today
         return today
 
     def _restored_bucket(self, entry: DayEntry) -> Bucket:
@@ -100,7 +112,8 @@ class UsageGuard:
         return Bucket(level=min(float(self._bucket_plan.capacity), max(0.0, level)), at_s=t_s)
 
     def _roll_day(self) -> None:
-        today = self._today()
+        now = self._clock.now()  # `_today()` inline: this runs several times a request
+        today = self._day_at_day if now is self._day_at else self._day_of(now)
         if today != self._entry.day:
             log.info("quota day %s begins; %d requests were spent on %s", today, *self._spent())
             self._known = self._known.rolled(today)
@@ -174,7 +187,8 @@ class UsageGuard:
         after = arith.try_take(self._bucket_plan, self._bucket, lane, 1, self._clock.monotonic())
         if after is None:
             return False
-        self._charge(after)
+        self._bucket = after  # `_charge(after)`, inline: an in-process venue asks every request
+        self._record(self._entry.exhausted, after.level, None, 1)
         return True
 
     async def acquire(self, lane: Lane) -> None:
@@ -275,7 +289,12 @@ class UsageGuard:
 
     def ledger_failsafe(self) -> str | None:
         """Why the quota ledger cannot be trusted, or None: `state().ledger_failsafe`, with the
-        day rolled and the ledger tried again as `state()` does, without the rest."""
+        day rolled and the ledger tried again as `state()` does, without the rest. Asked twice
+        a poll: out of fail-safe, at the instant last asked about and on the day counted,
+        `_roll_day()` would do nothing, and is not called."""
+        now = self._clock.now()
+        if self._failsafe is None and now is self._day_at and self._day_at_day == self._entry.day:
+            return None
         self._roll_day()
         return self._failsafe
 

@@ -280,3 +280,52 @@ async def test_the_allowance_ask_is_the_states_day_and_lane_left_through_the_day
     midnight = datetime.combine(START.date() + timedelta(days=1), time(0), tzinfo=UTC)
     clock.advance((midnight - clock.now()).total_seconds())
     assert guard.allowance(Lane.POLL) == asked(Lane.POLL) == (midnight.date(), fresh[1])
+
+
+class _SteppedClock(ManualClock):
+    """Wall time set by hand while monotonic time stands still: an NTP step, a VM resumed."""
+
+    def set_now(self, moment: datetime) -> None:
+        self._now = moment
+
+
+async def test_the_day_is_asked_of_each_instant_not_kept_from_the_last_ask(
+    tmp_path: Path,
+) -> None:
+    """The guard keeps the day of the instant it last saw (a replay asks several times an
+    instant): a wall clock stepped over midnight with monotonic time standing still, or stepped
+    within the day, is a new instant, and its own day counts at the next ask."""
+    clock = _SteppedClock(START)
+    guard = make_guard(tmp_path, clock)
+    fresh = guard.allowance(Lane.POLL)
+    assert guard.take_now(Lane.POLL)
+    assert guard.allowance(Lane.POLL) == (START.date(), fresh[1] - 1)
+    clock.set_now(START + timedelta(hours=2))  # same day, another instant
+    assert guard.allowance(Lane.POLL) == (START.date(), fresh[1] - 1)
+    tomorrow = datetime.combine(START.date() + timedelta(days=1), time(0, 0, 1), tzinfo=UTC)
+    clock.set_now(tomorrow)
+    assert guard.ledger_failsafe() is None
+    assert guard.allowance(Lane.POLL) == (tomorrow.date(), fresh[1])
+    assert guard.take_now(Lane.POLL)
+    assert guard.state().day == tomorrow.date()
+    assert guard.state().spent_today == 1
+
+
+async def test_the_failsafe_ask_rolls_the_day_at_a_new_instant_as_state_does(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fail-safe ask skips the day's roll only at the instant it last looked and on the
+    day counted: the first ask after midnight turns the day (said in the log), as `state()`
+    would, not the next request."""
+    clock = ManualClock(START)
+    guard = make_guard(tmp_path, clock)
+    await take_now(guard, Lane.POLL, 2)
+    assert guard.ledger_failsafe() is None
+    assert guard.ledger_failsafe() is None  # the same instant again: nothing to roll
+    midnight = datetime.combine(START.date() + timedelta(days=1), time(0), tzinfo=UTC)
+    clock.advance((midnight - clock.now()).total_seconds())
+    with caplog.at_level("INFO", logger="quoter.venue.guard"):
+        assert guard.ledger_failsafe() is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"quota day {midnight.date()} begins; 2 requests were spent on {START.date()}"
+    ]
