@@ -22,9 +22,9 @@ class DeclineCode(StrEnum):
       outside-curve         the curve does not cover the delivery (or not on the curve's grid)
     Quote:
       unsupported-currency  a currency other than the curves' EUR
-      price-out-of-range    a price outside the venue's [-500, 4000] EUR/MWh
+      price-out-of-range    a (finite) price outside the venue's [-500, 4000] EUR/MWh
     Strategy (set by `evaluate`, never trusted from the plugin itself):
-      strategy-error        the strategy raised
+      strategy-error        the strategy raised (build_quote raises on a quote through mid)
       strategy-nan          the strategy returned a NaN or infinite number
       strategy-invalid      the strategy returned something that is not a valid decision
                             (wrong type, no price for the side asked, bid not below ask)

@@ -59,8 +59,11 @@ DeliveryFacts = tuple[float, float, str, datetime]
 
 
 def out_of_range(prices: tuple[float, ...]) -> Decline | None:
+    """The decline of the first price outside the venue's range. A NaN or an infinity is not
+    a price out of range but a strategy's fault: it is left for `evaluate`, which declines it
+    as strategy-nan and counts it towards the fault-rate kill."""
     for price in prices:
-        if not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH:
+        if not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH and math.isfinite(price):
             return _out_of_range(price)
     return None
 
@@ -79,7 +82,8 @@ def build_quote(
     facts: DeliveryFacts,
 ) -> QuoteDecision | Decline:
     """A quote around `mid`, `sum(half_widths)` away on our side (both sides when two-way; a
-    two-way quote is at least one tick wide)."""
+    two-way quote is at least one tick wide). One half-width may be negative (a discount), their
+    sum may not: that raises ValueError (see `assemble_quote`)."""
     components = MappingProxyType({"mid": mid, **half_widths})
     return assemble_quote(side, mid, sum(half_widths.values()), components, facts)
 
@@ -92,19 +96,28 @@ def assemble_quote(
     facts: DeliveryFacts,
 ) -> QuoteDecision | Decline:
     """`build_quote` for a caller that already holds the read-only build-up (`mid` first, then
-    the half-widths) and their sum `width`: it spares a hot path a second mapping."""
+    the half-widths) and their sum `width`: it spares a hot path a second mapping.
+
+    A negative `width` raises ValueError: it would quote through mid against us (a sell below
+    it, a buy above it), which is a strategy's sign error, never a price; raised inside the
+    strategy, `evaluate` declines it as strategy-error and counts it as a fault. A NaN or
+    infinite mid or width gives a non-finite price, left for `evaluate` (strategy-nan)."""
+    if width < 0:
+        raise ValueError(
+            f"the half-widths sum to {width:g} EUR/MWh: a quote is built away from mid on our "
+            "side, never through it"
+        )
     if side is None:
         bid = round(mid - width, PRICE_DECIMALS)
         ask = round(mid + width, PRICE_DECIMALS)
         if ask <= bid:  # rounded prices: above the bid means at least a tick above
             ask = max(ask, round(bid + TICK_EUR_MWH, PRICE_DECIMALS))
-        if not PRICE_MIN_EUR_MWH <= bid <= PRICE_MAX_EUR_MWH:
-            return _out_of_range(bid)
-        if not PRICE_MIN_EUR_MWH <= ask <= PRICE_MAX_EUR_MWH:
-            return _out_of_range(ask)
+        declined = out_of_range((bid, ask))
+        if declined is not None:
+            return declined
         return _QUOTE(QuoteDecision, (side, mid, None, bid, ask, components, *facts, _NO_NOTES))
     price = round(mid + width if side is _SELL else mid - width, PRICE_DECIMALS)
-    if not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH:
+    if not PRICE_MIN_EUR_MWH <= price <= PRICE_MAX_EUR_MWH and math.isfinite(price):
         return _out_of_range(price)
     return _QUOTE(QuoteDecision, (side, mid, price, None, None, components, *facts, _NO_NOTES))
 
