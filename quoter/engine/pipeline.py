@@ -43,6 +43,7 @@ class Pipeline:
         self._halt = halt
         self._answers = answers
         self._faults = RecentShare(deps.config.kill.window)  # of the last decisions
+        self._faults_of: StrategySlot | None = None  # the live strategy they are of
         self._threads = StrategyThreads()
         self._hours = OpenSpans(deps.calendar)  # asked for every RFQ: changes twice a day
 
@@ -65,7 +66,7 @@ class Pipeline:
         started = deps.clock.monotonic()
         decision = await self._evaluate(slot, rfq, market)
         desk.stats.pricing_s.append(deps.clock.monotonic() - started)
-        self._note_fault(decision)
+        self._note_fault(slot, decision)
         await self._act(rfq, slot, decision, market)
         shadow = desk.shadow
         if shadow is not None:
@@ -157,7 +158,12 @@ class Pipeline:
         except StrategyEscaped as error:
             return Decline(DeclineCode.STRATEGY_ERROR, f"the strategy ended its thread: {error}")
 
-    def _note_fault(self, decision: Decision) -> None:
+    def _note_fault(self, slot: StrategySlot, decision: Decision) -> None:
+        """Count the live strategy's decision towards the fault-rate kill. The count is of the
+        strategy quoting: a swap starts it afresh, so a desk that swapped a failing strategy
+        out and resumed is not killed again on faults the new one never made."""
+        if slot is not self._faults_of:
+            self._faults, self._faults_of = RecentShare(self._deps.config.kill.window), slot
         reason = getattr(decision, "reason", None)
         fault = reason in STRATEGY_FAULTS or reason == DeclineCode.STRATEGY_TIMEOUT
         rate = self._faults.add(fault)

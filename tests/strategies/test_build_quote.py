@@ -38,10 +38,7 @@ class Builds:
 
 
 def _evaluated(strategy: Builds, *, two_way: bool = False) -> Decision:
-    if two_way:
-        rfq = period_rfq(*MAY, quote_type=QuoteType.TWO_WAY)
-    else:
-        rfq = period_rfq(*MAY)
+    rfq = period_rfq(*MAY, quote_type=QuoteType.TWO_WAY) if two_way else period_rfq(*MAY)
     return evaluate(strategy, rfq, snapshot())
 
 

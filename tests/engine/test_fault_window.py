@@ -1,0 +1,37 @@
+"""The strategy fault-rate kill counts the faults of the strategy quoting: once a failing
+strategy is swapped out and the desk resumes, the new one quotes; it is not killed again on
+faults it never made. (SimVenue, virtual time; the kill itself is test_engine_sim.py's.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from quoter.domain import Rfq
+from quoter.engine.killswitch import TradingState
+from quoter.engine.state import StrategySlot
+from quoter.strategies_api import MarketSnapshot
+from strategies.curve_spread import CurveSpread
+from tests.engine.harness import eventually
+from tests.engine.sim import arriving, sim_engine, sim_venue, virtual
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A strategy that raises on every RFQ."""
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
+        raise RuntimeError("sign error in the quant's code")
+
+
+@virtual
+async def test_a_resume_after_swapping_a_failing_strategy_out_quotes_again(tmp_path: Path) -> None:
+    first = [arriving(n) for n in range(12)]
+    later = [arriving(n, at_s=600.0) for n in range(12, 17)]
+    async with sim_engine(tmp_path, sim_venue(first + later), strategy=Broken()) as bot:
+        await eventually(lambda: bot.deps.killswitch.state is TradingState.HALTED, "the kill")
+        bot.engine.swap(StrategySlot("curve-spread", CurveSpread()), by="desk", source="test")
+        bot.engine.resume("desk")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 5, "the later RFQs quoted", 900)
+        assert bot.deps.killswitch.state is TradingState.ACTIVE
+        assert bot.desk.stats.kills == 1  # the failing strategy's, and no other
