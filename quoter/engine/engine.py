@@ -48,7 +48,9 @@ class Engine:
         self.deps = deps
         self.desk = desk
         stats = desk.stats
-        self.halt = halt = Halt(deps.killswitch, deps.clock, stats, desk.withdraw_wanted)
+        self.halt = halt = Halt(
+            deps.killswitch, deps.clock, deps.audit, stats, desk.withdraw_wanted
+        )
         kill = deps.config.kill
         self._answers = VenueAnswers(kill, deps.clock, deps.killswitch, deps.audit, stats, halt)
         self._pipeline = Pipeline(deps, desk, halt, self._answers)
@@ -127,11 +129,12 @@ class Engine:
                 self.halt.auto_kill(f"kill latch unreadable: {error}")
                 continue
             if changed:
+                failed = self.halt.record_switch()
                 kills = [f"{k.reason} (by {k.by})" for k in deps.killswitch.kills]
                 state = deps.killswitch.state.value
-                latched = events.KillChanged(state=state, kills=tuple(kills))
-                deps.audit.write(latched, deps.clock.now())
                 log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
+                if failed is not None:
+                    self.halt.auto_kill(f"audit write failed: {failed}")
                 desk.withdraw_wanted.set()
                 self.wake()
 

@@ -1,5 +1,5 @@
-"""Halting quoting from inside the engine: a kill latched, counted and the withdrawals woken;
-and what a latched kill covers of our quotes."""
+"""Halting quoting from inside the engine: a kill latched, audited, counted and the withdrawals
+woken; and what a latched kill covers of our quotes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from quoter.audit import events
 from quoter.clock import Clock
+from quoter.engine.audit import Audit, AuditError
 from quoter.engine.killswitch import Kill, KillSwitch, LatchError, TradingState
 from quoter.engine.quotes import OurQuote
 from quoter.engine.stats import EngineStats
@@ -18,15 +20,18 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Halt:
     """What a part that may kill is handed: the switch, the clock a kill is stamped by, the
-    counter of kills and the event that wakes the withdrawals."""
+    audit trail it is recorded in, the counter of kills and the event that wakes the
+    withdrawals."""
 
     killswitch: KillSwitch
     clock: Clock
+    audit: Audit
     stats: EngineStats
     withdraw_wanted: asyncio.Event
 
     def kill(self, kill: Kill) -> None:
-        """Latch a kill and wake the withdrawals. A latch that cannot be written still kills."""
+        """Latch a kill, record it on the trail and wake the withdrawals. A latch that cannot
+        be written, or a trail, still kills (a failed audit write is often why it kills)."""
         if self.killswitch.state is TradingState.HALTED and kill.scope.everything:
             return
         log.error("kill by %s: %s", kill.by, kill.reason)
@@ -36,6 +41,22 @@ class Halt:
         except LatchError:
             log.exception("the kill holds in memory only")
         self.withdraw_wanted.set()
+        failed = self.record_switch()
+        if failed is not None:
+            log.error("the kill is not on the audit trail: %s", failed)
+
+    def record_switch(self) -> AuditError | None:
+        """Write the kill switch's state and the kills in force to the trail; the error if it
+        could not be written."""
+        switch = self.killswitch
+        latched = events.KillChanged(
+            state=switch.state.value, kills=tuple(f"{k.reason} (by {k.by})" for k in switch.kills)
+        )
+        try:
+            self.audit.write(latched, self.clock.now())
+        except AuditError as error:
+            return error
+        return None
 
     def auto_kill(self, reason: str) -> None:
         self.kill(Kill(reason=reason, by="engine", at=self.clock.now()))

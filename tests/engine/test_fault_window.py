@@ -1,6 +1,7 @@
-"""The strategy fault-rate kill counts the faults of the strategy quoting: once a failing
-strategy is swapped out and the desk resumes, the new one quotes; it is not killed again on
-faults it never made. (SimVenue, virtual time; the kill itself is test_engine_sim.py's.)"""
+"""The strategy fault-rate kill: it is on the audit trail, and it counts the faults of the
+strategy quoting: once a failing strategy is swapped out and the desk resumes, the new one
+quotes; it is not killed again on faults it never made. (SimVenue, virtual time; the kill
+itself is test_engine_sim.py's.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from quoter.engine.killswitch import TradingState
 from quoter.engine.state import StrategySlot
 from quoter.strategies_api import MarketSnapshot
 from strategies.curve_spread import CurveSpread
-from tests.engine.harness import eventually
+from tests.engine.harness import audit_records, eventually
 from tests.engine.sim import arriving, sim_engine, sim_venue, virtual
 
 
@@ -35,3 +36,12 @@ async def test_a_resume_after_swapping_a_failing_strategy_out_quotes_again(tmp_p
         await eventually(lambda: bot.desk.stats.quotes_sent == 5, "the later RFQs quoted", 900)
         assert bot.deps.killswitch.state is TradingState.ACTIVE
         assert bot.desk.stats.kills == 1  # the failing strategy's, and no other
+
+
+@virtual
+async def test_the_engines_own_kill_is_on_the_audit_trail(tmp_path: Path) -> None:
+    async with sim_engine(tmp_path, sim_venue([arriving(n) for n in range(12)]), strategy=Broken()):
+        await eventually(lambda: bool(audit_records(tmp_path, "kill-switch")), "the kill's record")
+    [record] = audit_records(tmp_path, "kill-switch")
+    assert record["state"] == "halted"
+    assert record["kills"] == ["strategy fault rate 100% (by engine)"]
