@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
@@ -15,6 +16,7 @@ from quoter import __version__
 from quoter.basics.errors import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell tool whose reader went away ends with
 DESCRIPTION = """\
 quoter answers requests for quotes on entender, enmacc's RFQ venue for European power and gas,
 for a dealer's desk: it watches the open RFQs, prices each with a pluggable strategy from the
@@ -78,7 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # here, not at exit: a reader gone is answered below, not in a trace
+        return code
+    except BrokenPipeError:
+        # The reader went away (`quoter status | head -1`): nothing more is said to it, and
+        # nothing is left to flush at exit. The exit status is a pipe's, as a shell tool's.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
     except ConfigError as error:
         print(f"quoter: {error}", file=sys.stderr)
         return 2

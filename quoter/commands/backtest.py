@@ -274,6 +274,7 @@ def replay(args: argparse.Namespace) -> int:
         if args.logistic is not None and args.fill != "logistic":
             raise InputError("--logistic sets the logistic model's parameters: add --fill logistic")
         tape = read_tape(args.tape)
+        _results_folder(args.out)  # before the replay: a run's results are never lost at the end
     except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
     fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
@@ -311,6 +312,16 @@ def replay(args: argparse.Namespace) -> int:
     print(summary_text(tables, inputs))
     print(f"report: {report}")
     return 0
+
+
+def _results_folder(out: Path) -> None:
+    """Make the results folder `out`, or say why it cannot be (a file there, no permission)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"--out {out}: a file is there, not a folder for the results") from None
+    except OSError as error:
+        raise InputError(f"--out {out}: cannot make the results folder: {error.strerror}") from None
 
 
 def _desk(config: QuoterConfig, source: str) -> dict[str, Any]:
