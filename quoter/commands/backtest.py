@@ -34,14 +34,14 @@ from quoter.basics.errors import ConfigError
 from quoter.clock import SystemClock
 from quoter.commands._backtest_fit import add_fit_arguments, write_fit_file
 from quoter.commands._backtest_record import TAPE_SUFFIXES, add_record_arguments, record
-from quoter.commands.price import InputError, parse_params
+from quoter.commands.price import DEFAULT_STRATEGY_NAME, InputError, parse_params, updated
 from quoter.config import QuoterConfig, load_config, require_risk
 from quoter.strategies_api import StrategyLoadError
 from quoter.strategy_paths import StrategiesConfig, use_strategy_folders
 
 RUN_OUT = Path("var/backtest")
 SAMPLE_TAPE = Path("backtests/sample-tape.parquet")
-DEFAULT_STRATEGY: tuple[str, Mapping[str, object]] = ("curve_spread", {})
+DEFAULT_STRATEGY: tuple[str, Mapping[str, object]] = (DEFAULT_STRATEGY_NAME, {})
 
 
 def register(subparsers: Any) -> None:
@@ -218,19 +218,6 @@ def specs_of(
         given = parse_params(params)
         specs.append(RunSpec(run_label(name, given), name, updated(base, given)))
     return distinct(specs)
-
-
-def updated(base: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:
-    """`base` with the `given` parameters over it; a nested table is updated key by key, as a
-    dotted --param names one key in it."""
-    merged = dict(base)
-    for key, value in given.items():
-        old = merged.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = updated(old, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def make_tape(args: argparse.Namespace) -> int:

@@ -37,6 +37,9 @@ from quoter.venue.parse import parse_load_shape, parse_rfq
 SHAPE_KEY = "load-shape"
 
 
+DEFAULT_STRATEGY_NAME = "curve_spread"  # without --strategy or a desk's configuration
+
+
 class InputError(Exception):
     """Input the command cannot use; the message names the file and the field."""
 
@@ -52,8 +55,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--curves", type=Path, help="curve file or folder; default: synthetic")
     parser.add_argument(
         "--strategy",
-        default="curve_spread",
-        help="built-in, entry point or package.module:attribute (default curve_spread)",
+        help="built-in, entry point or package.module:attribute (default: with --config the "
+        "desk's [engine.strategy], its parameters updated by --param; else curve_spread)",
     )
     parser.add_argument(
         "--param",
@@ -66,8 +69,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--config",
         type=Path,
-        help="a desk's configuration: its [strategies] paths are searched, after the working "
-        "directory (its curves are not read: --curves)",
+        help="a desk's configuration: its strategy (without --strategy) and its [strategies] "
+        "paths, searched after the working directory (its curves are not read: --curves)",
     )
     parser.add_argument(
         "--now",
@@ -87,8 +90,13 @@ def run_price(args: argparse.Namespace) -> int:
                 f"{args.rfq}: a load shape goes with a custom load, not {rfq.instrument.load}"
             )
         params = parse_params(args.param)
-        use_strategy_folders(load_config(args.config).strategies)
-        strategy = load_strategy(args.strategy, params)
+        config = load_config(args.config)
+        use_strategy_folders(config.strategies)
+        name: str = args.strategy or DEFAULT_STRATEGY_NAME
+        if args.strategy is None and args.config is not None:  # what the desk quotes with
+            name = config.engine.strategy.name
+            params = updated(config.engine.strategy.params, params)
+        strategy = load_strategy(name, params)
         now: datetime = args.now or rfq.created_at
         curves = _curves(args.curves, now)
     except (InputError, StrategyLoadError, ConfigError) as error:
@@ -96,7 +104,7 @@ def run_price(args: argparse.Namespace) -> int:
         return 2
     market = MarketSnapshot(curves=curves, now=now, shape=shape)
     decision = evaluate(strategy, rfq, market)
-    report = describe(rfq, decision, market, args.strategy)
+    report = describe(rfq, decision, market, name)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -109,6 +117,19 @@ def parse_rfq_document(data: object, source: str = "<rfq>") -> tuple[Rfq, LoadSh
         raise InputError(f"{source}: {error}") from None
     inline = data.get(SHAPE_KEY) if isinstance(data, dict) else None
     return rfq, None if inline is None else _parse_shape(inline, f"{source}: {SHAPE_KEY}")
+
+
+def updated(base: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:
+    """`base` with the `given` parameters over it; a nested table is updated key by key, as a
+    dotted --param names one key in it."""
+    merged = dict(base)
+    for key, value in given.items():
+        old = merged.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged[key] = updated(old, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def parse_params(pairs: list[str]) -> dict[str, object]:

@@ -1,0 +1,60 @@
+"""`quoter price --config DESK` prices with what the desk quotes with: its [engine.strategy] and
+parameters (a --param updates them, a --strategy replaces them), and a desk file whose strategy
+`quoter run` would refuse is refused here too, not priced with a default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from quoter.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+RFQ = ROOT / "config" / "examples" / "rfq-cal27-base.json"
+RISK = (ROOT / "backtests" / "sample-desk.toml").read_text()
+
+
+def _desk(tmp_path: Path, strategy: str) -> Path:
+    path = tmp_path / "desk.toml"
+    path.write_text(strategy + "\n" + RISK)
+    return path
+
+
+def _priced(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main(["price", str(RFQ), *argv]) == 0
+    report: dict[str, object] = json.loads(capsys.readouterr().out)
+    return report
+
+
+def _credit(report: dict[str, object]) -> object:
+    assert report["decision"] == "quote"
+    components = report["components"]
+    assert isinstance(components, dict)
+    return components["credit"]
+
+
+def test_the_desks_strategy_and_parameters_price_the_rfq(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    desk = _desk(
+        tmp_path,
+        '[engine.strategy]\nname = "curve_spread"\n'
+        "[engine.strategy.params]\ncredit_default_eur_mwh = 1.5",
+    )
+    assert _credit(_priced(capsys, "--config", str(desk))) == 1.5
+    updated = _priced(capsys, "--config", str(desk), "--param", "credit_default_eur_mwh=2.5")
+    assert _credit(updated) == 2.5
+    named = _priced(capsys, "--config", str(desk), "--strategy", "curve_spread")
+    assert _credit(named) == 0.05  # the named strategy's own default, not the desk's
+
+
+def test_a_desk_whose_strategy_is_misspelt_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    desk = _desk(tmp_path, '[engine.strategy]\nname = "curve_sprd"')
+    assert main(["price", str(RFQ), "--config", str(desk)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("quoter price: unknown strategy 'curve_sprd'")
+    assert "Traceback" not in err
