@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -261,7 +262,7 @@ def replay(args: argparse.Namespace) -> int:
         if args.logistic is not None and args.fill != "logistic":
             raise InputError("--logistic sets the logistic model's parameters: add --fill logistic")
         tape = read_tape(args.tape)
-        _results_folder(args.out)  # before the replay: a run's results are never lost at the end
+        _results_folder(args.out)  # before the replay: its results are not lost at the end
     except (TapeError, InputError, SweepError, ConfigError) as error:
         return _fail(error)
     fill = {"fill": args.fill, "seed": args.seed, "logistic": args.logistic}
@@ -302,13 +303,15 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def _results_folder(out: Path) -> None:
-    """Make the results folder `out`, or say why it cannot be (a file there, no permission)."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise InputError(f"--out {out}: a file is there, not a folder for the results") from None
-    except OSError as error:
-        raise InputError(f"--out {out}: cannot make the results folder: {error.strerror}") from None
+    """Refuse a results folder `out` that cannot be made or written (a file there or above it,
+    a folder without write permission); made only once there are results to write."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: a file is there, not a folder for the results")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise InputError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: {existing} cannot be written")
 
 
 def _desk(config: QuoterConfig, source: str) -> dict[str, Any]:
