@@ -120,7 +120,9 @@ def _add_replay(actions: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="the fill model's seed")
     parser.add_argument("--out", type=Path, default=RUN_OUT, help="the results folder")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes")
+    parser.add_argument(
+        "--workers", type=_workers, default=1, help="parallel processes (1 or more)"
+    )
     parser.add_argument("--cluster", metavar="ADDRESS", help="a Dask scheduler, tcp://host:port")
     parser.add_argument(
         "--cluster-timeout",
@@ -329,6 +331,16 @@ def _live(config: QuoterConfig) -> tuple[str, Mapping[str, object]]:
 def _fail(error: Exception | str, code: int = 2) -> int:
     print(f"quoter backtest: {error}", file=sys.stderr)
     return code
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of processes") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1 process")
+    return count
 
 
 def _pair(text: str) -> tuple[float, float]:

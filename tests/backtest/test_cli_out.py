@@ -1,5 +1,6 @@
-"""The results folder is checked before the replay: a `--out` that cannot take the results is
-refused in one line at once, not after the whole replay, whose results would then be lost."""
+"""A replay's options are checked before it runs: a `--out` that cannot take the results is
+refused in one line at once, not after the whole replay, whose results would then be lost; and
+`--workers` is 1 or more."""
 
 from __future__ import annotations
 
@@ -32,3 +33,11 @@ def test_an_out_that_is_a_file_is_refused_before_the_replay(
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert (tmp_path / "a-file").read_text() == "the desk's notes\n"
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "two"])
+def test_workers_must_be_one_or_more(workers: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(["backtest", "replay", "tape.parquet", "--workers", workers])
+    assert ended.value.code == 2
+    assert "argument --workers: " in capsys.readouterr().err
