@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,16 @@ from quoter.sandbox.server import RunningSandbox, run_sandbox
 from tests.virtual_time import virtual_time_loop
 
 SANDBOX_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+# With PYTHONDONTWRITEBYTECODE set (as in this project's images) pytest keeps no rewritten
+# test module: every session, and every xdist worker, parsed, rewrote and compiled the ~200
+# test modules (and the hypothesis package, which pytest rewrites as a plugin's) anew: 4 s of
+# each collection here. So this process writes bytecode, all of it under the checkout's
+# .pytest_cache/pycache, which git and the guard below ignore; nothing next to any source, in
+# the venv or elsewhere. Each file is checked against its source's mtime and size, as always.
+# Subprocesses keep the environment's setting.
+sys.pycache_prefix = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "pycache")
+sys.dont_write_bytecode = False
 
 
 def sandbox_config(**overrides: Any) -> SandboxConfig:

@@ -229,7 +229,9 @@ def test_a_swap_loads_modules_written_after_the_bot_started(clone: Path) -> None
                 cwd=clone, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             )  # fmt: skip
         try:
-            wait_for(lambda: _status(d.config, env, clone) is not None, 30, "the bot", d.log)
+            # The bot's log says when its admin interface listens: waiting for that line, not
+            # polling with `quoter status` processes that each pay the package's import.
+            wait_for(lambda: _admin_on(d.log, bot), 30, "the bot's admin interface", d.log)
             status = _status(d.config, env, clone)
             assert status is not None
             assert status["strategy"] == "start_desk:Wide"
@@ -260,6 +262,11 @@ def test_a_swap_loads_modules_written_after_the_bot_started(clone: Path) -> None
             finally:
                 reap(bot)
     assert "Traceback" not in d.log.read_text(encoding="utf-8", errors="replace"), tail(d.log)
+
+
+def _admin_on(log: Path, bot: subprocess.Popen[bytes]) -> bool:
+    assert bot.poll() is None, f"the bot exited with {bot.returncode}\n{tail(log)}"
+    return "admin interface on http" in log.read_text(encoding="utf-8", errors="replace")
 
 
 def _write_wide(path: Path, marker: str) -> None:

@@ -153,7 +153,7 @@ async def test_record_of_an_ended_window_does_not_warn(
 SANDBOX_TOML = """\
 [sandbox]
 start = "2026-03-02T09:00:00Z"
-speed = 20
+speed = 60
 max_rfqs = 5
 [sandbox.market]
 arrivals_per_min = 60
@@ -181,7 +181,7 @@ async def test_the_sandbox_records_every_rfq_it_served(tmp_path: Path) -> None:
         first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
         base_url = first.split("serving ")[1].split()[0]
         fixed = await create_rfq(base_url, {"competitor-price": 123.0, "action": "buy"})
-        await asyncio.sleep(1.5)  # 30 sandbox seconds: RFQs arrive, end and are evicted
+        await asyncio.sleep(0.5)  # 30 sandbox seconds: RFQs arrive, end and are evicted
         stored = await rfqs_stored(base_url)
     finally:
         process.send_signal(signal.SIGINT)

@@ -1,9 +1,9 @@
 """A real Alertmanager on loopback and a webhook receiver for it, for the end-to-end alert test.
 
 The Alertmanager runs the repository's routes and inhibition rules, with its receivers pointed
-at the test's webhook and its timings cut to a second; the rules are the repository's, with
-every `for` cut to a second, so an alert's path (rule, Prometheus, Alertmanager, webhook) is
-what the stack runs, in seconds rather than minutes."""
+at the test's webhook and its timings cut to GROUP_TIMING; the rules are the repository's, with
+every `for` cut to TEST_FOR, so an alert's path (rule, Prometheus, Alertmanager, webhook) is
+what the stack runs, in about a second rather than minutes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from tests.observability.live import serving
 from tests.observability.promql import ROOT, RULES
 
 ALERTMANAGER_CONFIG = ROOT / "config/alertmanager/alertmanager.yml"
-TEST_FOR = "1s"
+# Two of the test Prometheus's evaluations (tests/observability/live.py: INTERVAL): an alert
+# still passes through pending before it fires.
+TEST_FOR = "500ms"
+# The routes' group_wait and group_interval.
+GROUP_TIMING = "250ms"
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,12 @@ async def running_webhook() -> AsyncIterator[Webhook]:
 
 
 def alertmanager_config(webhook: str) -> dict[str, Any]:
-    """The repository's Alertmanager config: receivers at `webhook`, timings of a second. A
-    group waits that second (not 0) so that an inhibiting alert that Prometheus sends in the
+    """The repository's Alertmanager config: receivers at `webhook`, timings of GROUP_TIMING. A
+    group waits that long (not 0) so that an inhibiting alert that Prometheus sends in the
     same batch as its target is known before the target's group is flushed."""
     config: dict[str, Any] = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
     for route in [config["route"], *config["route"].get("routes", [])]:
-        route.update(group_wait="1s", group_interval="1s", repeat_interval="1h")
+        route.update(group_wait=GROUP_TIMING, group_interval=GROUP_TIMING, repeat_interval="1h")
     for receiver in config["receivers"]:
         for hook in receiver["webhook_configs"]:
             hook["url"] = webhook + hook["url"].split(":8080", 1)[1]
