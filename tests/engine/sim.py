@@ -19,9 +19,10 @@ from quoter.backtest.fills import AuctionFill, FillModel
 from quoter.backtest.simmarket import SimMarket
 from quoter.backtest.simvenue import SimVenue, memory_guard
 from quoter.backtest.tape import Tape, TapeRfq, parse_frame, tape_frame
-from quoter.domain import Action, Instrument, ProductType, QuoteStatus
+from quoter.domain import Action, Instrument, ProductType, QuoteStatus, Rfq
 from quoter.engine.config import EngineConfig
 from quoter.engine.planner import PollConfig
+from quoter.strategies_api import MarketSnapshot
 from quoter.venue.config import UsagePlanConfig
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import BIG_QUOTA, Running, engine_config, engine_on
@@ -99,3 +100,11 @@ async def sim_engine(
     config = config or sim_config(tmp_path)
     async with engine_on(venue, virtual_clock(), config, **engine) as running:
         yield SimRunning(running.engine, running.stop, venue)
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A strategy that raises on every RFQ: its fault rate kills."""
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
+        raise RuntimeError("division by zero in the quant's code")

@@ -13,7 +13,7 @@ the venue lists in test_venue_truth.py's kill test."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,15 +22,14 @@ import pytest
 from quoter.backtest.simvenue import SimVenue
 from quoter.basics.usage import Lane
 from quoter.clock import ManualClock
-from quoter.domain import Commodity, Price, QuoteRequest, Rfq
+from quoter.domain import Commodity, Price, QuoteRequest
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.pricing.curve import CurveSeries, CurveSet
-from quoter.strategies_api import MarketSnapshot
 from quoter.venue import errors
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import CURVES, audit_records, eventually
-from tests.engine.sim import APRIL, arriving, sim_config, sim_engine, sim_venue, virtual
+from tests.engine.sim import APRIL, Broken, arriving, sim_config, sim_engine, sim_venue, virtual
 from tests.virtual_time import run_on_virtual_time
 
 
@@ -86,14 +85,6 @@ async def test_too_late_rfqs_are_declined_not_quoted(tmp_path: Path) -> None:
     async with sim_engine(tmp_path, sim_venue([arriving(0, deadline_s=1)])) as bot:
         await eventually(lambda: bot.desk.stats.declined["too-late"] == 1, "too-late decline")
         assert bot.desk.stats.quotes_sent == 0
-
-
-@dataclass(frozen=True)
-class Broken:
-    """A strategy that raises on every RFQ."""
-
-    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
-        raise RuntimeError("division by zero in the quant's code")
 
 
 @virtual

@@ -5,24 +5,13 @@ itself is test_engine_sim.py's.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from quoter.domain import Rfq
 from quoter.engine.killswitch import TradingState
 from quoter.engine.state import StrategySlot
-from quoter.strategies_api import MarketSnapshot
 from strategies.curve_spread import CurveSpread
 from tests.engine.harness import audit_records, eventually
-from tests.engine.sim import arriving, sim_engine, sim_venue, virtual
-
-
-@dataclass(frozen=True)
-class Broken:
-    """A strategy that raises on every RFQ."""
-
-    def price(self, rfq: Rfq, market: MarketSnapshot) -> object:
-        raise RuntimeError("sign error in the quant's code")
+from tests.engine.sim import Broken, arriving, sim_engine, sim_venue, virtual
 
 
 @virtual
