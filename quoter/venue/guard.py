@@ -112,8 +112,7 @@ class UsageGuard:
         return Bucket(level=min(float(self._bucket_plan.capacity), max(0.0, level)), at_s=t_s)
 
     def _roll_day(self) -> None:
-        now = self._clock.now()  # `_today()` inline: this runs several times a request
-        today = self._day_at_day if now is self._day_at else self._day_of(now)
+        today = self._today()
         if today != self._entry.day:
             log.info("quota day %s begins; %d requests were spent on %s", today, *self._spent())
             self._known = self._known.rolled(today)
@@ -187,8 +186,7 @@ class UsageGuard:
         after = arith.try_take(self._bucket_plan, self._bucket, lane, 1, self._clock.monotonic())
         if after is None:
             return False
-        self._bucket = after  # `_charge(after)`, inline: an in-process venue asks every request
-        self._record(self._entry.exhausted, after.level, None, 1)
+        self._charge(after)
         return True
 
     async def acquire(self, lane: Lane) -> None:
