@@ -187,7 +187,16 @@ class SimMarket:
             self.quotes[previous.id] = _quote_now(previous, QuoteStatus.SUPERSEDED, now)
         quote_id = new_hex_id(self._quote_ids, "q")
         quote = Quote(
-            quote_id, rfq_id, client_id, QuoteStatus.ACTIVE, price, bid, ask, valid_until, now, now
+            id=quote_id,
+            rfq_id=rfq_id,
+            client_quote_id=client_id,
+            status=QuoteStatus.ACTIVE,
+            price=price,
+            bid=bid,
+            ask=ask,
+            valid_until=valid_until,
+            created_at=now,
+            updated_at=now,
         )
         self._add_quote(quote)
         self._put(_rfq_now(rfq, now, rfq.status, MyQuoteStatus.QUOTED))
@@ -337,36 +346,36 @@ def _rfq_now(rfq: Rfq, at: datetime, status: RfqStatus, mine: MyQuoteStatus) -> 
         return rfq
     updated = rfq.updated_at
     return Rfq(
-        rfq.id,
-        rfq.short_id,
-        rfq.venue,
-        status,
-        rfq.created_at,
-        updated if updated > at else at,  # max(at, updated-at)
-        rfq.quote_deadline,
-        rfq.requester_id,
-        rfq.requester_name,
-        rfq.action,
-        rfq.quote_type,
-        rfq.instrument,
-        rfq.quantity_mw,
-        rfq.shape_ref,
-        rfq.currency,
-        mine,
+        id=rfq.id,
+        short_id=rfq.short_id,
+        venue=rfq.venue,
+        status=status,
+        created_at=rfq.created_at,
+        updated_at=updated if updated > at else at,  # max(at, updated-at)
+        quote_deadline=rfq.quote_deadline,
+        requester_id=rfq.requester_id,
+        requester_name=rfq.requester_name,
+        action=rfq.action,
+        quote_type=rfq.quote_type,
+        instrument=rfq.instrument,
+        quantity_mw=rfq.quantity_mw,
+        shape_ref=rfq.shape_ref,
+        currency=rfq.currency,
+        my_quote_status=mine,
     )
 
 
 def _quote_now(quote: Quote, status: QuoteStatus, at: datetime) -> Quote:
     """`quote` with `status`, updated at `at`."""
     return Quote(
-        quote.id,
-        quote.rfq_id,
-        quote.client_quote_id,
-        status,
-        quote.price,
-        quote.bid,
-        quote.ask,
-        quote.valid_until,
-        quote.created_at,
-        at,
+        id=quote.id,
+        rfq_id=quote.rfq_id,
+        client_quote_id=quote.client_quote_id,
+        status=status,
+        price=quote.price,
+        bid=quote.bid,
+        ask=quote.ask,
+        valid_until=quote.valid_until,
+        created_at=quote.created_at,
+        updated_at=at,
     )

@@ -35,6 +35,7 @@ and field named, and the good rows are kept: `read_tape` returns both.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,23 +128,22 @@ class Tape:
         return (self.entry(i) for i in range(len(self)))
 
     def entry(self, index: int) -> TapeRfq:
-        """The `index`-th RFQ in arrival order. Built positionally, each cell read once: a
-        replay builds every RFQ of the tape here."""
+        """The `index`-th RFQ in arrival order; a replay builds every RFQ of the tape here."""
         c = self.columns
         rfq_id: str = c.ids[index]
         shape = c.shapes.get(rfq_id)
         cancel_ms = int(c.cancel_ms[index])
-        competitor = float(c.competitor_price[index])  # NaN (not equal to itself): none
+        competitor = float(c.competitor_price[index])  # NaN: none
         limit = float(c.requester_limit[index])
         reference = float(c.reference_price[index])
         return TapeRfq(
-            self._rfq(index, rfq_id, shape is not None),
-            shape,
-            ACTIONS[c.side[index]],
-            None if competitor != competitor else competitor,
-            None if limit != limit else limit,
-            None if reference != reference else reference,
-            None if cancel_ms == NO_MS else instant(cancel_ms),
+            rfq=self._rfq(index, rfq_id, shape is not None),
+            shape=shape,
+            requester_side=ACTIONS[c.side[index]],
+            competitor_price=None if math.isnan(competitor) else competitor,
+            requester_limit=None if math.isnan(limit) else limit,
+            reference_price=None if math.isnan(reference) else reference,
+            cancel_at=None if cancel_ms == NO_MS else instant(cancel_ms),
         )
 
     def arrival(self, index: int) -> datetime:
@@ -164,22 +164,22 @@ class Tape:
         action = int(c.action[index])
         requester_id, requester_name = c.requesters[c.requester[index]]
         return Rfq(
-            rfq_id,  # id
-            rfq_id[:8],  # short_id
-            "entender",  # venue
-            RfqStatus.OPEN,  # status
-            created,  # created_at
-            created,  # updated_at
-            instant(int(c.deadline_ms[index])),  # quote_deadline
-            requester_id,
-            requester_name,
-            None if action < 0 else ACTIONS[action],  # action
-            QUOTE_TYPES[c.quote_type[index]],  # quote_type
-            c.instruments[c.instrument[index]],  # instrument
-            float(c.quantity_mw[index]),  # quantity_mw
-            f"/rfqs/{rfq_id}/load-shape" if shaped else None,  # shape_ref
-            "EUR",  # currency
-            MyQuoteStatus.NOT_QUOTED,  # my_quote_status
+            id=rfq_id,
+            short_id=rfq_id[:8],
+            venue="entender",
+            status=RfqStatus.OPEN,
+            created_at=created,
+            updated_at=created,
+            quote_deadline=instant(int(c.deadline_ms[index])),
+            requester_id=requester_id,
+            requester_name=requester_name,
+            action=None if action < 0 else ACTIONS[action],
+            quote_type=QUOTE_TYPES[c.quote_type[index]],
+            instrument=c.instruments[c.instrument[index]],
+            quantity_mw=float(c.quantity_mw[index]),
+            shape_ref=f"/rfqs/{rfq_id}/load-shape" if shaped else None,
+            currency="EUR",
+            my_quote_status=MyQuoteStatus.NOT_QUOTED,
         )
 
 
