@@ -77,6 +77,9 @@ class _NoAudit:
     def write(self, event: Event | Unknown, at: datetime, *, durable: bool = False) -> None:
         return None
 
+    def keeps(self, kind: type[Event]) -> bool:
+        return True  # as the trail: the engine builds every event it would
+
 
 def _per_call_s(work: Callable[[], object], n: int = N) -> float:
     started = time.perf_counter()

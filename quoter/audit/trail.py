@@ -55,6 +55,12 @@ class Audit(Protocol):
         """Append `event`, stamped `at`; `durable` waits until it is on disk."""
         ...
 
+    def keeps(self, kind: type[events.Event]) -> bool:
+        """Whether events of `kind` are kept. The engine asks once, and does not build the
+        frequent events its audit would throw away (a replay keeps its decisions only); the
+        trail keeps every kind."""
+        ...
+
 
 @dataclass(slots=True)
 class ChainHealth:
@@ -117,6 +123,9 @@ class JsonlAudit:
     ) -> None:
         """Encode `event` (the codec's one place on the way in) and append it."""
         self.record(event.kind, at, events.encode(event), durable=durable)
+
+    def keeps(self, kind: type[events.Event]) -> bool:
+        return True  # the trail is the desk's record: every kind, always
 
     def record(
         self, kind: str, at: datetime, data: Mapping[str, object], *, durable: bool = False

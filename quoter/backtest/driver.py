@@ -63,10 +63,17 @@ class DecisionRow(NamedTuple):
 class RecordingAudit:
     """The audit port of a replay: keeps each decision as a compact row (what the results are
     made from), read off the typed event, and nothing else: no record is encoded, so a long
-    tape's replay stays small and pays only for what it keeps."""
+    tape's replay stays small and pays only for what it keeps. It says so (`keeps`), and the
+    engine does not build the frequent events it would throw away (an RFQ seen, a venue's
+    answer, an outcome, a fill)."""
+
+    KEPT: frozenset[type[Event]] = frozenset({QuoteIntent, QuoteDeclined})
 
     def __init__(self) -> None:
         self.decisions: list[DecisionRow] = []
+
+    def keeps(self, kind: type[Event]) -> bool:
+        return kind in self.KEPT
 
     def write(self, event: Event | Unknown, at: datetime, *, durable: bool = False) -> None:
         if isinstance(event, QuoteIntent):

@@ -46,6 +46,7 @@ class Pipeline:
         self._faults_of: StrategySlot | None = None  # the live strategy they are of
         self._threads = StrategyThreads()
         self._hours = OpenSpans(deps.calendar)  # asked for every RFQ: changes twice a day
+        self._keeps_answers = deps.audit.keeps(events.QuoteAnswered)  # a replay's does not
 
     async def handle(self, rfq: Rfq) -> None:
         """Price and, if everything allows it, quote `rfq` (a requote when one is live); then let
@@ -305,6 +306,8 @@ class Pipeline:
     def _audit_answer(
         self, rfq: Rfq, client_quote_id: str, answer: str, quote_id: str | None = None
     ) -> None:
+        if not self._keeps_answers:
+            return
         event = events.QuoteAnswered(
             rfq_id=rfq.id,
             client_quote_id=client_quote_id,

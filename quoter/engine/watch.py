@@ -47,6 +47,10 @@ class Watcher:
         # the end of an RFQ whose quote was adopted included, even if it ended before the first.
         self._started = deps.clock.now()
         self._next_prune = datetime.min.replace(tzinfo=UTC)
+        # The frequent records, built only if the audit keeps them (a replay's does not).
+        self._keeps_seen = deps.audit.keeps(events.RfqSeen)
+        self._keeps_outcome = deps.audit.keeps(events.Outcome)
+        self._keeps_fill = deps.audit.keeps(events.Filled)
 
     async def poll(self) -> list[Rfq]:
         """One poll (paged, bounded); returns the RFQs to price now, oldest first.
@@ -159,7 +163,8 @@ class Watcher:
         if record is None:
             desk.rfqs.add(rfq, version, deps.clock.monotonic())
             desk.stats.rfqs_seen += 1
-            self._audit(events.RfqSeen(rfq=_rfq_fields(rfq)))
+            if self._keeps_seen:
+                self._audit(events.RfqSeen(rfq=_rfq_fields(rfq)))
             return True
         record.rfq, record.version = rfq, version
         mine = desk.quotes.get(rfq.id)
@@ -188,25 +193,27 @@ class Watcher:
             desk.book.release(rfq.id)
             if rfq.my_quote_status is MyQuoteStatus.LOST:
                 desk.stats.lost += 1
-        self._audit(
-            events.Outcome(
-                rfq_id=rfq.id,
-                status=rfq.status,
-                my_quote_status=rfq.my_quote_status,
-                client_quote_id=mine.client_quote_id,
+        if self._keeps_outcome:
+            self._audit(
+                events.Outcome(
+                    rfq_id=rfq.id,
+                    status=rfq.status,
+                    my_quote_status=rfq.my_quote_status,
+                    client_quote_id=mine.client_quote_id,
+                )
             )
-        )
 
     def _fill(self, mine: OurQuote, side: Action, price: float, trade: Trade | None = None) -> None:
         deps, desk = self._deps, self._desk
         moved = desk.book.record_fill(Fill(mine.rfq.id, side, price), deps.clock.monotonic())
         desk.stats.won += 1
         self._capture(mine, side, price, trade)
-        self._audit(
-            events.Filled(
-                rfq_id=mine.rfq.id, side=side, price=price, client_quote_id=mine.client_quote_id
+        if self._keeps_fill:
+            self._audit(
+                events.Filled(
+                    rfq_id=mine.rfq.id, side=side, price=price, client_quote_id=mine.client_quote_id
+                )
             )
-        )
         self._after_fill(moved, side)
 
     def _capture(self, mine: OurQuote, side: Action, price: float, trade: Trade | None) -> None:

@@ -33,6 +33,9 @@ class TimedAudit:
         finally:
             (self.durable if durable else self.buffered).observe(self._timer() - started)
 
+    def keeps(self, kind: type[Event]) -> bool:
+        return self._inner.keeps(kind)
+
 
 def chain_metrics(health: ChainHealth | None) -> Iterator[Metric]:
     """`quoter_audit_chain_ok`: the ops alert's name; nothing when the audit has no chain."""

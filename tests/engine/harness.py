@@ -13,7 +13,7 @@ import orjson
 
 from quoter.clock import Clock
 from quoter.domain import Price, QuoteRequest
-from quoter.engine.audit import JsonlAudit
+from quoter.engine.audit import Audit, JsonlAudit
 from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
@@ -128,8 +128,10 @@ async def engine_on(
     run_id: str = "test",
     curves: Curves | None = None,
     trades: TradeRecorder | None = None,
+    audit: Audit | None = None,
 ) -> AsyncIterator[Running]:
-    """The engine, wired as `quoter run` wires it, quoting `venue` (over HTTP or simulated)."""
+    """The engine, wired as `quoter run` wires it, quoting `venue` (over HTTP or simulated),
+    writing the audit trail under the config's audit_dir unless another `audit` is given."""
     engine = build_engine(
         venue,
         clock,
@@ -137,7 +139,7 @@ async def engine_on(
         risk,
         curves or CurveStore(None, initial=CURVES),
         StrategySlot("curve-spread", strategy or load_strategy("curve_spread", {})),
-        JsonlAudit(config.audit_dir),
+        JsonlAudit(config.audit_dir) if audit is None else audit,
         KillSwitch(config.kill.latch_path),
         run_id=run_id,
         trades=trades,
