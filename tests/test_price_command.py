@@ -61,7 +61,10 @@ def test_prices_from_a_curve_file_with_a_strategy_and_params(
         "2026-04-01T08:00:00+02:00",
     )
     assert code == 0
-    assert out["decision"] == "quote"
+    # The curve file is three months old at --now: the bot would refuse to send this quote,
+    # and says so; the strategy's figures are still shown.
+    assert out["decision"] == "decline"
+    assert out["reason"] == "curve-stale"
     assert out["bid"] < out["mid"] < out["ask"]
     assert out["components"]["credit"] == 0.5
     assert out["components"]["skew"] == 0.0
@@ -159,3 +162,36 @@ def _text(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "bad.json"
     path.write_text(text)
     return path
+
+
+def test_a_quote_passes_the_demo_limits_on_an_empty_book_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = _run(capsys, CAL27)
+    assert out["decision"] == "quote"
+    risk = out["risk"]
+    assert risk["limits"] == "demo (no --config)"
+    assert risk["book"].startswith("empty")
+    assert risk["checks"]["collar"] == "ok"
+    assert set(risk["checks"].values()) == {"ok"}
+
+
+def test_a_quote_the_collar_refuses_is_the_decline_the_bot_would_make(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 40 EUR/MWh of credit puts the price 40.4 from mid: the demo collar allows 15.
+    _, out, _ = _run(capsys, CAL27, "--param", "credit_default_eur_mwh=40")
+    assert out["decision"] == "decline"
+    assert out["reason"] == "collar"
+    assert out["detail"].startswith("collar: 40.400 from mid")
+    assert out["price"] == round(out["mid"] + 0.4 + 40, 3)  # the strategy's figures kept
+    assert out["risk"]["checks"]["collar"].startswith("refused: 40.400 from mid")
+    assert out["risk"]["checks"]["credit-limit"] == "ok"
+
+
+def test_a_strategy_decline_runs_no_risk_checks(
+    capsys: pytest.CaptureFixture[str], curve_file: Path
+) -> None:
+    _, out, _ = _run(capsys, DATA / "custom-dst-day.json", "--curves", curve_file)
+    assert out["reason"] == "shape-missing"
+    assert "risk" not in out

@@ -58,3 +58,33 @@ def test_a_desk_whose_strategy_is_misspelt_is_refused(
     err = capsys.readouterr().err
     assert err.startswith("quoter price: unknown strategy 'curve_sprd'")
     assert "Traceback" not in err
+
+
+def test_the_desks_limits_check_the_price_as_the_running_bot_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The sample desk's collar allows 15 EUR/MWh from mid; this desk's credit markup is 20.
+    desk = _desk(
+        tmp_path,
+        '[engine.strategy]\nname = "curve_spread"\n'
+        "[engine.strategy.params]\ncredit_default_eur_mwh = 20.0",
+    )
+    report = _priced(capsys, "--config", str(desk))
+    assert report["decision"] == "decline"
+    assert report["reason"] == "collar"
+    risk = report["risk"]
+    assert isinstance(risk, dict)
+    assert risk["limits"] == f"{desk} [risk]"
+    assert risk["checks"]["collar"].startswith("refused: 20.400 from mid")
+    # Without the desk, the demo's limits: the same price, the same collar of 15.
+    assert _priced(capsys, "--param", "credit_default_eur_mwh=20.0")["reason"] == "collar"
+
+
+def test_a_desk_without_limits_is_refused_as_quoter_run_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    desk = tmp_path / "desk.toml"
+    desk.write_text('[engine.strategy]\nname = "curve_spread"\n')
+    assert main(["price", str(RFQ), "--config", str(desk)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"quoter price: {desk}: no [risk] section: every limit must be stated to quote\n"

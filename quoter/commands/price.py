@@ -1,5 +1,11 @@
 """`quoter price RFQ.json`: price one RFQ offline with a strategy and print the decision as JSON.
 
+A quote is put through the desk's pre-trade risk checks as the running bot does (the limits of
+`--config`'s [risk], else the demo's), against an empty book: no positions, no live quotes, no
+credit used. A quote the checks refuse is printed as the decline the bot would make, with the
+strategy's figures and every check's result, so an offline price never looks sendable when the
+bot would not send it.
+
 A decline is a normal result (exit 0); input that cannot be read (a missing file, bad JSON, a bad
 RFQ or load-shape field, an unknown strategy or parameter) exits 2 with a message naming it.
 """
@@ -15,17 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from quoter.basics.errors import ConfigError
-from quoter.config import load_config
+from quoter.config import load_config, require_risk
 from quoter.domain import Load, LoadShape, Rfq
+from quoter.engine.decide import proposal_of, risk_declined
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_files import load_curve_set
 from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.pricing.valuation import price_delivery
+from quoter.risk import checks
+from quoter.risk.book import RiskBook
+from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.strategies_api import (
     Decision,
     Decline,
     MarketSnapshot,
+    QuoteDecision,
     StrategyLoadError,
     evaluate,
     load_strategy,
@@ -91,6 +102,7 @@ def run_price(args: argparse.Namespace) -> int:
             )
         params = parse_params(args.param)
         config = load_config(args.config)
+        risk = DEMO_RISK if args.config is None else require_risk(config, str(args.config))
         use_strategy_folders(config.strategies)
         name: str = args.strategy or DEFAULT_STRATEGY_NAME
         if args.strategy is None and args.config is not None:  # what the desk quotes with
@@ -104,9 +116,36 @@ def run_price(args: argparse.Namespace) -> int:
         return 2
     market = MarketSnapshot(curves=curves, now=now, shape=shape)
     decision = evaluate(strategy, rfq, market)
-    report = describe(rfq, decision, market, name)
+    verdict = None if isinstance(decision, Decline) else risk_verdict(rfq, decision, market, risk)
+    report = describe(rfq, decision, market, name, verdict)
+    if verdict is not None:
+        report["risk"] = {
+            "limits": "demo (no --config)" if args.config is None else f"{args.config} [risk]",
+            "book": "empty: no positions, no live quotes, no credit used",
+            "checks": {
+                r.code.value: "ok" if r.passed else f"refused: {r.detail}" for r in verdict.results
+            },
+        }
     print(json.dumps(report, indent=2))
     return 0
+
+
+def risk_verdict(
+    rfq: Rfq, decision: QuoteDecision, market: MarketSnapshot, risk: RiskConfig
+) -> checks.RiskVerdict:
+    """The pre-trade checks on `decision` as the engine's pipeline runs them, against an empty
+    book with `risk`'s limits."""
+    delivery = delivery_of(rfq, market.shape)
+    assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
+    proposal = proposal_of(rfq, decision, delivery)
+    series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
+    age_s = (market.now - series.as_of).total_seconds() if series else float("inf")
+    book = RiskBook(
+        drift_window_s=risk.collar.drift_window_s,
+        fill_window_s=risk.fill_throttle_window_s,
+        payment_day=risk.credit_payment_day,
+    )
+    return checks.check(risk, book.view(proposal, now_s=0.0, curve_age_s=age_s), proposal)
 
 
 def parse_rfq_document(data: object, source: str = "<rfq>") -> tuple[Rfq, LoadShape | None]:
@@ -155,15 +194,23 @@ def parse_params(pairs: list[str]) -> dict[str, object]:
 
 
 def describe(
-    rfq: Rfq, decision: Decision, market: MarketSnapshot, strategy: str
+    rfq: Rfq,
+    decision: Decision,
+    market: MarketSnapshot,
+    strategy: str,
+    verdict: checks.RiskVerdict | None = None,
 ) -> dict[str, object]:
-    """The decision as the JSON object the command prints."""
+    """The decision as the JSON object the command prints: a quote `verdict` refuses is the
+    risk decline the bot would make, the strategy's figures kept."""
     report: dict[str, object] = {
         "rfq-id": rfq.id,
         "decision": "quote",
         "reason": None,
         "detail": None,
     }
+    refused = None if verdict is None else risk_declined(verdict)
+    if refused is not None:
+        report.update(decision="decline", reason=refused.reason.value, detail=refused.detail)
     if isinstance(decision, Decline):
         report.update(decision="decline", reason=decision.reason.value, detail=decision.detail)
         report.update(_delivery_facts(rfq, market))
