@@ -5,11 +5,9 @@ table as Parquet and CSV."""
 
 from __future__ import annotations
 
-import ast
 import base64
 import html
 import io
-import json
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -222,7 +220,7 @@ def _page(tables: dict[str, pd.DataFrame], inputs: Inputs, keys: dict[str, Key],
     inputs_table = "".join(f"<tr><th>{e(w)}</th><td>{e(v)}</td></tr>" for w, v in inputs.items())
     runs = "".join(
         f"<tr><td>{keys[str(r.run)].swatch()} {keys[str(r.run)].number}</td><td>{e(str(r.run))}"
-        f"</td><td>{e(str(r.strategy))}</td><td><code>{e(_params(r.params))}</code></td></tr>"
+        f"</td><td>{e(str(r.strategy))}</td><td><code>{e(str(r.params))}</code></td></tr>"
         for r in summary.itertuples()
     )
     metric_heads = "".join(f"<th>{e(h)}</th>" for _, h, _ in METRICS)
@@ -275,14 +273,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 def _key_cell(key: Key) -> str:
     return f"{key.swatch()} {key.number} {html.escape(key.label)}"
-
-
-def _params(text: object) -> str:
-    """The run's parameters as JSON (the summary holds them as a Python literal)."""
-    try:
-        return json.dumps(ast.literal_eval(str(text)))
-    except (ValueError, SyntaxError):
-        return str(text)
 
 
 def _png(figure: Figure) -> bytes:

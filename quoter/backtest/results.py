@@ -8,6 +8,8 @@ marks the same delivery on the curves N days later (`DailyCurves.at_day`).
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from quoter.backtest.curves import DailyCurves, StaticCurves, local_day
@@ -117,7 +119,7 @@ def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> 
     row: dict[str, object] = {
         "run": run.spec.label,
         "strategy": run.spec.strategy,
-        "params": str(dict(run.spec.params)),
+        "params": json.dumps(dict(run.spec.params), sort_keys=True, default=str),
         "rfqs": rfqs,
         "quoted": quoted,
         "declined": outcomes["declined"],
@@ -138,7 +140,10 @@ def summary_row(run: Replayed, decisions: pd.DataFrame, fills: pd.DataFrame) -> 
     for days in MARK_DAYS:
         column = f"pnl_+{days}d"
         row[column] = float(fills[column].sum()) if len(fills) else 0.0
-    row.update({f"decline:{r}": int(n) for r, n in sorted(reasons.items())})
+    # Two counts by reason, beside their totals: `declines:R` counts the decline decisions (an
+    # RFQ declined at each requote counts each time), `declined:R` the RFQs never quoted whose
+    # last decline was R (they add up to `declined`, and with the other outcomes to `rfqs`).
+    row.update({f"declines:{r}": int(n) for r, n in sorted(reasons.items())})
     row.update({k: n for k, n in outcomes.items() if k.startswith("declined:")})
     return row
 

@@ -1,8 +1,8 @@
 """quoter backtest end to end: two runs side by side, the files they leave, and --cluster."""
 
 import argparse
-import ast
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -87,7 +87,7 @@ def test_a_desk_config_brings_its_limits_and_its_strategy(tape: Path, tmp_path: 
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.run) == ["curve_spread"]
     assert "0.25" in summary.params.iloc[0]  # the configured parameters, not the defaults
-    assert summary["decline:max-open-quotes"].iloc[0] > 0  # the desk's 2, not the demo's 40
+    assert summary["declines:max-open-quotes"].iloc[0] > 0  # the desk's 2, not the demo's 40
 
 
 def test_a_desk_config_without_limits_is_refused_by_name(
@@ -120,7 +120,7 @@ def test_params_without_a_strategy_update_the_desk_strategy(tape: Path, tmp_path
     assert list(summary.run) == [
         "inventory_skew cap_eur_mwh=1.5 inner.params.credit_default_eur_mwh=0.5"
     ]
-    assert ast.literal_eval(summary.params.iloc[0]) == {
+    assert json.loads(summary.params.iloc[0]) == {
         "k_eur_mwh_per_mwh": 0.001,  # configured, kept
         "cap_eur_mwh": 1.5,  # given
         "inner": {"name": "curve_spread", "params": {"credit_default_eur_mwh": 0.5}},
