@@ -74,6 +74,37 @@ def describe_kill(kill: Mapping[str, Any]) -> str:
     return f"{kill['reason']} — kill {kill.get('id', '?')}, {scope}, by {kill['by']} at {at}"
 
 
+RESUME_HINT = "        `quoter resume --kill ID` lifts one, `quoter resume` every one"
+
+
+def kill_lines(kills: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The latched kills as the status shows them, one line each, then how to lift them."""
+    lines = [f"KILLED  {describe_kill(k)}" for k in kills]
+    return [*lines, RESUME_HINT] if lines else []
+
+
+def start_banner(kills: Iterable[Mapping[str, Any]]) -> list[str]:
+    """What a run starting on latched kills says before anything else: that it is halted (in
+    whole, or in part: where the kills cover), by which kills, and how to lift them; nothing
+    when no kill is latched."""
+    kills = list(kills)
+    if not kills:
+        return []
+    scopes = [describe_scope(k.get("scope", {})) for k in kills]
+    named = [f"kill {k.get('id', '?')} ({scope})" for k, scope in zip(kills, scopes, strict=True)]
+    which = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    latched = f"{which} {'is' if len(kills) == 1 else 'are'} latched"
+    if "everything" in scopes:
+        head = f"HALTED: {latched}: nothing is quoted until `quoter resume`"
+    else:
+        they = "it covers" if len(kills) == 1 else "they cover"
+        head = (
+            f"HALTED in part: {latched}: nothing {they} is quoted until `quoter resume`;"
+            " the rest is quoted"
+        )
+    return [head, *kill_lines(kills)]
+
+
 class KillSwitch:
     """Single-owner state of the engine; every kill is written to the latch file first."""
 
