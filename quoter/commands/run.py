@@ -26,6 +26,7 @@ from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.commands._demo import announce, withdraw
 from quoter.config import QuoterConfig, check_strategies, load_config, require_risk
+from quoter.engine.killswitch import kill_to_json, start_banner
 from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import render_status, status_of
 from quoter.pricing.curve import CurveSet
@@ -159,6 +160,10 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
             config.engine, venue_config, risk, credentials, clock, curves, facts
         ) as bot:
             admin = AdminAccess(config.admin, _admin_token(config, source), config_path=source)
+            # A run starting on a latched kill quotes nothing it covers: said before it runs.
+            kills = [kill_to_json(k) for k in bot.engine.deps.killswitch.kills]
+            for line in start_banner(kills):
+                print(line, flush=True)
             try:
                 await run_bot(
                     bot,

@@ -8,7 +8,12 @@
 
 A kill may cover only some areas, products or strategies (its `Scope`, checked at the door:
 kill_scope.py); then the rest goes on quoting. Each latched kill has an id, by which it can be
-lifted alone.
+lifted alone. Ids are never given twice in a latch file's life: the file keeps the highest id it
+ever gave (`last-id`), so a kill latched after a resume, or after a restart, gets a new number
+and a `quoter resume 1` typed for a kill already lifted cannot lift another.
+
+The latch file: `{"last-id": N, "kills": [kill, ...]}` (`kill_to_json`'s form). A file written
+before the counter is the bare list of kills; it reads with the highest id in it as its counter.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from quoter.engine.kill_scope import KNOWN_AREAS, KNOWN_PRODUCTS, describe_scope
 from quoter.engine.kill_scope import Scope as Scope  # where the engine has always found it
@@ -51,7 +56,14 @@ class Kill:
     by: str
     at: datetime
     scope: Scope = field(default_factory=Scope)
-    id: int = 0  # given when latched; unique among the latched kills
+    id: int = 0  # given when latched; never given twice in the latch file's life
+
+
+class _Latch(NamedTuple):
+    """What the latch file holds: the kills in force, and the highest id ever given."""
+
+    kills: list[Kill]
+    last_id: int
 
 
 def describe_kill(kill: Mapping[str, Any]) -> str:
@@ -62,12 +74,45 @@ def describe_kill(kill: Mapping[str, Any]) -> str:
     return f"{kill['reason']} — kill {kill.get('id', '?')}, {scope}, by {kill['by']} at {at}"
 
 
+RESUME_HINT = "        `quoter resume --kill ID` lifts one, `quoter resume` every one"
+
+
+def kill_lines(kills: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The latched kills as the status shows them, one line each, then how to lift them."""
+    lines = [f"KILLED  {describe_kill(k)}" for k in kills]
+    return [*lines, RESUME_HINT] if lines else []
+
+
+def start_banner(kills: Iterable[Mapping[str, Any]]) -> list[str]:
+    """What a run starting on latched kills says before anything else: that it is halted (in
+    whole, or in part: where the kills cover), by which kills, and how to lift them; nothing
+    when no kill is latched."""
+    kills = list(kills)
+    if not kills:
+        return []
+    scopes = [describe_scope(k.get("scope", {})) for k in kills]
+    named = [f"kill {k.get('id', '?')} ({scope})" for k, scope in zip(kills, scopes, strict=True)]
+    which = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    latched = f"{which} {'is' if len(kills) == 1 else 'are'} latched"
+    if "everything" in scopes:
+        head = f"HALTED: {latched}: nothing is quoted until `quoter resume`"
+    else:
+        they = "it covers" if len(kills) == 1 else "they cover"
+        head = (
+            f"HALTED in part: {latched}: nothing {they} is quoted until `quoter resume`;"
+            " the rest is quoted"
+        )
+    return [head, *kill_lines(kills)]
+
+
 class KillSwitch:
     """Single-owner state of the engine; every kill is written to the latch file first."""
 
     def __init__(self, latch_path: Path | None) -> None:
         self._path = latch_path
-        self._kills: list[Kill] = _read_latch(latch_path) if latch_path else []
+        latch = _read_latch(latch_path) if latch_path else _Latch([], 0)
+        self._kills: list[Kill] = latch.kills
+        self._last_id = latch.last_id
         self._conditions: dict[str, str] = {}
         self._seen = _stamp(latch_path)
 
@@ -77,10 +122,11 @@ class KillSwitch:
         if self._path is None or _stamp(self._path) == self._seen:
             return False
         with _locked(self._path):
-            kills = _read_latch(self._path)
+            latch = _read_latch(self._path)
             self._seen = _stamp(self._path)
-        changed = kills != self._kills
-        self._kills = kills
+        changed = latch.kills != self._kills
+        self._kills = latch.kills
+        self._last_id = max(self._last_id, latch.last_id)
         return changed
 
     @property
@@ -128,13 +174,17 @@ class KillSwitch:
     def kill(self, kill: Kill) -> Kill:
         """Latch a kill; returns it with its id. It holds in memory even if the latch file
         cannot be written (raised)."""
-        latched = replace(kill, id=_next_id(self._kills))
+        given = self._last_id
+        latched = replace(kill, id=given + 1)
         self._kills.append(latched)
+        self._last_id = latched.id
 
-        def add(kills: list[Kill]) -> list[Kill]:
+        def add(latch: _Latch) -> _Latch:
             nonlocal latched  # the file's ids are the ones other processes see
-            latched = replace(kill, id=_next_id(kills))
-            return [*kills, latched]
+            # The file's counter, read under its lock: another process may have latched since
+            # we last read it. Ours too, should the file have been removed meanwhile.
+            latched = replace(kill, id=max(latch.last_id, given) + 1)
+            return _Latch([*latch.kills, latched], latched.id)
 
         self._update(add)
         return latched
@@ -144,8 +194,9 @@ class KillSwitch:
         UnknownKill, lifting nothing, if one of `ids` is not latched."""
         lifted: tuple[Kill, ...] = ()
 
-        def lift(kills: list[Kill]) -> list[Kill]:
+        def lift(latch: _Latch) -> _Latch:
             nonlocal lifted
+            kills = latch.kills
             latched = {k.id for k in kills}
             missing = sorted(set(ids or ()) - latched)
             if missing:
@@ -154,10 +205,10 @@ class KillSwitch:
                     f"no kill {', '.join(map(str, missing))} is latched (latched: {have})"
                 )
             lifted = tuple(k for k in kills if ids is None or k.id in ids)
-            return [k for k in kills if k not in lifted]
+            return _Latch([k for k in kills if k not in lifted], latch.last_id)  # ids kept
 
         if self._path is None:
-            self._kills = lift(self._kills)
+            self._kills = lift(_Latch(self._kills, self._last_id)).kills
         else:
             self._update(lift)
         return lifted
@@ -168,20 +219,22 @@ class KillSwitch:
     def clear_condition(self, code: str) -> None:
         self._conditions.pop(code, None)
 
-    def _update(self, change: Callable[[list[Kill]], list[Kill]]) -> tuple[Kill, ...]:
-        """Read, change and write the latch under a lock, so no process's kill is lost;
-        returns the kills the file held before."""
+    def _update(self, change: Callable[[_Latch], _Latch]) -> tuple[Kill, ...]:
+        """Read, change and write the latch under a lock, so no process's kill is lost and no
+        two get one id; returns the kills the file held before."""
         if self._path is None:
             return ()
         try:
             with _locked(self._path):
                 before = _read_latch(self._path)
-                self._kills = change(before)
-                _write_latch(self._path, self._kills)
+                after = change(before)
+                self._kills = after.kills
+                self._last_id = max(self._last_id, after.last_id)
+                _write_latch(self._path, after)
                 self._seen = _stamp(self._path)
         except OSError as error:
             raise LatchError(f"{self._path}: cannot write the kill latch: {error}") from error
-        return tuple(before)
+        return tuple(before.kills)
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:
@@ -204,10 +257,6 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _next_id(kills: Iterable[Kill]) -> int:
-    return max((k.id for k in kills), default=0) + 1
-
-
 def kill_to_json(kill: Kill) -> dict[str, Any]:
     """A kill as the latch file, the admin interface and the status show it."""
     return {
@@ -219,36 +268,58 @@ def kill_to_json(kill: Kill) -> dict[str, Any]:
     }
 
 
-def _write_latch(path: Path, kills: list[Kill]) -> None:
+def _write_latch(path: Path, latch: _Latch) -> None:
     tmp = path.with_suffix(".tmp")
     descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, STATE_MODE)
     with os.fdopen(descriptor, "w", encoding="utf-8") as f:
         os.fchmod(f.fileno(), STATE_MODE)  # a temp file an older run left keeps its mode
-        json.dump([kill_to_json(k) for k in kills], f, indent=1)
+        body = {"last-id": latch.last_id, "kills": [kill_to_json(k) for k in latch.kills]}
+        json.dump(body, f, indent=1)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def _read_latch(path: Path) -> list[Kill]:
+def _read_latch(path: Path) -> _Latch:
     if not path.exists():
-        return []
+        return _Latch([], 0)
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(records, list):
-            raise ValueError(f"the latch is a list of kills, not {type(records).__name__}")
-        kills = [_kill_from_json(r) for r in records]
+        return _latch_from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, RecursionError) as error:
         # A latch we cannot read may hold a kill: refusing to start is the safe side.
         raise LatchError(f"{path}: unreadable kill latch ({error}); fix or remove it") from error
+
+
+def _latch_from_json(body: object) -> _Latch:
+    """The latch as the file holds it; ValueError naming what is wrong with it."""
+    last_id: object = None
+    if isinstance(body, dict):
+        records, last_id = body.get("kills"), body.get("last-id")
+        if not isinstance(last_id, int) or isinstance(last_id, bool) or last_id < 0:
+            raise ValueError(f"last-id {last_id!r} is not a kill's number")
+        if not isinstance(records, list):
+            raise ValueError(f"kills is a list of kills, not {type(records).__name__}")
+    elif isinstance(body, list):  # written before the counter: the highest id is the counter
+        records = body
+    else:
+        raise ValueError(f"the latch is an object or a list of kills, not {type(body).__name__}")
+    kills = [_kill_from_json(r) for r in records]
+    given = [k.id for k in kills if k.id]
+    if len(set(given)) != len(given):
+        twice = sorted({i for i in given if given.count(i) > 1})
+        raise ValueError(f"two kills have id {', '.join(map(str, twice))}")
+    last = max([0, *given])
+    if isinstance(last_id, int):
+        if last_id < last:
+            raise ValueError(f"last-id {last_id} is below kill {last}'s id")
+        last = last_id
     # A latch written before kills had ids: numbered in file order after the others, the
     # same at every read until the next write keeps them.
-    numbered = [k for k in kills if k.id]
     for i, kill in enumerate(kills):
         if not kill.id:
-            kills[i] = replace(kill, id=_next_id(numbered))
-            numbered.append(kills[i])
-    return kills
+            last += 1
+            kills[i] = replace(kill, id=last)
+    return _Latch(kills, last)
 
 
 def _kill_from_json(record: object) -> Kill:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from quoter.basics.usage import Lane
-from quoter.engine.killswitch import describe_kill, kill_to_json
+from quoter.engine.killswitch import kill_lines, kill_to_json
 from quoter.timefmt import DESK_ZONE, hour_minute, stamp, stamp_text
 
 if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine's imports
@@ -117,9 +117,7 @@ def render_status(status: dict[str, object]) -> str:
         lines.append(f"AUDIT   {chain}")
     kills = status["kills"]
     assert isinstance(kills, list)
-    lines += [f"KILLED  {describe_kill(k)}" for k in kills]
-    if kills:
-        lines.append("        `quoter resume --kill ID` lifts one, `quoter resume` every one")
+    lines += kill_lines(kills)
     return "\n".join(lines)
 
 

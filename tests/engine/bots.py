@@ -67,7 +67,7 @@ class Desk:
         latch = self.var / "kill-latch.json"
         if not latch.exists():
             return []
-        kills: list[dict[str, Any]] = json.loads(latch.read_text(encoding="utf-8"))
+        kills: list[dict[str, Any]] = json.loads(latch.read_text(encoding="utf-8"))["kills"]
         return kills
 
 

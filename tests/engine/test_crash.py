@@ -232,7 +232,7 @@ def test_sigkill_restarts_leave_no_duplicate_and_no_orphaned_quote(tmp_path: Pat
     found = [r["found-live"] for r in reconciliations(audit)]
     assert any(n > 0 for n in found), f"no restart found live quotes ({found}): " + context
     latch = var / "kill-latch.json"
-    kills = json.loads(latch.read_text(encoding="utf-8")) if latch.exists() else []
+    kills = json.loads(latch.read_text(encoding="utf-8"))["kills"] if latch.exists() else []
     assert kills == [], f"a restart latched a kill: {kills}\n" + context
 
 

@@ -1,4 +1,7 @@
 import json
+import multiprocessing
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -82,7 +85,117 @@ def test_kills_get_ids_and_one_is_lifted_alone(tmp_path: Path) -> None:
     assert [k.reason for k in switch.resume([2])] == ["all"]
     assert switch.state is TradingState.ACTIVE
     assert [(k.id, k.reason) for k in KillSwitch(latch).kills] == [(1, "FR")]
-    assert switch.kill(Kill(reason="again", by="ops", at=T0)).id == 2
+    assert switch.kill(Kill(reason="again", by="ops", at=T0)).id == 3  # 2 was given once
+
+
+def test_an_id_is_never_given_twice_after_a_resume(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    assert switch.kill(Kill(reason="first", by="ops", at=T0)).id == 1
+    switch.resume()
+    assert switch.kill(Kill(reason="second", by="ops", at=T0)).id == 2
+    assert json.loads(latch.read_text()) == {
+        "last-id": 2,
+        "kills": [
+            {"id": 2, "reason": "second", "by": "ops", "at": T0.isoformat(), "scope": _scope([])}
+        ],
+    }
+
+
+def test_the_numbering_goes_on_after_a_restart_and_in_another_process(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    switch.kill(Kill(reason="a", by="engine", at=T0))
+    switch.kill(Kill(reason="b", by="engine", at=T0))
+    switch.resume()  # nothing latched now: only the counter remembers 1 and 2
+    restarted = KillSwitch(latch)  # the bot's next start
+    cli = KillSwitch(latch)  # `quoter kill` at the same time, from the same file
+    assert restarted.kill(Kill(reason="c", by="engine", at=T0)).id == 3
+    assert cli.kill(Kill(reason="d", by="ann (cli)", at=T0)).id == 4  # merged under the lock
+    assert [k.id for k in KillSwitch(latch).kills] == [3, 4]
+
+
+def _kill_and_lift(latch: Path, rounds: int, ids: "multiprocessing.Queue[int]") -> None:
+    """One process (`quoter kill`, the dead man's switch): latches a kill and lifts it."""
+    for n in range(rounds):
+        switch = KillSwitch(latch)
+        kill = switch.kill(Kill(reason=f"r{n}", by=str(os.getpid()), at=T0))
+        switch.resume([kill.id])
+        ids.put(kill.id)
+
+
+def test_processes_latching_at_once_never_get_one_id(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    context = multiprocessing.get_context("fork")
+    ids: multiprocessing.Queue[int] = context.Queue()
+    workers = [context.Process(target=_kill_and_lift, args=(latch, 10, ids)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    given = [ids.get(timeout=30) for _ in range(40)]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert sorted(given) == list(range(1, 41))
+    assert json.loads(latch.read_text()) == {"last-id": 40, "kills": []}
+
+
+def test_a_kill_in_memory_only_keeps_its_id_from_the_next_one(tmp_path: Path) -> None:
+    switch = KillSwitch(None)
+    switch.kill(Kill(reason="a", by="engine", at=T0))
+    switch.resume()
+    assert switch.kill(Kill(reason="b", by="engine", at=T0)).id == 2
+
+
+def test_resuming_a_lifted_kill_by_its_id_does_not_lift_a_newer_one(tmp_path: Path) -> None:
+    """Ann lifts kill 1 and the engine latches another; Bob's `quoter resume --kill 1`, typed
+    for the kill Ann already lifted, is refused: it must not lift the new one."""
+    latch = tmp_path / "kill.json"
+    KillSwitch(latch).kill(Kill(reason="desk", by="ann (cli)", at=T0))
+    KillSwitch(latch).resume([1])
+    KillSwitch(latch).kill(Kill(reason="error rate", by="engine", at=T0))
+    with pytest.raises(UnknownKill, match=r"no kill 1 is latched \(latched: 2\)"):
+        KillSwitch(latch).resume([1])
+    assert [(k.id, k.reason) for k in KillSwitch(latch).kills] == [(2, "error rate")]
+    assert KillSwitch(latch).state is TradingState.HALTED
+
+
+def test_a_latch_written_before_the_counter_reads_and_numbers_on(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    old = {"reason": "old", "by": "ann (cli)", "at": T0.isoformat(), "scope": _scope([])}
+    latch.write_text(json.dumps([{**old, "id": 4}, {**old, "id": 2}]))
+    switch = KillSwitch(latch)
+    assert [k.id for k in switch.kills] == [4, 2]
+    assert switch.state is TradingState.HALTED
+    assert switch.kill(Kill(reason="new", by="x", at=T0)).id == 5
+    assert json.loads(latch.read_text())["last-id"] == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ({"last-id": "3", "kills": []}, "last-id '3' is not a kill's number"),
+        ({"last-id": True, "kills": []}, "last-id True is not a kill's number"),
+        ({"last-id": -1, "kills": []}, "last-id -1 is not a kill's number"),
+        ({"kills": []}, "last-id None is not a kill's number"),
+        ({"last-id": 0, "kills": {}}, "kills is a list of kills, not dict"),
+    ],
+)
+def test_a_damaged_counter_refuses_to_start(tmp_path: Path, body: object, why: str) -> None:
+    latch = tmp_path / "kill.json"
+    latch.write_text(json.dumps(body))
+    with pytest.raises(LatchError, match=re.escape(why)):
+        KillSwitch(latch)
+
+
+def test_a_counter_below_a_latched_id_refuses_to_start(tmp_path: Path) -> None:
+    """A counter behind its kills would give their ids again: the file is damaged."""
+    latch = tmp_path / "kill.json"
+    kill = {"id": 3, "reason": "r", "by": "b", "at": T0.isoformat()}
+    latch.write_text(json.dumps({"last-id": 2, "kills": [kill]}))
+    with pytest.raises(LatchError, match=r"kill\.json: unreadable kill latch \(last-id 2 is below"):
+        KillSwitch(latch)
+    latch.write_text(json.dumps({"last-id": 3, "kills": [kill, {**kill, "reason": "s"}]}))
+    with pytest.raises(LatchError, match=r"two kills have id 3"):
+        KillSwitch(latch)
 
 
 def test_kills_held_in_memory_are_lifted_by_id_too() -> None:
@@ -107,7 +220,7 @@ def test_a_latch_written_before_ids_and_the_check_at_the_door_is_read(tmp_path: 
     assert switch.blocked_by("DE", "year", "s") == "killed: de desk"
     assert switch.blocked_by("FR", "month", "s") == "killed: months"
     assert switch.kill(Kill(reason="new", by="x", at=T0)).id == 3
-    assert [k["id"] for k in json.loads(latch.read_text())] == [1, 2, 3]
+    assert [k["id"] for k in json.loads(latch.read_text())["kills"]] == [1, 2, 3]
 
 
 def _scope(areas: list[str], products: list[str] | None = None) -> dict[str, list[str]]:

@@ -1,6 +1,8 @@
 """The kill latch, damaged every way a file can be: each is refused with the file named (a latch
 that cannot be read may hold a kill, so the bot does not start on it), never a traceback; good
-latches, old ones without ids included, are read. `pytest -s` prints the table."""
+latches, old ones without ids or without the counter of ids given (`last-id`) included, are read.
+Each damaged list of kills is tried as the old file (the bare list) and as the new one's `kills`.
+`pytest -s` prints the table."""
 
 from __future__ import annotations
 
@@ -23,9 +25,14 @@ GOOD_KILL = {
 }
 
 
+def _latch(kills: object, last_id: object = 1) -> dict[str, object]:
+    """The latch file as written since it keeps its counter."""
+    return {"last-id": last_id, "kills": kills}
+
+
 def _variants(kill: dict[str, object]) -> list[tuple[str, object]]:
     """(kind, a latch's JSON value) broken one way each."""
-    cases: list[tuple[str, object]] = [("not a list", v) for v in (kill, "kill", 1, None, True)]
+    cases: list[tuple[str, object]] = [("not a latch", v) for v in (kill, "kill", 1, None, True)]
     for key in ("reason", "by", "at"):  # without a scope it covers everything; without an
         missing = {k: v for k, v in kill.items() if k != key}  # id it is numbered: both read
         cases.append(("missing key", [missing]))
@@ -42,14 +49,34 @@ def _variants(kill: dict[str, object]) -> list[tuple[str, object]]:
         for wrong in ("DE", [1], [None], {"DE": 1}, [["DE"]]):
             cases.append(("bad scope", [{**kill, "scope": {dim: wrong}}]))
     cases.append(("bad id", [{**kill, "id": -1}]))
+    cases.append(("id twice", [kill, {**kill, "reason": "another"}]))
     cases.append(("not a kill", [kill, "kill"]))
     return cases
 
 
+def _counter_variants(kill: dict[str, object]) -> list[tuple[str, object]]:
+    """The latch with its counter, its counter or its list of kills broken one way each."""
+    cases: list[tuple[str, object]] = [
+        ("counter: " + kind, _latch(value))
+        for kind, value in _variants(kill)
+        if kind != "not a latch"
+    ]
+    for wrong in (*WRONG_VALUES, -1, 0):  # 0: below kill 1's id, which it would give again
+        if wrong != 1:
+            cases.append(("counter: bad last-id", _latch([kill], wrong)))
+    for wrong in WRONG_VALUES:
+        if wrong != []:
+            cases.append(("counter: bad kills", _latch(wrong)))
+    cases.append(("counter: missing key", {"kills": [kill]}))
+    cases.append(("counter: missing key", {"last-id": 1}))
+    return cases
+
+
 def _raw_variants() -> list[tuple[str, bytes]]:
-    good = json.dumps([GOOD_KILL]).encode()
     rng = random.Random(20260302)
-    cases = [("truncated", good[:cut]) for cut in range(1, len(good), 7)]
+    cases = []
+    for good in (json.dumps([GOOD_KILL]).encode(), json.dumps(_latch([GOOD_KILL])).encode()):
+        cases += [("truncated", good[:cut]) for cut in range(1, len(good), 7)]
     cases += [("binary", bytes(rng.randrange(256) for _ in range(64))) for _ in range(10)]
     cases += [("empty", b""), ("not utf-8", b"\xff\xfe[]"), ("nested", b"[" * 100_000)]
     return cases
@@ -63,6 +90,12 @@ def _good() -> list[tuple[str, object]]:
         ("good", [old, {**old, "scope": {"areas": ["de"]}}]),
         ("good", [{**GOOD_KILL, "scope": {}}]),
         ("good", [{k: v for k, v in GOOD_KILL.items() if k != "scope"}]),  # covers everything
+        ("good with counter", _latch([])),
+        ("good with counter", _latch([], 0)),
+        ("good with counter", _latch([GOOD_KILL])),
+        ("good with counter", _latch([GOOD_KILL], 7)),  # kills 2 to 7 were lifted
+        ("good with counter", _latch([old, {**old, "id": 3}], 3)),  # old gets 4
+        ("good with counter", {**_latch([GOOD_KILL]), "written-by": "a later quoter"}),
     ]
 
 
@@ -81,7 +114,8 @@ def test_every_damaged_latch_is_refused_naming_the_file_and_good_ones_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cases: list[tuple[str, bytes, str]] = [
-        (kind, json.dumps(value).encode(), "refused") for kind, value in _variants(GOOD_KILL)
+        (kind, json.dumps(value).encode(), "refused")
+        for kind, value in [*_variants(GOOD_KILL), *_counter_variants(GOOD_KILL)]
     ]
     cases += [(kind, raw, "refused") for kind, raw in _raw_variants()]
     cases += [(kind, json.dumps(value).encode(), "accepted") for kind, value in _good()]
