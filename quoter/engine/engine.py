@@ -19,7 +19,7 @@ from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
 from quoter.engine.hours import OpenSpans
-from quoter.engine.killswitch import Kill, LatchError, Scope
+from quoter.engine.killswitch import Kill, LatchError, Scope, kill_label
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
 from quoter.engine.quotes import QuoteState
@@ -130,7 +130,7 @@ class Engine:
                 continue
             if changed:
                 failed = self.halt.record_switch()
-                kills = [f"{k.reason} (by {k.by})" for k in deps.killswitch.kills]
+                kills = [kill_label(k) for k in deps.killswitch.kills]
                 state = deps.killswitch.state.value
                 log.warning("kill switch now %s: %s", state, "; ".join(kills) or "no kills")
                 if failed is not None:

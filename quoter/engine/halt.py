@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from quoter.audit import events
 from quoter.clock import Clock
 from quoter.engine.audit import Audit, AuditError
-from quoter.engine.killswitch import Kill, KillSwitch, LatchError, TradingState
+from quoter.engine.killswitch import Kill, KillSwitch, LatchError, TradingState, kill_label
 from quoter.engine.quotes import OurQuote
 from quoter.engine.stats import EngineStats
 
@@ -50,7 +50,7 @@ class Halt:
         could not be written."""
         switch = self.killswitch
         latched = events.KillChanged(
-            state=switch.state.value, kills=tuple(f"{k.reason} (by {k.by})" for k in switch.kills)
+            state=switch.state.value, kills=tuple(kill_label(k) for k in switch.kills)
         )
         try:
             self.audit.write(latched, self.clock.now())

@@ -59,6 +59,12 @@ class Kill:
     id: int = 0  # given when latched; never given twice in the latch file's life
 
 
+def kill_label(kill: Kill) -> str:
+    """A kill in one line for the trail and the log: its id (what `quoter resume --kill` takes),
+    its reason and who killed."""
+    return f"kill {kill.id}: {kill.reason} (by {kill.by})"
+
+
 class _Latch(NamedTuple):
     """What the latch file holds: the kills in force, and the highest id ever given."""
 

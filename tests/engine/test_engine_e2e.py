@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -222,8 +223,9 @@ async def test_quoter_kill_and_resume_reach_a_running_bot(
         await eventually(lambda: bot.deps.killswitch.state is TradingState.ACTIVE, "resumed")
         await new_rfq(sandbox, **month_ahead())
         await eventually(lambda: bot.desk.stats.quotes_sent == 4, "quoting again")
-    states = [r["state"] for r in audit_records(tmp_path, "kill-switch")]
-    assert states == ["halted", "active"]
+    switched = [(r["state"], r["kills"]) for r in audit_records(tmp_path, "kill-switch")]
+    by = f"{getpass.getuser()} (cli)"
+    assert switched == [("halted", [f"kill 1: lunch (by {by})"]), ("active", [])]
 
 
 def _shifted(curves: CurveSet, by_eur_mwh: float) -> CurveSet:

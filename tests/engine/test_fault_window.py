@@ -33,4 +33,4 @@ async def test_the_engines_own_kill_is_on_the_audit_trail(tmp_path: Path) -> Non
         await eventually(lambda: bool(audit_records(tmp_path, "kill-switch")), "the kill's record")
     [record] = audit_records(tmp_path, "kill-switch")
     assert record["state"] == "halted"
-    assert record["kills"] == ["strategy fault rate 100% (by engine)"]
+    assert record["kills"] == ["kill 1: strategy fault rate 100% (by engine)"]
