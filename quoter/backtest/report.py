@@ -361,25 +361,75 @@ def declines_figure(decisions: pd.DataFrame, keys: dict[str, Key]) -> Figure:
     return figure
 
 
+INVENTORY_RUNS = 6  # panels at most: a sweep's further runs are in the inventory table
+INVENTORY_BUCKETS = 6  # the largest delivery buckets of each run
+
+
 def inventory_figure(inventory: pd.DataFrame, keys: dict[str, Key]) -> Figure:
-    figure, axis = plt.subplots(figsize=(9, 3.5), layout="constrained")
-    first = next(iter(keys.values()))
-    part = inventory[inventory.run == first.label] if len(inventory) else inventory
-    if len(part):
-        buckets = part.groupby(["market_area", "month"]).position_mwh.apply(lambda s: s.abs().max())
-        for area, month in buckets.nlargest(6).index:
+    """A panel per run (the first INVENTORY_RUNS), on shared axes: the position of the run's
+    largest delivery buckets after each fill. A bucket has one colour in every panel."""
+    shown = list(keys.values())[:INVENTORY_RUNS]
+    figure, axes = plt.subplots(
+        len(shown),
+        1,
+        figsize=(9, 1.2 + 2.3 * len(shown)),
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
+    largest = {key.label: _largest_buckets(inventory, key.label) for key in shown}
+    colours = _bucket_colours([b for buckets in largest.values() for b in buckets])
+    any_fill = False
+    for axis, key in zip(axes[:, 0], shown, strict=True):
+        part = inventory[inventory.run == key.label] if len(inventory) else inventory
+        for area, month in largest[key.label]:
             bucket = part[(part.market_area == area) & (part.month == month)]
-            axis.step(bucket["at"], bucket.position_mwh, where="post", label=f"{area} {month}")
-        axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            axis.step(
+                bucket["at"],
+                bucket.position_mwh,
+                where="post",
+                color=colours[(area, month)],
+                label=f"{area} {month}",
+            )
+        if largest[key.label]:
+            any_fill = True
+            axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        else:
+            axis.text(0.5, 0.5, "no fills", ha="center", va="center", transform=axis.transAxes)
+        axis.set_title(f"run {key.legend}", fontsize=9, loc="left")
+        axis.set_ylabel("MWh")
         axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        _dates(axis)
         axis.grid(alpha=0.3)
-    else:
-        axis.text(0.5, 0.5, "no fills", ha="center", va="center", transform=axis.transAxes)
-    axis.set_ylabel("MWh")
-    axis.set_title(
-        f"inventory of run {first.number}: the six largest delivery buckets",
+    if any_fill:
+        _dates(axes[-1, 0])
+    more = (
+        f" (runs 1-{len(shown)} of {len(keys)}: the table has every run)"
+        if len(keys) > len(shown)
+        else ""
+    )
+    figure.suptitle(
+        f"inventory: each run's {INVENTORY_BUCKETS} largest delivery buckets{more}",
         fontsize=10,
-        loc="left",
+        x=0.01,
+        ha="left",
     )
     return figure
+
+
+def _largest_buckets(inventory: pd.DataFrame, run: str) -> list[tuple[str, str]]:
+    """The run's delivery buckets whose position was largest at some point, largest first."""
+    part = inventory[inventory.run == run] if len(inventory) else inventory
+    if not len(part):
+        return []
+    peaks = part.groupby(["market_area", "month"]).position_mwh.apply(lambda s: s.abs().max())
+    return [(str(a), str(m)) for a, m in peaks.nlargest(INVENTORY_BUCKETS).index]
+
+
+def _bucket_colours(buckets: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """A colour per bucket, in order of first appearance: the same bucket alike in every panel."""
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours: dict[tuple[str, str], str] = {}
+    for bucket in buckets:
+        colours.setdefault(bucket, palette[len(colours) % len(palette)])
+    return colours

@@ -171,3 +171,43 @@ def test_a_kill_that_stopped_the_quoting_is_named() -> None:
     assert inputs.run_notes(row, "all day") == [
         "killed (still latched at the end): 2026-03-02T08:05:00+00:00 venue refused 10/10 quotes"
     ]
+
+
+def _inventory(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    at = pd.Timestamp("2026-03-02T09:00:00Z")
+    return pd.DataFrame(
+        [
+            {"run": r, "at": at + pd.Timedelta(minutes=i), "commodity": "power",
+             "market_area": area, "month": month, "position_mwh": mwh}
+            for i, (r, area, month, mwh) in enumerate(rows)
+        ]
+    )  # fmt: skip
+
+
+def _panels(figure: object) -> list[tuple[str, list[str]]]:
+    axes = figure.axes  # type: ignore[attr-defined]
+    return [
+        (axis.get_title(loc="left"), [t.get_text() for t in axis.get_legend().get_texts()])
+        for axis in axes
+    ]
+
+
+def test_the_inventory_plot_shows_each_runs_own_buckets() -> None:
+    inventory = _inventory(
+        [("a", "DE", "2026-04", 100.0), ("b", "FR", "2026-05", -50.0), ("b", "DE", "2026-04", 5.0)]
+    )
+    figure = report.inventory_figure(inventory, report.keys_of(["a", "b"]))
+    assert _panels(figure) == [
+        ("run 1 a", ["DE 2026-04"]),
+        ("run 2 b", ["FR 2026-05", "DE 2026-04"]),  # its own, largest first
+    ]
+    colours = [line.get_color() for axis in figure.axes for line in axis.get_lines()]
+    assert colours[0] == colours[2] != colours[1]  # DE 2026-04 alike in both panels
+
+
+def test_a_sweeps_inventory_plot_shows_its_first_runs_and_says_so() -> None:
+    runs = [f"run{n}" for n in range(8)]
+    inventory = _inventory([(r, "DE", "2026-04", 10.0 * n) for n, r in enumerate(runs)])
+    figure = report.inventory_figure(inventory, report.keys_of(runs))
+    assert len(figure.axes) == report.INVENTORY_RUNS
+    assert "runs 1-6 of 8" in figure.get_suptitle()
