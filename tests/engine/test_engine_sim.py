@@ -188,3 +188,25 @@ def test_the_close_of_trading_sweeps_what_the_venue_lists_though_the_book_is_emp
     run_on_virtual_time(scenario, CLOSING)
     passes = audit_records(tmp_path, "withdrawal-pass")
     assert any(r["why"] == "market closed" for r in passes)
+
+
+@virtual
+async def test_a_kill_racing_the_quotes_win_still_books_the_fill(tmp_path: Path) -> None:
+    # The kill's withdrawal reaches the venue a millisecond after the RFQ traded on our quote:
+    # the venue answers that the quote is no longer active. The quote is not forgotten: the
+    # next poll sees the RFQ won and books the fill, so the position the limits see is right.
+    rfq = arriving(0, deadline_s=10.3)
+    async with sim_engine(tmp_path, sim_venue([rfq])) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a quote")
+        clock = bot.deps.clock
+        await clock.sleep((rfq.rfq.quote_deadline - clock.now()).total_seconds() + 0.001)
+        assert bot.desk.stats.won == 0  # the engine has not seen the end yet
+        bot.engine.kill(Kill(reason="race", by="test", at=clock.now()))
+        await eventually(lambda: bot.desk.stats.won == 1, "the fill booked")
+        assert len(bot.desk.quotes) == 0
+        assert any(mwh < 0 for mwh in bot.desk.book.positions_mwh.values())  # we sold
+    withdrawals = audit_records(tmp_path, "withdrawal")
+    assert [(w["rfq-id"], w["result"]) for w in withdrawals] == [(rfq.id, "not-active")]
+    assert bot.desk.stats.withdrawn == 0
+    [filled] = audit_records(tmp_path, "fill")
+    assert filled["rfq-id"] == rfq.id
