@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from quoter.basics.private_file import write_private
 from quoter.clock import Clock
 
 
@@ -43,11 +44,8 @@ def write_beat(path: Path, beat: Beat) -> None:
     this machine and reads the page cache; a lost beat after a power cut is no loss."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{beat.pid}.tmp")
-    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # a temp file left by an older run keeps its mode
-        json.dump({"pid": beat.pid, "count": beat.count, "state": beat.state.value}, handle)
-    os.replace(tmp, path)
+    body = {"pid": beat.pid, "count": beat.count, "state": beat.state.value}
+    write_private(path, json.dumps(body), tmp=tmp, fsync=False)
 
 
 class Heartbeat:

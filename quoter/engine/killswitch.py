@@ -29,6 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from quoter.basics.private_file import write_private
 from quoter.engine.kill_scope import KNOWN_AREAS, KNOWN_PRODUCTS, describe_scope
 from quoter.engine.kill_scope import Scope as Scope  # where the engine has always found it
 from quoter.timefmt import stamp
@@ -275,15 +276,8 @@ def kill_to_json(kill: Kill) -> dict[str, Any]:
 
 
 def _write_latch(path: Path, latch: _Latch) -> None:
-    tmp = path.with_suffix(".tmp")
-    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, STATE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as f:
-        os.fchmod(f.fileno(), STATE_MODE)  # a temp file an older run left keeps its mode
-        body = {"last-id": latch.last_id, "kills": [kill_to_json(k) for k in latch.kills]}
-        json.dump(body, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    body = {"last-id": latch.last_id, "kills": [kill_to_json(k) for k in latch.kills]}
+    write_private(path, json.dumps(body, indent=1))
 
 
 def _read_latch(path: Path) -> _Latch:
