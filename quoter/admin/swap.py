@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from quoter.admin import swap_record
 from quoter.engine.engine import Engine
 from quoter.engine.state import StrategySlot
 from quoter.strategies_api import StrategyLoadError, load_strategy
@@ -29,7 +30,12 @@ async def swap_strategy(
     except StrategyLoadError as error:
         engine.swap_refused(name, str(error), by=by, source=source)
         raise
-    return engine.swap(slot, by=by, source=source), slot
+    old = engine.swap(slot, by=by, source=source)
+    at = engine.deps.clock.now()
+    swap_record.save(
+        swap_record.record_path(engine.deps.config), name, slot.params, at=at, by=by, source=source
+    )
+    return old, slot
 
 
 async def swap_shadow(

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from quoter.admin import swap_record
 from quoter.admin.config import AdminTokenError, create_token_file, read_token
 from quoter.app import AdminAccess, Bot, build_curves, demo_clock, open_bot, run_bot
 from quoter.audit.trail import AuditError
@@ -156,6 +157,11 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
         curves = build_curves(config.curves, clock.now())
         await curves.refresh(clock.now())
         facts = run_facts(config, source)
+        wanted = config.engine.strategy
+        record = swap_record.record_path(config.engine)
+        reverted = swap_record.reverted(record, wanted.name, wanted.params)
+        if reverted is not None:  # on the start's audit record, in the status, said first
+            facts[swap_record.FACT] = reverted
         async with open_bot(
             config.engine, venue_config, risk, credentials, clock, curves, facts
         ) as bot:
@@ -164,6 +170,8 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
             kills = [kill_to_json(k) for k in bot.engine.deps.killswitch.kills]
             for line in start_banner(kills):
                 print(line, flush=True)
+            if reverted is not None:
+                print(f"STRATEGY REVERTED: {reverted}", flush=True)
             try:
                 await run_bot(
                     bot,

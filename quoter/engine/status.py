@@ -16,6 +16,11 @@ if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine
     from quoter.engine.state import EngineDeps
 
 
+# The run fact a start carries when it quotes with the configuration's strategy although the
+# last run had been swapped to another (`quoter.admin.swap_record`): shown until the run ends.
+REVERTED_FACT = "strategy-reverted"
+
+
 def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]:
     from quoter.engine.curve_report import curve_status  # the engine's imports: see above
 
@@ -35,6 +40,7 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "next-open": next_open,
         "strategy": desk.strategy.name,
         "strategy-params": dict(desk.strategy.params),
+        "strategy-reverted": deps.run_facts.get(REVERTED_FACT),
         "shadow": None if desk.shadow is None else desk.shadow.describe(),
         "rfqs-seen": stats.rfqs_seen,
         "rfqs-open": len(desk.rfqs),
@@ -95,6 +101,7 @@ def render_status(status: dict[str, object]) -> str:
     lines = [
         f"quoter  {stamp_text(status['now'])} ({clock})  state {str(status['state']).upper()}"
         f"  strategy {_strategy(status.get('strategy'), status.get('strategy-params'))}",
+        *_reverted_line(status.get("strategy-reverted")),
         *_shadow_line(status.get("shadow")),
         *_condition_lines(status),
         f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}",
@@ -134,6 +141,10 @@ def _plain(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     return str(value)
+
+
+def _reverted_line(note: object) -> list[str]:
+    return [f"REVERTED {note}"] if note else []
 
 
 def _shadow_line(shadow: object) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import quoter
 from tests.engine.processes import (
     QUOTER,
     SandboxProcess,
@@ -25,6 +26,7 @@ from tests.engine.processes import (
     sandbox_process,
     spawn,
     tail,
+    wait_exit,
     wait_for,
 )
 from tests.engine.test_crash import BOT_TOML, CREDENTIALS, _post, _toml_string
@@ -184,3 +186,36 @@ def reap_pid(pid: int, timeout_s: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def this_checkout(d: Desk) -> Desk:
+    """The desk's environment with this checkout's `quoter` first on the path, not whichever
+    the virtualenv's script was installed from."""
+    root = str(Path(quoter.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (root, d.env.get("PYTHONPATH")) if p)
+    return Desk(d.root, {**d.env, "PYTHONPATH": path})
+
+
+START_TIMEOUT_S = 20.0
+
+
+def start_output(d: Desk) -> tuple[list[str], str]:
+    """What a `quoter run --config` prints: the lines before its first status, and the rest,
+    once it has printed that status (the run then stopped by SIGINT, as a person stops it)."""
+    before = d.log.read_text(encoding="utf-8") if d.log.exists() else ""
+    bot = spawn(["run", "--config", str(d.config)], d.log, d.env)
+    try:
+
+        def printed_status() -> bool:
+            if bot.poll() is not None:
+                raise AssertionError(f"the bot exited with {bot.returncode}\n{tail(d.log)}")
+            return "\nquoter  " in d.log.read_text(encoding="utf-8")[len(before) :]
+
+        wait_for(printed_status, START_TIMEOUT_S, "the bot's first status", d.log)
+        bot.send_signal(signal.SIGINT)
+        assert wait_exit(bot, START_TIMEOUT_S, d.log) == 0, tail(d.log)
+    finally:
+        reap(bot)
+    run = d.log.read_text(encoding="utf-8")[len(before) :]
+    head, _, rest = run.partition("\nquoter  ")
+    return head.splitlines(), "quoter  " + rest

@@ -5,47 +5,13 @@ against a `quoter sandbox` process (this checkout's code: PYTHONPATH names it)."
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
-import quoter
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, start_banner
-from tests.engine.bots import Desk, desk, sandbox, write_bot_config
-from tests.engine.processes import reap, spawn, tail, wait_exit, wait_for
+from tests.engine.bots import desk, sandbox, start_output, this_checkout, write_bot_config
 from tests.factories import T0
 
-START_TIMEOUT_S = 20.0
 RESUME_HINT = "        `quoter resume --kill ID` lifts one, `quoter resume` every one"
-
-
-def _this_checkout(d: Desk) -> Desk:
-    """The desk's environment with this checkout's `quoter` first on the path, not whichever
-    the virtualenv's script was installed from."""
-    root = str(Path(quoter.__file__).resolve().parents[1])
-    path = os.pathsep.join(p for p in (root, d.env.get("PYTHONPATH")) if p)
-    return Desk(d.root, {**d.env, "PYTHONPATH": path})
-
-
-def _start_lines(d: Desk) -> list[str]:
-    """The lines a `quoter run --config` prints before its first status, once it has printed
-    its first status (the run then stopped by SIGINT, as a person stops it)."""
-    before = d.log.read_text(encoding="utf-8") if d.log.exists() else ""
-    bot = spawn(["run", "--config", str(d.config)], d.log, d.env)
-    try:
-
-        def printed_status() -> bool:
-            if bot.poll() is not None:
-                raise AssertionError(f"the bot exited with {bot.returncode}\n{tail(d.log)}")
-            return "\nquoter  " in d.log.read_text(encoding="utf-8")[len(before) :]
-
-        wait_for(printed_status, START_TIMEOUT_S, "the bot's first status", d.log)
-        bot.send_signal(signal.SIGINT)
-        assert wait_exit(bot, START_TIMEOUT_S, d.log) == 0, tail(d.log)
-    finally:
-        reap(bot)
-    run = d.log.read_text(encoding="utf-8")[len(before) :]
-    return run.split("\nquoter  ", 1)[0].splitlines()
 
 
 def _banner(lines: list[str]) -> list[str]:
@@ -58,22 +24,22 @@ def _banner(lines: list[str]) -> list[str]:
 def test_a_run_that_starts_on_a_latched_kill_says_it_is_halted_and_how_to_resume(
     tmp_path: Path,
 ) -> None:
-    d = _this_checkout(desk(tmp_path))
+    d = this_checkout(desk(tmp_path))
     latch = KillSwitch(d.var / "kill-latch.json")
     with sandbox(tmp_path, d.env) as venue:
         write_bot_config(d, venue.base_url, deadman=False)
-        normal = _start_lines(d)
+        normal = start_output(d)[0]
         assert not any("HALTED" in line or "KILLED" in line for line in normal), normal
 
         latch.kill(Kill(reason="before the open", by="ann (cli)", at=T0))
-        whole = _start_lines(d)
+        whole = start_output(d)[0]
         latch.resume()
         de_months = Scope(areas=frozenset({"DE"}), products=frozenset({"month"}))
         latch.kill(Kill(reason="DE months", by="bob (cli)", at=T0, scope=de_months))
         latch.kill(
             Kill(reason="swap due", by="eve", at=T0, scope=Scope(strategies=frozenset({"s"})))
         )
-        scoped = _start_lines(d)
+        scoped = start_output(d)[0]
 
     at = "2026-03-02 10:15:00+01:00"  # T0 in the desk's zone, as the status shows it
     assert _banner(whole) == [

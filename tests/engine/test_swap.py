@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from pathlib import Path
 
+from quoter.admin import swap_record
 from quoter.admin.reload import watch_config
 from quoter.risk.config import DEMO_RISK
 from tests.admin.harness import admin_bot, admin_for, call
@@ -174,3 +176,16 @@ async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path
     assert len(audit_records(tmp_path, "strategy-swap")) == 1
     [intent] = audit_records(tmp_path, "quote-intent")
     assert intent["params"] == {"credit_default_eur_mwh": 0.7}
+
+
+async def test_a_swap_is_kept_for_the_next_start_and_a_refused_one_is_not(tmp_path: Path) -> None:
+    async with admin_bot(tmp_path) as (_, bot, url):
+        record = swap_record.record_path(bot.deps.config)
+        refused = await call(url, "POST", "/swap", {"name": "no_such_strategy"})
+        assert refused[0] == 400
+        assert not record.exists()
+        status, _ = await call(url, "POST", "/swap", {"name": "curve_spread", "params": B})
+        assert status == 200
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    assert (kept["name"], kept["params"], kept["source"]) == ("curve_spread", B, "admin")
+    assert kept["by"].endswith("(admin)")
