@@ -78,6 +78,31 @@ def test_kill_resume_and_status_load_nothing_heavy(args: tuple[str, ...], tmp_pa
     assert heavy == [], f"quoter {' '.join(args)} imported {heavy}"
 
 
+def test_quoter_run_imports_no_pandas_of_its_own() -> None:
+    """`quoter run --help` imports the whole command: the app, the engine (numpy) and the venue
+    client (aiohttp). pandas comes with the trade file alone (the test below)."""
+    code, modules = _loaded("run", "--help", env=dict(os.environ))
+    assert code == 0
+    assert {"quoter.app", "quoter.engine.engine", "quoter.trades.recorder"} <= modules
+    heavy = [m for m in _heavy(modules) if m.split(".")[0] not in ("numpy", "aiohttp")]
+    assert heavy == [], f"quoter run imported {heavy}"
+
+
+def test_a_trade_file_brings_pandas_in_as_the_bot_is_built() -> None:
+    """With a trade file, pandas is imported as the recorder is built at the start, not at the
+    first fill, on the event loop, in the middle of a trading day; with none, not at all."""
+    check = (
+        "import sys; from pathlib import Path; from quoter.app import _trade_recorder\n"
+        "before = 'pandas' in sys.modules; none = _trade_recorder(None)\n"
+        "after_none = 'pandas' in sys.modules; _trade_recorder(Path('never-written.parquet'))\n"
+        "print(before, none, after_none, 'pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.split() == ["False", "None", "False", "True"], done.stderr
+
+
 def test_the_probe_sees_heavy_imports_where_there_are_some(tmp_path: Path) -> None:
     """The check above could pass by seeing nothing: the backtest's help loads pandas."""
     _, modules = _loaded("backtest", "--help", env=dict(os.environ))
