@@ -78,6 +78,48 @@ def test_kill_resume_and_status_load_nothing_heavy(args: tuple[str, ...], tmp_pa
     assert heavy == [], f"quoter {' '.join(args)} imported {heavy}"
 
 
+# `quoter run --help`, which imports the whole command, then the bot's trade recorder built
+# as the bot's start builds it: with no trade file, then with one.
+RUN_PROBE = """
+import json, sys
+from pathlib import Path
+from quoter.cli import main
+try:
+    code = main(["run", "--help"])
+except SystemExit as exit:
+    code = exit.code
+from quoter.app import _trade_recorder
+modules = sorted(sys.modules)
+none = _trade_recorder(None)
+after_none = "pandas" in sys.modules
+_trade_recorder(Path(sys.argv[1]))
+print(json.dumps({"code": code, "modules": modules, "none": none is None,
+                  "after_none": after_none, "after_file": "pandas" in sys.modules}))
+"""
+
+
+def test_quoter_run_imports_pandas_only_as_it_builds_a_trade_recorder(tmp_path: Path) -> None:
+    """The run command's modules (the app, the engine with numpy, the venue client with
+    aiohttp) load no pandas; the trade file's recorder, built at the bot's start, does: not at
+    the first fill, on the event loop, in the middle of a trading day. With no trade file (the
+    recorder None), never."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE, str(tmp_path / "never-written.parquet")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["code"] == 0, done.stderr
+    modules = set(answer["modules"])
+    assert {"quoter.commands.run", "quoter.engine.engine", "quoter.trades.recorder"} <= modules
+    heavy = [m for m in _heavy(modules) if m.split(".")[0] not in ("numpy", "aiohttp")]
+    assert heavy == [], f"quoter run imported {heavy}"
+    assert (answer["none"], answer["after_none"], answer["after_file"]) == (True, False, True)
+    assert not (tmp_path / "never-written.parquet").exists()  # built, not written
+
+
 def test_the_probe_sees_heavy_imports_where_there_are_some(tmp_path: Path) -> None:
     """The check above could pass by seeing nothing: the backtest's help loads pandas."""
     _, modules = _loaded("backtest", "--help", env=dict(os.environ))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -28,9 +29,11 @@ import pytest
 
 from tests.test_readme_strategy import fresh_clone_env, write_readme_strategy
 
-# The README's own commands use the default ports (the sandbox's 8642, the demo's metrics and
-# admin 9464 and 9465): under `pytest -n 2 --dist loadgroup` they run on one worker, in turn.
-pytestmark = pytest.mark.xdist_group("readme-default-ports")
+# The README's long-running commands use the default ports (the sandbox's 8642, the demo's
+# metrics and admin 9464 and 9465): under `pytest -n 2 --dist loadgroup` the tests that start
+# them run on one worker, in turn. The others (price, backtests) listen on nothing and may run
+# beside them: the sweep and the backtest are the module's longest tests.
+DEFAULT_PORTS = pytest.mark.xdist_group("readme-default-ports")
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -101,17 +104,26 @@ def shown(pattern: str) -> str:
     return line
 
 
+@pytest.fixture(scope="module")
+def sample_days(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's first SAMPLE_DAYS days, cut once for the module's clones (each gets a copy
+    of its own: a command that wrote to its tape could not reach another test's)."""
+    sample = pd.read_parquet(ROOT / "backtests" / "sample-tape.parquet")
+    first = sample["created_at"].min()
+    cut = sample[sample["created_at"] < first + pd.Timedelta(days=SAMPLE_DAYS)]
+    path = tmp_path_factory.mktemp("sample") / "sample-tape.parquet"
+    cut.to_parquet(path, index=False)
+    return path
+
+
 @pytest.fixture
-def clone(tmp_path: Path) -> Path:
+def clone(tmp_path: Path, sample_days: Path) -> Path:
     """A folder laid out as a fresh clone, as far as the README's commands need."""
     for name in (".venv", "Makefile", "pyproject.toml", "config"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / "backtests").mkdir()
     (tmp_path / "backtests" / "sample-desk.toml").symlink_to(ROOT / "backtests/sample-desk.toml")
-    sample = pd.read_parquet(ROOT / "backtests" / "sample-tape.parquet")
-    first = sample["created_at"].min()
-    cut = sample[sample["created_at"] < first + pd.Timedelta(days=SAMPLE_DAYS)]
-    cut.to_parquet(tmp_path / "backtests" / "sample-tape.parquet", index=False)
+    shutil.copyfile(sample_days, tmp_path / "backtests" / "sample-tape.parquet")
     write_readme_strategy(tmp_path)
     return tmp_path
 
@@ -185,6 +197,7 @@ def background() -> Iterator[list[Background]]:
         job.kill()
 
 
+@DEFAULT_PORTS
 def test_make_run_quotes_the_demo_and_the_readme_commands_steer_it(
     clone: Path, background: list[Background]
 ) -> None:
@@ -207,6 +220,7 @@ def test_make_run_quotes_the_demo_and_the_readme_commands_steer_it(
     assert not (clone / "var" / "audit").exists()  # the demo keeps to var/demo
 
 
+@DEFAULT_PORTS
 def test_the_readme_sandbox_serves_the_trades_export(
     clone: Path, background: list[Background]
 ) -> None:
@@ -221,6 +235,7 @@ def test_the_readme_sandbox_serves_the_trades_export(
     sandbox.interrupt()
 
 
+@DEFAULT_PORTS
 def test_the_readme_sandbox_records_a_tape_on_ctrl_c(
     clone: Path, background: list[Background]
 ) -> None:

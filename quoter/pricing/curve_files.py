@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from quoter.domain.market import AREAS, Commodity
 from quoter.pricing.curve import CurveSeries, CurveSet, SeriesKey
+
+if TYPE_CHECKING:
+    # Imported where files are read: the running bot imports this module for its types and
+    # refusal reasons, and one on the synthetic curves (no [curves] path) never reads a file.
+    import pandas as pd
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -157,6 +161,8 @@ def _refused_in(problems: list[CurveProblem], name: str) -> bool:
 
 
 def _read_file(file: Path) -> pd.DataFrame | CurveProblem:
+    import pandas as pd
+
     name = str(file)
     try:
         if file.suffix == ".parquet":
@@ -192,6 +198,8 @@ def _read_file(file: Path) -> pd.DataFrame | CurveProblem:
 
 
 def _text(values: pd.Series) -> pd.Series:
+    import pandas as pd
+
     if not isinstance(values.dtype, pd.StringDtype):
         values = values.astype("str")
     return values.fillna("").str.strip()
@@ -199,6 +207,8 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _instants_us(values: pd.Series, *, whole_s: bool) -> tuple[IntArray, BoolArray] | str:
     """UTC microseconds and a mask of bad entries, or why the whole column is unusable."""
+    import pandas as pd
+
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         parsed = values.dt.tz_convert("UTC")
         no_offset = np.zeros(len(values), dtype=bool)
@@ -216,6 +226,8 @@ def _instants_us(values: pd.Series, *, whole_s: bool) -> tuple[IntArray, BoolArr
 
 
 def _prices(values: pd.Series) -> npt.NDArray[np.float64]:
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
     return np.asarray(pd.to_numeric(_text(values), errors="coerce").to_numpy(dtype=np.float64))
@@ -225,6 +237,8 @@ def _parse_rows(
     raw: pd.DataFrame, name: str, file_index: int, problems: list[CurveProblem]
 ) -> pd.DataFrame | None:
     """The typed rows of one file; rows with bad values are reported and their series refused."""
+    import pandas as pd
+
     frame = pd.DataFrame(
         {"commodity": _text(raw["commodity"]), "market_area": _text(raw["market_area"])}
     )
@@ -282,6 +296,8 @@ def _report_rows(
 def _assemble(
     frames: list[pd.DataFrame], names: list[str], problems: list[CurveProblem], vet: SeriesVet
 ) -> tuple[dict[SeriesKey, CurveSeries], dict[SeriesKey, tuple[str, ...]]]:
+    import pandas as pd
+
     series: dict[SeriesKey, CurveSeries] = {}
     sources: dict[SeriesKey, tuple[str, ...]] = {}
     if not frames:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from quoter.domain.market import Action
 from quoter.domain.trading import Trade
 from quoter.trades.rows import Row, fill_row, trade_row
-from quoter.trades.store import TradeStore
+
+if TYPE_CHECKING:
+    # The store's module imports pandas: whoever builds a recorder imports it (quoter.app,
+    # at the bot's start), so that the engine's modules, which name this class, do not.
+    from quoter.trades.store import TradeStore
 
 
 class TradeRecorder:
