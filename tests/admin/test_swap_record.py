@@ -7,9 +7,12 @@ swapped strategy has taken it in, and the record goes."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 from pathlib import Path
+
+import pytest
 
 from quoter.admin import swap_record
 from tests.engine.bots import desk, sandbox, start_output, this_checkout, write_bot_config
@@ -59,10 +62,16 @@ def test_a_damaged_record_is_taken_as_a_swap_that_may_have_been(tmp_path: Path) 
         assert record.exists()  # kept for a person to look at
 
 
-def test_a_record_that_cannot_be_kept_leaves_the_swap_standing(tmp_path: Path) -> None:
+def test_a_record_that_cannot_be_kept_is_said_and_the_swap_stands(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("", encoding="utf-8")
-    _saved(blocked / swap_record.SWAP_FILE)  # its folder is a file: said in the log, no raise
+    with caplog.at_level(logging.ERROR, logger="quoter.admin.swap_record"):
+        _saved(blocked / swap_record.SWAP_FILE)  # its folder is a file: no raise
+    [said] = caplog.messages
+    assert said.startswith(f"cannot keep the swap in {blocked / swap_record.SWAP_FILE}")
+    assert "a restart will quote with the configuration's strategy without saying so" in said
 
 
 def test_a_restarted_bot_says_it_reverted_a_swap_in_its_banner_and_status(
