@@ -30,7 +30,7 @@ from quoter.engine.build import build_engine
 from quoter.engine.config import EngineConfig
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.decide import proposal_of, risk_declined
-from quoter.engine.desk import Desk
+from quoter.engine.desk import Desk, empty_book
 from quoter.engine.engine import Engine
 from quoter.engine.killswitch import KillSwitch
 from quoter.engine.state import EngineDeps, StrategySlot
@@ -38,7 +38,6 @@ from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.risk import checks
-from quoter.risk.book import RiskBook
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.credentials import generate_credentials
@@ -166,11 +165,7 @@ def decide_all(tape: Tape, risk: RiskConfig, curves: DayCurves, strategy: str = 
     delivery, risk checks against the book, the book's reservation), on the curves of its day,
     and released again as if its RFQ ended unfilled; returns how many would be quoted."""
     chosen = load_strategy(strategy, {})
-    book = RiskBook(
-        drift_window_s=risk.collar.drift_window_s,
-        fill_window_s=risk.fill_throttle_window_s,
-        payment_day=risk.credit_payment_day,
-    )
+    book = empty_book(risk)
     start, quoted = tape.start, 0
     for entry in tape:
         rfq = entry.rfq

@@ -14,12 +14,10 @@ from pathlib import Path
 
 from quoter.basics.private_file import write_private
 from quoter.engine.config import EngineConfig
-from quoter.engine.status import REVERTED_FACT
 
 log = logging.getLogger(__name__)
 
 SWAP_FILE = "strategy-swap.json"
-FACT = REVERTED_FACT  # the run fact (start record, status) a reverting start carries
 
 
 def record_path(engine: EngineConfig) -> Path:
@@ -61,7 +59,7 @@ def reverted(path: Path, name: str, params: Mapping[str, object]) -> str | None:
         at, by = str(data["at"]), str(data["by"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return f"{path} is damaged: {_MAY_HAVE}; {ours}"
-    if swapped == name and _same(swapped_params, params):
+    if swapped == name and _json(swapped_params) == _json(params):
         path.unlink(missing_ok=True)  # the configuration has taken the swap in
         return None
     return (
@@ -71,10 +69,6 @@ def reverted(path: Path, name: str, params: Mapping[str, object]) -> str | None:
 
 
 _MAY_HAVE = "the last run may have been swapped to another strategy"
-
-
-def _same(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
-    return _json(a) == _json(b)
 
 
 def _json(params: Mapping[str, object]) -> str:

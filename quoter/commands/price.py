@@ -24,13 +24,13 @@ from quoter.basics.errors import ConfigError
 from quoter.config import load_config, require_risk
 from quoter.domain import Load, LoadShape, Rfq
 from quoter.engine.decide import proposal_of, risk_declined
+from quoter.engine.desk import empty_book
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_files import load_curve_set
 from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.pricing.valuation import price_delivery
 from quoter.risk import checks
-from quoter.risk.book import RiskBook
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.strategies_api import (
     Decision,
@@ -140,11 +140,7 @@ def risk_verdict(
     proposal = proposal_of(rfq, decision, delivery)
     series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
     age_s = (market.now - series.as_of).total_seconds() if series else float("inf")
-    book = RiskBook(
-        drift_window_s=risk.collar.drift_window_s,
-        fill_window_s=risk.fill_throttle_window_s,
-        payment_day=risk.credit_payment_day,
-    )
+    book = empty_book(risk)
     return checks.check(risk, book.view(proposal, now_s=0.0, curve_age_s=age_s), proposal)
 
 

@@ -29,7 +29,7 @@ from quoter.commands._demo import announce, withdraw
 from quoter.config import QuoterConfig, check_strategies, load_config, require_risk
 from quoter.engine.killswitch import kill_to_json, start_banner
 from quoter.engine.reconcile import StartRefused
-from quoter.engine.status import render_status, status_of
+from quoter.engine.status import REVERTED_FACT, render_status, status_of
 from quoter.pricing.curve import CurveSet
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.reference import curve_reference
@@ -161,7 +161,7 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
         record = swap_record.record_path(config.engine)
         reverted = swap_record.reverted(record, wanted.name, wanted.params)
         if reverted is not None:  # on the start's audit record, in the status, said first
-            facts[swap_record.FACT] = reverted
+            facts[REVERTED_FACT] = reverted
         async with open_bot(
             config.engine, venue_config, risk, credentials, clock, curves, facts
         ) as bot:

@@ -83,16 +83,17 @@ class Desk:
         self.shadow = shadow
         self.withdraw_wanted = asyncio.Event()
         self.quotes = QuoteBook()
-        self.book = _empty_book(risk)
+        self.book = empty_book(risk)
 
     def reset(self, risk: RiskConfig) -> None:
         """An empty risk book and quote book: before a start's reconciliation is tried again,
         so nothing it read the first time is counted twice."""
-        self.book = _empty_book(risk)
+        self.book = empty_book(risk)
         self.quotes = QuoteBook()
 
 
-def _empty_book(risk: RiskConfig) -> RiskBook:
+def empty_book(risk: RiskConfig) -> RiskBook:
+    """A risk book with `risk`'s windows and payment day, holding nothing."""
     return RiskBook(
         drift_window_s=risk.collar.drift_window_s,
         fill_window_s=risk.fill_throttle_window_s,
