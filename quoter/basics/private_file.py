@@ -9,15 +9,26 @@ from pathlib import Path
 PRIVATE_MODE = 0o600
 
 
-def write_private(path: Path, text: str, *, tmp: Path | None = None, fsync: bool = True) -> None:
-    """Replace `path` with `text` atomically, readable by its owner only. `tmp` is the
-    temporary file (default: `path` with a .tmp suffix); `fsync` puts it on disk first."""
+def write_private(
+    path: Path, content: str | bytes, *, tmp: Path | None = None, fsync: bool = True
+) -> None:
+    """Replace `path` with `content` atomically, readable by its owner only. `tmp` is the
+    temporary file (default: `path` with a .tmp suffix). `fsync` makes it durable: the file is
+    on disk before it replaces the old one, and the rename is, once this returns (the folder is
+    synced too), so a power cut leaves the old file or the new one, never none."""
     tmp = path.with_suffix(".tmp") if tmp is None else tmp
+    data = content.encode("utf-8") if isinstance(content, str) else content
     descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+    with os.fdopen(descriptor, "wb") as handle:
         os.fchmod(handle.fileno(), PRIVATE_MODE)  # a temp file an older run left keeps its mode
-        handle.write(text)
+        handle.write(data)
         if fsync:
             handle.flush()
             os.fsync(handle.fileno())
     os.replace(tmp, path)
+    if fsync:
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)

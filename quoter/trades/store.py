@@ -3,15 +3,13 @@ twice, written whole to a temporary file and moved into place."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from quoter.basics.private_file import write_private
 from quoter.trades.rows import COLUMNS, PENDING_PREFIX, Row
-
-FILE_MODE = 0o600
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("quantity-mw", "price")]
 
@@ -51,17 +49,12 @@ class TradeStore:
 
     def _write(self, frame: pd.DataFrame) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        # Created owner-only before pandas writes into it: our trades are the desk's own.
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-        descriptor = os.open(temporary, flags, FILE_MODE)
-        os.fchmod(descriptor, FILE_MODE)
-        os.close(descriptor)
         if self.path.suffix.lower() == ".csv":
-            frame.to_csv(temporary, index=False)
+            content: str | bytes = frame.to_csv(index=False)
         else:
-            frame.to_parquet(temporary, index=False)
-        temporary.replace(self.path)
+            content = frame.to_parquet(None, index=False)
+        # Our trades are the desk's own: owner-only from the first byte.
+        write_private(self.path, content, tmp=self.path.with_name(self.path.name + ".tmp"))
 
 
 def merge_rows(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

@@ -26,10 +26,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from quoter.basics.private_file import PRIVATE_MODE, write_private
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-FILE_MODE = 0o600
 # No usage plan allows this many requests in a day: a bigger count is damage, not spend.
 MAX_SPENT = 10_000_000
 MAX_BUCKET_LEVEL = 1e9
@@ -205,7 +206,7 @@ class QuotaLedger:
     def _locked(self) -> Iterator[None]:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         lock = self._path.with_name(self._path.name + ".lock")
-        handle = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
@@ -237,21 +238,7 @@ class QuotaLedger:
         return LedgerDamaged(f"quota ledger {self._path}: {why}")
 
     def save(self, entry: DayEntry) -> None:
-        """Write the ledger atomically, owner-only: temp file, fsync, rename, fsync the
-        directory."""
+        """Write the ledger atomically, owner-only and durably."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         text = render_ledger({**self._others, self._key: entry})
-        tmp = self._path.with_name(self._path.name + ".tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-        descriptor = os.open(tmp, flags, FILE_MODE)
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)  # a temp file left by an older run keeps its mode
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self._path)
-        directory = os.open(self._path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_private(self._path, text, tmp=self._path.with_name(self._path.name + ".tmp"))

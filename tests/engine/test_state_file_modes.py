@@ -69,3 +69,29 @@ def test_a_state_file_is_created_owner_only(tmp_path: Path, name: str) -> None:
     assert _mode(tmp_path / file) == 0o600
     for other in tmp_path.iterdir():  # its lock file too
         assert _mode(other) & 0o077 == 0, other.name
+
+
+DURABLE = ["quota ledger", "kill latch", "trades csv", "trades parquet"]
+
+
+@pytest.mark.parametrize("name", DURABLE)
+def test_a_durable_state_file_survives_a_power_cut(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename is durable only once its folder is synced: before that a power cut can leave
+    the old file, or none. The kill latch, the quota ledger and the trades must be on disk,
+    file and folder, when their write returns (the heartbeat, rewritten every beat, need not)."""
+    write, file, _ = WRITERS[name]
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        kind = "folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file"
+        after_rename = (tmp_path / file).exists()
+        synced.append(f"{kind} {'after' if after_rename else 'before'} the rename")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write(tmp_path / file)
+    assert "file before the rename" in synced
+    assert "folder after the rename" in synced
