@@ -39,6 +39,9 @@ def test_prices_a_one_way_rfq_on_the_synthetic_curves(capsys: pytest.CaptureFixt
     assert out["price"] == round(out["mid"] + 0.4 + 0.05, 3)
     assert list(out["components"]) == ["mid", "half-spread", "credit"]
     assert out["strategy"] == "curve_spread"
+    # What priced it, though no parameter was named: the strategy's defaults in effect.
+    assert out["params"]["credit_default_eur_mwh"] == 0.05
+    assert out["params"]["size_add_on_eur_mwh"] == [[25, 0.0], [100, 0.05], [500, 0.15]]
     assert out["curve-as-of"] == "2026-03-02T09:15:00Z"  # synthetic curves as of --now
     assert out["now"] == "2026-03-02T09:15:00Z"  # the RFQ's created-at by default
 

@@ -40,6 +40,7 @@ from quoter.strategies_api import (
     StrategyLoadError,
     evaluate,
     load_strategy,
+    parameters_in_effect,
 )
 from quoter.strategy_paths import use_strategy_folders
 from quoter.venue.errors import MalformedResponse
@@ -118,6 +119,8 @@ def run_price(args: argparse.Namespace) -> int:
     decision = evaluate(strategy, rfq, market)
     verdict = None if isinstance(decision, Decline) else risk_verdict(rfq, decision, market, risk)
     report = describe(rfq, decision, market, name, verdict)
+    in_effect = parameters_in_effect(strategy)
+    report["params"] = params if in_effect is None else in_effect  # defaults filled in
     if verdict is not None:
         report["risk"] = {
             "limits": "demo (no --config)" if args.config is None else f"{args.config} [risk]",

@@ -182,7 +182,7 @@ class Engine:
                 limits=deps.risk.model_dump(mode="json"),
                 engine=deps.config.model_dump(mode="json"),
                 strategy=desk.strategy.name,
-                params=desk.strategy.params,
+                params=desk.strategy.in_effect,
                 kill_switch=deps.killswitch.state.value,
                 # The app's facts of the run (its clock, its market's seed), as it gives them;
                 # read back, the codec types the ones it knows.

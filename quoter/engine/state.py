@@ -17,7 +17,7 @@ from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.pricing.curve import CurveSet
 from quoter.risk.config import RiskConfig
-from quoter.strategies_api import Strategy
+from quoter.strategies_api import Strategy, parameters_in_effect
 from quoter.trades.recorder import TradeRecorder
 from quoter.venue.port import Venue
 
@@ -56,8 +56,13 @@ class StrategySlot:
     # The strategy's own `version` attribute, or its module's `__version__`: read once, as
     # the slot is made, not for every decision's audit record.
     version: str | None = field(init=False, compare=False)
+    # What priced it: `params` with the strategy's defaults filled in (`params` as given when
+    # the strategy has no typed parameters), read once, as the slot is made.
+    in_effect: dict[str, object] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
+        in_effect = parameters_in_effect(self.strategy)
+        object.__setattr__(self, "in_effect", self.params if in_effect is None else in_effect)
         version = getattr(self.strategy, "version", None)
         if version is None:
             module = sys.modules.get(type(self.strategy).__module__)

@@ -12,7 +12,7 @@ from quoter.strategies_api.decision import (
     shift_quote,
 )
 from quoter.strategies_api.evaluate import check_decision, evaluate
-from quoter.strategies_api.loader import StrategyLoadError, load_strategy
+from quoter.strategies_api.loader import StrategyLoadError, load_strategy, parameters_in_effect
 from quoter.strategies_api.market import MarketSnapshot, Strategy
 
 __all__ = [
@@ -31,5 +31,6 @@ __all__ = [
     "check_decision",
     "evaluate",
     "load_strategy",
+    "parameters_in_effect",
     "shift_quote",
 ]

@@ -18,6 +18,7 @@ a strategy built from the old one keeps its code).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import importlib
 import math
 import os
@@ -203,6 +204,39 @@ def parameter_names(target: type) -> set[str]:
     if issubclass(target, BaseModel):
         return set(target.model_fields)
     raise StrategyLoadError(f"{target.__name__}: a strategy class must be a dataclass or model")
+
+
+def parameters_in_effect(strategy: object) -> dict[str, object] | None:
+    """The parameters `strategy` was built with, defaults included, as JSON values (tables as
+    objects, steps as lists, enum keys by their value): what the audit trail records, so a
+    decision is explained by what priced it, not only by what the configuration named. None
+    for a strategy object that has no typed parameters."""
+    if dataclasses.is_dataclass(strategy) and not isinstance(strategy, type):
+        names = [f.name for f in dataclasses.fields(strategy) if f.init]
+    elif isinstance(strategy, BaseModel):
+        names = list(type(strategy).model_fields)
+    else:
+        return None
+    return {name: _json_value(getattr(strategy, name)) for name in names}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return _json_value(value.value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(_json_value(k)): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(v) for v in value]
+    nested = parameters_in_effect(value)  # a strategy built into this one, say
+    if nested is None:
+        return str(value)
+    kind = type(value)
+    return {
+        "strategy": f"{kind.__module__}:{kind.__qualname__}",
+        "params": nested,
+    }  # a date, a decimal, a plugin's own type: as it reads
 
 
 def _checked(name: str, strategy: object) -> Strategy:

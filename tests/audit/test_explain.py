@@ -47,6 +47,9 @@ async def test_explain_tells_a_quote_and_a_decline(
     for words in (
         "received RFQ",
         "priced by strategy curve-spread",
+        # What priced it, though the configuration named no parameter: the defaults in effect.
+        "credit_default_eur_mwh=0.05",
+        "tenor_half_spread_eur_mwh=[[7, 0.15], [31, 0.2], [92, 0.3], [366, 0.4], [1096, 0.6]]",
         "components:",
         "curve ",
         "risk check collar: passed",

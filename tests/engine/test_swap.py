@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from quoter.admin import swap_record
 from quoter.admin.reload import watch_config
 from quoter.risk.config import DEMO_RISK
+from quoter.strategies_api import load_strategy, parameters_in_effect
 from tests.admin.harness import admin_bot, admin_for, call
 from tests.engine.harness import (
     QUICK_REFILL,
@@ -24,6 +26,15 @@ from tests.venue.contract import counters, new_rfq
 
 A = {"credit_default_eur_mwh": 0.05}
 B = {"credit_default_eur_mwh": 0.85}
+
+
+def in_effect(params: Mapping[str, object]) -> dict[str, object]:
+    """What the trail records of curve_spread built from `params`: its defaults filled in."""
+    recorded = parameters_in_effect(load_strategy("curve_spread", params))
+    assert recorded is not None
+    return recorded
+
+
 RFQS = 60
 ROOMY = DEMO_RISK.model_copy(update={"max_open_quotes": 500, "max_quotes_per_minute": 10_000})
 
@@ -87,7 +98,7 @@ async def test_a_swap_under_load_loses_no_rfq_and_mixes_no_parameters(tmp_path: 
     used = []
     for record in decisions:
         params = record["params"]
-        assert params in (A, B), record
+        assert params in (in_effect(A), in_effect(B)), record
         decision = record.get("decision")
         if isinstance(decision, dict):  # priced: its credit add-on is its own parameter set's
             assert decision["components"]["credit"] == params["credit_default_eur_mwh"], record
@@ -122,7 +133,7 @@ async def test_a_bad_swap_leaves_the_old_strategy_quoting(tmp_path: Path) -> Non
     ]
     assert audit_records(tmp_path, "strategy-swap") == []
     [intent] = audit_records(tmp_path, "quote-intent")
-    assert (intent["strategy"], intent["params"]) == ("curve-spread", {})
+    assert (intent["strategy"], intent["params"]) == ("curve-spread", in_effect({}))
 
 
 def _write(path: Path, text: str) -> None:
@@ -175,7 +186,7 @@ async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path
     assert "not valid TOML" in refused[1]["error"]
     assert len(audit_records(tmp_path, "strategy-swap")) == 1
     [intent] = audit_records(tmp_path, "quote-intent")
-    assert intent["params"] == {"credit_default_eur_mwh": 0.7}
+    assert intent["params"] == in_effect({"credit_default_eur_mwh": 0.7})
 
 
 async def test_a_swap_is_kept_for_the_next_start_and_a_refused_one_is_not(tmp_path: Path) -> None:
