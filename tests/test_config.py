@@ -60,3 +60,21 @@ def test_credentials_come_from_the_environment_and_never_show() -> None:
 def test_missing_credentials_are_named_without_values() -> None:
     with pytest.raises(ConfigError, match="QUOTER_CLIENT_SECRET, QUOTER_API_KEY"):
         load_credentials({"QUOTER_CLIENT_ID": "id-1"})
+
+
+def test_false_turns_the_trade_file_off() -> None:
+    """TOML has no null: `trades_file = false` is how a desk says it keeps no trade file."""
+    assert parse_config({"engine": {"trades_file": False}}).engine.trades_file is None
+    assert parse_config({}).engine.trades_file == Path("var/trades.parquet")
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("", "an empty name"), ("  ", "an empty name"), ("var/trades.txt", "end in .csv or .parquet")],
+)
+def test_a_trade_file_the_bot_cannot_write_is_refused_as_the_config_loads(
+    name: str, says: str
+) -> None:
+    """An empty name was the current folder, and a .txt file failed only as the bot started."""
+    with pytest.raises(ConfigError, match=rf"engine\.trades_file: .*{says}"):
+        parse_config({"engine": {"trades_file": name}})

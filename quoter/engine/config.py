@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
 from quoter.basics.frozen import Frozen
 from quoter.engine.hours import TradingHoursConfig
 from quoter.engine.planner import PollConfig
+
+TRADE_SUFFIXES = (".csv", ".parquet")  # the trade file's formats
 
 
 class QuotingConfig(Frozen):
@@ -130,5 +132,20 @@ class EngineConfig(Frozen):
 
     trades_file: Path | None = Field(
         Path("var/trades.parquet"),
-        description="fills as learnt, the file `quoter trades export` completes; none: off",
+        description="fills as learnt, the file `quoter trades export` completes (.csv or "
+        ".parquet); false: off",
     )
+
+    @field_validator("trades_file", mode="before")
+    @classmethod
+    def _trades_file(cls, value: object) -> object:
+        """TOML has no null: `false` turns the trade file off. An empty name is refused (it
+        would be the current folder), and so is a file neither CSV nor Parquet, here rather
+        than when the bot starts."""
+        if value is False or value is None:
+            return None
+        if isinstance(value, str | Path) and not str(value).strip():
+            raise ValueError("an empty name: name a .csv or .parquet file, or false for none")
+        if isinstance(value, str | Path) and Path(value).suffix.lower() not in TRADE_SUFFIXES:
+            raise ValueError(f"{value}: the trade file must end in .csv or .parquet")
+        return value
