@@ -335,8 +335,10 @@ def _earliest(arrival: datetime | None, event: datetime | None) -> datetime:
 
 
 def _sent(price: Price) -> Price:
-    """A price as the client sends it: the venue takes at most 3 decimals."""
-    return Price(float(round(price.value, 3)), price.currency)
+    """A price as the client sends it: the venue takes at most 3 decimals (the engine's prices
+    have no more: then the price itself)."""
+    sent = float(round(price.value, 3))
+    return price if sent == price.value else Price(sent, price.currency)
 
 
 def _rfq_now(rfq: Rfq, at: datetime, status: RfqStatus, mine: MyQuoteStatus) -> Rfq:

@@ -81,19 +81,21 @@ def decision_fields(decision: QuoteDecision) -> events.DecisionFields:
 
 
 def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, ...]:
+    passed = _PASSED_FIELDS
     return tuple(
-        _PASSED_FIELDS[r.code]
-        if r is PASSED.get(r.code)
-        else events.CheckFields(code=r.code, passed=r.passed, detail=r.detail)
-        for r in results
+        [
+            passed.get(id(r)) or events.CheckFields(code=r.code, passed=r.passed, detail=r.detail)
+            for r in results
+        ]
     )
 
 
 # A pass is one shared result per code (risk.checks.PASSED), so its record part is too: most
-# checks pass, and building their parts anew was most of the cost of a decision's record.
+# checks pass, and building their parts anew was most of the cost of a decision's record. Keyed
+# by the shared result itself (its id: it lives as long as the module), so a check that passed
+# with something to say (a reduce-only note) gets its own part.
 _PASSED_FIELDS = {
-    code: events.CheckFields(code=r.code, passed=True, detail=r.detail)
-    for code, r in PASSED.items()
+    id(r): events.CheckFields(code=r.code, passed=True, detail=r.detail) for r in PASSED.values()
 }
 
 

@@ -7,7 +7,7 @@ Quotes in flight are in the book the moment they are reserved, so they count at 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from quoter.domain import Action, Rfq
 from quoter.pricing.delivery import DeliveryBucket
@@ -26,16 +26,15 @@ class Proposal:
     mid: float
     energy_mwh: float
     buckets_mwh: Mapping[DeliveryBucket, float]
+    # Read by several checks and by the book for every decision: worked out once, here.
+    # `sides`: the sides we may end up on, one for a one-way quote, both for a two-way one.
+    sides: tuple[Action, ...] = field(init=False, repr=False, compare=False)
+    notional_eur: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def sides(self) -> tuple[Action, ...]:
-        """The sides we may end up on: one for a one-way quote, both for a two-way one."""
+    def __post_init__(self) -> None:
         side = self.rfq.our_side
-        return (Action.BUY, Action.SELL) if side is None else (side,)
-
-    @property
-    def notional_eur(self) -> float:
-        return max(abs(p) for p in self.prices) * self.energy_mwh
+        object.__setattr__(self, "sides", (Action.BUY, Action.SELL) if side is None else (side,))
+        object.__setattr__(self, "notional_eur", max(map(abs, self.prices)) * self.energy_mwh)
 
     @property
     def product_key(self) -> Hashable:
@@ -89,9 +88,10 @@ def _failed(code: DeclineCode, detail: str) -> CheckResult:
 
 
 # A pass says only "ok": one shared result per code, and no detail formatted for nothing (the
-# checks run for every quote).
-def _passed(code: DeclineCode) -> CheckResult:
-    return PASSED[code]
+# checks run for every quote, so a pass is a look-up, not a call).
+PASSED: dict[DeclineCode, CheckResult] = {
+    code: CheckResult(code, True, "ok") for code in RISK_CODES
+}
 
 
 def check_scope(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
@@ -102,7 +102,7 @@ def check_scope(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
         return _failed(DeclineCode.LOAD_NOT_ALLOWED, f"load {i.load} is not allowed")
     if i.product_type not in config.allowed_products:
         return _failed(DeclineCode.PRODUCT_NOT_ALLOWED, f"product {i.product_type} is not allowed")
-    return _passed(DeclineCode.PRODUCT_NOT_ALLOWED)
+    return PASSED[DeclineCode.PRODUCT_NOT_ALLOWED]
 
 
 def check_price_band(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
@@ -116,12 +116,12 @@ def check_price_band(config: RiskConfig, book: BookView, p: Proposal) -> CheckRe
                 f"[{band.min_eur_mwh:g}, {band.max_eur_mwh:g}]"
             )
             return _failed(DeclineCode.PRICE_BAND, detail)
-    return _passed(DeclineCode.PRICE_BAND)
+    return PASSED[DeclineCode.PRICE_BAND]
 
 
 def check_curve_age(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     if book.curve_age_s <= config.max_curve_age_s:
-        return _passed(DeclineCode.CURVE_STALE)
+        return PASSED[DeclineCode.CURVE_STALE]
     return _failed(DeclineCode.CURVE_STALE, f"curve is {book.curve_age_s:.0f} s old")
 
 
@@ -129,7 +129,7 @@ def check_collar(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult
     limit = config.collar_for(p.rfq.instrument.product_type).max_distance_eur_mwh
     worst = max(abs(price - p.mid) for price in p.prices)
     if worst <= limit:
-        return _passed(DeclineCode.COLLAR)
+        return PASSED[DeclineCode.COLLAR]
     return _failed(DeclineCode.COLLAR, f"{worst:.3f} from mid {p.mid:.3f} > {limit}")
 
 
@@ -138,21 +138,21 @@ def check_drift(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     low, high = book.mid_range or (p.mid, p.mid)
     drift = max(high, p.mid) - min(low, p.mid)
     if drift <= limit:
-        return _passed(DeclineCode.DRIFT)
+        return PASSED[DeclineCode.DRIFT]
     return _failed(DeclineCode.DRIFT, f"mid moved {drift:.3f} in the window > {limit}")
 
 
 def check_volume(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     mw = p.rfq.quantity_mw
     if mw <= config.max_volume_mw:
-        return _passed(DeclineCode.MAX_VOLUME)
+        return PASSED[DeclineCode.MAX_VOLUME]
     return _failed(DeclineCode.MAX_VOLUME, f"{mw} MW > {config.max_volume_mw}")
 
 
 def check_notional(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     notional = p.notional_eur
     if notional <= config.max_notional_eur:
-        return _passed(DeclineCode.MAX_NOTIONAL)
+        return PASSED[DeclineCode.MAX_NOTIONAL]
     return _failed(DeclineCode.MAX_NOTIONAL, f"{notional:.0f} EUR > {config.max_notional_eur}")
 
 
@@ -160,14 +160,14 @@ def check_open_quotes(config: RiskConfig, book: BookView, p: Proposal) -> CheckR
     # A requote replaces the live quote on the same RFQ, so it adds nothing.
     after = book.open_quotes + (0 if book.already_open else 1)
     if after <= config.max_open_quotes:
-        return _passed(DeclineCode.MAX_OPEN_QUOTES)
+        return PASSED[DeclineCode.MAX_OPEN_QUOTES]
     return _failed(DeclineCode.MAX_OPEN_QUOTES, f"{after} open quotes > {config.max_open_quotes}")
 
 
 def check_quote_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     recent = book.quotes_last_minute
     if recent < config.max_quotes_per_minute:
-        return _passed(DeclineCode.MAX_QUOTES_PER_MINUTE)
+        return PASSED[DeclineCode.MAX_QUOTES_PER_MINUTE]
     return _failed(DeclineCode.MAX_QUOTES_PER_MINUTE, f"{recent} quotes in the last minute")
 
 
@@ -198,7 +198,7 @@ def check_positions(config: RiskConfig, book: BookView, p: Proposal) -> CheckRes
             reducing.append(_reduce_only(bucket, before, after, limit))
     if reducing:
         return CheckResult(DeclineCode.POSITION_LIMIT, True, "; ".join(reducing))
-    return _passed(DeclineCode.POSITION_LIMIT)
+    return PASSED[DeclineCode.POSITION_LIMIT]
 
 
 def _reduces(before: float, after: float) -> bool:
@@ -219,14 +219,14 @@ def check_credit(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult
     limit = config.credit_limit_by_counterparty_eur.get(who, config.credit_limit_eur)
     after = book.credit_used_eur.get(who, 0.0) + p.notional_eur
     if after <= limit:
-        return _passed(DeclineCode.CREDIT_LIMIT)
+        return PASSED[DeclineCode.CREDIT_LIMIT]
     return _failed(DeclineCode.CREDIT_LIMIT, f"{who}: {after:.0f} EUR > {limit}")
 
 
 def check_fill_rate(config: RiskConfig, book: BookView, p: Proposal) -> CheckResult:
     fills = book.fills_in_window
     if fills < config.fill_throttle_count:
-        return _passed(DeclineCode.FILL_THROTTLE)
+        return PASSED[DeclineCode.FILL_THROTTLE]
     return _failed(
         DeclineCode.FILL_THROTTLE, f"{fills} fills in {config.fill_throttle_window_s:.0f} s"
     )
@@ -262,19 +262,14 @@ EXPOSURE_CHECKS: tuple[Check, ...] = (
 REASON_CODES: frozenset[DeclineCode] = RISK_CODES
 
 
-PASSED: dict[DeclineCode, CheckResult] = {
-    code: CheckResult(code, True, "ok") for code in REASON_CODES
-}
-
-
 def check(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
     """Run every check; all results are kept so the audit trail shows each one."""
-    return RiskVerdict(tuple(c(config, book, proposal) for c in CHECKS))
+    return RiskVerdict(tuple([c(config, book, proposal) for c in CHECKS]))
 
 
 def check_exposure(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
     """The `EXPOSURE_CHECKS` of a quote already live."""
-    return RiskVerdict(tuple(c(config, book, proposal) for c in EXPOSURE_CHECKS))
+    return RiskVerdict(tuple([c(config, book, proposal) for c in EXPOSURE_CHECKS]))
 
 
 def bucket_name(bucket: DeliveryBucket) -> str:
