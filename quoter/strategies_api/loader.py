@@ -210,7 +210,15 @@ def parameters_in_effect(strategy: object) -> dict[str, object] | None:
     """The parameters `strategy` was built with, defaults included, as JSON values (tables as
     objects, steps as lists, enum keys by their value): what the audit trail records, so a
     decision is explained by what priced it, not only by what the configuration named. None
-    for a strategy object that has no typed parameters."""
+    for a strategy object that has no typed parameters, or whose values cannot be read back
+    (a plugin's own type that fails to show itself): a record is never refused for it."""
+    try:
+        return _parameters(strategy)
+    except Exception:  # a plugin's __str__ or property raising, a table too deep to walk
+        return None
+
+
+def _parameters(strategy: object) -> dict[str, object] | None:
     if dataclasses.is_dataclass(strategy) and not isinstance(strategy, type):
         names = [f.name for f in dataclasses.fields(strategy) if f.init]
     elif isinstance(strategy, BaseModel):
@@ -229,7 +237,7 @@ def _json_value(value: object) -> object:
         return {str(_json_value(k)): _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_json_value(v) for v in value]
-    nested = parameters_in_effect(value)  # a strategy built into this one, say
+    nested = _parameters(value)  # a strategy built into this one, say
     if nested is None:
         return str(value)
     kind = type(value)

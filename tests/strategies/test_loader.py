@@ -14,6 +14,7 @@ from quoter.strategies_api import (
     MarketSnapshot,
     StrategyLoadError,
     load_strategy,
+    parameters_in_effect,
 )
 from strategies.curve_spread import CurveSpread
 
@@ -76,3 +77,43 @@ def test_load_errors_name_the_strategy_and_parameter(
 ) -> None:
     with pytest.raises(StrategyLoadError, match=message):
         load_strategy(name, params)
+
+
+class _Unshowable:
+    def __str__(self) -> str:
+        raise RuntimeError("a plugin's type that cannot show itself")
+
+
+@dataclass(frozen=True)
+class _Odd:
+    table: object
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> Decision:
+        raise NotImplementedError
+
+
+def test_the_parameters_in_effect_include_the_defaults_as_json() -> None:
+    assert parameters_in_effect(Midpoint()) == {"offset_eur_mwh": 0.0}
+    curve_spread = parameters_in_effect(load_strategy("curve_spread", {}))
+    assert curve_spread is not None
+    assert curve_spread["load_factor"] == {
+        "base": 1.0,
+        "peak": 1.25,
+        "off-peak": 1.25,
+        "custom": 1.5,
+    }
+    assert curve_spread["size_add_on_eur_mwh"] == [[25, 0.0], [100, 0.05], [500, 0.15]]
+    skew = parameters_in_effect(load_strategy("inventory_skew", {"inner": "curve_spread"}))
+    assert skew is not None
+    assert skew["inner"] == {
+        "strategy": "strategies.curve_spread:CurveSpread",
+        "params": curve_spread,
+    }
+
+
+def test_parameters_that_cannot_be_read_back_give_none_not_an_error() -> None:
+    """A record falls back to the parameters as given: a plugin's odd value never stops the
+    slot (and so a swap or a start) from being made."""
+    assert parameters_in_effect(NOT_A_STRATEGY) is None
+    assert parameters_in_effect(_Odd(_Unshowable())) is None
+    assert parameters_in_effect(_Odd({"a": (1, 2)})) == {"table": {"a": [1, 2]}}
