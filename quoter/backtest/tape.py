@@ -76,6 +76,7 @@ OPTIONAL = (
 )
 COLUMNS = REQUIRED + OPTIONAL
 INSTANTS = ("created_at", "quote_deadline", "maturity_start", "maturity_end", "cancel_at")
+SUFFIXES = (".parquet", ".csv")  # what a recorded tape may be written as
 NUMBERS = ("quantity_mw", "competitor_price", "requester_limit", "reference_price")
 
 

@@ -16,6 +16,7 @@ from quoter.backtest.record import (
     shapes_dir_for,
     venue_tape,
 )
+from quoter.backtest.tape import SUFFIXES as TAPE_SUFFIXES
 from quoter.backtest.tape import write_tape
 from quoter.clock import SystemClock
 from quoter.commands.price import InputError
@@ -24,7 +25,6 @@ from quoter.venue.config import load_credentials
 from quoter.venue.errors import VenueError
 from quoter.venue.http import HttpVenue
 
-TAPE_SUFFIXES = (".parquet", ".csv")
 RECENT = timedelta(minutes=10)  # a window ending this close to now may still be changing
 
 

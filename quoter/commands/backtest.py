@@ -30,11 +30,12 @@ from quoter.backtest.run import (
 )
 from quoter.backtest.sweep import SweepError, distinct, load_sweep, run_label
 from quoter.backtest.synth import synthetic_tape
+from quoter.backtest.tape import SUFFIXES as TAPE_SUFFIXES
 from quoter.backtest.tape import TapeError, read_tape, write_tape
 from quoter.basics.errors import ConfigError
 from quoter.clock import SystemClock
 from quoter.commands._backtest_fit import add_fit_arguments, write_fit_file
-from quoter.commands._backtest_record import TAPE_SUFFIXES, add_record_arguments, record
+from quoter.commands._backtest_record import add_record_arguments, record
 from quoter.commands.price import DEFAULT_STRATEGY_NAME, InputError, parse_params, updated
 from quoter.config import QuoterConfig, load_config, require_risk
 from quoter.strategies_api import StrategyLoadError

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from quoter.backtest.record import SandboxRecorder, shapes_dir_for
+from quoter.backtest.tape import SUFFIXES as TAPE_SUFFIXES
 from quoter.backtest.tape import write_tape
 from quoter.config import load_config
 from quoter.sandbox.config import SandboxConfig
@@ -20,7 +21,6 @@ from quoter.sandbox.credentials import CredentialSource, write_env_file
 from quoter.sandbox.server import RunningSandbox, run_sandbox
 
 COLLECT_EVERY_S = 0.1  # real seconds: the store must not evict an RFQ before it is collected
-TAPE_SUFFIXES = (".parquet", ".csv")
 
 
 def register(subparsers: Any) -> None:

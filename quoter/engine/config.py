@@ -10,8 +10,7 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from quoter.basics.frozen import Frozen
 from quoter.engine.hours import TradingHoursConfig
 from quoter.engine.planner import PollConfig
-
-TRADE_SUFFIXES = (".csv", ".parquet")  # the trade file's formats
+from quoter.trades.rows import SUFFIXES
 
 
 class QuotingConfig(Frozen):
@@ -146,6 +145,6 @@ class EngineConfig(Frozen):
             return None
         if isinstance(value, str | Path) and not str(value).strip():
             raise ValueError("an empty name: name a .csv or .parquet file, or false for none")
-        if isinstance(value, str | Path) and Path(value).suffix.lower() not in TRADE_SUFFIXES:
+        if isinstance(value, str | Path) and Path(value).suffix.lower() not in SUFFIXES:
             raise ValueError(f"{value}: the trade file must end in .csv or .parquet")
         return value

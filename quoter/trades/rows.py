@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from quoter.domain.market import Action
 from quoter.domain.trading import Trade
 
+SUFFIXES = (".csv", ".parquet")  # the trade file's formats, by its name
 COLUMNS = (
     "trade-id",
     "short-id",

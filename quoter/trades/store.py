@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from quoter.basics.private_file import write_private
-from quoter.trades.rows import COLUMNS, PENDING_PREFIX, Row
+from quoter.trades.rows import COLUMNS, PENDING_PREFIX, SUFFIXES, Row
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("quantity-mw", "price")]
 
 
 class TradeStore:
     def __init__(self, path: Path) -> None:
-        if path.suffix.lower() not in (".csv", ".parquet"):
+        if path.suffix.lower() not in SUFFIXES:
             raise ValueError(f"{path}: the trade file must end in .csv or .parquet")
         self.path = path
 
