@@ -5,13 +5,13 @@ at every durable write. A trail cut back behind it, or rewritten, no longer reac
 from __future__ import annotations
 
 import hmac
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 from quoter.audit.chain import canonical, mac
+from quoter.basics.private_file import write_private
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +67,9 @@ def _parse(found: object) -> Anchor | None:
 
 
 def write_anchor(path: Path, anchor: Anchor, key: bytes) -> None:
-    """Replace the anchor atomically: a new owner-only file, fsynced, renamed over the old."""
+    """Replace the anchor atomically and durably, owner-only."""
     body = anchor.body() | {"sig": _sign(anchor, key)}
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(descriptor, orjson.dumps(body))
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, path)
+    write_private(path, orjson.dumps(body))
 
 
 def _sign(anchor: Anchor, key: bytes) -> str:

@@ -35,6 +35,7 @@ from quoter.audit.verify import (
     check,
     read_head,
 )
+from quoter.basics.private_file import write_private
 
 log = logging.getLogger(__name__)
 
@@ -194,14 +195,9 @@ class JsonlAudit:
             return
         head = {"seq": self._seq, "hash": self._head, "day": self._day}
         path = self._directory / HEAD_FILE
-        temporary = path.with_suffix(".tmp")
         try:
             self._write_anchor()
-            with _open_owner_only(temporary, truncate=True) as out:
-                out.write(orjson.dumps(head))
-                out.flush()
-                os.fsync(out.fileno())
-            temporary.replace(path)
+            write_private(path, orjson.dumps(head))
         except OSError as error:
             raise AuditError(f"{path}: cannot write the audit head: {_said(error)}") from None
 

@@ -13,10 +13,11 @@ def write_private(
     path: Path, content: str | bytes, *, tmp: Path | None = None, fsync: bool = True
 ) -> None:
     """Replace `path` with `content` atomically, readable by its owner only. `tmp` is the
-    temporary file (default: `path` with a .tmp suffix). `fsync` makes it durable: the file is
+    temporary file (default: `path`'s name and .tmp, so files that differ only in their suffix
+    never share one). `fsync` makes it durable: the file is
     on disk before it replaces the old one, and the rename is, once this returns (the folder is
     synced too), so a power cut leaves the old file or the new one, never none."""
-    tmp = path.with_suffix(".tmp") if tmp is None else tmp
+    tmp = path.with_name(path.name + ".tmp") if tmp is None else tmp
     data = content.encode("utf-8") if isinstance(content, str) else content
     descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_MODE)
     with os.fdopen(descriptor, "wb") as handle:

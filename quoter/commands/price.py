@@ -119,8 +119,7 @@ def run_price(args: argparse.Namespace) -> int:
     decision = evaluate(strategy, rfq, market)
     verdict = None if isinstance(decision, Decline) else risk_verdict(rfq, decision, market, risk)
     report = describe(rfq, decision, market, name, verdict)
-    in_effect = parameters_in_effect(strategy)
-    report["params"] = params if in_effect is None else in_effect  # defaults filled in
+    report["params"] = parameters_in_effect(strategy, params)  # its defaults filled in
     if verdict is not None:
         report["risk"] = {
             "limits": "demo (no --config)" if args.config is None else f"{args.config} [risk]",

@@ -61,8 +61,7 @@ class StrategySlot:
     in_effect: dict[str, object] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        in_effect = parameters_in_effect(self.strategy)
-        object.__setattr__(self, "in_effect", self.params if in_effect is None else in_effect)
+        object.__setattr__(self, "in_effect", parameters_in_effect(self.strategy, self.params))
         version = getattr(self.strategy, "version", None)
         if version is None:
             module = sys.modules.get(type(self.strategy).__module__)

@@ -206,16 +206,18 @@ def parameter_names(target: type) -> set[str]:
     raise StrategyLoadError(f"{target.__name__}: a strategy class must be a dataclass or model")
 
 
-def parameters_in_effect(strategy: object) -> dict[str, object] | None:
+def parameters_in_effect(strategy: object, given: Mapping[str, object]) -> dict[str, object]:
     """The parameters `strategy` was built with, defaults included, as JSON values (tables as
     objects, steps as lists, enum keys by their value): what the audit trail records, so a
-    decision is explained by what priced it, not only by what the configuration named. None
-    for a strategy object that has no typed parameters, or whose values cannot be read back
-    (a plugin's own type that fails to show itself): a record is never refused for it."""
+    decision is explained by what priced it, not only by what the configuration named. `given`
+    (the parameters it was built from) for a strategy object that has no typed parameters, or
+    whose values cannot be read back (a plugin's own type that fails to show itself): a record
+    is never refused for it."""
     try:
-        return _parameters(strategy)
+        found = _parameters(strategy)
     except Exception:  # a plugin's __str__ or property raising, a table too deep to walk
-        return None
+        found = None
+    return dict(given) if found is None else found
 
 
 def _parameters(strategy: object) -> dict[str, object] | None:

@@ -54,7 +54,7 @@ class TradeStore:
         else:
             content = frame.to_parquet(None, index=False)
         # Our trades are the desk's own: owner-only from the first byte.
-        write_private(self.path, content, tmp=self.path.with_name(self.path.name + ".tmp"))
+        write_private(self.path, content)
 
 
 def merge_rows(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

@@ -241,4 +241,4 @@ class QuotaLedger:
         """Write the ledger atomically, owner-only and durably."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         text = render_ledger({**self._others, self._key: entry})
-        write_private(self._path, text, tmp=self._path.with_name(self._path.name + ".tmp"))
+        write_private(self._path, text)

@@ -1,6 +1,6 @@
 """Every state file the bot keeps is created owner-only (0600), whatever the umask, even over a
 temp file an older run left readable: the quota ledger, the kill latch, the trades, the
-heartbeat. (The audit trail's own modes are tested with it, in tests/audit.)"""
+heartbeat, the audit anchor. (The audit trail's own modes are tested with it, in tests/audit.)"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from quoter.audit.anchor import Anchor, write_anchor
 from quoter.clock import ManualClock
 from quoter.engine.heartbeat import Heartbeat
 from quoter.engine.killswitch import Kill, KillSwitch
@@ -43,15 +44,20 @@ def _trades(path: Path) -> None:
     TradeStore(path)._write(pd.DataFrame(columns=list(COLUMNS)))
 
 
+def _anchor(path: Path) -> None:
+    write_anchor(path, Anchor(seq=3, mac="ab" * 32, keyed_from=1), b"k" * 32)
+
+
 def _heartbeat(path: Path) -> None:
     Heartbeat(path, 0.5, ManualClock(NOW), pid=4242).beat()
 
 
 WRITERS: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "quota ledger": (_ledger, "quota-ledger.json", "quota-ledger.json.tmp"),
-    "kill latch": (_latch, "kill-latch.json", "kill-latch.tmp"),
+    "kill latch": (_latch, "kill-latch.json", "kill-latch.json.tmp"),
     "trades csv": (_trades, "trades.csv", "trades.csv.tmp"),
     "trades parquet": (_trades, "trades.parquet", "trades.parquet.tmp"),
+    "audit anchor": (_anchor, "audit-anchor.json", "audit-anchor.json.tmp"),
     "heartbeat": (_heartbeat, "heartbeat.json", "heartbeat.json.4242.tmp"),
 }
 
@@ -71,7 +77,7 @@ def test_a_state_file_is_created_owner_only(tmp_path: Path, name: str) -> None:
         assert _mode(other) & 0o077 == 0, other.name
 
 
-DURABLE = ["quota ledger", "kill latch", "trades csv", "trades parquet"]
+DURABLE = ["quota ledger", "kill latch", "trades csv", "trades parquet", "audit anchor"]
 
 
 @pytest.mark.parametrize("name", DURABLE)

@@ -30,9 +30,7 @@ B = {"credit_default_eur_mwh": 0.85}
 
 def in_effect(params: Mapping[str, object]) -> dict[str, object]:
     """What the trail records of curve_spread built from `params`: its defaults filled in."""
-    recorded = parameters_in_effect(load_strategy("curve_spread", params))
-    assert recorded is not None
-    return recorded
+    return parameters_in_effect(load_strategy("curve_spread", params), params)
 
 
 RFQS = 60

@@ -93,9 +93,8 @@ class _Odd:
 
 
 def test_the_parameters_in_effect_include_the_defaults_as_json() -> None:
-    assert parameters_in_effect(Midpoint()) == {"offset_eur_mwh": 0.0}
-    curve_spread = parameters_in_effect(load_strategy("curve_spread", {}))
-    assert curve_spread is not None
+    assert parameters_in_effect(Midpoint(), {}) == {"offset_eur_mwh": 0.0}
+    curve_spread = parameters_in_effect(load_strategy("curve_spread", {}), {})
     assert curve_spread["load_factor"] == {
         "base": 1.0,
         "peak": 1.25,
@@ -103,17 +102,16 @@ def test_the_parameters_in_effect_include_the_defaults_as_json() -> None:
         "custom": 1.5,
     }
     assert curve_spread["size_add_on_eur_mwh"] == [[25, 0.0], [100, 0.05], [500, 0.15]]
-    skew = parameters_in_effect(load_strategy("inventory_skew", {"inner": "curve_spread"}))
-    assert skew is not None
+    given = {"inner": "curve_spread"}
+    skew = parameters_in_effect(load_strategy("inventory_skew", given), given)
     assert skew["inner"] == {
         "strategy": "strategies.curve_spread:CurveSpread",
         "params": curve_spread,
     }
 
 
-def test_parameters_that_cannot_be_read_back_give_none_not_an_error() -> None:
-    """A record falls back to the parameters as given: a plugin's odd value never stops the
-    slot (and so a swap or a start) from being made."""
-    assert parameters_in_effect(NOT_A_STRATEGY) is None
-    assert parameters_in_effect(_Odd(_Unshowable())) is None
-    assert parameters_in_effect(_Odd({"a": (1, 2)})) == {"table": {"a": [1, 2]}}
+def test_parameters_that_cannot_be_read_back_are_recorded_as_given_not_an_error() -> None:
+    """A plugin's odd value never stops the slot (and so a swap or a start) from being made."""
+    assert parameters_in_effect(NOT_A_STRATEGY, {}) == {}
+    assert parameters_in_effect(_Odd(_Unshowable()), {"table": "x"}) == {"table": "x"}
+    assert parameters_in_effect(_Odd({"a": (1, 2)}), {}) == {"table": {"a": [1, 2]}}
