@@ -3,6 +3,7 @@ from a fresh clone with no environment set, the README's own commands find `my_d
 working directory: `quoter price`, a backtest (its worker processes too) and a swap into a
 running bot of a module written after the bot started."""
 
+import hashlib
 import json
 import os
 import re
@@ -249,12 +250,16 @@ def test_a_swap_loads_modules_written_after_the_bot_started(clone: Path) -> None
                 STRATEGY,
                 {"half_spread_eur_mwh": 0.8},
             )
-            _write_wide(d.root / "desk-strategies" / "wide_desk.py", "first")
+            wide_desk = d.root / "desk-strategies" / "wide_desk.py"
+            _write_wide(wide_desk, "first")
             wide = [str(QUOTER), "swap", "wide_desk:Wide", "--config", str(d.config)]
             assert _swap(wide, env, clone) == "wide_desk:Wide"
-            _write_wide(d.root / "desk-strategies" / "wide_desk.py", "second_version")
+            first = _version(d.config, env, clone)
+            assert first == _source_version(wide_desk)  # it declares none: known by its code
+            _write_wide(wide_desk, "second_version")
             edited = [*wide, "--param", "second_version=2"]  # the old code has no such param
             assert _swap(edited, env, clone) == "wide_desk:Wide"
+            assert _version(d.config, env, clone) == _source_version(wide_desk) != first
         finally:
             bot.send_signal(signal.SIGINT)
             try:
@@ -283,6 +288,16 @@ def _swap(args: list[str], env: dict[str, str], cwd: Path) -> str:
     assert done.returncode == 0, done.stderr
     to = next(line for line in done.stdout.splitlines() if line.strip().startswith("to"))
     return to.split()[1]
+
+
+def _version(config: Path, env: dict[str, str], cwd: Path) -> object:
+    status = _status(config, env, cwd)
+    assert status is not None
+    return status["strategy-version"]
+
+
+def _source_version(module: Path) -> str:
+    return "source " + hashlib.sha256(module.read_bytes()).hexdigest()[:12]
 
 
 def _status(config: Path, env: dict[str, str], cwd: Path) -> dict[str, object] | None:

@@ -260,7 +260,7 @@ def _strategy(
 ) -> str:
     text = f"strategy {name}"
     if isinstance(version, str):
-        text += f" v{version}"
+        text += f" version {version}"
     # Trails before `params` held them as `strategy-params`.
     shown = extra.get("strategy-params", params)
     if isinstance(shown, Mapping) and shown:

@@ -41,6 +41,7 @@ from quoter.strategies_api import (
     evaluate,
     load_strategy,
     parameters_in_effect,
+    strategy_version,
 )
 from quoter.strategy_paths import use_strategy_folders
 from quoter.venue.errors import MalformedResponse
@@ -120,6 +121,7 @@ def run_price(args: argparse.Namespace) -> int:
     verdict = None if isinstance(decision, Decline) else risk_verdict(rfq, decision, market, risk)
     report = describe(rfq, decision, market, name, verdict)
     report["params"] = parameters_in_effect(strategy, params)  # its defaults filled in
+    report["version"] = strategy_version(strategy)  # as the trail would record it
     if verdict is not None:
         report["risk"] = {
             "limits": "demo (no --config)" if args.config is None else f"{args.config} [risk]",

@@ -43,6 +43,12 @@ def handle_swap(args: argparse.Namespace) -> int:
         print(f"quoter swap: {error}", file=sys.stderr)
         return 1
     old, new = answer["old"], answer["new"]
-    print(f"swapped {old['name']} {json.dumps(old['params'])}")
-    print(f"   to   {new['name']} {json.dumps(new['params'])}")
+    print(f"swapped {old['name']} {json.dumps(old['params'])}{_version(old)}")
+    print(f"   to   {new['name']} {json.dumps(new['params'])}{_version(new)}")
     return 0
+
+
+def _version(described: dict[str, object]) -> str:
+    """The strategy's version as the trail records it; an older bot's answer has none."""
+    version = described.get("version")
+    return "" if version is None else f" version {version}"

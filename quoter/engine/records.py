@@ -27,7 +27,7 @@ def intent(
         client_quote_id=request.client_quote_id,
         strategy=slot.name,
         params=slot.in_effect,
-        strategy_version=strategy_version(slot),
+        strategy_version=slot.version,
         curve_age_s=curve_age_s,
         decision=decision_fields(decision),
         checks=check_fields(verdict.results),
@@ -57,7 +57,7 @@ def decline(
         detail=declined.detail,
         strategy=slot.name,
         params=slot.in_effect if shown else ABSENT,
-        strategy_version=strategy_version(slot) if shown else ABSENT,
+        strategy_version=slot.version if shown else ABSENT,
         curve_age_s=ABSENT if curve_age_s is None else curve_age_s,
         decision=ABSENT if decision is None else decision_fields(decision),
         checks=check_fields(checks) if checks else ABSENT,
@@ -97,11 +97,6 @@ def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, 
 _PASSED_FIELDS = {
     id(r): events.CheckFields(code=r.code, passed=True, detail=r.detail) for r in PASSED.values()
 }
-
-
-def strategy_version(slot: StrategySlot) -> str | None:
-    """A strategy's own `version` attribute, or its module's `__version__`, if it has one."""
-    return slot.version
 
 
 def _value(price: Price | None) -> float | None:

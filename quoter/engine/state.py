@@ -3,7 +3,6 @@ needs, and the strategy slot; its mutable state is `quoter.engine.desk`."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +16,7 @@ from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
 from quoter.pricing.curve import CurveSet
 from quoter.risk.config import RiskConfig
-from quoter.strategies_api import Strategy, parameters_in_effect
+from quoter.strategies_api import Strategy, parameters_in_effect, strategy_version
 from quoter.trades.recorder import TradeRecorder
 from quoter.venue.port import Venue
 
@@ -53,8 +52,8 @@ class StrategySlot:
     name: str
     strategy: Strategy
     params: dict[str, object] = field(default_factory=dict)
-    # The strategy's own `version` attribute, or its module's `__version__`: read once, as
-    # the slot is made, not for every decision's audit record.
+    # `strategy_version`: declared, else its source's digest; read once, as the slot is made,
+    # not for every decision's audit record.
     version: str | None = field(init=False, compare=False)
     # What priced it: `params` with the strategy's defaults filled in (`params` as given when
     # the strategy has no typed parameters), read once, as the slot is made.
@@ -62,15 +61,12 @@ class StrategySlot:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "in_effect", parameters_in_effect(self.strategy, self.params))
-        version = getattr(self.strategy, "version", None)
-        if version is None:
-            module = sys.modules.get(type(self.strategy).__module__)
-            version = getattr(module, "__version__", None)
-        object.__setattr__(self, "version", None if version is None else str(version))
+        object.__setattr__(self, "version", strategy_version(self.strategy))
 
     def describe(self) -> dict[str, object]:
-        """Name and parameters, as the audit trail and the admin interface show them."""
-        return {"name": self.name, "params": self.params}
+        """Name, parameters and version, as the audit trail and the admin interface show them:
+        a swap to an edited module under the same name says its version changed."""
+        return {"name": self.name, "params": self.params, "version": self.version}
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "next-open": next_open,
         "strategy": desk.strategy.name,
         "strategy-params": dict(desk.strategy.params),
+        "strategy-version": desk.strategy.version,
         "strategy-reverted": deps.run_facts.get(REVERTED_FACT),
         "shadow": None if desk.shadow is None else desk.shadow.describe(),
         "rfqs-seen": stats.rfqs_seen,
@@ -100,7 +101,7 @@ def render_status(status: dict[str, object]) -> str:
     clock = f"{status.get('clock', 'wall')} time"
     lines = [
         f"quoter  {stamp_text(status['now'])} ({clock})  state {str(status['state']).upper()}"
-        f"  strategy {_strategy(status.get('strategy'), status.get('strategy-params'))}",
+        f"  strategy {_strategy(status.get('strategy'), status.get('strategy-params'), status.get('strategy-version'))}",
         *_reverted_line(status.get("strategy-reverted")),
         *_shadow_line(status.get("shadow")),
         *_condition_lines(status),
@@ -128,10 +129,11 @@ def render_status(status: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def _strategy(name: object, params: object) -> str:
-    if not isinstance(params, dict) or not params:
-        return str(name)
-    return f"{name} (" + ", ".join(f"{k}={_plain(v)}" for k, v in params.items()) + ")"
+def _strategy(name: object, params: object, version: object = None) -> str:
+    text = str(name)
+    if isinstance(params, dict) and params:
+        text += " (" + ", ".join(f"{k}={_plain(v)}" for k, v in params.items()) + ")"
+    return text if version is None else f"{text} version {version}"
 
 
 def _plain(value: object) -> str:
@@ -150,7 +152,8 @@ def _reverted_line(note: object) -> list[str]:
 def _shadow_line(shadow: object) -> list[str]:
     if not isinstance(shadow, dict):
         return []
-    return [f"shadow  {_strategy(shadow.get('name'), shadow.get('params'))}: prices, sends nothing"]
+    shown = _strategy(shadow.get("name"), shadow.get("params"), shadow.get("version"))
+    return [f"shadow  {shown}: prices, sends nothing"]
 
 
 def _condition_lines(status: dict[str, object]) -> list[str]:

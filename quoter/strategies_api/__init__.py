@@ -12,7 +12,12 @@ from quoter.strategies_api.decision import (
     shift_quote,
 )
 from quoter.strategies_api.evaluate import check_decision, evaluate
-from quoter.strategies_api.loader import StrategyLoadError, load_strategy, parameters_in_effect
+from quoter.strategies_api.loader import (
+    StrategyLoadError,
+    load_strategy,
+    parameters_in_effect,
+    strategy_version,
+)
 from quoter.strategies_api.market import MarketSnapshot, Strategy
 
 __all__ = [
@@ -33,4 +38,5 @@ __all__ = [
     "load_strategy",
     "parameters_in_effect",
     "shift_quote",
+    "strategy_version",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 import importlib
 import math
 import os
@@ -157,6 +158,9 @@ def resolve_strategy(name: str) -> object:
 
 
 STAMP = "__quoter_file_stamp__"  # set on a module as it is loaded: its file's (mtime, size)
+# Set with the stamp: the SHA-256 of the source as it was loaded, the version of a strategy that
+# declares none (the file may be edited later; a strategy built from it keeps this code).
+SOURCE = "__quoter_source_sha256__"
 
 
 def _import(module_name: str) -> object:
@@ -180,7 +184,49 @@ def _import(module_name: str) -> object:
     stamp = _stamp(module)
     if stamp is not None:
         setattr(module, STAMP, stamp)
+        setattr(module, SOURCE, _source_sha256(module))
     return module
+
+
+def _source_sha256(module: object) -> str | None:
+    return _file_sha256(getattr(module, "__file__", None))
+
+
+def _file_sha256(path: object) -> str | None:
+    if not isinstance(path, str):
+        return None
+    try:
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def strategy_version(strategy: object) -> str | None:
+    """What the audit trail records as the strategy's version: its own `version` attribute,
+    else its module's `__version__`, else `source <12 hex digits>`, the start of the SHA-256
+    of its module's source as it was loaded, so two codes under one name never read alike;
+    None for a strategy whose module has no source file. The module is the one its `price`
+    was defined in, not the one its name now stands for: a strategy built before its file was
+    edited and imported afresh keeps its own code's version."""
+    declared = getattr(strategy, "version", None)
+    if declared is not None:
+        return str(declared)
+    namespace = _defined_in(strategy)
+    declared = namespace.get("__version__")
+    if declared is not None:
+        return str(declared)
+    digest = namespace.get(SOURCE) or _file_sha256(namespace.get("__file__"))
+    return None if not isinstance(digest, str) else f"source {digest[:12]}"
+
+
+def _defined_in(strategy: object) -> Mapping[str, object]:
+    """The namespace of the module `strategy`'s price method was defined in."""
+    namespace = getattr(getattr(type(strategy), "price", None), "__globals__", None)
+    if isinstance(namespace, Mapping):
+        return namespace
+    module = sys.modules.get(type(strategy).__module__)
+    return vars(module) if module is not None else {}
 
 
 def _stamp(module: object) -> tuple[int, int] | None:

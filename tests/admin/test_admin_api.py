@@ -4,6 +4,7 @@ sandbox: over HTTP, and as `quoter status|kill|resume|swap` run them."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,9 +15,14 @@ from quoter.audit.events import Unknown
 from quoter.cli import main
 from quoter.engine.killswitch import KillSwitch, TradingState
 from quoter.venue.config import CREDENTIAL_VARIABLES
+from strategies import curve_spread
 from tests.admin.harness import TOKEN, admin_bot, bot_config, call
 from tests.engine.harness import audit_records, eventually
 from tests.venue.contract import counters, new_rfq
+
+# The built-in's version as the trail records it: it declares none, so its code's digest.
+CURVE_SPREAD_SOURCE = hashlib.sha256(Path(curve_spread.__file__).read_bytes()).hexdigest()
+CURVE_SPREAD_VERSION = f"source {CURVE_SPREAD_SOURCE[:12]}"
 
 MONTH_AHEAD = {
     "instrument": {
@@ -53,7 +59,8 @@ async def test_status_kill_resume_and_swap_over_http(tmp_path: Path) -> None:
             url, "POST", "/swap", {"name": "curve_spread", "params": params}
         )
         assert status == 200
-        assert swapped["new"] == {"name": "curve_spread", "params": params}
+        new = {"name": "curve_spread", "params": params, "version": CURVE_SPREAD_VERSION}
+        assert swapped["new"] == new
         assert bot.desk.strategy.params == params
         status, refused = await call(url, "POST", "/kill", {"reason": "", "bogus": 1})
         assert status == 400
@@ -70,8 +77,11 @@ async def test_status_kill_resume_and_swap_over_http(tmp_path: Path) -> None:
     assert kill["by"] == "ann (admin)"
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.ACTIVE
     [swap] = audit_records(tmp_path, "strategy-swap")
-    assert swap["old"] == {"name": "curve-spread", "params": {}}
-    assert swap["new"] == {"name": "curve_spread", "params": {"credit_default_eur_mwh": 0.4}}
+    # The same code before and after: the record says so by its version.
+    version = CURVE_SPREAD_VERSION
+    assert swap["old"] == {"name": "curve-spread", "params": {}, "version": version}
+    params = {"credit_default_eur_mwh": 0.4}
+    assert swap["new"] == {"name": "curve_spread", "params": params, "version": version}
 
 
 async def test_the_cli_talks_to_the_running_bot(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +20,7 @@ from quoter.strategies_api import (
     StrategyLoadError,
     load_strategy,
     parameters_in_effect,
+    strategy_version,
 )
 from strategies.curve_spread import CurveSpread
 
@@ -115,3 +121,52 @@ def test_parameters_that_cannot_be_read_back_are_recorded_as_given_not_an_error(
     assert parameters_in_effect(NOT_A_STRATEGY, {}) == {}
     assert parameters_in_effect(_Odd(_Unshowable()), {"table": "x"}) == {"table": "x"}
     assert parameters_in_effect(_Odd({"a": (1, 2)}), {}) == {"table": {"a": [1, 2]}}
+
+
+VERSIONED = """from dataclasses import dataclass
+
+{declared}
+
+@dataclass(frozen=True)
+class Fixed:
+    spread_eur_mwh: float = {spread}
+
+    def price(self, rfq, market):
+        raise NotImplementedError
+"""
+
+
+@pytest.fixture
+def desk_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A strategy module a quant writes (and edits) in a folder of their own."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path / "versioned_desk.py"
+    sys.modules.pop("versioned_desk", None)
+
+
+def _sha(path: Path) -> str:
+    return "source " + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def test_a_strategy_that_declares_no_version_is_known_by_its_code(desk_module: Path) -> None:
+    """Two codes under one name never record the same version: an edited module imported
+    afresh has another; a strategy built before the edit keeps its own code's."""
+    desk_module.write_text(VERSIONED.format(declared="", spread=0.5), encoding="utf-8")
+    first = load_strategy("versioned_desk:Fixed", {})
+    before = _sha(desk_module)
+    assert strategy_version(first) == before
+    desk_module.write_text(VERSIONED.format(declared="", spread=0.75), encoding="utf-8")
+    second = load_strategy("versioned_desk:Fixed", {})
+    assert strategy_version(second) == _sha(desk_module) != before
+    assert strategy_version(first) == before  # its code, not the file as it reads now
+
+
+def test_a_declared_version_is_the_strategys_own_word(desk_module: Path) -> None:
+    desk_module.write_text(
+        VERSIONED.format(declared='__version__ = "2.1"', spread=0.5), encoding="utf-8"
+    )
+    assert strategy_version(load_strategy("versioned_desk:Fixed", {})) == "2.1"
+    assert strategy_version(load_strategy("curve_spread", {})) == _sha(
+        Path(inspect.getfile(CurveSpread))
+    )
+    assert strategy_version(NOT_A_STRATEGY) is None  # no price, no source file: unknown

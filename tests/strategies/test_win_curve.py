@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from quoter.audit.story import render_text, story
 from quoter.domain import Action, Commodity, Load, QuoteType
-from quoter.engine.records import decision_fields, strategy_version
+from quoter.engine.records import decision_fields
 from quoter.engine.state import StrategySlot
 from quoter.pricing.winfit import (
     SegmentFit,
@@ -188,7 +188,7 @@ def test_the_audit_record_holds_the_why_and_the_fits_version(tmp_path: Path) -> 
         decision.mid,
         decision.price or 0.0,
         strategy="win_curve",
-        strategy_version=strategy_version(slot),
+        strategy_version=slot.version,
         decision=decision_fields(decision),
     )
     record: dict[str, Any] = {"seq": 1, "at": "2026-03-02T09:15:00+00:00", "kind": "quote-intent"}
@@ -196,7 +196,7 @@ def test_the_audit_record_holds_the_why_and_the_fits_version(tmp_path: Path) -> 
     assert record["strategy-version"] == f"fit {decision.notes['fit']}"
     assert record["decision"]["notes"]["segment"] == ONE_WAY_KEY
     told = render_text("r-1", story([record], "r-1"))
-    assert f"strategy win_curve vfit {decision.notes['fit']}" in told
+    assert f"strategy win_curve version fit {decision.notes['fit']}" in told
     assert f"why: segment {ONE_WAY_KEY}, optimal-markup " in told
 
 
