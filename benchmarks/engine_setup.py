@@ -37,6 +37,7 @@ from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.pricing.calendar import MARKET_TIMEZONE
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.delivery import Delivery, delivery_of
+from quoter.pricing.reasons import Decline
 from quoter.risk import checks
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.sandbox.config import SandboxConfig
@@ -178,7 +179,9 @@ def decide_all(tape: Tape, risk: RiskConfig, curves: DayCurves, strategy: str = 
             continue
         delivery = delivery_of(rfq, market.shape)
         assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
-        proposal = proposal_of(rfq, decision, delivery)
+        proposal = proposal_of(rfq, decision, delivery, market.curves)
+        if isinstance(proposal, Decline):
+            continue
         series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
         age_s = (now - series.as_of).total_seconds() if series else float("inf")
         book.settle(now)

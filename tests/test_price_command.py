@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from quoter.cli import main
+from quoter.domain import Rfq
 from quoter.pricing.curve_export import write_curve_set
+from quoter.pricing.valuation import value_instrument
+from quoter.strategies_api import Decision, Decline, MarketSnapshot, build_quote
 from tests.strategies.factories import make_curves
 
 DATA = Path(__file__).parent / "data" / "rfqs"
@@ -198,3 +202,25 @@ def test_a_strategy_decline_runs_no_risk_checks(
     _, out, _ = _run(capsys, DATA / "custom-dst-day.json", "--curves", curve_file)
     assert out["reason"] == "shape-missing"
     assert "risk" not in out
+
+
+@dataclass(frozen=True)
+class CallsItsPriceMid:
+    """Quotes 100 EUR/MWh over the curve and reports that price as its mid."""
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> Decision:
+        valued = value_instrument(rfq.instrument, market.shape, market.curves)
+        assert not isinstance(valued, Decline)
+        energy_mwh = rfq.quantity_mw * valued.hours
+        facts = (valued.hours, energy_mwh, market.curves.id, valued.curve_as_of)
+        return build_quote(rfq.our_side, valued.mid_eur_mwh + 100.0, {"half": 0.0}, facts)
+
+
+def test_the_collar_measures_from_the_curve_mid_not_the_one_the_strategy_reports(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = _run(capsys, CAL27, "--strategy", f"{__name__}:CallsItsPriceMid")
+    assert out["decision"] == "decline"
+    assert out["reason"] == "collar"
+    assert out["price"] == pytest.approx(out["mid"], abs=1e-3)  # its own figures, kept
+    assert out["risk"]["checks"]["collar"].startswith("refused: 100.000 from mid")

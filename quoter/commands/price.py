@@ -126,7 +126,9 @@ def run_price(args: argparse.Namespace) -> int:
         report["risk"] = {
             "limits": "demo (no --config)" if args.config is None else f"{args.config} [risk]",
             "book": "empty: no positions, no live quotes, no credit used",
-            "checks": {
+            "checks": f"not run: {verdict.detail}"
+            if isinstance(verdict, Decline)
+            else {
                 r.code.value: "ok" if r.passed else f"refused: {r.detail}" for r in verdict.results
             },
         }
@@ -136,12 +138,15 @@ def run_price(args: argparse.Namespace) -> int:
 
 def risk_verdict(
     rfq: Rfq, decision: QuoteDecision, market: MarketSnapshot, risk: RiskConfig
-) -> checks.RiskVerdict:
+) -> checks.RiskVerdict | Decline:
     """The pre-trade checks on `decision` as the engine's pipeline runs them, against an empty
-    book with `risk`'s limits."""
+    book with `risk`'s limits; a Decline where the pipeline declines before them (no curve mid
+    to hold the quote against)."""
     delivery = delivery_of(rfq, market.shape)
     assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
-    proposal = proposal_of(rfq, decision, delivery)
+    proposal = proposal_of(rfq, decision, delivery, market.curves)
+    if isinstance(proposal, Decline):
+        return proposal
     series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
     age_s = (market.now - series.as_of).total_seconds() if series else float("inf")
     book = empty_book(risk)
@@ -198,17 +203,18 @@ def describe(
     decision: Decision,
     market: MarketSnapshot,
     strategy: str,
-    verdict: checks.RiskVerdict | None = None,
+    verdict: checks.RiskVerdict | Decline | None = None,
 ) -> dict[str, object]:
-    """The decision as the JSON object the command prints: a quote `verdict` refuses is the
-    risk decline the bot would make, the strategy's figures kept."""
+    """The decision as the JSON object the command prints: a quote `verdict` refuses (or is
+    a decline before the checks) is the decline the bot would make, the strategy's figures
+    kept."""
     report: dict[str, object] = {
         "rfq-id": rfq.id,
         "decision": "quote",
         "reason": None,
         "detail": None,
     }
-    refused = None if verdict is None else risk_declined(verdict)
+    refused = verdict if verdict is None or isinstance(verdict, Decline) else risk_declined(verdict)
     if refused is not None:
         report.update(decision="decline", reason=refused.reason.value, detail=refused.detail)
     if isinstance(decision, Decline):

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from quoter.domain import Price, QuoteRequest, Rfq, RfqStatus
 from quoter.engine.config import QuotingConfig
+from quoter.pricing.curve import CurveSet
 from quoter.pricing.delivery import Delivery
 from quoter.pricing.reasons import Decline, DeclineCode
+from quoter.pricing.valuation import value_delivery
 from quoter.risk.checks import Proposal, RiskVerdict
 from quoter.strategies_api import QuoteDecision
 
@@ -23,11 +25,21 @@ def precheck(rfq: Rfq, now: datetime, config: QuotingConfig) -> Decline | None:
     return None
 
 
-def proposal_of(rfq: Rfq, decision: QuoteDecision, delivery: Delivery) -> Proposal:
+def proposal_of(
+    rfq: Rfq, decision: QuoteDecision, delivery: Delivery, curves: CurveSet
+) -> Proposal | Decline:
+    """What the quote would risk, its mid the curves' price of the delivery, not the mid the
+    strategy reports: the collar and the drift hold a quote against the curve, so a strategy
+    that says its own price is mid cannot walk it past them. A delivery the curves cannot
+    price has no mid to hold the quote against: declined (a strategy pricing from a source of
+    its own is still checked against the desk's curves)."""
+    valued = value_delivery(delivery, curves)
+    if isinstance(valued, Decline):
+        return Decline(valued.reason, f"no curve mid to check the quote against: {valued.detail}")
     return Proposal(
         rfq=rfq,
         prices=decision.prices(),
-        mid=decision.mid,
+        mid=valued.mid_eur_mwh,
         energy_mwh=delivery.energy_mwh,
         buckets_mwh=dict(delivery.buckets()),
     )

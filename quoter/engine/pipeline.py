@@ -189,7 +189,10 @@ class Pipeline:
             moved = moved_enough(live.prices, decision.prices(), quoting.requote_threshold_eur_mwh)
             if not moved and not refresh_due(live, rfq, market.now, quoting.refresh_margin_s):
                 return  # the live quote still stands: a requote would only spend a request
-        proposal = proposal_of(rfq, decision, delivery)
+        proposal = proposal_of(rfq, decision, delivery, market.curves)
+        if isinstance(proposal, Decline):
+            self._decline(rfq, proposal, slot, decision=decision)
+            return
         now_s = deps.clock.monotonic()
         series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
         age_s = (market.now - series.as_of).total_seconds() if series else float("inf")

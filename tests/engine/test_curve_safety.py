@@ -126,8 +126,8 @@ async def test_a_reload_in_the_wrong_unit_keeps_the_last_good_curve_quoting(
 
 @dataclass(frozen=True)
 class FivefoldCurve:
-    """Prices five times the curve and calls that the mid: the collar, measured from the
-    strategy's mid, cannot see it, and the price is within the venue's own limits."""
+    """Prices five times the curve and calls that the mid (the price is within the venue's
+    own limits): a collar measured from the strategy's mid would not see it."""
 
     def price(self, rfq: Rfq, market: MarketSnapshot) -> Decision:
         valued = value_instrument(rfq.instrument, market.shape, market.curves)
@@ -156,5 +156,28 @@ async def test_the_price_band_refuses_an_absurd_price_the_strategy_and_its_mid_a
     assert "EUR/MWh outside the power band [-100, 300]" in decline["detail"]
     assert 300 < decline["decision"]["mid"] < 4000
     failed = [c["code"] for c in decline["checks"] if not c["passed"]]
-    assert failed == ["price-band"]
+    assert failed == ["price-band", "collar"]  # the collar holds it against the curve mid
+    assert audit_records(tmp_path, "quote-intent") == []
+
+
+async def test_the_collar_holds_a_quote_against_the_curve_mid_not_the_strategys(
+    tmp_path: Path,
+) -> None:
+    """Within the price band, a strategy that calls its own absurd price the mid is refused by
+    the collar, which measures from the curves' price of the delivery."""
+    async with (
+        fast_sandbox() as sandbox,
+        running_engine(sandbox, tmp_path, strategy=FivefoldCurve()) as bot,
+    ):
+        await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: sum(bot.desk.stats.declined.values()) >= 1, "a decline")
+        assert bot.desk.stats.quotes_sent == 0
+        assert dict(bot.desk.stats.declined) == {"collar": 1}
+        assert (await counters(sandbox))["live-quotes"] == 0
+    (decline,) = audit_records(tmp_path, "decline")
+    said = decline["detail"]
+    assert said.startswith("collar: ")
+    curve_mid = float(said.split(" from mid ")[1].split()[0])
+    assert 20 < curve_mid < 200  # the curve's, not the strategy's fivefold "mid"
+    assert decline["decision"]["mid"] > 4 * curve_mid
     assert audit_records(tmp_path, "quote-intent") == []
