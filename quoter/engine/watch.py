@@ -168,13 +168,39 @@ class Watcher:
             return True
         record.rfq, record.version = rfq, version
         mine = desk.quotes.get(rfq.id)
-        expired = rfq.my_quote_status is MyQuoteStatus.EXPIRED
-        if mine is not None and expired and mine.state is QuoteState.LIVE:
-            desk.quotes.remove(rfq.id)
-            desk.book.release(rfq.id)
+        if mine is None or mine.state not in _SETTLED_BY_THE_LISTING:
+            return False  # none, or its answer is still to come: that settles it
+        status = rfq.my_quote_status
+        if status is MyQuoteStatus.EXPIRED:
+            self._ended_live(mine, "expired")
             desk.stats.expired += 1
-            return True  # our quote expired while the RFQ is open: requote if allowed
+            # Our quote expired while the RFQ is open: requote if allowed (one being
+            # withdrawn is not requoted: whoever withdrew it wanted it gone).
+            return mine.state is QuoteState.LIVE
+        if status is MyQuoteStatus.WITHDRAWN:
+            # Withdrawn at the venue while the RFQ is open: by `quoter kill` while this bot
+            # hung, a tool beside it, a person; or by our own withdrawal, answered not-active.
+            # Gone either way: kept, it would count against the limits until the RFQ ends.
+            self._ended_live(mine, "withdrawn at the venue")
+            desk.stats.withdrawn += 1
         return False
+
+    def _ended_live(self, mine: OurQuote, how: str) -> None:
+        """Our quote on an RFQ still open ended at the venue: forgotten, its limits freed."""
+        desk = self._desk
+        rfq_id = mine.rfq.id
+        desk.quotes.remove(rfq_id)
+        desk.book.release(rfq_id)
+        self._looks.forget(mine.client_quote_id)
+        if how != "expired":
+            self._audit(
+                events.QuoteWithdrawal(
+                    rfq_id=rfq_id,
+                    why="seen on the RFQ's listing",
+                    result=how,
+                    quote_id=mine.quote_id or events.ABSENT,
+                )
+            )
 
     def _close(self, rfq: Rfq) -> None:
         desk = self._desk
@@ -313,6 +339,11 @@ class Watcher:
             self._deps.audit.write(event, self._deps.clock.now())
         except AuditError as error:
             self._halt.auto_kill(f"audit write failed: {error}")
+
+
+# Our quote's states an RFQ's listing settles (expired, withdrawn): one known live, or one
+# whose withdrawal is under way (answered not-active: gone, its end is on the listing).
+_SETTLED_BY_THE_LISTING = frozenset({QuoteState.LIVE, QuoteState.WITHDRAWING})
 
 
 class Lookups:

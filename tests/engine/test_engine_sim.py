@@ -25,7 +25,9 @@ from quoter.clock import ManualClock
 from quoter.domain import Commodity, Price, QuoteRequest
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
+from quoter.engine.quotes import QuoteState
 from quoter.pricing.curve import CurveSeries, CurveSet
+from quoter.risk.config import DEMO_RISK
 from quoter.venue import errors
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import CURVES, audit_records, eventually
@@ -210,3 +212,34 @@ async def test_a_kill_racing_the_quotes_win_still_books_the_fill(tmp_path: Path)
     assert bot.desk.stats.withdrawn == 0
     [filled] = audit_records(tmp_path, "fill")
     assert filled["rfq-id"] == rfq.id
+
+
+@virtual
+@pytest.mark.parametrize("bot_tried", [False, True])
+async def test_a_quote_withdrawn_outside_the_bot_frees_its_limits(
+    tmp_path: Path, bot_tried: bool
+) -> None:
+    # Withdrawn at the venue while the RFQ stays open (`quoter kill` while the bot hung, a
+    # person at the venue): the listing says so, and the quote no longer counts against the
+    # open-quotes limit. With one open quote allowed, the next RFQ is quoted. `bot_tried`: the
+    # bot's own withdrawal came after and was answered not-active.
+    risk = DEMO_RISK.model_copy(update={"max_open_quotes": 1})
+    first, second = arriving(0, deadline_s=600), arriving(1, at_s=30, deadline_s=600)
+    venue = sim_venue([first, second])
+    async with sim_engine(tmp_path, venue, risk=risk) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the first quote")
+        clock = bot.deps.clock
+        [mine] = list(bot.desk.quotes)
+        assert mine.quote_id is not None
+        venue.market.withdraw(first.id, mine.quote_id, clock.now())  # not by the bot
+        if bot_tried:
+            with pytest.raises(errors.QuoteNotActive):
+                await venue.withdraw_quote(first.id, mine.quote_id)
+            bot.desk.quotes.mark(first.id, QuoteState.WITHDRAWING)  # as a failed pass leaves it
+        await eventually(lambda: bot.desk.stats.quotes_sent == 2, "the second RFQ quoted", 60)
+        assert bot.desk.stats.declined["max-open-quotes"] == 0
+        assert [q.rfq.id for q in bot.desk.quotes] == [second.id]
+        assert bot.desk.stats.withdrawn == 1
+        assert bot.live_quotes() == 1
+    [gone] = [w for w in audit_records(tmp_path, "withdrawal") if w["rfq-id"] == first.id]
+    assert gone["result"] == "withdrawn at the venue"
