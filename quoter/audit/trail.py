@@ -12,6 +12,7 @@ engine writes from its event loop only: no locking here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -94,6 +95,7 @@ class JsonlAudit:
         )
         self._day: str | None = None
         self._file: IO[bytes] | None = None
+        self._cut_to: int | None = None  # the open file's size before a write that failed
         self._synced_dir = False
         self._seq = 0
         self._head = GENESIS
@@ -151,8 +153,7 @@ class JsonlAudit:
     ) -> None:
         record, line = seal(self._seq + 1, at.isoformat(), kind, data, self._head, self._key)
         handle = self._handle(at)
-        handle.write(line)
-        handle.flush()
+        self._append_line(handle.fileno(), line)
         self._seq = self._seq + 1
         self._head = str(record["hash"])
         if self._keyed_from is None:
@@ -163,6 +164,22 @@ class JsonlAudit:
                 _fsync_dir(self._directory)  # the new day file's name is durable too
                 self._synced_dir = True
             self._write_anchor()
+
+    def _append_line(self, descriptor: int, line: bytes) -> None:
+        """Append `line` whole, or leave the file as it was before it. A write that failed (a
+        full disk, an immutable file) may have left part of a line: it is cut back first, so
+        the seq the failed record would have had is never on the trail twice, and no line is
+        glued to the remains of another. Unbuffered: nothing failed waits in a buffer to be
+        written later with the records after it."""
+        if self._cut_to is not None:
+            os.ftruncate(descriptor, self._cut_to)
+            self._cut_to = None
+        size = os.fstat(descriptor).st_size
+        self._cut_to = size  # until the whole line is written
+        view = memoryview(line)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        self._cut_to = None
 
     def _write_anchor(self) -> None:
         if self._anchor_path is None or self._key is None or self._keyed_from is None:
@@ -182,7 +199,7 @@ class JsonlAudit:
         if self._file is None or day != self._day:
             self._close_file()
             self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._file = _open_owner_only(self._directory / f"audit-{day}.jsonl")
+            self._file = _open_owner_only(self._directory / f"audit-{day}.jsonl", buffered=False)
             self._day = day
             self._synced_dir = False
         return self._file
@@ -203,6 +220,11 @@ class JsonlAudit:
 
     def _close_file(self) -> None:
         if self._file is not None:
+            if self._cut_to is not None:  # a failed write's remains, if any, are not kept
+                # If they cannot be cut, the next start sets the torn line aside.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._file.fileno(), self._cut_to)
+                self._cut_to = None
             self._file.close()
             self._file = None
 
@@ -302,7 +324,7 @@ class JsonlAudit:
             )
 
 
-def _open_owner_only(path: Path, *, truncate: bool = False) -> IO[bytes]:
+def _open_owner_only(path: Path, *, truncate: bool = False, buffered: bool = True) -> IO[bytes]:
     """Open for appending (or rewriting), created 0600; an older file open to others is made
     owner-only too."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
@@ -310,7 +332,7 @@ def _open_owner_only(path: Path, *, truncate: bool = False) -> IO[bytes]:
     try:
         if os.fstat(descriptor).st_mode & 0o077:
             os.fchmod(descriptor, 0o600)
-        return os.fdopen(descriptor, "wb" if truncate else "ab")
+        return os.fdopen(descriptor, "wb" if truncate else "ab", buffering=-1 if buffered else 0)
     except BaseException:
         os.close(descriptor)
         raise

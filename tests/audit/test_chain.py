@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -13,6 +16,8 @@ from quoter.audit.chain import digest
 from quoter.audit.trail import HEAD_FILE
 from quoter.cli import main
 from tests.audit.trails import DAY1, KEY, day_file, lines_of, write_lines, write_trail
+
+ROOT = Path(__file__).parents[2]
 
 
 def records(directory: Path) -> list[dict[str, object]]:
@@ -233,3 +238,51 @@ def test_an_unwritable_trail_raises_audit_error(tmp_path: Path) -> None:
     audit = JsonlAudit(blocker / "audit")
     with pytest.raises(AuditError):
         audit.record("rfq", DAY1, {})
+
+
+# Run in a process of its own: the file size limit is the process's.
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from quoter.audit import AuditError, JsonlAudit
+from tests.audit.trails import DAY1, KEY
+
+directory, failed_writes = Path(sys.argv[1]), int(sys.argv[2])
+audit = JsonlAudit(directory, key=KEY)
+audit.record("rfq", DAY1, {"n": 1})
+size = next(directory.glob("audit-*.jsonl")).stat().st_size
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 40, unlimited[1]))  # half a line fits
+for n in range(failed_writes):
+    try:
+        audit.record("rfq", DAY1, {"n": f"lost {n}"})
+    except AuditError as error:
+        print(error)
+    else:
+        sys.exit("a write past the limit did not fail")
+resource.setrlimit(resource.RLIMIT_FSIZE, unlimited)
+audit.record("rfq", DAY1, {"n": 2})
+audit.record("rfq", DAY1, {"n": 3}, durable=True)
+audit.close()
+"""
+
+
+@pytest.mark.parametrize("failed_writes", [1, 3])
+def test_a_failed_write_leaves_no_seq_twice_and_no_torn_line(
+    tmp_path: Path, failed_writes: int
+) -> None:
+    """The disk refuses writes for a while (here the file size limit; a full disk or an
+    immutable file alike), the first halfway through a line. Once it takes writes again the
+    trail goes on from the last record written, and verifies: the failed records' seq is not
+    on it twice, no line is glued to the remains of another."""
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(tmp_path), str(failed_writes)],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("cannot write the audit trail") == failed_writes
+    chain = records(tmp_path)
+    assert [(r["seq"], r["n"]) for r in chain] == [(1, 1), (2, 2), (3, 3)]
+    result = verify(tmp_path, key=KEY)
+    assert result.intact, result.summary()
