@@ -45,6 +45,16 @@ def proposal_of(
     )
 
 
+# A limit on the pace of quoting, not a judgement of the quote: a requote it refuses is put
+# off, and the live quote stands.
+PACING = frozenset({DeclineCode.MAX_QUOTES_PER_MINUTE})
+
+
+def paces_only(verdict: RiskVerdict) -> bool:
+    """Every check `verdict` failed is a pacing limit."""
+    return all(f.code in PACING for f in verdict.failures)
+
+
 def risk_declined(verdict: RiskVerdict) -> Decline | None:
     failures = verdict.failures
     if not failures:

@@ -53,12 +53,13 @@ class Engine:
         )
         kill = deps.config.kill
         self._answers = VenueAnswers(kill, deps.clock, deps.killswitch, deps.audit, stats, halt)
-        self._pipeline = Pipeline(deps, desk, halt, self._answers)
-        self._watcher = Watcher(deps, desk, halt, self._answers)
         self._withdrawer = Withdrawer(deps.venue, deps.clock, deps.audit, deps.killswitch, desk)
+        self._pipeline = Pipeline(deps, desk, halt, self._answers, self._withdrawer)
+        self._watcher = Watcher(deps, desk, halt, self._answers)
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(deps.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
+        self._priced_by: StrategySlot | None = None  # the strategy the live quotes were priced by
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
         self._health = VenueHealth(kill, deps.clock, stats, halt)
         self._curve_reporter = CurveReporter(
@@ -273,6 +274,10 @@ class Engine:
         deps, desk = self.deps, self.desk
         curve_id = curves.id
         curves_moved, self._curve_id = curve_id != self._curve_id, curve_id
+        # A swap reprices what is live: the new strategy requotes it, keeps it, or (declining
+        # it) has it withdrawn; the old strategy's prices do not stand until they run out.
+        swapped, self._priced_by = desk.strategy is not self._priced_by, desk.strategy
+        curves_moved = curves_moved or swapped
         quoting = deps.config.quoting
         if not curves_moved and now < self._next_refresh:
             return []  # no live quote can be due yet: the scan below costs what is live

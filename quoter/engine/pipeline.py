@@ -15,6 +15,7 @@ from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.decide import (
     moved_enough,
+    paces_only,
     precheck,
     proposal_of,
     quote_request,
@@ -27,6 +28,7 @@ from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.engine.stats import RecentShare
 from quoter.engine.strategy_thread import StrategyEscaped, StrategyThreads
+from quoter.engine.withdraw import Withdrawer
 from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.pricing.reasons import STRATEGY_FAULTS, DeclineCode
 from quoter.risk import checks
@@ -37,11 +39,19 @@ log = logging.getLogger(__name__)
 
 
 class Pipeline:
-    def __init__(self, deps: EngineDeps, desk: Desk, halt: Halt, answers: VenueAnswers) -> None:
+    def __init__(
+        self,
+        deps: EngineDeps,
+        desk: Desk,
+        halt: Halt,
+        answers: VenueAnswers,
+        withdrawer: Withdrawer,
+    ) -> None:
         self._deps = deps
         self._desk = desk
         self._halt = halt
         self._answers = answers
+        self._withdrawer = withdrawer
         self._faults = RecentShare(deps.config.kill.window)  # of the last decisions
         self._faults_of: StrategySlot | None = None  # the live strategy they are of
         self._threads = StrategyThreads()
@@ -80,10 +90,20 @@ class Pipeline:
         """What the live decision leads to: a decline, or the checks and the quote sent."""
         if isinstance(decision, Decline):
             self._decline(rfq, decision, slot, priced=True)
+            await self._withdraw_live(rfq, decision)
             return
         delivery = delivery_of(rfq, market.shape)
         assert isinstance(delivery, Delivery), "a priced RFQ has a delivery"
         await self._check_and_send(rfq, slot, decision, delivery, market)
+
+    async def _withdraw_live(self, rfq: Rfq, declined: Decline) -> None:
+        """Our live quote on `rfq`, priced again and declined, is withdrawn: a quote the bot
+        would not send now (the strategy declines it, or it fails a check: a curve moved past
+        the collar or the drift, a limit lowered) does not stand until it runs out. A quote only
+        paced (the quotes-per-minute limit) is a requote put off, and stands."""
+        live = self._desk.quotes.get(rfq.id)
+        if live is not None:
+            await self._withdrawer.withdraw(live, f"no longer quoted: {declined.reason}")
 
     async def _shadow(
         self,
@@ -192,6 +212,7 @@ class Pipeline:
         proposal = proposal_of(rfq, decision, delivery, market.curves)
         if isinstance(proposal, Decline):
             self._decline(rfq, proposal, slot, decision=decision)
+            await self._withdraw_live(rfq, proposal)
             return
         now_s = deps.clock.monotonic()
         series = market.curves.get((rfq.instrument.commodity, rfq.instrument.market_area))
@@ -206,6 +227,8 @@ class Pipeline:
             self._decline(
                 rfq, refused, slot, decision=decision, checks=verdict.results, curve_age_s=age_s
             )
+            if not paces_only(verdict):
+                await self._withdraw_live(rfq, refused)
             return
         await self._send(
             rfq, slot, decision, proposal, verdict, requote=live is not None, curve_age_s=age_s

@@ -89,6 +89,12 @@ class Withdrawer:
         )
         return result
 
+    async def withdraw(self, quote: OurQuote, why: str) -> None:
+        """Withdraw one quote known live by id (one in any other state is left to what settles
+        it: its answer, its outcome, or the pass already withdrawing it)."""
+        if quote.quote_id and _withdrawable(quote):
+            await self._withdraw_known(quote, why)
+
     async def _withdraw_known(self, quote: OurQuote, why: str) -> None:
         """One try by the id we know; what fails is left to the sweep, which lists it again."""
         desk = self._desk

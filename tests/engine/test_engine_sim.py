@@ -13,7 +13,7 @@ the venue lists in test_venue_truth.py's kill test."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,16 +22,28 @@ import pytest
 from quoter.backtest.simvenue import SimVenue
 from quoter.basics.usage import Lane
 from quoter.clock import ManualClock
-from quoter.domain import Commodity, Price, QuoteRequest
+from quoter.domain import Commodity, Price, QuoteRequest, QuoteStatus, Rfq
 from quoter.engine.curve_watch import CurveStore
 from quoter.engine.killswitch import Kill, KillSwitch, Scope, TradingState
 from quoter.engine.quotes import QuoteState
+from quoter.engine.state import StrategySlot
 from quoter.pricing.curve import CurveSeries, CurveSet
+from quoter.pricing.valuation import value_instrument
 from quoter.risk.config import DEMO_RISK
+from quoter.strategies_api import Decision, Decline, DeclineCode, MarketSnapshot, build_quote
 from quoter.venue import errors
 from tests.conftest import SANDBOX_START
 from tests.engine.harness import CURVES, audit_records, eventually
-from tests.engine.sim import APRIL, Broken, arriving, sim_config, sim_engine, sim_venue, virtual
+from tests.engine.sim import (
+    APRIL,
+    Broken,
+    SimRunning,
+    arriving,
+    sim_config,
+    sim_engine,
+    sim_venue,
+    virtual,
+)
 from tests.virtual_time import run_on_virtual_time
 
 
@@ -243,3 +255,83 @@ async def test_a_quote_withdrawn_outside_the_bot_frees_its_limits(
         assert bot.live_quotes() == 1
     [gone] = [w for w in audit_records(tmp_path, "withdrawal") if w["rfq-id"] == first.id]
     assert gone["result"] == "withdrawn at the venue"
+
+
+@dataclass(frozen=True)
+class OverCurve:
+    """Sells `over` EUR/MWh above the curve (within the demo collar of 15)."""
+
+    over: float = 10.0
+
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> Decision:
+        valued = value_instrument(rfq.instrument, market.shape, market.curves)
+        if isinstance(valued, Decline):
+            return valued
+        facts = (valued.hours, rfq.quantity_mw * valued.hours, market.curves.id, valued.curve_as_of)
+        return build_quote(rfq.our_side, valued.mid_eur_mwh, {"over": self.over}, facts)
+
+
+@dataclass(frozen=True)
+class DeclinesAll:
+    def price(self, rfq: Rfq, market: MarketSnapshot) -> Decision:
+        return Decline(DeclineCode.NO_CURVE, "this strategy quotes nothing")
+
+
+def _venue_price(bot: SimRunning) -> float | None:
+    [active] = [q for q in bot.venue.market.quotes.values() if q.status is QuoteStatus.ACTIVE]
+    return None if active.price is None else active.price.value
+
+
+@virtual
+async def test_a_swap_reprices_the_live_quotes_with_the_new_strategy(tmp_path: Path) -> None:
+    # The old strategy's price does not stand until it runs out: the new one requotes it.
+    rfq = arriving(0, deadline_s=1800)
+    async with sim_engine(tmp_path, sim_venue([rfq]), strategy=OverCurve(10.0)) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the first quote")
+        first = _venue_price(bot)
+        assert first is not None
+        bot.engine.swap(StrategySlot("over-1", OverCurve(1.0)), by="test", source="test")
+        await eventually(lambda: bot.desk.stats.requotes_sent == 1, "requoted by the new one", 10)
+        assert bot.live_quotes() == 1
+        assert _venue_price(bot) == pytest.approx(first - 9.0, abs=1e-3)
+
+
+@virtual
+async def test_a_live_quote_the_bot_would_no_longer_send_is_withdrawn(tmp_path: Path) -> None:
+    # Swapped to a strategy that declines it: withdrawn at once, not left live at the old price.
+    rfq = arriving(0, deadline_s=1800)
+    async with sim_engine(tmp_path, sim_venue([rfq]), strategy=OverCurve(10.0)) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the first quote")
+        bot.engine.swap(StrategySlot("declines", DeclinesAll()), by="test", source="test")
+        await eventually(lambda: bot.live_quotes() == 0, "withdrawn", 10)
+        assert bot.desk.stats.withdrawn == 1
+        assert len(bot.desk.quotes) == 0
+    [gone] = audit_records(tmp_path, "withdrawal")
+    assert (gone["why"], gone["result"]) == ("no longer quoted: no-curve", "withdrawn")
+
+
+class MovingCurves:
+    """Curves a test moves: every power/DE price shifted by `shift` EUR/MWh."""
+
+    def __init__(self) -> None:
+        self.current = CURVES
+
+    def shift(self, by: float) -> None:
+        de = CURVES[(Commodity.POWER, "DE")]
+        moved = replace(de, prices=de.prices + by)
+        self.current = CurveSet({**CURVES.series, moved.key: moved})
+
+
+@virtual
+async def test_a_live_quote_the_curve_moved_past_the_drift_is_withdrawn(tmp_path: Path) -> None:
+    # The curve jumps 12 EUR/MWh (the demo drift allows 10 within 5 minutes): the requote is
+    # refused, and the quote priced on the old curve, now 12 from mid, is withdrawn.
+    curves = MovingCurves()
+    rfq = arriving(0, deadline_s=1800)
+    async with sim_engine(tmp_path, sim_venue([rfq]), curves=curves) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the first quote")
+        curves.shift(-12.0)
+        await eventually(lambda: bot.live_quotes() == 0, "withdrawn", 10)
+        assert bot.desk.stats.declined["drift"] == 1
+    [gone] = audit_records(tmp_path, "withdrawal")
+    assert gone["why"] == "no longer quoted: drift"
