@@ -163,11 +163,13 @@ class Engine:
             left_s = deadline - deps.clock.monotonic()
             if (result.complete and not possibly_live) or left_s <= 0:
                 break
+            if result.refused is not None:
+                break  # the venue refuses every request (credentials, quota): said once, below
             await deps.clock.sleep(min(UNKNOWN_LOOK_S, left_s))
         if not result.complete or possibly_live:
             log.error(
-                "stopping with quotes possibly live after %s s: %s; %d submits unanswered",
-                timeout_s,
+                "stopping with quotes possibly live after %.1f s: %s; %d submits unanswered",
+                timeout_s - max(0.0, deadline - deps.clock.monotonic()),
                 result.describe(),
                 len(possibly_live),
             )

@@ -42,6 +42,9 @@ class SweepResult:
     left: tuple[Quote, ...]  # in scope at the last list that was read
     lists: int  # reads of the list, pages included
     complete: bool  # the last list read in full showed nothing in scope
+    # Why the venue refuses every request, if it does (credentials, the day's quota): another
+    # pass within minutes would be refused the same way.
+    refused: str | None = None
 
     def describe(self) -> str:
         """One line for people: what the sweep did and whether it is sure."""
@@ -50,6 +53,8 @@ class SweepResult:
             text += f", {len(self.not_active)} already inactive"
         if self.complete:
             return text + "; the venue lists none live"
+        if self.refused is not None:
+            return text + f"; the venue refuses us ({self.refused})"
         if self.left:
             return text + f"; {len(self.left)} still listed live"
         return text + "; the venue's list could not be read to the end"
@@ -71,6 +76,7 @@ async def sweep(
     not_active: list[Quote] = []
     targets: list[Quote] = []
     lists, failures, complete = 0, 0, False
+    refused: str | None = None
     while True:
         listed = True
         try:
@@ -81,6 +87,7 @@ async def sweep(
             listed = False
             log.warning("withdrawal sweep: listing our quotes failed (%s)", type(error).__name__)
             if isinstance(error, HOPELESS):
+                refused = f"{type(error).__name__}: {error}"
                 break  # the venue will refuse every request: waiting only delays the exit
         else:
             lists += pages
@@ -103,7 +110,9 @@ async def sweep(
                 continue  # list again at once: the confirmation that nothing is left
             failures += 1
         await clock.sleep(min(RETRY_PAUSE_S * 2**failures, MAX_PAUSE_S, _left(clock, deadline)))
-    return SweepResult(tuple(withdrawn), tuple(not_active), tuple(targets), lists, complete)
+    return SweepResult(
+        tuple(withdrawn), tuple(not_active), tuple(targets), lists, complete, refused
+    )
 
 
 async def list_active(venue: Venue) -> tuple[list[Quote], int]:

@@ -140,17 +140,25 @@ async def test_lost_authentication_halts_quoting(tmp_path: Path, revoked: str, a
     assert _latched(tmp_path) == reasons
 
 
-async def test_a_start_the_venue_refuses_halts_saying_why(tmp_path: Path) -> None:
+async def test_a_start_the_venue_refuses_halts_saying_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with fast_sandbox() as sandbox:
         wrong = sandbox.credentials.model_copy(update={"api_key": SecretStr("not-ours")})
         sandbox.sandbox.credentials = wrong  # the venue no longer knows our key
-        config = engine_config(tmp_path, kill=SHORT_STOP)
+        # A stop's withdrawals may take 5 s: a venue that refuses every request ends them at
+        # its first refusal, not after 5 s of the same refusal logged again and again.
+        config = engine_config(tmp_path, kill={"stop_withdraw_timeout_s": 5.0})
         with pytest.raises(ExceptionGroup) as raised:
             async with running_engine(sandbox, tmp_path, config=config) as bot:
                 await _halted(bot)
     assert raised.group_contains(StartRefused)
     assert _reasons(bot) == _latched(tmp_path)
     assert _reasons(bot) == ["start failed: AuthenticationFailed: authenticate: 403"]
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("listing our quotes failed" in m for m in said) == 1, said
+    [stopping] = [m for m in said if m.startswith("stopping with quotes possibly live")]
+    assert "the venue refuses us (AuthenticationFailed" in stopping
 
 
 async def test_a_spent_daily_quota_halts_quoting(tmp_path: Path) -> None:
