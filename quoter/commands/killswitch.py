@@ -27,10 +27,18 @@ from quoter.commands._venue_kill import (
 )
 from quoter.config import QuoterConfig, load_config
 from quoter.engine.kill_scope import Scope, ScopeError, canonical_scope, describe_scope
-from quoter.engine.killswitch import Kill, KillSwitch, UnknownKill, describe_kill, kill_to_json
+from quoter.engine.killswitch import (
+    Kill,
+    KillSwitch,
+    LatchError,
+    UnknownKill,
+    describe_kill,
+    kill_to_json,
+)
 from quoter.strategy_names import known_strategies, strategy_key
 
 USAGE_ERROR = 2
+NOT_LATCHED = 1  # the kill is done, but a restart would not know of it
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -125,25 +133,43 @@ def handle_kill(args: argparse.Namespace) -> int:
         except AdminError as error:
             client = str(error)
         else:
-            _print_killed(what, args.reason, answer)
-            return 0
+            return _print_killed(what, args.reason, answer)
     _fallback(client)
 
     kill = Kill(
         reason=args.reason, by=f"{getpass.getuser()} (cli)", at=SystemClock().now(), scope=scope
     )
-    switch = KillSwitch(config.engine.kill.latch_path)
-    latched = switch.kill(kill)
-    print(f"killed {what}: {args.reason}; state {switch.state.value}")
+    latched = _latch(config, kill, what)
+    withdrawn = withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
+    return withdrawn if latched else NOT_LATCHED
+
+
+def _latch(config: QuoterConfig, kill: Kill, what: str) -> bool:
+    """Write the kill to the latch file; False, said in one line, if the file cannot be read
+    or written. The file is left as it is: a damaged latch may hold kills a person can still
+    read in it, and is never taken for "no kill"; the withdrawal goes on regardless."""
+    try:
+        switch = KillSwitch(config.engine.kill.latch_path)
+        latched = switch.kill(kill)
+    except LatchError as error:
+        print(
+            f"quoter kill: NOT LATCHED: {error}; withdrawing at the venue all the same, but a "
+            "restart would not know of this kill (and no bot starts on that file): fix the file "
+            "(removing it lifts every kill it held), then `quoter kill` again to latch it",
+            file=sys.stderr,
+        )
+        return False
+    print(f"killed {what}: {kill.reason}; state {switch.state.value}")
     print(f"latched as kill {latched.id}")
-    return withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
+    return True
 
 
-def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> None:
+def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> int:
     print(f"killed {what}: {reason}; state {answer['state']} (through the bot)")
     kill = answer.get("kill")
     latched = "nothing new (already halted)" if kill is None else describe_kill(kill)
     print(f"latched: {latched}; withdrawing {answer.get('withdrawing', 0)} quotes it covers")
+    return 0
 
 
 def handle_resume(args: argparse.Namespace) -> int:
@@ -167,7 +193,7 @@ def handle_resume(args: argparse.Namespace) -> int:
     _fallback(client)
     try:
         kills = KillSwitch(config.engine.kill.latch_path).resume(args.kills)
-    except UnknownKill as error:
+    except (UnknownKill, LatchError) as error:
         print(f"quoter resume: nothing lifted: {error}", file=sys.stderr)
         return USAGE_ERROR
     _print_lifted([kill_to_json(k) for k in kills])

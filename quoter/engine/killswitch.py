@@ -280,6 +280,11 @@ def _write_latch(path: Path, latch: _Latch) -> None:
     write_private(path, json.dumps(body, indent=1))
 
 
+def read_latch(path: Path) -> tuple[Kill, ...]:
+    """The kills latched in the file; LatchError if it cannot be read (a start refused)."""
+    return tuple(_read_latch(path).kills)
+
+
 def _read_latch(path: Path) -> _Latch:
     if not path.exists():
         return _Latch([], 0)
@@ -287,7 +292,10 @@ def _read_latch(path: Path) -> _Latch:
         return _latch_from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, RecursionError) as error:
         # A latch we cannot read may hold a kill: refusing to start is the safe side.
-        raise LatchError(f"{path}: unreadable kill latch ({error}); fix or remove it") from error
+        raise LatchError(
+            f"{path}: unreadable kill latch ({error}); fix it, or remove it to lift every "
+            "kill it held"
+        ) from error
 
 
 def _latch_from_json(body: object) -> _Latch:
