@@ -30,7 +30,7 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
-from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
+from quoter.admin.config import LATCH_UNUSABLE, MAX_REASON_CHARS, USER_HEADER, AdminConfig
 from quoter.admin.swap import swap_strategy
 from quoter.audit import events
 from quoter.audit.story import load_records
@@ -39,7 +39,7 @@ from quoter.basics.loopback import is_loopback
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
 from quoter.engine.kill_scope import ScopeError, canonical_scope
-from quoter.engine.killswitch import Kill, UnknownKill, kill_to_json
+from quoter.engine.killswitch import Kill, LatchError, UnknownKill, kill_to_json
 from quoter.engine.shadow import report
 from quoter.engine.status import status_of
 from quoter.strategies_api import StrategyLoadError
@@ -258,10 +258,13 @@ async def _post_kill(request: web.Request) -> web.Response:
         for q in desk.quotes
         if scope.covers(q.rfq.instrument.market_area, q.rfq.instrument.product_type, q.strategy)
     ]
+    switch = engine.deps.killswitch
     return _json(
         {
             "kill": None if latched is None else kill_to_json(latched),
             "withdrawing": len(covered),
+            # Set when the kill is held in the bot's memory only: a restart would not see it.
+            "latch-problem": switch.latch_problem if latched in switch.unwritten else None,
             **_status(engine),
         }
     )
@@ -274,6 +277,8 @@ async def _post_resume(request: web.Request) -> web.Response:
         lifted = engine.resume(f"{body.by or request[WHO_KEY]} (admin)", body.kills)
     except UnknownKill as error:
         return _refuse(400, f"nothing lifted: {error}")
+    except LatchError as error:  # which kills are latched is not known: none is lifted
+        return _refuse(LATCH_UNUSABLE, f"nothing lifted: {error}")
     detail: dict[str, object] = {"lifted": [k.reason for k in lifted]}
     request[DETAIL_KEY] = detail
     return _json({"lifted": [kill_to_json(k) for k in lifted], **_status(engine)})

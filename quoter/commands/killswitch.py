@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from quoter.admin.client import AdminClient, AdminError, AdminRefused
-from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
+from quoter.admin.config import LATCH_UNUSABLE, MAX_REASON_CHARS, AdminTokenError
 from quoter.clock import SystemClock
 from quoter.commands._venue_kill import (
     start_loading_venue_client,
@@ -165,11 +165,23 @@ def _latch(config: QuoterConfig, kill: Kill, what: str) -> bool:
 
 
 def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> int:
+    """What the bot did; NOT_LATCHED when it holds the kill in its memory only."""
     print(f"killed {what}: {reason}; state {answer['state']} (through the bot)")
     kill = answer.get("kill")
-    latched = "nothing new (already halted)" if kill is None else describe_kill(kill)
-    print(f"latched: {latched}; withdrawing {answer.get('withdrawing', 0)} quotes it covers")
-    return 0
+    withdrawing = f"withdrawing {answer.get('withdrawing', 0)} quotes it covers"
+    problem = answer.get("latch-problem")
+    if problem is None:
+        latched = "nothing new (already halted)" if kill is None else describe_kill(kill)
+        print(f"latched: {latched}; {withdrawing}")
+        return 0
+    held = "the kill" if kill is None else f"kill {kill.get('id', '?')}"
+    print(
+        f"quoter kill: NOT LATCHED on disk: {problem}; the bot holds {held} in memory and "
+        f"writes it to the latch once the file can be written ({withdrawing}); "
+        "a restart before then would not know of it: fix the file",
+        file=sys.stderr,
+    )
+    return NOT_LATCHED
 
 
 def handle_resume(args: argparse.Namespace) -> int:
@@ -179,9 +191,9 @@ def handle_resume(args: argparse.Namespace) -> int:
         try:
             answer = client.resume(args.kills)
         except AdminRefused as error:
-            if error.status != 400:
+            if error.status not in (400, LATCH_UNUSABLE):
                 client = str(error)
-            else:  # no such kill: the bot lifted nothing
+            else:  # no such kill, or the latch unusable: the bot lifted nothing
                 print(f"quoter resume: {error}", file=sys.stderr)
                 return USAGE_ERROR
         except AdminError as error:
