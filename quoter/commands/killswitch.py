@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -119,10 +120,16 @@ def handle_kill(args: argparse.Namespace) -> int:
         print(f"quoter kill: nothing killed: {error}", file=sys.stderr)
         return USAGE_ERROR
     what = describe_scope(scope.to_json())
+    # One command, one kill: the bot, woken late to this request, knows the kill below by it.
+    command_id = secrets.token_hex(8)
     if isinstance(client, AdminClient):
         try:
             answer = client.kill(
-                args.reason, sorted(scope.areas), sorted(scope.products), sorted(scope.strategies)
+                args.reason,
+                sorted(scope.areas),
+                sorted(scope.products),
+                sorted(scope.strategies),
+                command_id=command_id,
             )
         except AdminRefused as error:
             if error.status != 400:  # not allowed (token, Host): the latch still works
@@ -137,7 +144,11 @@ def handle_kill(args: argparse.Namespace) -> int:
     _fallback(client)
 
     kill = Kill(
-        reason=args.reason, by=f"{getpass.getuser()} (cli)", at=SystemClock().now(), scope=scope
+        reason=args.reason,
+        by=f"{getpass.getuser()} (cli)",
+        at=SystemClock().now(),
+        scope=scope,
+        command_id=command_id,
     )
     latched = _latch(config, kill, what)
     withdrawn = withdraw_without_bot(config, scope)  # no bot to withdraw: this command does

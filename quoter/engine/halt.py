@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from quoter.audit import events
 from quoter.clock import Clock
 from quoter.engine.audit import Audit, AuditError
-from quoter.engine.killswitch import Kill, KillSwitch, LatchError, TradingState, kill_label
+from quoter.engine.killswitch import (
+    Kill,
+    KillSwitch,
+    LatchError,
+    TradingState,
+    kill_label,
+    same_kill,
+)
 from quoter.engine.quotes import OurQuote
 from quoter.engine.stats import EngineStats
 
@@ -47,10 +54,13 @@ class Halt:
             log.error("the kill is not on the audit trail: %s", failed)
 
     def _adds_nothing(self, kill: Kill) -> bool:
-        """A kill of everything while already halted adds nothing, unless the halt is not in
-        the latch file (it cannot be written) and the kill is a person's: the desk's kill is
-        then kept on its own, so that it is written back and holds until `quoter resume`."""
+        """A kill its command already latched adds nothing, nor does one of everything while
+        halted, unless the halt is not in the latch file (it cannot be written) and the kill
+        is a person's: the desk's kill is then kept on its own, so that it is written back and
+        holds until `quoter resume`."""
         switch = self.killswitch
+        if kill.command_id is not None and any(same_kill(k, kill) for k in switch.kills):
+            return True  # its command latched it itself: the bot was slow to answer
         if switch.state is not TradingState.HALTED or not kill.scope.everything:
             return False
         unwritten = switch.unwritten

@@ -40,6 +40,7 @@ from quoter.engine.kill_scope import Scope as Scope  # where the engine has alwa
 from quoter.timefmt import stamp
 
 STATE_MODE = 0o600  # the latch names who killed what: the desk's own
+MAX_COMMAND_ID = 64
 
 
 class TradingState(StrEnum):
@@ -63,6 +64,9 @@ class Kill:
     at: datetime
     scope: Scope = field(default_factory=Scope)
     id: int = 0  # given when latched; never given twice in the latch file's life
+    # The `quoter kill` that made it: its request to the bot and its own latching carry it,
+    # so a hung bot that wakes to the request takes it for the kill already latched.
+    command_id: str | None = None
 
 
 def kill_label(kill: Kill) -> str:
@@ -206,6 +210,9 @@ class KillSwitch:
         """Latch a kill; returns it with its id. It holds in memory even if the latch file
         cannot be read or written (LatchError, raised), and is written at the next sync that
         can."""
+        held = next((k for k in self._kills if same_kill(k, kill)), None)
+        if held is not None and kill.command_id is not None:
+            return held  # its command's other path latched it first
         latched = replace(kill, id=self._last_id + 1)
         self._kills.append(latched)
         self._last_id = latched.id
@@ -215,7 +222,7 @@ class KillSwitch:
         self._update(lambda latch: latch)
         # Numbered by the file's counter, read under its lock: another process may have
         # latched since we last read it.
-        return next(k for k in reversed(self._kills) if _same_kill(k, latched))
+        return next(k for k in reversed(self._kills) if same_kill(k, latched))
 
     def resume(self, ids: Collection[int] | None = None) -> tuple[Kill, ...]:
         """Lift the latched kills named by `ids`, or every one (None); returns what was lifted.
@@ -283,13 +290,16 @@ class KillSwitch:
     def _hold_unwritten(self, kills: Iterable[Kill], problem: str | None = None) -> None:
         """Keep `kills` to be written back: the file may not hold them (any more)."""
         held = self._unwritten
-        held += [k for k in kills if not any(_same_kill(k, h) for h in held)]
+        held += [k for k in kills if not any(same_kill(k, h) for h in held)]
         if problem is not None:
             self._latch_problem = problem
 
 
-def _same_kill(a: Kill, b: Kill) -> bool:
-    """One kill, whatever id it was given: written back, it is not latched twice."""
+def same_kill(a: Kill, b: Kill) -> bool:
+    """One kill, whatever id it was given (written back, it is not latched twice), and whoever
+    latched it for the one command that made it."""
+    if a.command_id is not None and a.command_id == b.command_id:
+        return True
     return replace(a, id=0) == replace(b, id=0)
 
 
@@ -300,7 +310,7 @@ def _with_kills(latch: _Latch, kills: Iterable[Kill], last_id: int, file_id: int
     counter is at least `last_id`: no id given in memory is given again."""
     held, last = list(latch.kills), latch.last_id
     for kill in kills:
-        if any(_same_kill(kill, k) for k in held):
+        if any(same_kill(kill, k) for k in held):
             continue
         numbered = kill.id <= file_id and all(k.id != kill.id for k in held)
         kill_id = kill.id if numbered else max(kill.id, last + 1)
@@ -331,13 +341,16 @@ def _locked(path: Path) -> Iterator[None]:
 
 def kill_to_json(kill: Kill) -> dict[str, Any]:
     """A kill as the latch file, the admin interface and the status show it."""
-    return {
+    body: dict[str, Any] = {
         "id": kill.id,
         "reason": kill.reason,
         "by": kill.by,
         "at": kill.at.isoformat(),
         "scope": kill.scope.to_json(),
     }
+    if kill.command_id is not None:
+        body["command-id"] = kill.command_id
+    return body
 
 
 def _write_latch(path: Path, latch: _Latch) -> None:
@@ -420,7 +433,15 @@ def _kill_from_json(record: object) -> Kill:
             strategies=frozenset(_names(scope, "strategies")),
         ),
         id=kill_id,
+        command_id=_command_id(record),
     )
+
+
+def _command_id(record: Mapping[str, object]) -> str | None:
+    value = record.get("command-id")
+    if value is not None and not (isinstance(value, str) and 0 < len(value) <= MAX_COMMAND_ID):
+        raise ValueError(f"command-id is not a command's id: {str(value)[:40]!r}")
+    return value
 
 
 def _text(record: Mapping[str, object], key: str) -> str:

@@ -2,6 +2,7 @@ import json
 import multiprocessing
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,41 @@ def test_a_kill_written_back_keeps_no_id_the_file_gave_meanwhile(tmp_path: Path)
     KillSwitch(latch).kill(Kill(reason="theirs", by="ann (cli)", at=T0))  # id 1 in the file
     switch.sync()
     assert [(k.id, k.reason) for k in switch.kills] == [(1, "theirs"), (2, "mine")]
+
+
+# -- one command, one kill: `quoter kill`'s fallback and its request to a hung bot ------------
+
+
+def _from_command(by: str) -> Kill:
+    scope = Scope(areas=frozenset({"DE"}), products=frozenset({"month"}))
+    return Kill(reason="DE months", by=by, at=T0, scope=scope, command_id="c0ffee")
+
+
+def test_a_bot_woken_late_to_a_kill_its_command_latched_latches_nothing_new(
+    tmp_path: Path,
+) -> None:
+    latch = tmp_path / "kill.json"
+    bot = KillSwitch(latch)
+    KillSwitch(latch).kill(_from_command("ann (cli)"))  # the fallback, before the bot wakes
+    held = bot.kill(_from_command("ann (admin)"))  # the request it wakes to, not yet synced
+    assert (held.id, held.by) == (1, "ann (cli)")
+    assert [k.id for k in bot.kills] == [1]
+    assert [k.id for k in KillSwitch(latch).kills] == [1]
+
+
+def test_a_fallback_after_the_bot_latched_its_command_latches_nothing_new(
+    tmp_path: Path,
+) -> None:
+    latch = tmp_path / "kill.json"
+    KillSwitch(latch).kill(_from_command("ann (admin)"))  # the bot, answering too late
+    held = KillSwitch(latch).kill(_from_command("ann (cli)"))
+    assert (held.id, held.by) == (1, "ann (admin)")
+    kills = KillSwitch(latch).kills
+    assert [(k.id, k.command_id) for k in kills] == [(1, "c0ffee")]
+
+
+def test_kills_of_two_commands_alike_are_two_kills(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    KillSwitch(latch).kill(_from_command("ann (cli)"))
+    KillSwitch(latch).kill(replace(_from_command("ann (cli)"), command_id="beef"))
+    assert [k.id for k in KillSwitch(latch).kills] == [1, 2]
