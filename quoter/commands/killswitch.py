@@ -164,9 +164,9 @@ def _latch(config: QuoterConfig, kill: Kill, what: str) -> bool:
         latched = switch.kill(kill)
     except LatchError as error:
         print(
-            f"quoter kill: NOT LATCHED: {error}; withdrawing at the venue all the same, but a "
-            "restart would not know of this kill (and no bot starts on that file): fix the file "
-            "(removing it lifts every kill it held), then `quoter kill` again to latch it",
+            f"quoter kill: NOT LATCHED ({error}): withdrawing at the venue all the same, but a "
+            "restart would not know of this kill; once the file is fixed, `quoter kill` again "
+            "latches it",
             file=sys.stderr,
         )
         return False

@@ -64,8 +64,8 @@ def test_quoter_kill_withdraws_from_a_hung_bot_when_the_latch_is_damaged(tmp_pat
             assert live_quotes(venue) == 0, context
             assert done.returncode == 1, context
             said = _one_line(done, latch)
-            assert said.startswith("quoter kill: NOT LATCHED: "), said
-            assert "fix the file" in said, said
+            assert said.startswith(f"quoter kill: NOT LATCHED ({latch}: unreadable"), said
+            assert "once the file is fixed, `quoter kill` again latches it" in said, said
             assert f"{QUOTES} withdrawn; the venue lists none live" in done.stdout, context
             assert Path(latch).read_text(encoding="utf-8") == TRUNCATED  # left to a person
 
