@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from quoter.admin.config import USER_HEADER, AdminConfig, read_token
+from quoter.admin.config import COMMAND_ID_HEADER, USER_HEADER, AdminConfig, read_token
 
 
 class AdminError(Exception):
@@ -60,14 +60,17 @@ class AdminClient:
         areas: list[str] | None = None,
         products: list[str] | None = None,
         strategies: list[str] | None = None,
+        command_id: str | None = None,
     ) -> dict[str, Any]:
+        """Latch a kill; `command_id` names the command, should it latch the kill itself too."""
         body = {
             "reason": reason,
             "areas": areas or [],
             "products": products or [],
             "strategies": strategies or [],
         }
-        return self._call("POST", "/kill", body)
+        headers = {} if command_id is None else {COMMAND_ID_HEADER: command_id}
+        return self._call("POST", "/kill", body, headers)
 
     def resume(self, kills: list[int] | None = None) -> dict[str, Any]:
         """Lift the kills with these ids, or every one (None)."""
@@ -79,7 +82,13 @@ class AdminClient:
     def shadow(self) -> dict[str, Any]:
         return self._call("GET", "/shadow")
 
-    def _call(self, method: str, path: str, body: object = None) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self._base_url + path,
@@ -89,6 +98,7 @@ class AdminClient:
                 "Authorization": f"Bearer {self._token.get_secret_value()}",
                 "Content-Type": "application/json",
                 USER_HEADER: getpass.getuser(),
+                **(headers or {}),
             },
         )
         try:

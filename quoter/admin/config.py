@@ -15,7 +15,11 @@ from quoter.basics.loopback import is_loopback
 
 TOKEN_VARIABLE = "QUOTER_ADMIN_TOKEN"
 USER_HEADER = "X-Quoter-User"  # who calls, as the caller says: for the audit trail
+# The `quoter kill` a kill request is from: a header, which a bot from before it ignores.
+COMMAND_ID_HEADER = "X-Quoter-Command-Id"
 MIN_TOKEN_CHARS = 16
+# The bot cannot read or write its kill latch: a resume lifted nothing (the CLI does not retry).
+LATCH_UNUSABLE = 409
 MAX_REASON_CHARS = 300  # of a kill's reason: the CLI checks it before the bot would refuse it
 
 

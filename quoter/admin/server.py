@@ -23,14 +23,20 @@ import math
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
 
-from quoter.admin.config import MAX_REASON_CHARS, USER_HEADER, AdminConfig
+from quoter.admin.config import (
+    COMMAND_ID_HEADER,
+    LATCH_UNUSABLE,
+    MAX_REASON_CHARS,
+    USER_HEADER,
+    AdminConfig,
+)
 from quoter.admin.swap import swap_strategy
 from quoter.audit import events
 from quoter.audit.story import load_records
@@ -39,7 +45,14 @@ from quoter.basics.loopback import is_loopback
 from quoter.engine.audit import AuditError
 from quoter.engine.engine import Engine
 from quoter.engine.kill_scope import ScopeError, canonical_scope
-from quoter.engine.killswitch import Kill, UnknownKill, kill_to_json
+from quoter.engine.killswitch import (
+    MAX_COMMAND_ID,
+    Kill,
+    LatchError,
+    UnknownKill,
+    kill_to_json,
+    same_kill,
+)
 from quoter.engine.shadow import report
 from quoter.engine.status import status_of
 from quoter.strategies_api import StrategyLoadError
@@ -247,24 +260,39 @@ async def _post_kill(request: web.Request) -> web.Response:
     except ScopeError as error:
         return _refuse(400, f"nothing killed: {error}")
     detail["scope"] = scope.to_json()
-    kill = Kill(reason=body.reason, by=by, at=engine.deps.clock.now(), scope=scope)
-    engine.kill(kill)
-    # None when nothing new was latched: a kill of everything while already halted.
-    latched = next(
-        (k for k in reversed(engine.deps.killswitch.kills) if replace(k, id=0) == kill), None
+    command_id = _command_id(request)
+    if command_id is not None:
+        detail["command-id"] = command_id
+    kill = Kill(
+        reason=body.reason, by=by, at=engine.deps.clock.now(), scope=scope, command_id=command_id
     )
+    engine.kill(kill)
+    # None when nothing new was latched: a kill of everything while already halted. The kill
+    # its command latched itself (the bot was slow to answer) when that one came first.
+    latched = next((k for k in reversed(engine.deps.killswitch.kills) if same_kill(k, kill)), None)
     covered = [
         q
         for q in desk.quotes
         if scope.covers(q.rfq.instrument.market_area, q.rfq.instrument.product_type, q.strategy)
     ]
+    switch = engine.deps.killswitch
     return _json(
         {
             "kill": None if latched is None else kill_to_json(latched),
             "withdrawing": len(covered),
+            # Set when the kill is held in the bot's memory only: a restart would not see it.
+            "latch-problem": switch.latch_problem if latched in switch.unwritten else None,
             **_status(engine),
         }
     )
+
+
+def _command_id(request: web.Request) -> str | None:
+    """The kill's command, if it says one that fits the latch; a kill is never refused for it."""
+    value = request.headers.get(COMMAND_ID_HEADER)
+    if value is None or not 0 < len(value) <= MAX_COMMAND_ID or not value.isascii():
+        return None
+    return value
 
 
 async def _post_resume(request: web.Request) -> web.Response:
@@ -274,6 +302,8 @@ async def _post_resume(request: web.Request) -> web.Response:
         lifted = engine.resume(f"{body.by or request[WHO_KEY]} (admin)", body.kills)
     except UnknownKill as error:
         return _refuse(400, f"nothing lifted: {error}")
+    except LatchError as error:  # which kills are latched is not known: none is lifted
+        return _refuse(LATCH_UNUSABLE, f"nothing lifted: {error}")
     detail: dict[str, object] = {"lifted": [k.reason for k in lifted]}
     request[DETAIL_KEY] = detail
     return _json({"lifted": [kill_to_json(k) for k in lifted], **_status(engine)})

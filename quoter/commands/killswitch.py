@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from quoter.admin.client import AdminClient, AdminError, AdminRefused
-from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
+from quoter.admin.config import LATCH_UNUSABLE, MAX_REASON_CHARS, AdminTokenError
 from quoter.clock import SystemClock
 from quoter.commands._venue_kill import (
     start_loading_venue_client,
@@ -27,10 +28,18 @@ from quoter.commands._venue_kill import (
 )
 from quoter.config import QuoterConfig, load_config
 from quoter.engine.kill_scope import Scope, ScopeError, canonical_scope, describe_scope
-from quoter.engine.killswitch import Kill, KillSwitch, UnknownKill, describe_kill, kill_to_json
+from quoter.engine.killswitch import (
+    Kill,
+    KillSwitch,
+    LatchError,
+    UnknownKill,
+    describe_kill,
+    kill_to_json,
+)
 from quoter.strategy_names import known_strategies, strategy_key
 
 USAGE_ERROR = 2
+NOT_LATCHED = 1  # the kill is done, but a restart would not know of it
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,10 +120,16 @@ def handle_kill(args: argparse.Namespace) -> int:
         print(f"quoter kill: nothing killed: {error}", file=sys.stderr)
         return USAGE_ERROR
     what = describe_scope(scope.to_json())
+    # One command, one kill: the bot, woken late to this request, knows the kill below by it.
+    command_id = secrets.token_hex(8)
     if isinstance(client, AdminClient):
         try:
             answer = client.kill(
-                args.reason, sorted(scope.areas), sorted(scope.products), sorted(scope.strategies)
+                args.reason,
+                sorted(scope.areas),
+                sorted(scope.products),
+                sorted(scope.strategies),
+                command_id=command_id,
             )
         except AdminRefused as error:
             if error.status != 400:  # not allowed (token, Host): the latch still works
@@ -125,25 +140,59 @@ def handle_kill(args: argparse.Namespace) -> int:
         except AdminError as error:
             client = str(error)
         else:
-            _print_killed(what, args.reason, answer)
-            return 0
+            return _print_killed(what, args.reason, answer)
     _fallback(client)
 
     kill = Kill(
-        reason=args.reason, by=f"{getpass.getuser()} (cli)", at=SystemClock().now(), scope=scope
+        reason=args.reason,
+        by=f"{getpass.getuser()} (cli)",
+        at=SystemClock().now(),
+        scope=scope,
+        command_id=command_id,
     )
-    switch = KillSwitch(config.engine.kill.latch_path)
-    latched = switch.kill(kill)
-    print(f"killed {what}: {args.reason}; state {switch.state.value}")
+    latched = _latch(config, kill, what)
+    withdrawn = withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
+    return withdrawn if latched else NOT_LATCHED
+
+
+def _latch(config: QuoterConfig, kill: Kill, what: str) -> bool:
+    """Write the kill to the latch file; False, said in one line, if the file cannot be read
+    or written. The file is left as it is: a damaged latch may hold kills a person can still
+    read in it, and is never taken for "no kill"; the withdrawal goes on regardless."""
+    try:
+        switch = KillSwitch(config.engine.kill.latch_path)
+        latched = switch.kill(kill)
+    except LatchError as error:
+        print(
+            f"quoter kill: NOT LATCHED ({error}): withdrawing at the venue all the same, but a "
+            "restart would not know of this kill; once the file is fixed, `quoter kill` again "
+            "latches it",
+            file=sys.stderr,
+        )
+        return False
+    print(f"killed {what}: {kill.reason}; state {switch.state.value}")
     print(f"latched as kill {latched.id}")
-    return withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
+    return True
 
 
-def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> None:
+def _print_killed(what: str, reason: str, answer: dict[str, Any]) -> int:
+    """What the bot did; NOT_LATCHED when it holds the kill in its memory only."""
     print(f"killed {what}: {reason}; state {answer['state']} (through the bot)")
     kill = answer.get("kill")
-    latched = "nothing new (already halted)" if kill is None else describe_kill(kill)
-    print(f"latched: {latched}; withdrawing {answer.get('withdrawing', 0)} quotes it covers")
+    withdrawing = f"withdrawing {answer.get('withdrawing', 0)} quotes it covers"
+    problem = answer.get("latch-problem")
+    if problem is None:
+        latched = "nothing new (already halted)" if kill is None else describe_kill(kill)
+        print(f"latched: {latched}; {withdrawing}")
+        return 0
+    held = "the kill" if kill is None else f"kill {kill.get('id', '?')}"
+    print(
+        f"quoter kill: NOT LATCHED on disk: {problem}; the bot holds {held} in memory and "
+        f"writes it to the latch once the file can be written ({withdrawing}); "
+        "a restart before then would not know of it: fix the file",
+        file=sys.stderr,
+    )
+    return NOT_LATCHED
 
 
 def handle_resume(args: argparse.Namespace) -> int:
@@ -153,9 +202,9 @@ def handle_resume(args: argparse.Namespace) -> int:
         try:
             answer = client.resume(args.kills)
         except AdminRefused as error:
-            if error.status != 400:
+            if error.status not in (400, LATCH_UNUSABLE):
                 client = str(error)
-            else:  # no such kill: the bot lifted nothing
+            else:  # no such kill, or the latch unusable: the bot lifted nothing
                 print(f"quoter resume: {error}", file=sys.stderr)
                 return USAGE_ERROR
         except AdminError as error:
@@ -167,7 +216,7 @@ def handle_resume(args: argparse.Namespace) -> int:
     _fallback(client)
     try:
         kills = KillSwitch(config.engine.kill.latch_path).resume(args.kills)
-    except UnknownKill as error:
+    except (UnknownKill, LatchError) as error:
         print(f"quoter resume: nothing lifted: {error}", file=sys.stderr)
         return USAGE_ERROR
     _print_lifted([kill_to_json(k) for k in kills])

@@ -27,7 +27,7 @@ from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.commands._demo import announce, withdraw
 from quoter.config import QuoterConfig, check_strategies, load_config, require_risk
-from quoter.engine.killswitch import kill_to_json, start_banner
+from quoter.engine.killswitch import LatchError, kill_to_json, read_latch, start_banner
 from quoter.engine.reconcile import StartRefused
 from quoter.engine.status import REVERTED_FACT, render_status, status_of
 from quoter.pricing.curve import CurveSet
@@ -68,13 +68,14 @@ def handle(args: argparse.Namespace) -> int:
         print("quoter run: --speed and --seed are the demo's: not with --config", file=sys.stderr)
         return 2
     try:
+        read_latch(config.engine.kill.latch_path)  # damaged: nothing starts, not even a sandbox
         return asyncio.run(_run(config, args.config, args.status_s))
-    except AuditError as error:  # no usable key, an unreadable trail: said in one line
+    except (AuditError, LatchError) as error:  # no usable key, an unreadable trail or latch
         print(f"quoter: not started: {error}", file=sys.stderr)
         return 2
     except BaseExceptionGroup as group:
         # An AuditError too: a key refused or a trail unreadable while the sandbox's group runs.
-        refused, rest = group.split((StartRefused, AuditError))
+        refused, rest = group.split((StartRefused, AuditError, LatchError))
         if refused is None or rest is not None:
             raise
         first: BaseException = refused

@@ -120,15 +120,19 @@ class Engine:
         raise _Stopping
 
     async def _watch_latch(self) -> None:
-        """Take in kills and resumes written by `quoter kill` / `quoter resume`."""
+        """Take in kills and resumes written by `quoter kill` / `quoter resume`. A latch that
+        cannot be read halts; the kills held meanwhile are written back once it can be."""
         deps, desk = self.deps, self.desk
         while True:
             await deps.clock.sleep(LATCH_POLL_S)
+            unwritten = len(deps.killswitch.unwritten)
             try:
                 changed = deps.killswitch.sync()
             except LatchError as error:
                 self.halt.auto_kill(f"kill latch unreadable: {error}")
                 continue
+            if unwritten:
+                log.warning("kill latch usable again: %d kill(s) held written back", unwritten)
             if changed:
                 failed = self.halt.record_switch()
                 kills = [kill_label(k) for k in deps.killswitch.kills]

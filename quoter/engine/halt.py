@@ -10,11 +10,19 @@ from dataclasses import dataclass
 from quoter.audit import events
 from quoter.clock import Clock
 from quoter.engine.audit import Audit, AuditError
-from quoter.engine.killswitch import Kill, KillSwitch, LatchError, TradingState, kill_label
+from quoter.engine.killswitch import (
+    Kill,
+    KillSwitch,
+    LatchError,
+    TradingState,
+    kill_label,
+    same_kill,
+)
 from quoter.engine.quotes import OurQuote
 from quoter.engine.stats import EngineStats
 
 log = logging.getLogger(__name__)
+ENGINE = "engine"  # who an automatic kill is by
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,18 +40,32 @@ class Halt:
     def kill(self, kill: Kill) -> None:
         """Latch a kill, record it on the trail and wake the withdrawals. A latch that cannot
         be written, or a trail, still kills (a failed audit write is often why it kills)."""
-        if self.killswitch.state is TradingState.HALTED and kill.scope.everything:
+        if self._adds_nothing(kill):
             return
         log.error("kill by %s: %s", kill.by, kill.reason)
         self.stats.kills += 1
         try:
             self.killswitch.kill(kill)
-        except LatchError:
-            log.exception("the kill holds in memory only")
+        except LatchError as error:
+            log.error("the kill holds in memory only, written to the latch once it can: %s", error)
         self.withdraw_wanted.set()
         failed = self.record_switch()
         if failed is not None:
             log.error("the kill is not on the audit trail: %s", failed)
+
+    def _adds_nothing(self, kill: Kill) -> bool:
+        """A kill its command already latched adds nothing, nor does one of everything while
+        halted, unless the halt is not in the latch file (it cannot be written) and the kill
+        is a person's: the desk's kill is then kept on its own, so that it is written back and
+        holds until `quoter resume`."""
+        switch = self.killswitch
+        if kill.command_id is not None and any(same_kill(k, kill) for k in switch.kills):
+            return True  # its command latched it itself: the bot was slow to answer
+        if switch.state is not TradingState.HALTED or not kill.scope.everything:
+            return False
+        unwritten = switch.unwritten
+        on_disk = any(k.scope.everything and k not in unwritten for k in switch.kills)
+        return on_disk or kill.by == ENGINE
 
     def record_switch(self) -> AuditError | None:
         """Write the kill switch's state and the kills in force to the trail; the error if it
@@ -59,7 +81,7 @@ class Halt:
         return None
 
     def auto_kill(self, reason: str) -> None:
-        self.kill(Kill(reason=reason, by="engine", at=self.clock.now()))
+        self.kill(Kill(reason=reason, by=ENGINE, at=self.clock.now()))
 
 
 def must_withdraw(killswitch: KillSwitch, quote: OurQuote) -> bool:

@@ -14,6 +14,11 @@ and a `quoter resume 1` typed for a kill already lifted cannot lift another.
 
 The latch file: `{"last-id": N, "kills": [kill, ...]}` (`kill_to_json`'s form). A file written
 before the counter is the bare list of kills; it reads with the highest id in it as its counter.
+
+Only `quoter resume` lifts a kill. A latch that cannot be read, or that is removed, while the bot
+runs is not a resume: every kill the bot holds then is kept in memory as *unwritten* (with any
+kill latched meanwhile) and written back, beside whatever the file holds, at the first read
+and write of it that succeeds. A file another process wrote and that reads is the latch.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from quoter.engine.kill_scope import Scope as Scope  # where the engine has alwa
 from quoter.timefmt import stamp
 
 STATE_MODE = 0o600  # the latch names who killed what: the desk's own
+MAX_COMMAND_ID = 64
 
 
 class TradingState(StrEnum):
@@ -58,6 +64,9 @@ class Kill:
     at: datetime
     scope: Scope = field(default_factory=Scope)
     id: int = 0  # given when latched; never given twice in the latch file's life
+    # The `quoter kill` that made it: its request to the bot and its own latching carry it,
+    # so a hung bot that wakes to the request takes it for the kill already latched.
+    command_id: str | None = None
 
 
 def kill_label(kill: Kill) -> str:
@@ -120,21 +129,40 @@ class KillSwitch:
         latch = _read_latch(latch_path) if latch_path else _Latch([], 0)
         self._kills: list[Kill] = latch.kills
         self._last_id = latch.last_id
+        self._file_id = latch.last_id  # the highest id the file is known to have given
         self._conditions: dict[str, str] = {}
         self._seen = _stamp(latch_path)
+        self._unwritten: list[Kill] = []  # held here, not (or no longer) in the file
+        self._latch_problem: str | None = None
 
     def sync(self) -> bool:
         """Take in kills and resumes another process (`quoter kill`, `quoter resume`) wrote to
-        the latch; True if they changed anything."""
-        if self._path is None or _stamp(self._path) == self._seen:
+        the latch, and write back the kills it lacks; True if the kills in force changed.
+        LatchError if the file cannot be read or written: the kills held stay in force."""
+        path = self._path
+        if path is None or (_stamp(path) == self._seen and not self._unwritten):
             return False
-        with _locked(self._path):
-            latch = _read_latch(self._path)
-            self._seen = _stamp(self._path)
-        changed = latch.kills != self._kills
-        self._kills = latch.kills
-        self._last_id = max(self._last_id, latch.last_id)
-        return changed
+        before = list(self._kills)
+        if self._unwritten or (self._kills and not path.exists()):
+            self._update(lambda latch: latch)
+        else:
+            with self._kept_on_failure(path), _locked(path):
+                latch = _read_latch(path)
+                self._seen = _stamp(path)
+            self._kills = latch.kills
+            self._last_id = max(self._last_id, latch.last_id)
+            self._file_id = max(self._file_id, latch.last_id)
+        return self._kills != before
+
+    @property
+    def unwritten(self) -> tuple[Kill, ...]:
+        """Kills in force that the latch file does not hold yet: a restart would not see them."""
+        return tuple(self._unwritten)
+
+    @property
+    def latch_problem(self) -> str | None:
+        """Why the unwritten kills are not in the file (the last error); None when none are."""
+        return self._latch_problem if self._unwritten else None
 
     @property
     def latched_on_disk(self) -> bool:
@@ -180,21 +208,21 @@ class KillSwitch:
 
     def kill(self, kill: Kill) -> Kill:
         """Latch a kill; returns it with its id. It holds in memory even if the latch file
-        cannot be written (raised)."""
-        given = self._last_id
-        latched = replace(kill, id=given + 1)
+        cannot be read or written (LatchError, raised), and is written at the next sync that
+        can."""
+        held = next((k for k in self._kills if same_kill(k, kill)), None)
+        if held is not None and kill.command_id is not None:
+            return held  # its command's other path latched it first
+        latched = replace(kill, id=self._last_id + 1)
         self._kills.append(latched)
         self._last_id = latched.id
-
-        def add(latch: _Latch) -> _Latch:
-            nonlocal latched  # the file's ids are the ones other processes see
-            # The file's counter, read under its lock: another process may have latched since
-            # we last read it. Ours too, should the file have been removed meanwhile.
-            latched = replace(kill, id=max(latch.last_id, given) + 1)
-            return _Latch([*latch.kills, latched], latched.id)
-
-        self._update(add)
-        return latched
+        if self._path is None:
+            return latched
+        self._unwritten.append(latched)
+        self._update(lambda latch: latch)
+        # Numbered by the file's counter, read under its lock: another process may have
+        # latched since we last read it.
+        return next(k for k in reversed(self._kills) if same_kill(k, latched))
 
     def resume(self, ids: Collection[int] | None = None) -> tuple[Kill, ...]:
         """Lift the latched kills named by `ids`, or every one (None); returns what was lifted.
@@ -226,22 +254,69 @@ class KillSwitch:
     def clear_condition(self, code: str) -> None:
         self._conditions.pop(code, None)
 
-    def _update(self, change: Callable[[_Latch], _Latch]) -> tuple[Kill, ...]:
-        """Read, change and write the latch under a lock, so no process's kill is lost and no
-        two get one id; returns the kills the file held before."""
-        if self._path is None:
-            return ()
+    def _update(self, change: Callable[[_Latch], _Latch]) -> None:
+        """Read the latch, add the kills it lacks, change it and write it, under a lock, so no
+        process's kill is lost and no two get one id. A file that cannot be read or written
+        changes nothing here (LatchError): every kill held stays in force, to be written back."""
+        path = self._path
+        if path is None:
+            return
+        with self._kept_on_failure(path), _locked(path):
+            if not path.exists():
+                self._hold_unwritten(self._kills)  # a latch removed is not a resume
+            read = _read_latch(path)
+            latch = _with_kills(read, self._unwritten, self._last_id, self._file_id)
+            after = change(latch)
+            _write_latch(path, after)
+            self._kills, self._unwritten = after.kills, []
+            self._last_id = max(self._last_id, after.last_id)
+            self._file_id = max(self._file_id, after.last_id)
+            self._seen = _stamp(path)
+
+    @contextmanager
+    def _kept_on_failure(self, path: Path) -> Iterator[None]:
+        """A latch that cannot be read or written (LatchError, raised) may no longer hold the
+        kills in force: every one is kept to be written back."""
         try:
-            with _locked(self._path):
-                before = _read_latch(self._path)
-                after = change(before)
-                self._kills = after.kills
-                self._last_id = max(self._last_id, after.last_id)
-                _write_latch(self._path, after)
-                self._seen = _stamp(self._path)
+            yield
+        except LatchError as error:
+            self._hold_unwritten(self._kills, str(error))
+            raise
         except OSError as error:
-            raise LatchError(f"{self._path}: cannot write the kill latch: {error}") from error
-        return tuple(before.kills)
+            problem = f"{path}: cannot write the kill latch: {error}"
+            self._hold_unwritten(self._kills, problem)
+            raise LatchError(problem) from error
+
+    def _hold_unwritten(self, kills: Iterable[Kill], problem: str | None = None) -> None:
+        """Keep `kills` to be written back: the file may not hold them (any more)."""
+        held = self._unwritten
+        held += [k for k in kills if not any(same_kill(k, h) for h in held)]
+        if problem is not None:
+            self._latch_problem = problem
+
+
+def same_kill(a: Kill, b: Kill) -> bool:
+    """One kill, whatever id it was given (written back, it is not latched twice), and whoever
+    latched it for the one command that made it."""
+    if a.command_id is not None and a.command_id == b.command_id:
+        return True
+    return replace(a, id=0) == replace(b, id=0)
+
+
+def _with_kills(latch: _Latch, kills: Iterable[Kill], last_id: int, file_id: int) -> _Latch:
+    """The latch with `kills` it does not hold yet added. A kill the file once numbered (its
+    id at most `file_id`) keeps its id, unless another kill holds it now; one numbered in
+    memory only keeps its id unless the file has given that one (or a higher) since. The
+    counter is at least `last_id`: no id given in memory is given again."""
+    held, last = list(latch.kills), latch.last_id
+    for kill in kills:
+        if any(same_kill(kill, k) for k in held):
+            continue
+        numbered = kill.id <= file_id and all(k.id != kill.id for k in held)
+        kill_id = kill.id if numbered else max(kill.id, last + 1)
+        last = max(last, kill_id)
+        held.append(replace(kill, id=kill_id))
+    return _Latch(held, max(last, last_id))
 
 
 def _stamp(path: Path | None) -> tuple[int, int] | None:
@@ -266,18 +341,26 @@ def _locked(path: Path) -> Iterator[None]:
 
 def kill_to_json(kill: Kill) -> dict[str, Any]:
     """A kill as the latch file, the admin interface and the status show it."""
-    return {
+    body: dict[str, Any] = {
         "id": kill.id,
         "reason": kill.reason,
         "by": kill.by,
         "at": kill.at.isoformat(),
         "scope": kill.scope.to_json(),
     }
+    if kill.command_id is not None:
+        body["command-id"] = kill.command_id
+    return body
 
 
 def _write_latch(path: Path, latch: _Latch) -> None:
     body = {"last-id": latch.last_id, "kills": [kill_to_json(k) for k in latch.kills]}
     write_private(path, json.dumps(body, indent=1))
+
+
+def read_latch(path: Path) -> tuple[Kill, ...]:
+    """The kills latched in the file; LatchError if it cannot be read (a start refused)."""
+    return tuple(_read_latch(path).kills)
 
 
 def _read_latch(path: Path) -> _Latch:
@@ -287,7 +370,10 @@ def _read_latch(path: Path) -> _Latch:
         return _latch_from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, RecursionError) as error:
         # A latch we cannot read may hold a kill: refusing to start is the safe side.
-        raise LatchError(f"{path}: unreadable kill latch ({error}); fix or remove it") from error
+        raise LatchError(
+            f"{path}: unreadable kill latch ({error}); fix it, or remove it to lift every "
+            "kill it held"
+        ) from error
 
 
 def _latch_from_json(body: object) -> _Latch:
@@ -347,7 +433,15 @@ def _kill_from_json(record: object) -> Kill:
             strategies=frozenset(_names(scope, "strategies")),
         ),
         id=kill_id,
+        command_id=_command_id(record),
     )
+
+
+def _command_id(record: Mapping[str, object]) -> str | None:
+    value = record.get("command-id")
+    if value is not None and not (isinstance(value, str) and 0 < len(value) <= MAX_COMMAND_ID):
+        raise ValueError(f"command-id is not a command's id: {str(value)[:40]!r}")
+    return value
 
 
 def _text(record: Mapping[str, object], key: str) -> str:

@@ -36,6 +36,8 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "clock": str(deps.run_facts.get("clock", "wall")),
         "state": deps.killswitch.state.value,
         "kills": [kill_to_json(k) for k in deps.killswitch.kills],
+        "kills-unwritten": [k.id for k in deps.killswitch.unwritten],
+        "latch-problem": deps.killswitch.latch_problem,
         "conditions": conditions,
         "next-open": next_open,
         "strategy": desk.strategy.name,
@@ -123,6 +125,14 @@ def render_status(status: dict[str, object]) -> str:
     chain = status.get("audit-chain", "ok")
     if chain != "ok":
         lines.append(f"AUDIT   {chain}")
+    problem = status.get("latch-problem")
+    if problem:
+        unwritten = status.get("kills-unwritten")
+        held = ", ".join(str(i) for i in unwritten) if isinstance(unwritten, list) else "?"
+        lines.append(
+            f"LATCH   NOT WRITTEN: {problem}: kill {held} held in memory only, a restart would"
+            " not see them; written once the file can be"
+        )
     kills = status["kills"]
     assert isinstance(kills, list)
     lines += kill_lines(kills)

@@ -2,6 +2,7 @@ import json
 import multiprocessing
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,117 @@ def test_known_strategies_are_the_running_ones_then_the_built_ins_each_once() ->
         "my.mod:Thing",
         "inventory_skew",
     ]
+
+
+# -- a latch damaged or removed while the bot runs: never a resume ------------------------------
+
+
+def _damaged(latch: Path) -> None:
+    latch.write_text("garbage{", encoding="utf-8")
+
+
+def test_a_kill_made_while_the_latch_is_damaged_is_written_back_once_it_is_removed(
+    tmp_path: Path,
+) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    _damaged(latch)
+    with pytest.raises(LatchError):
+        switch.sync()
+    with pytest.raises(LatchError):
+        switch.kill(Kill(reason="desk", by="ann (admin)", at=T0))
+    assert [k.reason for k in switch.unwritten] == ["desk"]
+    assert "unreadable kill latch" in (switch.latch_problem or "")
+    latch.unlink()
+    switch.sync()
+    assert switch.state is TradingState.HALTED
+    assert switch.unwritten == ()
+    assert [(k.id, k.reason) for k in KillSwitch(latch).kills] == [(1, "desk")]
+
+
+def test_kills_latched_before_the_latch_was_damaged_survive_its_repair(tmp_path: Path) -> None:
+    """The desk repairs the file from memory and leaves a kill out: only a resume lifts it."""
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    switch.kill(Kill(reason="FR", by="ops", at=T0, scope=Scope(areas=frozenset({"FR"}))))
+    switch.kill(Kill(reason="all", by="ops", at=T0))
+    _damaged(latch)
+    with pytest.raises(LatchError):
+        switch.sync()
+    latch.write_text('{"last-id": 2, "kills": []}', encoding="utf-8")
+    switch.sync()
+    assert [(k.id, k.reason) for k in switch.kills] == [(1, "FR"), (2, "all")]
+    assert [(k.id, k.reason) for k in KillSwitch(latch).kills] == [(1, "FR"), (2, "all")]
+
+
+def test_a_latch_removed_while_running_is_not_a_resume(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    switch.kill(Kill(reason="desk", by="ops", at=T0))
+    latch.unlink()
+    switch.sync()
+    assert switch.state is TradingState.HALTED
+    assert [(k.id, k.reason) for k in KillSwitch(latch).kills] == [(1, "desk")]
+    assert [k.reason for k in switch.resume()] == ["desk"]  # what lifts it
+    assert KillSwitch(latch).state is TradingState.ACTIVE
+
+
+def test_a_resume_on_a_damaged_latch_lifts_nothing(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    switch.kill(Kill(reason="desk", by="ops", at=T0))
+    _damaged(latch)
+    with pytest.raises(LatchError):
+        switch.resume()
+    assert switch.state is TradingState.HALTED
+    assert latch.read_text(encoding="utf-8") == "garbage{"  # left for a person to look at
+
+
+def test_a_kill_written_back_keeps_no_id_the_file_gave_meanwhile(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    switch = KillSwitch(latch)
+    _damaged(latch)
+    with pytest.raises(LatchError):
+        switch.kill(Kill(reason="mine", by="engine", at=T0))
+    latch.unlink()
+    KillSwitch(latch).kill(Kill(reason="theirs", by="ann (cli)", at=T0))  # id 1 in the file
+    switch.sync()
+    assert [(k.id, k.reason) for k in switch.kills] == [(1, "theirs"), (2, "mine")]
+
+
+# -- one command, one kill: `quoter kill`'s fallback and its request to a hung bot ------------
+
+
+def _from_command(by: str) -> Kill:
+    scope = Scope(areas=frozenset({"DE"}), products=frozenset({"month"}))
+    return Kill(reason="DE months", by=by, at=T0, scope=scope, command_id="c0ffee")
+
+
+def test_a_bot_woken_late_to_a_kill_its_command_latched_latches_nothing_new(
+    tmp_path: Path,
+) -> None:
+    latch = tmp_path / "kill.json"
+    bot = KillSwitch(latch)
+    KillSwitch(latch).kill(_from_command("ann (cli)"))  # the fallback, before the bot wakes
+    held = bot.kill(_from_command("ann (admin)"))  # the request it wakes to, not yet synced
+    assert (held.id, held.by) == (1, "ann (cli)")
+    assert [k.id for k in bot.kills] == [1]
+    assert [k.id for k in KillSwitch(latch).kills] == [1]
+
+
+def test_a_fallback_after_the_bot_latched_its_command_latches_nothing_new(
+    tmp_path: Path,
+) -> None:
+    latch = tmp_path / "kill.json"
+    KillSwitch(latch).kill(_from_command("ann (admin)"))  # the bot, answering too late
+    held = KillSwitch(latch).kill(_from_command("ann (cli)"))
+    assert (held.id, held.by) == (1, "ann (admin)")
+    kills = KillSwitch(latch).kills
+    assert [(k.id, k.command_id) for k in kills] == [(1, "c0ffee")]
+
+
+def test_kills_of_two_commands_alike_are_two_kills(tmp_path: Path) -> None:
+    latch = tmp_path / "kill.json"
+    KillSwitch(latch).kill(_from_command("ann (cli)"))
+    KillSwitch(latch).kill(replace(_from_command("ann (cli)"), command_id="beef"))
+    assert [k.id for k in KillSwitch(latch).kills] == [1, 2]
