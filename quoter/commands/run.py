@@ -26,6 +26,7 @@ from quoter.audit.trail import AuditError
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.commands._demo import announce, withdraw
+from quoter.commands._desk_lock import hold_desk
 from quoter.config import QuoterConfig, check_strategies, load_config, require_risk
 from quoter.engine.killswitch import kill_to_json, start_banner
 from quoter.engine.reconcile import StartRefused
@@ -68,7 +69,9 @@ def handle(args: argparse.Namespace) -> int:
         print("quoter run: --speed and --seed are the demo's: not with --config", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_run(config, args.config, args.status_s))
+        # Held before anything is read, sent or written: a twin is refused having done nothing.
+        with hold_desk(config):
+            return asyncio.run(_run(config, args.config, args.status_s))
     except AuditError as error:  # no usable key, an unreadable trail: said in one line
         print(f"quoter: not started: {error}", file=sys.stderr)
         return 2
