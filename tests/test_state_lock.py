@@ -16,6 +16,7 @@ from quoter.commands._desk_lock import desk_states, hold_desk
 from quoter.config import QuoterConfig, parse_config
 
 STARTED = "2026-12-01 09:00:00+01:00"
+SOURCE = Path("desk.toml")  # a configured desk: its dead-man's switch on, so its heartbeat
 
 
 def _refusal(held: AbstractContextManager[None], second: AbstractContextManager[None]) -> str:
@@ -106,9 +107,13 @@ def test_a_twin_sharing_any_one_state_file_is_refused(
     tmp_path: Path, shared: str, named: str
 ) -> None:
     first = _desk(tmp_path / "first")
-    path = dict(desk_states(first))[named]
+    path = dict(desk_states(first, SOURCE))[named]
     twin = _desk(tmp_path / "twin", **{shared: path})
-    with hold_desk(first), pytest.raises(StateInUse, match=f"the {named} "), hold_desk(twin):
+    with (
+        hold_desk(first, SOURCE),
+        pytest.raises(StateInUse, match=f"the {named} "),
+        hold_desk(twin, SOURCE),
+    ):
         pass
 
 
@@ -117,16 +122,35 @@ def test_a_twin_whose_audit_folder_sits_beside_ours_shares_the_swap_record(
 ) -> None:
     first = _desk(tmp_path / "first")
     twin = _desk(tmp_path / "twin", audit=tmp_path / "first" / "var" / "audit-twin")
-    assert "strategy swap record" in _refusal(hold_desk(first), hold_desk(twin))
+    assert "strategy swap record" in _refusal(hold_desk(first, SOURCE), hold_desk(twin, SOURCE))
 
 
 def test_desks_of_their_own_both_run(tmp_path: Path) -> None:
-    with hold_desk(_desk(tmp_path / "first")), hold_desk(_desk(tmp_path / "second")):
+    first, second = _desk(tmp_path / "first"), _desk(tmp_path / "second")
+    with hold_desk(first, SOURCE), hold_desk(second, SOURCE):
+        pass
+
+
+def test_a_heartbeat_no_switch_writes_is_not_held(tmp_path: Path) -> None:
+    """Bots without the dead-man's switch (the demo, `enabled = false`) share the default
+    heartbeat path they never write: it does not stop either."""
+    first = _desk(tmp_path / "first")
+    twin = _desk(tmp_path / "twin", heartbeat=tmp_path / "first" / "var" / "heartbeat.json")
+    off = twin.model_copy(
+        update={
+            "engine": twin.engine.model_copy(
+                update={"deadman": twin.engine.deadman.model_copy(update={"enabled": False})}
+            )
+        }
+    )
+    assert "heartbeat" not in dict(desk_states(off, SOURCE))
+    assert "heartbeat" not in dict(desk_states(twin, None))
+    with hold_desk(first, SOURCE), hold_desk(off, SOURCE):
         pass
 
 
 def test_the_demo_locks_its_own_state_not_a_desks() -> None:
     from quoter.config import demo_config
 
-    demo = dict(desk_states(demo_config()))
+    demo = dict(desk_states(demo_config(), None))
     assert all(str(path).startswith("var/demo/") for path in demo.values())

@@ -13,14 +13,17 @@ from pathlib import Path
 from quoter.admin import swap_record
 from quoter.basics.state_lock import hold_states
 from quoter.clock import SystemClock
+from quoter.commands._deadman import switch_on
 from quoter.config import QuoterConfig
 from quoter.timefmt import stamp
 
 
-def desk_states(config: QuoterConfig) -> list[tuple[str, Path]]:
-    """Every state path one bot writes that no other may share, the audit trail first (the
-    worst to corrupt, so the one a refusal names when a twin shares everything). The audit
-    key is left out: it is only read once made, and desks may share one."""
+def desk_states(config: QuoterConfig, source: Path | None) -> list[tuple[str, Path]]:
+    """Every state path a run of `source` (None: the demo) writes that no other may share, the
+    audit trail first (the worst to corrupt, so the one a refusal names when a twin shares
+    everything). The audit key is left out: it is only read once made, and desks may share
+    one; the heartbeat is in only when the run writes it (its dead-man's switch on), so runs
+    without one do not hold the default path they never use."""
     engine = config.engine
     states = [
         ("audit trail", engine.audit_dir),
@@ -30,13 +33,14 @@ def desk_states(config: QuoterConfig) -> list[tuple[str, Path]]:
     ]
     if engine.trades_file is not None:
         states.append(("trade file", engine.trades_file))
-    states.append(("heartbeat", engine.deadman.heartbeat_path))
+    if switch_on(config, source):
+        states.append(("heartbeat", engine.deadman.heartbeat_path))
     states.append(("strategy swap record", swap_record.record_path(engine)))
     return states
 
 
 @contextmanager
-def hold_desk(config: QuoterConfig) -> Iterator[None]:
+def hold_desk(config: QuoterConfig, source: Path | None) -> Iterator[None]:
     """The desk's state held until the block ends; StateInUse (exit 2) if a bot holds any."""
-    with hold_states(desk_states(config), stamp(SystemClock().now())):
+    with hold_states(desk_states(config, source), stamp(SystemClock().now())):
         yield

@@ -78,7 +78,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     try:
         # Held before anything is read, sent or written: a twin is refused having done nothing.
-        with hold_desk(config):
+        with hold_desk(config, args.config):
             return asyncio.run(_run(config, args.config, args.status_s))
     except AuditError as error:  # no usable key, an unreadable trail: said in one line
         print(f"quoter: not started: {error}", file=sys.stderr)
