@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from quoter.basics.errors import ConfigError
 from quoter.basics.state_lock import StateInUse, hold_states, lock_path
 from quoter.commands._desk_lock import desk_states, hold_desk
 from quoter.config import QuoterConfig, parse_config
@@ -154,3 +155,10 @@ def test_the_demo_locks_its_own_state_not_a_desks() -> None:
 
     demo = dict(desk_states(demo_config(), None))
     assert all(str(path).startswith("var/demo/") for path in demo.values())
+
+
+def test_a_lock_that_cannot_be_made_is_said_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "var").write_text("a file where the folder should be", encoding="utf-8")
+    held = hold_states([("audit trail", tmp_path / "var" / "audit")], STARTED)
+    with pytest.raises(ConfigError, match=r"^not started: cannot lock the audit trail .*var/audit"):
+        held.__enter__()

@@ -49,21 +49,45 @@ def hold_states(states: Sequence[tuple[str, Path]], started: str) -> Iterator[No
 
 @contextmanager
 def _hold(lock: Path, what: str, started: str) -> Iterator[None]:
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_MODE)
+    descriptor = _open(lock, what)
     try:
-        os.fchmod(descriptor, PRIVATE_MODE)  # a lock file an older run left keeps its mode
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StateInUse(
-                f"not started: the {what} is in use by {_holder(descriptor)}; "
-                "one bot per desk state: stop it, or give this run state of its own"
-            ) from None
+        _take(descriptor, what)
         _write_holder(descriptor, started)
         yield
     finally:
         os.close(descriptor)  # lets go of the lock
+
+
+def _take(descriptor: int, what: str) -> None:
+    """The lock now or never: a bot that waited for its twin to stop would start later by
+    surprise, long after the person who started it has looked away."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise StateInUse(
+            f"not started: the {what} is in use by {_holder(descriptor)}; "
+            "one bot per desk state: stop it, or give this run state of its own"
+        ) from None
+
+
+def _open(lock: Path, what: str) -> int:
+    """The lock file, owner-only (one an older run left keeps its mode, so it is set again);
+    a folder that cannot be made or written is said in one line, not a traceback."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_MODE)
+    except OSError as error:
+        raise _unusable(lock, what, error) from None
+    try:
+        os.fchmod(descriptor, PRIVATE_MODE)
+    except OSError as error:  # not ours
+        os.close(descriptor)
+        raise _unusable(lock, what, error) from None
+    return descriptor
+
+
+def _unusable(lock: Path, what: str, error: OSError) -> ConfigError:
+    return ConfigError(f"not started: cannot lock the {what}: {lock}: {error.strerror or error}")
 
 
 def _write_holder(descriptor: int, started: str) -> None:
