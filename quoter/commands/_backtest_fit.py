@@ -6,7 +6,6 @@ fit's quality per segment printed."""
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from quoter.backtest.segments import (
 )
 from quoter.backtest.tape import TapeError, read_tape
 from quoter.clock import SystemClock
+from quoter.commands._flags import NOT_NEGATIVE, number
 
 REPLAY_TABLES = ("decisions.parquet", "fills.parquet")
 
@@ -36,7 +36,7 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--prior-weight",
-        type=float,
+        type=number(NOT_NEGATIVE),
         default=DEFAULT_PRIOR_WEIGHT,
         metavar="N",
         help="with --fit-out: the pooled fit's weight on each segment, in quotes "
@@ -51,8 +51,6 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
 
 def write_fit_file(args: argparse.Namespace) -> int:
     """The fit from the trail of `--audit`, or from the results of `--replay` and its `--tape`."""
-    if not (math.isfinite(args.prior_weight) and args.prior_weight >= 0):
-        return _fail("--prior-weight must be a number >= 0")
     if args.replay is not None:
         found = _replayed(args.replay, args.tape)
         if isinstance(found, str):

@@ -19,6 +19,7 @@ from quoter.backtest.record import (
 from quoter.backtest.tape import SUFFIXES as TAPE_SUFFIXES
 from quoter.backtest.tape import write_tape
 from quoter.clock import SystemClock
+from quoter.commands._flags import AT_LEAST_ONE, whole
 from quoter.commands.price import InputError
 from quoter.config import load_config
 from quoter.venue.config import load_credentials
@@ -58,7 +59,7 @@ def add_record_arguments(parser: argparse.ArgumentParser) -> None:
     )
     record.add_argument(
         "--max-requests",
-        type=int,
+        type=whole(AT_LEAST_ONE),
         default=MAX_REQUESTS,
         help="stop before spending more of the day's quota",
     )

@@ -19,6 +19,12 @@ from quoter.engine.heartbeat import Heartbeat
 CLEAN_EXIT_WAIT_S = 2.0  # it reads the heartbeat every 0.1 s
 
 
+def switch_on(config: QuoterConfig, source: Path | None) -> bool:
+    """Whether a run of `source` starts the switch (and so writes the heartbeat): not the
+    demo's (its venue dies with the process), nor with `[engine.deadman] enabled = false`."""
+    return source is not None and config.engine.deadman.enabled
+
+
 @asynccontextmanager
 async def deadman_beside(
     config: QuoterConfig, source: Path | None
@@ -26,7 +32,7 @@ async def deadman_beside(
     """The bot's heartbeat, its switch watching it; None for the demo (its venue dies with
     the process) or with `[engine.deadman] enabled = false`."""
     deadman = config.engine.deadman
-    if source is None or not deadman.enabled:
+    if not switch_on(config, source):
         yield None
         return
     command = [sys.executable, "-m", "quoter.engine.deadman", "--config", str(source)]

@@ -36,6 +36,7 @@ from quoter.basics.errors import ConfigError
 from quoter.clock import SystemClock
 from quoter.commands._backtest_fit import add_fit_arguments, write_fit_file
 from quoter.commands._backtest_record import add_record_arguments, record
+from quoter.commands._flags import AT_LEAST_ONE, POSITIVE, number, whole
 from quoter.commands.price import DEFAULT_STRATEGY_NAME, InputError, parse_params, updated
 from quoter.config import QuoterConfig, load_config, require_risk
 from quoter.strategies_api import StrategyLoadError
@@ -58,7 +59,7 @@ def register(subparsers: Any) -> None:
     )
     _add_replay(actions)
     make = _action(actions, "make-tape", "write the synthetic sample tape")
-    make.add_argument("--days", type=int, default=30, help="calendar days of RFQs")
+    make.add_argument("--days", type=whole(AT_LEAST_ONE), default=30, help="calendar days of RFQs")
     make.add_argument("--seed", type=int, default=7, help="the generator's seed")
     make.add_argument("--out", type=Path, default=SAMPLE_TAPE, help="the tape to write")
     make.set_defaults(handler=make_tape)
@@ -122,12 +123,12 @@ def _add_replay(actions: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the fill model's seed")
     parser.add_argument("--out", type=Path, default=RUN_OUT, help="the results folder")
     parser.add_argument(
-        "--workers", type=_workers, default=1, help="parallel processes (1 or more)"
+        "--workers", type=whole(AT_LEAST_ONE), default=1, help="parallel processes (1 or more)"
     )
     parser.add_argument("--cluster", metavar="ADDRESS", help="a Dask scheduler, tcp://host:port")
     parser.add_argument(
         "--cluster-timeout",
-        type=float,
+        type=number(POSITIVE),
         default=CONNECT_TIMEOUT_S,
         metavar="SECONDS",
         help="give up reaching the scheduler after this",
@@ -332,16 +333,6 @@ def _live(config: QuoterConfig) -> tuple[str, Mapping[str, object]]:
 def _fail(error: Exception | str, code: int = 2) -> int:
     print(f"quoter backtest: {error}", file=sys.stderr)
     return code
-
-
-def _workers(text: str) -> int:
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of processes") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"{text}: at least 1 process")
-    return count
 
 
 def _pair(text: str) -> tuple[float, float]:

@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from quoter.clock import SystemClock
+from quoter.commands._flags import NOT_NEGATIVE, Range, number, whole
 from quoter.pricing.builder import build_curve_set
 from quoter.pricing.curve import CurveError, CurveSet
 from quoter.pricing.curve_export import write_curve_set
 from quoter.pricing.curve_files import load_curve_set
 from quoter.pricing.curve_inputs import parse_products, parse_shape
 from quoter.pricing.synthetic import synthetic_curve_set
+
+# As `[curves] synthetic_years` bounds it.
+SYNTHETIC_YEARS = Range(at_least=0, at_most=10)
 
 
 def register(subparsers: Any) -> None:
@@ -28,7 +32,7 @@ def register(subparsers: Any) -> None:
     build.add_argument("--resolution", type=int, choices=(60, 15), default=60, help="minutes")
     build.add_argument(
         "--tolerance",
-        type=float,
+        type=number(NOT_NEGATIVE),
         default=1e-9,
         help="EUR/MWh by which a product that others determine (a year and its quarters) may "
         "disagree with them and still be accepted",
@@ -37,9 +41,14 @@ def register(subparsers: Any) -> None:
     build.set_defaults(handler=run_build)
 
     synth = actions.add_parser("synth", help="write the built-in synthetic curves")
-    synth.add_argument("--years", type=int, default=3, help="calendar years after as_of's")
     synth.add_argument(
-        "--seed", type=int, default=0, help="seed of the synthetic curves (default 0)"
+        "--years", type=whole(SYNTHETIC_YEARS), default=3, help="calendar years after as_of's"
+    )
+    synth.add_argument(
+        "--seed",
+        type=whole(NOT_NEGATIVE),
+        default=0,
+        help="seed of the synthetic curves (default 0)",
     )
     _common(synth)
     synth.set_defaults(handler=run_synth)

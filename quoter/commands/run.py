@@ -26,6 +26,8 @@ from quoter.audit.trail import AuditError
 from quoter.clock import Clock, SystemClock
 from quoter.commands._deadman import deadman_beside
 from quoter.commands._demo import announce, withdraw
+from quoter.commands._desk_lock import hold_desk
+from quoter.commands._flags import SANDBOX_SPEED, Range, number
 from quoter.config import QuoterConfig, check_strategies, load_config, require_risk
 from quoter.engine.killswitch import LatchError, kill_to_json, read_latch, start_banner
 from quoter.engine.reconcile import StartRefused
@@ -38,15 +40,22 @@ from quoter.strategy_paths import use_strategy_folders
 from quoter.timefmt import configure_logging, stamp
 from quoter.venue.config import VenueConfig, VenueCredentials, load_credentials
 
+# A faster refresh is a busy loop on the loop that quotes; a slower one, no live status.
+STATUS_S = Range(at_least=0.1, at_most=3600)
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("run", help="quote: the built-in sandbox, or --config's venue")
     parser.add_argument("--config", type=Path, help="TOML configuration (default: the demo)")
-    parser.add_argument("--speed", type=float, help="demo only: sandbox seconds per second")
+    parser.add_argument(
+        "--speed", type=number(SANDBOX_SPEED), help="demo only: sandbox seconds per second"
+    )
     parser.add_argument(
         "--seed", type=int, help="demo only: the market's seed (default: a new one each run)"
     )
-    parser.add_argument("--status-s", type=float, default=1.0, help="status refresh, seconds")
+    parser.add_argument(
+        "--status-s", type=number(STATUS_S), default=1.0, help="status refresh, seconds"
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -68,8 +77,10 @@ def handle(args: argparse.Namespace) -> int:
         print("quoter run: --speed and --seed are the demo's: not with --config", file=sys.stderr)
         return 2
     try:
-        read_latch(config.engine.kill.latch_path)  # damaged: nothing starts, not even a sandbox
-        return asyncio.run(_run(config, args.config, args.status_s))
+        # Held before anything is read, sent or written: a twin is refused having done nothing.
+        with hold_desk(config, args.config):
+            read_latch(config.engine.kill.latch_path)  # damaged: nothing starts, no sandbox
+            return asyncio.run(_run(config, args.config, args.status_s))
     except (AuditError, LatchError) as error:  # no usable key, an unreadable trail or latch
         print(f"quoter: not started: {error}", file=sys.stderr)
         return 2

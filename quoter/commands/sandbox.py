@@ -15,6 +15,7 @@ from typing import Any
 from quoter.backtest.record import SandboxRecorder, shapes_dir_for
 from quoter.backtest.tape import SUFFIXES as TAPE_SUFFIXES
 from quoter.backtest.tape import write_tape
+from quoter.commands._flags import PORT, SANDBOX_SPEED, number, whole
 from quoter.config import load_config
 from quoter.sandbox.config import SandboxConfig
 from quoter.sandbox.credentials import CredentialSource, write_env_file
@@ -29,8 +30,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--config", type=Path, help="TOML configuration (section [sandbox])")
     parser.add_argument("--host", help="address to bind (loopback unless allow_remote)")
-    parser.add_argument("--port", type=int, help="port to bind (0: any free port)")
-    parser.add_argument("--speed", type=float, help="sandbox seconds per real second")
+    parser.add_argument("--port", type=whole(PORT), help="port to bind (0: any free port)")
+    parser.add_argument(
+        "--speed", type=number(SANDBOX_SPEED), help="sandbox seconds per real second"
+    )
     parser.add_argument("--seed", type=int, help="seed of the simulated market")
     parser.add_argument(
         "--record-tape",

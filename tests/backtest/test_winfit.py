@@ -133,8 +133,10 @@ def test_calibrate_refuses_a_bad_prior_weight(
     _trail(tmp_path / "audit", 40)
     out = tmp_path / "win.json"
     args = ["backtest", "calibrate", "--audit", str(tmp_path / "audit"), "--fit-out", str(out)]
-    assert main([*args, "--prior-weight", "-1"]) == 2
-    assert "--prior-weight must be a number >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ended:
+        main([*args, "--prior-weight", "-1"])
+    assert ended.value.code == 2
+    assert "argument --prior-weight: -1: give a number at least 0" in capsys.readouterr().err
     assert not out.exists()
 
 
