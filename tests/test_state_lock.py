@@ -162,3 +162,8 @@ def test_a_lock_that_cannot_be_made_is_said_in_one_line(tmp_path: Path) -> None:
     held = hold_states([("audit trail", tmp_path / "var" / "audit")], STARTED)
     with pytest.raises(ConfigError, match=r"^not started: cannot lock the audit trail .*var/audit"):
         held.__enter__()
+
+
+def test_the_root_folder_as_state_has_its_lock_inside_it() -> None:
+    """A path with no name to put the lock beside (an `audit_dir` of "/") is no traceback."""
+    assert lock_path(Path("/")) == Path("/") / ".run-lock"

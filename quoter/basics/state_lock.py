@@ -29,6 +29,8 @@ def lock_path(state: Path) -> Path:
     """The lock file of `state`, beside it, found through symlinks: one folder reached by two
     spellings has one lock."""
     real = state.resolve()
+    if not real.name:  # the root folder: no name to put the lock beside, so inside it
+        return real / LOCK_SUFFIX
     return real.with_name(real.name + LOCK_SUFFIX)
 
 
