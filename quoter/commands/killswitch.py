@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from quoter.admin.client import AdminClient, AdminError, AdminRefused
-from quoter.admin.config import LATCH_UNUSABLE, MAX_REASON_CHARS, AdminTokenError
+from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
 from quoter.clock import SystemClock
 from quoter.commands._venue_kill import (
     start_loading_venue_client,
@@ -202,11 +202,14 @@ def handle_resume(args: argparse.Namespace) -> int:
         try:
             answer = client.resume(args.kills)
         except AdminRefused as error:
-            if error.status not in (400, LATCH_UNUSABLE):
-                client = str(error)
-            else:  # no such kill, or the latch unusable: the bot lifted nothing
-                print(f"quoter resume: {error}", file=sys.stderr)
-                return USAGE_ERROR
+            # The bot answered and lifted nothing: no such kill, its latch unusable, or the
+            # call not allowed (a wrong token). Never redone through the file: a refused
+            # resume that lifted the kills anyway would make the token guard nothing.
+            said = str(error)
+            if "nothing lifted" not in said:
+                said += "; nothing lifted (a resume the bot refused is not done through the file)"
+            print(f"quoter resume: {said}", file=sys.stderr)
+            return USAGE_ERROR
         except AdminError as error:
             client = str(error)
         else:

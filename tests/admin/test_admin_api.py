@@ -117,6 +117,26 @@ async def test_the_cli_talks_to_the_running_bot(
     assert "unknown" not in users  # the CLI says who calls
 
 
+async def test_a_resume_the_bot_refuses_is_not_redone_through_the_latch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong admin token: the bot answers 401 and lifts nothing, and neither does the file
+    (a kill with it still latches: stopping is never refused)."""
+    monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
+    async with admin_bot(tmp_path) as (_, bot, url):
+        config = str(bot_config(tmp_path, url))
+        assert await _cli("kill", "--config", config, "--reason", "desk says stop") == 0
+        monkeypatch.setenv(TOKEN_VARIABLE, "not-the-token-" + "x" * 20)
+        capsys.readouterr()
+        assert await _cli("resume", "--config", config) == 2
+        said = capsys.readouterr()
+        assert "nothing lifted" in said.err
+        assert "kill-switch file" not in said.err
+        assert [k.reason for k in bot.deps.killswitch.kills] == ["desk says stop"]
+        assert [k.reason for k in KillSwitch(tmp_path / "kill.json").kills] == ["desk says stop"]
+        assert bot.deps.killswitch.state is TradingState.HALTED
+
+
 async def test_kill_and_resume_fall_back_to_the_latch_when_no_bot_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
