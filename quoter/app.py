@@ -29,6 +29,7 @@ from quoter.engine.engine import Engine
 from quoter.engine.heartbeat import Heartbeat
 from quoter.engine.hours import TradingCalendar
 from quoter.engine.killswitch import KillSwitch
+from quoter.engine.reconcile import StartRefused
 from quoter.engine.state import StrategySlot
 from quoter.metrics.audit import TimedAudit
 from quoter.metrics.collector import build_registry
@@ -158,12 +159,23 @@ async def run_bot(
             on_tick(bot)
             await clock.sleep(tick_s)
 
-    async with AsyncExitStack() as stack:
-        if metrics is not None and metrics.enabled:
-            await stack.enter_async_context(serve_metrics(metrics, bot.registry))
-        if admin is not None and admin.token is not None and admin.config.enabled:
-            await stack.enter_async_context(serve_admin(admin.config, bot.engine, admin.token))
-        await _run_tasks(bot, curves, curves_config, clock, stop, ticker, admin, heartbeat)
+    try:
+        async with AsyncExitStack() as stack:
+            if metrics is not None and metrics.enabled:
+                await stack.enter_async_context(serve_metrics(metrics, bot.registry))
+            if admin is not None and admin.token is not None and admin.config.enabled:
+                await stack.enter_async_context(serve_admin(admin.config, bot.engine, admin.token))
+            await _run_tasks(bot, curves, curves_config, clock, stop, ticker, admin, heartbeat)
+    except BaseExceptionGroup as group:
+        # A start the venue refused (credentials, quota) is a stop the bot chose, its own kill
+        # latched: the switch's sweep would be refused alike, and its kill would be a false one.
+        if group.split(StartRefused)[1] is None:
+            _stopped(heartbeat, bot)
+        raise
+    _stopped(heartbeat, bot)
+
+
+def _stopped(heartbeat: Heartbeat | None, bot: Bot) -> None:
     if heartbeat is not None and not bot.engine.desk.quotes:
         heartbeat.stopped()  # else the switch fires once the process is gone
 

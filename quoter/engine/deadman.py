@@ -7,7 +7,8 @@ along. `quoter run --config FILE` starts it; by hand: `python -m quoter.engine.d
     python -m quoter.engine.deadman --config FILE [--pid BOT_PID]
 
 Credentials come from the environment (QUOTER_CLIENT_ID, ...), never the command line. It
-ends after one clean stop or one firing; the next `quoter run` starts a new one."""
+ends when the bot stops cleanly or is gone; a bot it fired on for silence that beats again is
+watched again. The next `quoter run` starts a new one."""
 
 from __future__ import annotations
 
@@ -114,19 +115,44 @@ async def fire(
 async def supervise(
     config: QuoterConfig, credentials: VenueCredentials, bot_pid: int, clock: Clock
 ) -> int:
+    """Watch the bot until it stops cleanly or is gone. A bot that hung and was fired on may
+    come back (SIGCONT, a loop unstuck) and be resumed by the desk: the switch watches it
+    again from its next beat, so it is never left running unwatched."""
     deadman = config.engine.deadman
-    observer = Observer(bot_pid, deadman.timeout_s)
-    verdict, why = await watch(deadman.heartbeat_path, observer, clock, lambda: bot_alive(bot_pid))
-    if verdict is not Verdict.FIRE:
-        _say(f"{why}: nothing to do")
-        return 0
-    started_s = clock.monotonic()
-    _say(f"firing: {why}")
-    done = await fire(config, credentials, why, clock)
-    for note in done.notes:
-        _say(note)
-    _say(f"kill latched; {done.describe()} ({clock.monotonic() - started_s:.1f} s)")
-    return 0 if done.result.complete else 1
+    path, alive = deadman.heartbeat_path, lambda: bot_alive(bot_pid)
+    code = 0
+    while True:
+        observer = Observer(bot_pid, deadman.timeout_s)
+        verdict, why = await watch(path, observer, clock, alive)
+        if verdict is not Verdict.FIRE:
+            _say(f"{why}: nothing to do")
+            return code
+        started_s = clock.monotonic()
+        _say(f"firing: {why}")
+        done = await fire(config, credentials, why, clock)
+        for note in done.notes:
+            _say(note)
+        _say(f"kill latched; {done.describe()} ({clock.monotonic() - started_s:.1f} s)")
+        code = max(code, 0 if done.result.complete else 1)
+        if not await beats_again(path, observer, clock, alive):
+            return code  # gone: nothing of it can quote any more
+        _say(f"bot pid {bot_pid} beats again: watching it again")
+
+
+async def beats_again(
+    path: Path, observer: Observer, clock: Clock, alive: Callable[[], bool]
+) -> bool:
+    """After a firing on a silent bot: True once it beats again, False once it is gone (or
+    stopped cleanly). Until it beats, it has not run, so it has quoted nothing new."""
+    while alive():
+        beat = read_beat(path)
+        if beat is not None and beat.pid == observer.bot_pid:
+            if beat.state is BeatState.STOPPED:
+                return False
+            if beat.count != observer.count:
+                return True
+        await clock.sleep(LOOK_S)
+    return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -119,6 +119,11 @@ def live_quotes(venue: SandboxProcess) -> int:
     return int(venue.counters()["live-quotes"])
 
 
+def post_rfq(venue: SandboxProcess) -> None:
+    """A new RFQ on the sandbox, of its market's making."""
+    _post(venue.base_url + "/_sandbox/rfqs", {})
+
+
 @contextmanager
 def quoting_bot(venue: SandboxProcess, d: Desk, quotes: int) -> Iterator[subprocess.Popen[bytes]]:
     """`quoter run --config` with `quotes` of its quotes live at the venue; reaped on exit."""
@@ -127,7 +132,7 @@ def quoting_bot(venue: SandboxProcess, d: Desk, quotes: int) -> Iterator[subproc
     try:
         wait_for(lambda: (d.var / "audit").exists(), QUOTE_TIMEOUT_S, "the bot's start", d.log)
         for _ in range(quotes):
-            _post(venue.base_url + "/_sandbox/rfqs", {})
+            post_rfq(venue)
 
         def all_live() -> bool:
             if bot.poll() is not None:

@@ -8,6 +8,7 @@ Real processes, real time: each test takes a few seconds, every wait bounded."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,13 +16,15 @@ from tests.engine.bots import (
     desk,
     kill_command,
     live_quotes,
+    pid_running,
+    post_rfq,
     quoting_bot,
     reap_pid,
     sandbox,
     supervisor_pid,
     write_bot_config,
 )
-from tests.engine.processes import tail, wait_exit, wait_for
+from tests.engine.processes import QUOTER, reap, spawn, tail, wait_exit, wait_for
 
 QUOTES = 5
 WITHDRAWN_WITHIN_S = 8.0  # the switch's 3 s timeout is not in play after a SIGKILL
@@ -84,3 +87,57 @@ def test_a_clean_stop_leaves_the_dead_mans_switch_nothing_to_do(tmp_path: Path) 
         assert live_quotes(venue) == 0, tail(d.log)
         assert d.kills() == [], tail(d.log)
         assert "the bot stopped cleanly: nothing to do" in d.log.read_text(encoding="utf-8")
+
+
+def test_the_switch_watches_a_bot_again_once_it_comes_back_after_a_firing(
+    tmp_path: Path,
+) -> None:
+    # Hung: the switch fires and withdraws. Continued and resumed, the bot quotes again; hung
+    # again, the same switch fires again: the bot never runs unwatched after a first firing.
+    d = desk(tmp_path)
+    with sandbox(tmp_path, d.env) as venue:
+        write_bot_config(d, venue.base_url, deadman=True)
+        with quoting_bot(venue, d, 2) as bot:
+            supervisor = supervisor_pid(d)
+            try:
+                bot.send_signal(signal.SIGSTOP)
+                wait_for(lambda: live_quotes(venue) == 0, 10.0, "the first firing", d.log)
+                bot.send_signal(signal.SIGCONT)
+                said = subprocess.run(
+                    [str(QUOTER), "resume", "--config", str(d.config)],
+                    env=d.env, capture_output=True, text=True, timeout=30, check=False,
+                )  # fmt: skip
+                assert said.returncode == 0, said.stderr
+                wait_for(lambda: "beats again" in d.log.read_text(), 10.0, "re-armed", d.log)
+                for _ in range(2):
+                    post_rfq(venue)
+                wait_for(lambda: live_quotes(venue) == 2, 20.0, "quoting again", d.log)
+                bot.send_signal(signal.SIGSTOP)
+                wait_for(lambda: live_quotes(venue) == 0, 10.0, "the second firing", d.log)
+                assert pid_running(supervisor)  # still watching the hung bot
+            finally:
+                bot.send_signal(signal.SIGCONT)
+                bot.kill()
+                reap_pid(supervisor, SUPERVISOR_EXIT_S)
+    fired = d.log.read_text(encoding="utf-8").count("dead-man's switch: firing: ")
+    assert fired >= 2, tail(d.log)
+
+
+def test_a_start_the_venue_refuses_is_a_stop_the_switch_leaves_alone(tmp_path: Path) -> None:
+    # Wrong credentials: the start latches its own kill and stops; the switch sees a clean
+    # stop, not a bot gone, and adds no second, false kill of its own.
+    d = desk(tmp_path)
+    with sandbox(tmp_path, d.env) as venue:
+        write_bot_config(d, venue.base_url, deadman=True)
+        env = {**d.env, "QUOTER_CLIENT_SECRET": "not-the-secret-0123456789"}
+        bot = spawn(["run", "--config", str(d.config)], d.log, env)
+        try:
+            supervisor = supervisor_pid(d)
+            assert wait_exit(bot, 30.0, d.log) == 2
+        finally:
+            reap(bot)
+        assert reap_pid(supervisor, SUPERVISOR_EXIT_S), tail(d.log)
+    reasons = [k["reason"] for k in d.kills()]
+    assert len(reasons) == 1, reasons
+    assert reasons[0].startswith("start failed: AuthenticationFailed"), reasons
+    assert "the bot stopped cleanly: nothing to do" in d.log.read_text(encoding="utf-8")
