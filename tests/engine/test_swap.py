@@ -10,8 +10,11 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
 from quoter.admin import swap_record
-from quoter.admin.reload import watch_config
+from quoter.admin.reload import FileRead, apply_config, watch_config
+from quoter.engine.state import StrategySlot
 from quoter.risk.config import DEMO_RISK
 from quoter.strategies_api import load_strategy, parameters_in_effect
 from tests.admin.harness import admin_bot, admin_for, call
@@ -185,6 +188,36 @@ async def test_a_changed_config_file_swaps_and_a_bad_one_does_not(tmp_path: Path
     assert len(audit_records(tmp_path, "strategy-swap")) == 1
     [intent] = audit_records(tmp_path, "quote-intent")
     assert intent["params"] == in_effect({"credit_default_eur_mwh": 0.7})
+
+
+async def test_a_swap_outlives_edits_of_the_config_file_that_name_no_other_strategy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A comment or a limit edited in the file leaves a `quoter swap` quoting (the file swaps
+    when what it names changes); the edited section is said not to apply until a restart.
+    Each read of the file as the watcher makes it on a change."""
+    path = tmp_path / "bot.toml"
+    named = '[engine.strategy]\nname = "curve-spread"\n'
+    _write(path, named)
+    read = FileRead()
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await apply_config(path, bot.engine, read)  # the first look: what runs
+        swapped = StrategySlot("curve_spread", load_strategy("curve_spread", B), dict(B))
+        bot.engine.swap(swapped, by="desk", source="admin")
+        _write(path, named + "# a comment\n")
+        await apply_config(path, bot.engine, read)
+        assert bot.desk.strategy is swapped
+        _write(path, named + "[engine.quoting]\nvalidity_s = 60.0\n")
+        await apply_config(path, bot.engine, read)
+        assert bot.desk.strategy is swapped
+        edited = '[engine.strategy]\nname = "curve_spread"\n[engine.strategy.params]\n'
+        _write(path, edited + "credit_default_eur_mwh = 0.7\n")
+        await apply_config(path, bot.engine, read)
+        assert bot.desk.strategy.params == {"credit_default_eur_mwh": 0.7}
+    said = [r.getMessage() for r in caplog.records if "not applied until" in r.getMessage()]
+    assert len(said) == 1  # the last read has the start's [engine] again
+    assert "[engine] changed since the start" in said[0]
+    assert len(audit_records(tmp_path, "strategy-swap")) == 2  # the desk's, then the file's
 
 
 async def test_a_swap_is_kept_for_the_next_start_and_a_refused_one_is_not(tmp_path: Path) -> None:
