@@ -89,6 +89,52 @@ def load_config(path: Path | None) -> QuoterConfig:
     return parse_config(read_toml(path), str(path), path.parent)
 
 
+def load_config_for(path: Path | None, needed: tuple[str, ...]) -> tuple[QuoterConfig, list[str]]:
+    """The configuration in `path` with what does not validate left out, for a command that
+    must work on a file someone has since broken (`quoter kill`): every key a problem is at is
+    dropped (and the table holding it, if it then lacks a key it needs) and the rest validated
+    again; a problem within one of the `needed` dotted prefixes (where the bot listens, where
+    its latch is), or a file that is no TOML, is refused as `load_config` refuses it. Returns
+    the configuration and each problem left out, as `load_config` would have said it."""
+    try:
+        return load_config(path), []
+    except ConfigError:
+        if path is None:
+            raise
+    data = read_toml(path)
+    left_out: list[str] = []
+    for _ in range(MAX_LENIENT_PASSES):
+        try:
+            return QuoterConfig.model_validate(data, context={CONFIG_DIR: path.parent}), left_out
+        except ValidationError as error:
+            for item in error.errors():
+                where = [str(part) for part in item["loc"]]
+                dotted = ".".join(where)
+                if any(dotted == n or dotted.startswith(n + ".") for n in needed) or not where:
+                    raise ConfigError(_describe(error, str(path))) from None
+                what = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+                left_out.append(f"{dotted}: {what}")
+                _drop(data, where[:-1] if item["type"] == "missing" else where)
+    raise ConfigError(f"{path}: invalid configuration") from None
+
+
+MAX_LENIENT_PASSES = 20
+
+
+def _drop(data: dict[str, Any], where: list[str]) -> None:
+    """Remove the deepest key of `where` that `data` holds (a step pydantic adds, such as a
+    union's member, is not one)."""
+    node: Any = data
+    parent: dict[str, Any] | None = None
+    key = ""
+    for step in where:
+        if not (isinstance(node, dict) and step in node):
+            break
+        parent, key, node = node, step, node[step]
+    if parent is not None:
+        del parent[key]
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """The TOML in `path`; ConfigError naming the file if it cannot be read or parsed."""
     try:

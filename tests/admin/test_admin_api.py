@@ -117,6 +117,31 @@ async def test_the_cli_talks_to_the_running_bot(
     assert "unknown" not in users  # the CLI says who calls
 
 
+async def test_a_kill_goes_through_though_the_config_file_has_been_broken_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A limit mistyped in the file while the bot runs: the kill reads where the bot listens
+    and where its latch is, leaves the mistake out and says so. A mistake in those refuses."""
+    monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
+    async with admin_bot(tmp_path) as (sandbox, bot, url):
+        broken = '[risk.collar]\nmax_distance_eur_mwh = 15.0\nmax_open_quotes = "x"\n'
+        config = str(bot_config(tmp_path, url, extra=broken))
+        await new_rfq(sandbox, **MONTH_AHEAD)
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "a quote")
+        assert await _cli("status", "--config", config) == 2  # others refuse the file as ever
+        capsys.readouterr()
+        assert await _cli("kill", "--config", config, "--reason", "typo day") == 0
+        said = capsys.readouterr()
+        assert "through the bot" in said.out
+        assert "left out for this kill" in said.err
+        assert "risk.collar.max_open_quotes: unknown key" in said.err
+        assert [k.reason for k in bot.deps.killswitch.kills] == ["typo day"]
+        await eventually(lambda: bot.desk.stats.withdrawn == 1, "withdrawn")
+        path = bot_config(tmp_path, url, extra="[admin.nonsense]\nx = 1\n")
+        assert await _cli("kill", "--config", str(path)) == 2  # where is the bot? not guessed
+        assert "admin.nonsense" in capsys.readouterr().err
+
+
 async def test_a_resume_the_bot_refuses_is_not_redone_through_the_latch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
