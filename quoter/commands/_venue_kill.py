@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from quoter.basics.errors import ConfigError
 from quoter.clock import SystemClock
@@ -36,6 +39,47 @@ def with_short_admin_wait(config: QuoterConfig) -> QuoterConfig:
     return config.model_copy(update={"admin": admin})
 
 
+class Repeats(logging.Filter):
+    """Lets each log line through once: a venue that cannot be reached is said once, not at
+    every retry of the sweep's ten seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, int, str]] = set()
+        self.hidden = 0
+        # Each handler asks about the same record in turn: the answer is the record's.
+        self._last: tuple[logging.LogRecord, bool] | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._last is not None and self._last[0] is record:
+            return self._last[1]
+        key = (record.name, record.levelno, record.getMessage())
+        shown = key not in self._seen
+        if shown:
+            self._seen.add(key)
+        else:
+            self.hidden += 1
+        self._last = (record, shown)
+        return shown
+
+
+@contextmanager
+def each_line_once() -> Iterator[Repeats]:
+    """Every log handler shows each distinct line once until the block ends."""
+    repeats = Repeats()
+    # No handler configured: Python's last resort prints them (the kill's case).
+    handlers: list[logging.Handler | None] = [*logging.getLogger().handlers] or [logging.lastResort]
+    for handler in handlers:
+        if handler is not None:
+            handler.addFilter(repeats)
+    try:
+        yield repeats
+    finally:
+        for handler in handlers:
+            if handler is not None:
+                handler.removeFilter(repeats)
+
+
 def withdraw_without_bot(config: QuoterConfig, scope: Scope) -> int:
     """Withdraw at the venue what the (already latched) kill covers: 0 once the venue lists
     none of it live, 1 if it still may (no credentials, the venue unreachable, time up)."""
@@ -55,9 +99,16 @@ def withdraw_without_bot(config: QuoterConfig, scope: Scope) -> int:
     print(f"quoter kill: withdrawing at the venue ({config.venue.base_url})", file=sys.stderr)
     clock = SystemClock()
     started_s = clock.monotonic()
-    done = asyncio.run(
-        withdraw_at_venue(config.venue, credentials, clock, scope=scope, timeout_s=SWEEP_TIMEOUT_S)
-    )
+    with each_line_once() as repeats:
+        done = asyncio.run(
+            withdraw_at_venue(
+                config.venue, credentials, clock, scope=scope, timeout_s=SWEEP_TIMEOUT_S
+            )
+        )
+    if repeats.hidden:
+        print(
+            f"quoter kill: ({repeats.hidden} repeats of the lines above not shown)", file=sys.stderr
+        )
     for note in done.notes:
         print(f"quoter kill: {note}", file=sys.stderr)
     took_s = clock.monotonic() - started_s

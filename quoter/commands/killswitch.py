@@ -123,6 +123,12 @@ def handle_kill(args: argparse.Namespace) -> int:
             + "; ".join(left_out),
             file=sys.stderr,
         )
+    if args.config is None:
+        print(
+            "quoter kill: no --config: this kills the demo's bot (its state in var/demo/); "
+            "a desk's bot is killed with --config FILE",
+            file=sys.stderr,
+        )
     config = with_short_admin_wait(loaded)
     start_loading_venue_client()  # in case the bot does not answer
     client = _admin(config)

@@ -13,10 +13,13 @@ import pytest
 from quoter.admin.config import TOKEN_VARIABLE
 from quoter.audit.events import Unknown
 from quoter.cli import main
+from quoter.commands import _venue_kill
+from quoter.config import load_config
+from quoter.engine.kill_scope import Scope
 from quoter.engine.killswitch import KillSwitch, TradingState
 from quoter.venue.config import CREDENTIAL_VARIABLES
 from strategies import curve_spread
-from tests.admin.harness import TOKEN, admin_bot, bot_config, call
+from tests.admin.harness import TOKEN, admin_bot, bot_config, call, free_port
 from tests.engine.harness import audit_records, eventually
 from tests.venue.contract import counters, new_rfq
 
@@ -140,6 +143,22 @@ async def test_a_kill_goes_through_though_the_config_file_has_been_broken_since(
         path = bot_config(tmp_path, url, extra="[admin.nonsense]\nx = 1\n")
         assert await _cli("kill", "--config", str(path)) == 2  # where is the bot? not guessed
         assert "admin.nonsense" in capsys.readouterr().err
+
+
+def test_a_kill_that_cannot_reach_the_venue_says_each_failure_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The venue unreachable for the sweep's whole time: each distinct line once, not at
+    every retry (a kill from a desk in trouble must stay readable)."""
+    monkeypatch.setattr(_venue_kill, "SWEEP_TIMEOUT_S", 1.5)
+    for name, variable in CREDENTIAL_VARIABLES.items():
+        monkeypatch.setenv(variable, f"test-{name}-0123456789")
+    extra = f'[venue]\nbase_url = "http://127.0.0.1:{free_port()}"\nallow_http = true\n'
+    config = load_config(bot_config(tmp_path, extra=extra))
+    assert _venue_kill.withdraw_without_bot(config, Scope()) == 1
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == len(set(said)) >= 1, said  # every line once
+    assert any("connection failed" in m for m in said), said
 
 
 async def test_a_resume_the_bot_refuses_is_not_redone_through_the_latch(
