@@ -157,8 +157,8 @@ class Withdrawer:
     def _audit(self, event: events.Event) -> None:
         try:
             self._trail.write(event, self._clock.now())
-        except AuditError:  # withdrawals go on even when the trail is broken
-            log.exception("audit write failed during a withdrawal")
+        except AuditError as error:  # withdrawals go on even when the trail is broken
+            log.error("audit write failed during a withdrawal: %s", error)  # said, no traceback
 
 
 def _withdrawable(quote: OurQuote) -> bool:

@@ -195,6 +195,10 @@ async def test_kill_and_resume_fall_back_to_the_latch_when_no_bot_answers(
     assert "kill-switch file" in out.err
     assert "no venue credentials in the environment" in out.err
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.HALTED
+    assert main(["status", "--config", config]) == 1  # no bot: what the file holds, shown
+    said = capsys.readouterr().err
+    assert "no bot answering" in said
+    assert "KILLED  night — kill 1, everything" in said, said
     assert main(["resume", "--config", config]) == 0
     assert "lifted: night" in capsys.readouterr().out
     assert KillSwitch(tmp_path / "kill.json").state is TradingState.ACTIVE

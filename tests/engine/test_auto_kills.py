@@ -94,7 +94,7 @@ async def test_an_audit_trail_that_cannot_be_written_halts_quoting(tmp_path: Pat
 
 
 async def test_a_quote_whose_intent_cannot_be_audited_is_not_sent_and_halts(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
         deadline = sandbox.clock.now() + timedelta(days=2)  # open across the night
@@ -109,6 +109,9 @@ async def test_a_quote_whose_intent_cannot_be_audited_is_not_sent_and_halts(
     assert len(reasons) == 1
     assert reasons[0].startswith("audit write failed: ")
     assert _latched(tmp_path) == reasons
+    # The kill's withdrawal could not be audited either: said in a line, no traceback.
+    assert any("audit write failed during a withdrawal" in r.getMessage() for r in caplog.records)
+    assert not [r.getMessage() for r in caplog.records if r.exc_info]
 
 
 # -- the venue ------------------------------------------------------------------------------------
