@@ -153,7 +153,10 @@ def test_a_kill_that_cannot_reach_the_venue_says_each_failure_once(
     monkeypatch.setattr(_venue_kill, "SWEEP_TIMEOUT_S", 1.5)
     for name, variable in CREDENTIAL_VARIABLES.items():
         monkeypatch.setenv(variable, f"test-{name}-0123456789")
-    extra = f'[venue]\nbase_url = "http://127.0.0.1:{free_port()}"\nallow_http = true\n'
+    extra = (
+        f'[venue]\nbase_url = "http://127.0.0.1:{free_port()}"\nallow_http = true\n'
+        f'[venue.usage_plan]\nledger_path = "{tmp_path / "ledger.json"}"\n'
+    )
     config = load_config(bot_config(tmp_path, extra=extra))
     assert _venue_kill.withdraw_without_bot(config, Scope()) == 1
     said = [r.getMessage() for r in caplog.records]
