@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from quoter.admin.config import AdminConfig
 from quoter.basics.errors import ConfigError
@@ -64,12 +65,15 @@ def demo_config() -> QuoterConfig:
 
 
 def _describe(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        what = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"  {where}: {what}")
+    lines = [f"  {_problem(item)}" for item in error.errors()]
     return f"{source}: invalid configuration\n" + "\n".join(lines)
+
+
+def _problem(item: ErrorDetails) -> str:
+    """One problem of a configuration: where, and what is wrong there."""
+    where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+    what = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+    return f"{where}: {what}"
 
 
 def parse_config(
@@ -112,10 +116,9 @@ def load_config_for(path: Path | None, needed: tuple[str, ...]) -> tuple[QuoterC
                 dotted = ".".join(where)
                 if any(dotted == n or dotted.startswith(n + ".") for n in needed) or not where:
                     raise ConfigError(_describe(error, str(path))) from None
-                what = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
-                left_out.append(f"{dotted}: {what}")
+                left_out.append(_problem(item))
                 _drop(data, where[:-1] if item["type"] == "missing" else where)
-    raise ConfigError(f"{path}: invalid configuration") from None
+    return parse_config(data, str(path), path.parent), left_out  # what is left, or why not
 
 
 MAX_LENIENT_PASSES = 20

@@ -55,16 +55,14 @@ class FileRead:
     """What the file said when last read: the strategy and shadow it named (applied or
     refused) and the rest of it as the bot started with it."""
 
-    started: QuoterConfig | None = None
+    started: QuoterConfig | None = None  # None until the first read
     strategy: Named = None
     shadow: Named = None
-    looked: bool = False
 
 
-async def apply_config(path: Path, engine: Engine, read: FileRead | None = None) -> None:
+async def apply_config(path: Path, engine: Engine, read: FileRead) -> None:
     """Swap to what `path` names, if the file names something else than at its last read
     (at the first read: than what runs now)."""
-    read = read if read is not None else FileRead()
     source = f"config {path}"
     try:
         loaded = load_config(path)
@@ -72,12 +70,12 @@ async def apply_config(path: Path, engine: Engine, read: FileRead | None = None)
         engine.swap_refused(engine.desk.strategy.name, str(error), by=BY, source=source)
         return
     use_strategy_folders(loaded.strategies)  # folders added to the file are searched from now
+    first = read.started is None
     _say_unapplied(path, read, loaded)
     config = loaded.engine
     desk = engine.desk
     wanted = config.strategy
     named: Named = (wanted.name, dict(wanted.params))
-    first, read.looked = not read.looked, True
     if (first or named != read.strategy) and named != (desk.strategy.name, desk.strategy.params):
         # A refusal is audited and logged by the swap; the old strategy goes on quoting.
         with suppress(StrategyLoadError):

@@ -172,7 +172,7 @@ class Watcher:
             return False  # none, or its answer is still to come: that settles it
         status = rfq.my_quote_status
         if status is MyQuoteStatus.EXPIRED:
-            self._ended_live(mine, "expired")
+            self._ended_live(mine)
             desk.stats.expired += 1
             # Our quote expired while the RFQ is open: requote if allowed (one being
             # withdrawn is not requoted: whoever withdrew it wanted it gone).
@@ -181,26 +181,24 @@ class Watcher:
             # Withdrawn at the venue while the RFQ is open: by `quoter kill` while this bot
             # hung, a tool beside it, a person; or by our own withdrawal, answered not-active.
             # Gone either way: kept, it would count against the limits until the RFQ ends.
-            self._ended_live(mine, "withdrawn at the venue")
+            self._ended_live(mine)
             desk.stats.withdrawn += 1
-        return False
-
-    def _ended_live(self, mine: OurQuote, how: str) -> None:
-        """Our quote on an RFQ still open ended at the venue: forgotten, its limits freed."""
-        desk = self._desk
-        rfq_id = mine.rfq.id
-        desk.quotes.remove(rfq_id)
-        desk.book.release(rfq_id)
-        self._looks.forget(mine.client_quote_id)
-        if how != "expired":
             self._audit(
                 events.QuoteWithdrawal(
-                    rfq_id=rfq_id,
+                    rfq_id=rfq.id,
                     why="seen on the RFQ's listing",
-                    result=how,
+                    result="withdrawn at the venue",
                     quote_id=mine.quote_id or events.ABSENT,
                 )
             )
+        return False
+
+    def _ended_live(self, mine: OurQuote) -> None:
+        """Our quote on an RFQ still open ended at the venue: forgotten, its limits freed."""
+        desk, rfq_id = self._desk, mine.rfq.id
+        desk.quotes.remove(rfq_id)
+        desk.book.release(rfq_id)
+        self._looks.forget(mine.client_quote_id)
 
     def _close(self, rfq: Rfq) -> None:
         desk = self._desk
