@@ -230,6 +230,7 @@ def safe(y: int) -> list[Panel]:
             [
                 ("quoter_trading_state", "{{state}}"),
                 ("quoter_kill_switch_kills", "kills latched"),
+                ("quoter_kill_switch_unwritten", "kills not in the latch file"),
                 ("quoter_trading_conditions", "conditions holding"),
                 ("quoter_market_open", "market open"),
             ],

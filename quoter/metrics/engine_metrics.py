@@ -138,6 +138,12 @@ def trading(deps: EngineDeps, desk: Desk) -> Iterator[Metric]:
     yield gauge("quoter_kill_switch_active", "1 while any kill is latched.", float(kills > 0))
     yield gauge("quoter_kill_switch_kills", "Kills latched now (some may be scoped).", kills)
     yield gauge(
+        "quoter_kill_switch_unwritten",
+        "Kills held in memory only: the latch file cannot be written, so a restart would "
+        "not know them (written back once it can be).",
+        len(switch.unwritten),
+    )
+    yield gauge(
         "quoter_trading_conditions",
         "Conditions holding now that stop new quotes (quoting reduces).",
         len(switch.conditions),

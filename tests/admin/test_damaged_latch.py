@@ -13,6 +13,7 @@ import pytest
 from quoter.admin.config import TOKEN_VARIABLE
 from quoter.cli import main
 from quoter.engine.killswitch import KillSwitch, TradingState
+from quoter.metrics.engine_metrics import trading
 from tests.admin.harness import TOKEN, admin_bot, bot_config
 from tests.engine.harness import Running, eventually, month_ahead
 from tests.venue.contract import new_rfq
@@ -20,6 +21,18 @@ from tests.venue.contract import new_rfq
 
 async def _cli(*args: str) -> int:
     return await asyncio.to_thread(main, list(args))
+
+
+def _unwritten_gauge(bot: Running) -> float:
+    """What ops sees on the dashboard: the kills the latch file does not hold."""
+    found = [
+        s.value
+        for family in trading(bot.deps, bot.desk)
+        for s in family.samples
+        if s.name == "quoter_kill_switch_unwritten"
+    ]
+    assert len(found) == 1
+    return found[0]
 
 
 async def _halted_by_the_damage(bot: Running, latch: Path) -> None:
@@ -45,9 +58,11 @@ async def test_a_desk_kill_made_on_a_damaged_latch_holds_until_resume(
         shown = capsys.readouterr().out
         assert "LATCH   NOT WRITTEN: " in shown
         assert "kill 1, 2 held in memory only" in shown
+        assert _unwritten_gauge(bot) == 2  # a restart now would forget them: an alert says so
         latch.unlink()  # "repaired" by removing it
         switch = bot.deps.killswitch
         await eventually(lambda: not switch.unwritten, "the kills written back")
+        assert _unwritten_gauge(bot) == 0
         assert switch.state is TradingState.HALTED
         on_disk = KillSwitch(latch).kills
         assert [k.reason for k in on_disk][1:] == ["desk says stop"]

@@ -62,7 +62,7 @@ def test_every_alert_has_a_unit_test() -> None:
     }
     assert alerts == tested
     assert {
-        "QuoterDown", "QuoterKillSwitchActive", "QuoterQuotaRunsOutBeforeClose",
+        "QuoterDown", "QuoterKillSwitchActive", "QuoterKillNotLatched", "QuoterQuotaRunsOutBeforeClose",
         "QuoterRateLimited", "QuoterCurveStale", "QuoterLatencyNearDeadline",
         "QuoterNoRfqsInMarketHours", "QuoterReducing", "QuoterClockSkew",
         "QuoterClockOffsetDrifting", "QuoterNoUsableCurve", "QuoterCurveRefused",
