@@ -11,6 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pydantic import BaseModel
+
+from quoter.sandbox.config import SandboxConfig
+
 Value = TypeVar("Value", int, float)
 
 
@@ -73,9 +77,22 @@ def _checked(text: str, kind: Callable[[str], Value], bounds: Range, noun: str) 
     return value
 
 
+def field_range(model: type[BaseModel], name: str) -> Range:
+    """The bounds a configuration field declares (`Field(gt=0, le=3600)`), so that its flag
+    refuses what its file would, one rule for both."""
+    bounds: dict[str, float] = {}
+    for rule in model.model_fields[name].metadata:
+        for attribute, bound in (("gt", "above"), ("ge", "at_least"), ("le", "at_most")):
+            value = getattr(rule, attribute, None)
+            if value is not None:
+                bounds[bound] = float(value)
+        if getattr(rule, "lt", None) is not None:
+            raise TypeError(f"{model.__name__}.{name}: an exclusive upper bound has no flag form")
+    return Range(**bounds)
+
+
 POSITIVE = Range(above=0)
 NOT_NEGATIVE = Range(at_least=0)
 AT_LEAST_ONE = Range(at_least=1)
 PORT = Range(at_least=0, at_most=65535)
-# The sandbox's clock speed, as `[sandbox] speed` bounds it.
-SANDBOX_SPEED = Range(above=0, at_most=3600)
+SANDBOX_SPEED = field_range(SandboxConfig, "speed")
