@@ -16,7 +16,7 @@ from quoter.commands._demo import CREDENTIALS, running_demo
 from quoter.config import QuoterConfig, load_config
 from quoter.timefmt import stamp
 from quoter.trades.capture import TooManyTrades, TradeSource, fetch_trades
-from quoter.trades.rows import trade_row
+from quoter.trades.rows import TradeFileError, trade_row
 from quoter.trades.store import TradeStore
 from quoter.venue.config import VenueConfig, load_credentials
 from quoter.venue.errors import Final, VenueError
@@ -78,6 +78,13 @@ def handle_export(args: argparse.Namespace) -> int:
         found, added, rejected = asyncio.run(pull())
     except ListRefused as error:
         print(f"quoter trades export: {error}", file=sys.stderr)
+        return 1
+    except TradeFileError as error:
+        print(
+            f"quoter trades export: {error}; the file is left as it is (mend or move it, or "
+            "name another with --out)",
+            file=sys.stderr,
+        )
         return 1
     except (VenueError, TooManyTrades) as error:
         print(f"quoter trades export: {where} failed: {error}", file=sys.stderr)

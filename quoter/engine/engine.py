@@ -86,6 +86,7 @@ class Engine:
         try:
             self._record_start()
             self._curve_reporter.report()  # a start without a usable curve is said at once
+            self._check_trade_file()
             if not await reconcile_at_start(
                 self.deps, self.desk, self.halt, self._withdrawer, stop
             ):
@@ -199,6 +200,18 @@ class Engine:
         except AuditError as error:  # no trail, no quoting: said in one line, no traceback
             self.halt.auto_kill(f"audit write failed: {error}")
             raise StartRefused(f"the audit trail cannot be written: {error}") from None
+
+    def _check_trade_file(self) -> None:
+        """A trade file that cannot take fills is said at the start, not at the first fill."""
+        trades = self.deps.trades
+        problem = None if trades is None else trades.problem()
+        if problem is not None:
+            self.desk.stats.trade_capture_problem = problem
+            log.error(
+                "%s: fills will not reach it until it is mended (they still count, are audited, "
+                "and the venue keeps the trades)",
+                problem,
+            )
 
     async def _poll_loop(self) -> None:
         deps = self.deps

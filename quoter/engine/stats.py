@@ -87,6 +87,9 @@ class EngineStats:
     strategy_swaps: Counter[str] = field(default_factory=Counter)  # done, refused
     admin_refused: Counter[str] = field(default_factory=Counter)  # host, unauthorised
     curve_refusals: Counter[str] = field(default_factory=Counter)  # by RefusalReason
+    # Fills the trade file could not take (damaged, unwritable), and the last reason why.
+    trade_capture_failures: int = 0
+    trade_capture_problem: str | None = None
 
     @property
     def fill_rate(self) -> float | None:

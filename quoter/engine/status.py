@@ -72,6 +72,8 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "pricing-ms-p50": stats.percentile_ms(stats.pricing_s, 50),
         "curves": curve_status(deps.curves, deps.risk.allowed_areas),
         "audit-chain": _audit_chain(deps.audit),
+        "trades-not-written": stats.trade_capture_failures,
+        "trades-problem": stats.trade_capture_problem,
     }
 
 
@@ -125,6 +127,13 @@ def render_status(status: dict[str, object]) -> str:
     chain = status.get("audit-chain", "ok")
     if chain != "ok":
         lines.append(f"AUDIT   {chain}")
+    trades_problem = status.get("trades-problem")
+    if trades_problem:
+        lines.append(
+            f"TRADES  {status.get('trades-not-written', 0)} fill(s) not in the trade file: "
+            f"{trades_problem}; the venue keeps them: `quoter trades export` completes the file"
+            " once it is fixed"
+        )
     problem = status.get("latch-problem")
     if problem:
         unwritten = status.get("kills-unwritten")

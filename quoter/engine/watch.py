@@ -18,6 +18,7 @@ from quoter.engine.state import EngineDeps
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill
 from quoter.risk.checks import bucket_name
+from quoter.trades.rows import TradeFileError
 from quoter.venue import errors
 from quoter.venue.paging import Paged
 
@@ -243,7 +244,7 @@ class Watcher:
     def _capture(self, mine: OurQuote, side: Action, price: float, trade: Trade | None) -> None:
         """Keep the desk's trade record as fills are learnt: the venue's trade when we have it,
         else a pending row its trade replaces on the next export."""
-        recorder = self._deps.trades
+        recorder, stats = self._deps.trades, self._desk.stats
         if recorder is None:
             return
         try:
@@ -252,8 +253,16 @@ class Watcher:
             else:
                 at, quote_id = self._deps.clock.now(), mine.quote_id or ""
                 recorder.record_fill(mine.rfq.id, side, price, at, quote_id=quote_id)
-        except OSError as error:
+        except TradeFileError as error:
+            # The fill stands (the book, the trail): only the desk's copy of it is missing, and
+            # the venue keeps the trade for `quoter trades export` once the file is fixed.
+            stats.trade_capture_failures += 1
+            stats.trade_capture_problem = str(error)
+            log.error("fill on RFQ %s not written to the trade file: %s", mine.rfq.id, error)
             self._audit(events.TradeCaptureFailed(rfq_id=mine.rfq.id, error=str(error)))
+        else:
+            if not stats.trade_capture_failures:
+                stats.trade_capture_problem = None  # said at the start, mended since
 
     def _after_fill(self, moved: tuple[DeliveryBucket, ...], side: Action) -> None:
         """A fill that takes a position beyond the limit kills. Only where it landed, and only

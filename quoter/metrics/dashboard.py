@@ -238,7 +238,7 @@ def safe(y: int) -> list[Panel]:
             "none",
         ),
         panel(
-            "Refused, orphans, strategy faults",
+            "Refused, orphans, faults",
             "timeseries",
             [
                 (
@@ -246,6 +246,10 @@ def safe(y: int) -> list[Panel]:
                     "quotes refused",
                 ),
                 (f"increase(quoter_quotes_orphans_withdrawn_total[{RATE}])", "orphans withdrawn"),
+                (
+                    f"increase(quoter_trade_capture_failures_total[{RATE}])",
+                    "fills not in the trade file",
+                ),
                 (f"sum by (kind) (increase(quoter_strategy_faults_total[{RATE}]))", "{{kind}}"),
             ],
             (0, y + 5, 12, 8),

@@ -158,6 +158,12 @@ def trading(deps: EngineDeps, desk: Desk) -> Iterator[Metric]:
             for code in _conditions_seen(desk.stats, deps.killswitch)
         },
     )
+    yield counter(
+        "quoter_trade_capture_failures",
+        "Fills the trade file could not take (damaged, not a trade file, unwritable); the "
+        "venue keeps the trades for `quoter trades export`.",
+        desk.stats.trade_capture_failures,
+    )
     yield counter("quoter_kills", "Kills latched by this run.", desk.stats.kills)
     now = deps.clock.now()
     is_open = any(deps.calendar.is_open(area, now) for area in deps.risk.allowed_areas)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from quoter.domain.market import Action
 from quoter.domain.trading import Trade
-from quoter.trades.rows import Row, fill_row, trade_row
+from quoter.trades.rows import Row, TradeFileError, fill_row, trade_row
 
 if TYPE_CHECKING:
     # The store's module imports pandas: whoever builds a recorder imports it (quoter.app,
@@ -19,10 +19,19 @@ if TYPE_CHECKING:
 
 class TradeRecorder:
     """Called from the event loop when a fill is learnt. Each call rewrites the file (fills are
-    rare: a few a minute at most); a write that fails raises OSError for the engine to audit."""
+    rare: a few a minute at most); a file that cannot be read as a trade file, or written,
+    raises TradeFileError for the engine to count and audit, and is left as it is."""
 
     def __init__(self, store: TradeStore) -> None:
         self._store = store
+
+    def problem(self) -> str | None:
+        """Why the trade file cannot take fills now (TradeFileError's message), or None."""
+        try:
+            self._store.load()
+        except TradeFileError as error:
+            return str(error)
+        return None
 
     def record(self, trade: Trade) -> bool:
         """The venue's trade; whether it was new."""

@@ -33,6 +33,14 @@ COLUMNS = (
 PENDING_PREFIX = "pending:"  # a fill the bot saw before the venue's trade: replaced by it
 
 Row = dict[str, str | float]
+# What merging by trade id needs of a file: without them it is not a trade file, and rewriting
+# it as one would lose what it holds.
+KEY_COLUMNS = ("trade-id", "traded-at", "rfq-id")
+
+
+class TradeFileError(Exception):
+    """The trade file cannot be read as one (damaged, not a trade file, unreadable) or cannot
+    be written; the message names the file. The file is left as it is."""
 
 
 def iso(at: datetime) -> str:

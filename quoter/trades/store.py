@@ -9,7 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from quoter.basics.private_file import write_private
-from quoter.trades.rows import COLUMNS, PENDING_PREFIX, SUFFIXES, Row
+from quoter.trades.rows import (
+    COLUMNS,
+    KEY_COLUMNS,
+    PENDING_PREFIX,
+    SUFFIXES,
+    Row,
+    TradeFileError,
+)
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("quantity-mw", "price")]
 
@@ -21,15 +28,40 @@ class TradeStore:
         self.path = path
 
     def load(self) -> pd.DataFrame:
+        """The file's trades; TradeFileError, naming the file and what is wrong, if it cannot
+        be read as a trade file: merging into it then would overwrite what it holds."""
         if not self.path.exists():
             return _frame([])
+        try:
+            frame = self._read()
+        except OSError as error:
+            if error.strerror is not None:  # the system's: permissions, a folder, ...
+                raise TradeFileError(
+                    f"cannot read trade file {self.path}: {error.strerror}"
+                ) from None
+            raise TradeFileError(f"trade file {self.path} is damaged: {_first(error)}") from None
+        except ValueError as error:  # pandas' parse errors, pyarrow's ArrowInvalid, decoding
+            raise TradeFileError(f"trade file {self.path} is damaged: {_first(error)}") from None
+        missing = [c for c in KEY_COLUMNS if c not in frame.columns]
+        if missing:
+            raise TradeFileError(
+                f"{self.path} is not a trade file: it has no {', '.join(missing)} "
+                + ("column" if len(missing) == 1 else "columns")
+            )
+        typed = _typed(frame.reindex(columns=list(COLUMNS)))
+        unnamed = int((typed["trade-id"] == "").sum())
+        if unnamed:
+            raise TradeFileError(
+                f"trade file {self.path} is damaged: {unnamed} row(s) without a trade-id"
+            )
+        return typed
+
+    def _read(self) -> pd.DataFrame:
         if self.path.suffix.lower() == ".csv":
-            frame = pd.read_csv(
+            return pd.read_csv(
                 self.path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False
             )
-        else:
-            frame = pd.read_parquet(self.path)
-        return _typed(frame.reindex(columns=list(COLUMNS)))
+        return pd.read_parquet(self.path)
 
     def latest_traded_at(self) -> str | None:
         """The newest venue trade's time in the file (pending fills do not count)."""
@@ -48,13 +80,22 @@ class TradeStore:
         return added
 
     def _write(self, frame: pd.DataFrame) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.suffix.lower() == ".csv":
             content: str | bytes = frame.to_csv(index=False)
         else:
             content = frame.to_parquet(None, index=False)
-        # Our trades are the desk's own: owner-only from the first byte.
-        write_private(self.path, content)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Our trades are the desk's own: owner-only from the first byte.
+            write_private(self.path, content)
+        except OSError as error:
+            raise TradeFileError(f"cannot write trade file {self.path}: {error.strerror}") from None
+
+
+def _first(error: Exception) -> str:
+    """The first line of a reader's complaint, without its full stop."""
+    text = str(error).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(error).__name__
 
 
 def merge_rows(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +116,7 @@ def _frame(rows: list[Row]) -> pd.DataFrame:
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for column in TEXT_COLUMNS:
-        frame[column] = frame[column].fillna("").astype(str)
+        frame[column] = frame[column].astype(object).fillna("").astype(str)
     for column in ("quantity-mw", "price"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     return frame

@@ -68,6 +68,7 @@ def test_every_alert_has_a_unit_test() -> None:
         "QuoterClockOffsetDrifting", "QuoterNoUsableCurve", "QuoterCurveRefused",
         "QuoterQuotesRefused", "QuoterQuotesPossiblyLive", "QuoterOrphansWithdrawn",
         "QuoterQuotaLedgerFailsafe", "QuoterAuditChainBroken", "QuoterAdminRefused",
+        "QuoterTradeCaptureFailing",
     } <= alerts  # fmt: skip
 
 

@@ -84,3 +84,38 @@ async def test_no_config_exports_from_the_running_demo_on_its_clock(
     frame = TradeStore(tmp_path / "var" / "demo" / "trades.parquet").load()
     assert len(frame) == 1
     assert "1 trade from the demo's sandbox" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b'trade-id,traded-at,rfq-id\n"t-1,2026-03-02', "is damaged: "),
+        (b"name,amount\nalice,3\n", "is not a trade file: it has no trade-id, traded-at, rfq-id"),
+        (b"trade-id,traded-at,rfq-id\n,2026-03-02T09:00:00.000Z,r-1\n", "1 row(s) without a"),
+    ],
+)
+async def test_a_damaged_trade_file_is_refused_in_a_line_and_left_as_it_was(
+    sandbox_env: RunningSandbox,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    said: str,
+) -> None:
+    await win_rfqs(sandbox_env, tmp_path, 1)  # a trade to merge: the file would be rewritten
+    config = tmp_path / "venue.toml"
+    config.write_text(
+        f'[venue]\nbase_url = "{sandbox_env.base_url}"\n'
+        f'[venue.usage_plan]\nledger_path = "{tmp_path / "cli-ledger.json"}"\n'
+    )
+    out = tmp_path / "trades.csv"
+    out.write_bytes(content)
+    argv = ["trades", "export", "--config", str(config), "--out", str(out)]
+    argv += ["--since", "2026-03-01T00:00:00Z"]
+    assert await asyncio.to_thread(main, argv) == 1
+    err = capsys.readouterr().err
+    assert said in err
+    assert "quoter trades export: " in err
+    assert str(out) in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert out.read_bytes() == content
