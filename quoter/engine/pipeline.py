@@ -320,13 +320,16 @@ class Pipeline:
         if mine is not None and must_withdraw(deps.killswitch, mine):
             desk.withdraw_wanted.set()  # killed while the quote was in flight
         if requote:
+            # A refresh or a requote after a swap is not an RFQ's answer: measured from its
+            # first sight, it would read as minutes of latency and page the desk for nothing.
             desk.stats.requotes_sent += 1
         else:
             desk.stats.quotes_sent += 1
-        record = desk.rfqs.get(rfq.id)
-        if record is not None:
-            desk.stats.seen_to_sent_s.append(deps.clock.monotonic() - record.seen_at_s)
-        desk.stats.created_to_ack_s.append((deps.clock.now() - rfq.created_at).total_seconds())
+            record = desk.rfqs.get(rfq.id)
+            if record is not None:
+                desk.stats.seen_to_sent_s.append(deps.clock.monotonic() - record.seen_at_s)
+            created_s = (deps.clock.now() - rfq.created_at).total_seconds()
+            desk.stats.created_to_ack_s.append(created_s)
         self._audit_answer(rfq, request.client_quote_id, "accepted", quote_id=quote.id)
 
     def _audit_answer(

@@ -125,6 +125,10 @@ async def test_a_quote_about_to_run_out_is_refreshed(tmp_path: Path) -> None:
         await eventually(lambda: bot.desk.stats.requotes_sent == 1, "the refresh", 30)
         assert bot.deps.clock.monotonic() - quoted_at >= 10.0 - 1.0  # not before the margin
         assert bot.live_quotes() == 1
+        # The latencies are the first answer's: a refresh 10 s on is not a 10 s answer.
+        stats = bot.desk.stats
+        assert len(stats.seen_to_sent_s) == len(stats.created_to_ack_s) == 1
+        assert max(stats.seen_to_sent_s) < 5.0
 
 
 @virtual
