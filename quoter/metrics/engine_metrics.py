@@ -112,12 +112,14 @@ def activity(desk: Desk) -> Iterator[Metric]:
 def latencies(s: EngineStats) -> Iterator[Metric]:
     yield histogram(
         "quoter_rfq_seen_to_sent_seconds",
-        "From an RFQ seen by our poll to its first quote acknowledged by the venue (requotes are not answers: not counted).",
+        "From an RFQ seen by our poll to its first quote acknowledged by the venue "
+        "(requotes are not answers: not counted).",
         s.seen_to_sent_s.histogram,
     )
     yield histogram(
         "quoter_rfq_created_to_ack_seconds",
-        "From an RFQ's creation at the venue to our first quote acknowledged (requotes not counted).",
+        "From an RFQ's creation at the venue to our first quote acknowledged "
+        "(requotes not counted).",
         s.created_to_ack_s.histogram,
     )
     yield histogram(
