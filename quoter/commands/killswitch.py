@@ -20,6 +20,7 @@ from typing import Any
 
 from quoter.admin.client import AdminClient, AdminError, AdminRefused
 from quoter.admin.config import MAX_REASON_CHARS, AdminTokenError
+from quoter.basics.state_lock import lock_path
 from quoter.clock import SystemClock
 from quoter.commands._venue_kill import (
     start_loading_venue_client,
@@ -159,7 +160,11 @@ def handle_kill(args: argparse.Namespace) -> int:
             client = str(error)
         else:
             return _print_killed(what, args.reason, answer)
-    _fallback(client)
+    elsewhere = not_the_bots_latch(config.engine.kill.latch_path)
+    if elsewhere is None:
+        _fallback(client)
+    else:
+        print(f"quoter: not through the bot: {client}", file=sys.stderr)
 
     kill = Kill(
         reason=args.reason,
@@ -168,9 +173,34 @@ def handle_kill(args: argparse.Namespace) -> int:
         scope=scope,
         command_id=command_id,
     )
-    latched = _latch(config, kill, what)
+    if elsewhere is None:
+        latched = _latch(config, kill, what)
+    else:
+        print(
+            f"quoter kill: NOT LATCHED: {elsewhere}; withdrawing at the venue all the same, but "
+            "no bot would know of this kill",
+            file=sys.stderr,
+        )
+        latched = False
     withdrawn = withdraw_without_bot(config, scope)  # no bot to withdraw: this command does
     return withdrawn if latched else NOT_LATCHED
+
+
+def not_the_bots_latch(latch: Path) -> str | None:
+    """Why the configured latch is no bot's, or None. A relative latch path is read from the
+    folder the command runs in: every bot leaves its run lock beside its latch from its first
+    start on, so a relative latch with neither is one no bot has read, most often the command
+    run from another folder than the bot's. A kill written there would say "latched" and be
+    lost; a resume there would lift nothing the bot holds. An absolute path means one file
+    wherever the command runs: a kill may be latched there before a bot's first start."""
+    if latch.is_absolute() or latch.exists() or lock_path(latch).exists():
+        return None
+    return (
+        f"no bot has used the kill latch {latch} here (no {latch.absolute()}, no run lock "
+        f"beside it): relative state paths are read from the folder a command runs in "
+        f"({Path.cwd()}); run this from the folder the bot was started in, or give "
+        "[engine.kill] latch_path absolute"
+    )
 
 
 def _latch(config: QuoterConfig, kill: Kill, what: str) -> bool:
@@ -234,6 +264,10 @@ def handle_resume(args: argparse.Namespace) -> int:
             _print_lifted(answer["lifted"])
             print(f"state {answer['state']} (through the bot)")
             return 0
+    elsewhere = not_the_bots_latch(config.engine.kill.latch_path)
+    if elsewhere is not None:
+        print(f"quoter resume: nothing lifted: {elsewhere}", file=sys.stderr)
+        return USAGE_ERROR
     _fallback(client)
     try:
         kills = KillSwitch(config.engine.kill.latch_path).resume(args.kills)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from quoter.admin.client import AdminClient, AdminError
 from quoter.admin.config import AdminTokenError
+from quoter.commands.killswitch import not_the_bots_latch
 from quoter.config import load_config
 from quoter.engine.killswitch import LatchError, kill_lines, kill_to_json, read_latch
 from quoter.engine.status import render_status
@@ -39,6 +40,9 @@ def handle_status(args: argparse.Namespace) -> int:
 def _latched(latch: Path) -> str:
     """What the kill-switch file holds, for a bot that does not answer (hung, or stopped):
     the kills a restart, or the bot waking, takes in."""
+    elsewhere = not_the_bots_latch(latch)
+    if elsewhere is not None:
+        return f"quoter status: {elsewhere}"
     try:
         kills = read_latch(latch)
     except LatchError as error:
