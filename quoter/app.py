@@ -170,14 +170,19 @@ async def run_bot(
         # A start the venue refused (credentials, quota) is a stop the bot chose, its own kill
         # latched: the switch's sweep would be refused alike, and its kill would be a false one.
         if group.split(StartRefused)[1] is None:
-            _stopped(heartbeat, bot)
+            _stopped(heartbeat, bot, start_refused=True)
         raise
     _stopped(heartbeat, bot)
 
 
-def _stopped(heartbeat: Heartbeat | None, bot: Bot) -> None:
-    if heartbeat is not None and not bot.engine.desk.quotes:
-        heartbeat.stopped()  # else the switch fires once the process is gone
+def _stopped(heartbeat: Heartbeat | None, bot: Bot, *, start_refused: bool = False) -> None:
+    """A clean stop: the final sweep found none of ours live (else the switch fires once the
+    process is gone). A refused start's sweep is refused too: it is clean if the book holds
+    nothing, the most the bot can know, and the switch's sweep would be refused alike."""
+    engine = bot.engine
+    left = len(engine.desk.quotes) if start_refused else engine.left_live
+    if heartbeat is not None and left == 0:
+        heartbeat.stopped()
 
 
 async def _run_tasks(

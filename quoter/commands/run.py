@@ -199,7 +199,9 @@ async def _run(config: QuoterConfig, source: Path | None, status_s: float) -> in
                 )
             finally:
                 view.close()  # the terminal's cursor back, whatever stopped the bot
-            left = len(bot.engine.desk.quotes)
+            left = bot.engine.left_live
+            if left is None:  # the engine never reached its final sweep
+                left = len(bot.engine.desk.quotes)
             if left:
                 print(f"stopped with {left} quote(s) possibly still live: check the venue")
             else:

@@ -80,6 +80,10 @@ class Engine:
         self._fresh: tuple[CurveSet, RiskConfig, datetime | None] | None = None
         self._open = True  # as far as the close-of-day sweep knows: the first closed loop sweeps
         self.last_plan = PollPlan(0.0, "starting")
+        # After the run: how many of our quotes may still be live at the venue, as the final
+        # sweep left it (None: it has not ended yet). 0 only if the venue listed none of ours
+        # live and no submit's outcome was unknown: a clean stop.
+        self.left_live: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Quote until `stop` is set; always end with every live quote withdrawn."""
@@ -171,7 +175,13 @@ class Engine:
             if result.refused is not None:
                 break  # the venue refuses every request (credentials, quota): said once, below
             await deps.clock.sleep(min(UNKNOWN_LOOK_S, left_s))
-        if not result.complete or possibly_live:
+        clean = result.complete and not possibly_live
+        # What the book still tracks (a quote the venue answered not-active, its RFQ's end never
+        # polled) counts only when the venue could not confirm that none of ours is live.
+        self.left_live = (
+            0 if clean else max(len(desk.quotes), len(result.left) + len(possibly_live), 1)
+        )
+        if not clean:
             log.error(
                 "stopping with quotes possibly live after %.1f s: %s; %d submits unanswered",
                 timeout_s - max(0.0, deadline - deps.clock.monotonic()),

@@ -339,3 +339,32 @@ async def test_a_live_quote_the_curve_moved_past_the_drift_is_withdrawn(tmp_path
         assert bot.desk.stats.declined["drift"] == 1
     [gone] = audit_records(tmp_path, "withdrawal")
     assert gone["why"] == "no longer quoted: drift"
+
+
+@virtual
+async def test_a_stop_after_a_quote_ended_at_the_venue_is_a_clean_stop(tmp_path: Path) -> None:
+    # The quote is withdrawn outside the bot just before the stop: its book still tracks it,
+    # but the final sweep finds none of ours live, and the stop is clean (no "possibly live",
+    # no dead-man's switch firing on it).
+    async with sim_engine(tmp_path, sim_venue([arriving(0, deadline_s=1800)])) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        (quote,) = bot.venue.market.quotes.values()
+        bot.venue.market.withdraw(quote.rfq_id, quote.id, bot.deps.clock.now())
+    assert len(bot.desk.quotes) == 1  # still tracked: no poll saw the withdrawal
+    assert bot.live_quotes() == 0
+    assert bot.engine.left_live == 0
+
+
+@virtual
+async def test_a_stop_that_cannot_withdraw_says_the_quote_may_be_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refused(rfq_id: str, quote_id: str) -> None:
+        raise errors.VenueUnavailable("503 from the venue", status=503)
+
+    venue = sim_venue([arriving(0, deadline_s=1800)])
+    async with sim_engine(tmp_path, venue) as bot:
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the quote")
+        monkeypatch.setattr(venue, "withdraw_quote", refused)
+    assert bot.live_quotes() == 1
+    assert bot.engine.left_live == 1  # the fail-safe reading: not a clean stop
