@@ -9,7 +9,7 @@ from quoter.domain import Price, QuoteRequest, Rfq, RfqStatus
 from quoter.engine.config import QuotingConfig
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.delivery import Delivery
-from quoter.pricing.reasons import Decline, DeclineCode
+from quoter.pricing.reasons import STRATEGY_FAULTS, Decline, DeclineCode
 from quoter.pricing.valuation import value_delivery
 from quoter.risk.checks import Proposal, RiskVerdict
 from quoter.strategies_api import QuoteDecision
@@ -44,6 +44,14 @@ def proposal_of(
         buckets_mwh=dict(delivery.buckets()),
     )
 
+
+# Declines that may pass while the RFQ is still open: it is priced again once what declined
+# it has changed (a kill lifted, a condition cleared, the market open, new curves, another
+# strategy), not left declined until its deadline.
+HOLDS_GATE = frozenset({DeclineCode.KILLED, DeclineCode.REDUCING, DeclineCode.MARKET_CLOSED})
+HOLDS_CURVES = frozenset({DeclineCode.NO_CURVE, DeclineCode.OUTSIDE_CURVE, DeclineCode.CURVE_STALE})
+HOLDS_STRATEGY = STRATEGY_FAULTS | {DeclineCode.STRATEGY_TIMEOUT}
+HOLDS = HOLDS_GATE | HOLDS_CURVES | HOLDS_STRATEGY
 
 # A limit on the pace of quoting, not a judgement of the quote: a requote it refuses is put
 # off, and the live quote stands.

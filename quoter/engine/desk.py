@@ -19,26 +19,40 @@ from quoter.risk.config import RiskConfig
 Version = tuple[object, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Why an open RFQ was declined for something that may pass while it is still open (a
+    kill, a condition, the market's hours, the curves, a strategy's fault), and what it was
+    declined under: it is priced again once that has changed."""
+
+    reason: str
+    curve_id: str
+    strategy: StrategySlot
+
+
 @dataclass(slots=True)
 class OpenRfq:
     """An open RFQ the engine follows: its latest listing, the version that listing had, when
-    the engine first saw it (monotonic s), and its load shape once fetched."""
+    the engine first saw it (monotonic s; or saw it free to quote again after a hold), its load
+    shape once fetched, and its hold while a decline that may pass keeps it unquoted."""
 
     rfq: Rfq
     version: Version
     seen_at_s: float
     shape: LoadShape | None = None
+    hold: Hold | None = None
 
 
 class OpenRfqs:
     """The RFQs the engine follows, by id: `add` and `forget` are the one way in and out, so
     nothing of a forgotten RFQ (its listing, version, shape, when seen) is left behind."""
 
-    __slots__ = ("_by_id", "get")
+    __slots__ = ("_by_id", "get", "held")
 
     def __init__(self) -> None:
         self._by_id: dict[str, OpenRfq] = {}
         self.get = self._by_id.get  # bound once: asked for every RFQ of every poll
+        self.held: set[str] = set()  # the ids of the records with a hold: empty nearly always
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -54,7 +68,16 @@ class OpenRfqs:
         return record
 
     def forget(self, rfq_id: str) -> OpenRfq | None:
+        self.held.discard(rfq_id)
         return self._by_id.pop(rfq_id, None)
+
+    def hold(self, record: OpenRfq, hold: Hold | None) -> None:
+        """Set `record`'s hold (None: released, it was quoted or declined for good)."""
+        record.hold = hold
+        if hold is None:
+            self.held.discard(record.rfq.id)
+        else:
+            self.held.add(record.rfq.id)
 
 
 class Desk:

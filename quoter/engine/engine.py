@@ -276,8 +276,27 @@ class Engine:
         now, curves = self.deps.clock.now(), self.deps.curves.current  # the poll's, read once
         self._kill_stale_curves(now, curves)
         self._answers.lift()  # a clock-skew hold that is over: the next answer measures again
-        for rfq in [*to_price, *self._requotes_due(now, curves)]:
+        for rfq in [*to_price, *self._requotes_due(now, curves), *self._holds_passed(curves)]:
             self._enqueue(rfq)
+
+    def _holds_passed(self, curves: CurveSet) -> list[Rfq]:
+        """Open RFQs declined for what has passed since (a kill lifted, a condition cleared,
+        the market open, new curves, another strategy): priced again, not left declined until
+        their deadline. Their latency counts from now: the wait was the hold's, not ours."""
+        desk = self.desk
+        held = desk.rfqs.held
+        if not held:
+            return []  # nearly every poll
+        due = []
+        now_s = self.deps.clock.monotonic()
+        for rfq_id in list(held):
+            record = desk.rfqs.get(rfq_id)
+            if record is None or desk.quotes.get(rfq_id) is not None or rfq_id in self._queued:
+                continue
+            if self._pipeline.passes_now(record, curves.id):
+                record.seen_at_s = now_s
+                due.append(record.rfq)
+        return due
 
     def _kill_stale_curves(self, now: datetime, current: CurveSet) -> None:
         """A curve older than the limit kills its area until a person resumes."""

@@ -14,6 +14,9 @@ from quoter.engine import records, shadow
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.decide import (
+    HOLDS,
+    HOLDS_CURVES,
+    HOLDS_GATE,
     moved_enough,
     paces_only,
     precheck,
@@ -21,7 +24,7 @@ from quoter.engine.decide import (
     quote_request,
     risk_declined,
 )
-from quoter.engine.desk import Desk
+from quoter.engine.desk import Desk, Hold, OpenRfq
 from quoter.engine.halt import Halt, must_withdraw
 from quoter.engine.hours import OpenSpans
 from quoter.engine.quotes import OurQuote, QuoteState
@@ -130,6 +133,19 @@ class Pipeline:
             deps.audit.write(record, deps.clock.now())
         except AuditError as error:
             self._halt.auto_kill(f"audit write failed: {error}")
+
+    def passes_now(self, record: OpenRfq, curves_id: str) -> bool:
+        """Whether what held `record` back has changed, so that it is worth pricing again: the
+        kill, condition or hours no longer stop it, the curves are others, or so is the
+        strategy. Asked each poll only for the RFQs held."""
+        hold = record.hold
+        if hold is None:
+            return False
+        if hold.reason in HOLDS_GATE:
+            return self._gate(record.rfq, self._desk.strategy) is None
+        if hold.reason in HOLDS_CURVES:
+            return curves_id != hold.curve_id
+        return self._desk.strategy is not hold.strategy
 
     def _gate(self, rfq: Rfq, slot: StrategySlot) -> Decline | None:
         deps = self._deps
@@ -327,6 +343,7 @@ class Pipeline:
             desk.stats.quotes_sent += 1
             record = desk.rfqs.get(rfq.id)
             if record is not None:
+                desk.rfqs.hold(record, None)  # quoted: nothing holds it back any more
                 desk.stats.seen_to_sent_s.append(deps.clock.monotonic() - record.seen_at_s)
             created_s = (deps.clock.now() - rfq.created_at).total_seconds()
             desk.stats.created_to_ack_s.append(created_s)
@@ -361,6 +378,11 @@ class Pipeline:
     ) -> None:
         deps, desk = self._deps, self._desk
         desk.stats.declined[str(declined.reason)] += 1
+        record = desk.rfqs.get(rfq.id)
+        if record is not None:
+            held = declined.reason in HOLDS
+            hold = Hold(declined.reason, deps.curves.current.id, slot) if held else None
+            desk.rfqs.hold(record, hold)
         event = records.decline(rfq, declined, slot, priced, decision, checks, curve_age_s)
         try:
             deps.audit.write(event, deps.clock.now())

@@ -368,3 +368,47 @@ async def test_a_stop_that_cannot_withdraw_says_the_quote_may_be_live(
         monkeypatch.setattr(venue, "withdraw_quote", refused)
     assert bot.live_quotes() == 1
     assert bot.engine.left_live == 1  # the fail-safe reading: not a clean stop
+
+
+@dataclass
+class SwappableCurves:
+    """Curves a test replaces, as a new curve file would."""
+
+    current: CurveSet
+
+
+@virtual
+async def test_an_rfq_declined_under_a_kill_is_priced_once_the_kill_is_lifted(
+    tmp_path: Path,
+) -> None:
+    # Open for 30 minutes; killed when it arrives, resumed 2 minutes later: it is quoted then,
+    # not left declined until its deadline.
+    venue = sim_venue([arriving(0, at_s=5, deadline_s=1800)])
+    async with sim_engine(tmp_path, venue) as bot:
+        bot.engine.kill(Kill(reason="desk", by="test", at=bot.deps.clock.now()))
+        await eventually(lambda: bot.desk.stats.declined["killed"] == 1, "declined, killed")
+        await eventually(lambda: bot.deps.clock.monotonic() > 120, "two minutes", 200)
+        assert bot.desk.stats.quotes_sent == 0
+        assert bot.desk.stats.declined["killed"] == 1  # held, not declined again each poll
+        bot.engine.resume("test")
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "quoted after the resume")
+        assert bot.live_quotes() == 1
+        assert max(bot.desk.stats.seen_to_sent_s) < 5.0  # from the resume, not from arrival
+        assert not bot.desk.rfqs.held
+
+
+@virtual
+async def test_an_rfq_declined_for_want_of_a_curve_is_priced_once_the_curve_comes(
+    tmp_path: Path,
+) -> None:
+    without_de = CurveSet(
+        {key: s for key, s in CURVES.series.items() if key != (Commodity.POWER, "DE")}
+    )
+    curves = SwappableCurves(without_de)
+    venue = sim_venue([arriving(0, at_s=5, deadline_s=1800)])
+    async with sim_engine(tmp_path, venue, curves=curves) as bot:
+        await eventually(lambda: bot.desk.stats.declined["no-curve"] == 1, "declined, no curve")
+        await eventually(lambda: bot.deps.clock.monotonic() > 60, "a minute", 200)
+        assert bot.desk.stats.declined["no-curve"] == 1
+        curves.current = CURVES
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "quoted on the new curves")

@@ -22,7 +22,9 @@ async def test_a_resume_after_swapping_a_failing_strategy_out_quotes_again(tmp_p
         await eventually(lambda: bot.deps.killswitch.state is TradingState.HALTED, "the kill")
         bot.engine.swap(StrategySlot("curve-spread", CurveSpread()), by="desk", source="test")
         bot.engine.resume("desk")
-        await eventually(lambda: bot.desk.stats.quotes_sent == 5, "the later RFQs quoted", 900)
+        # The first twelve, still open, are priced again by the new strategy; then the later.
+        await eventually(lambda: bot.desk.stats.quotes_sent == 12, "the open RFQs quoted", 300)
+        await eventually(lambda: bot.desk.stats.quotes_sent == 17, "the later RFQs quoted", 900)
         assert bot.deps.killswitch.state is TradingState.ACTIVE
         assert bot.desk.stats.kills == 1  # the failing strategy's, and no other
 
