@@ -42,7 +42,7 @@ from tests.observability.alerting import (
 )
 from tests.observability.live import free_port, running_prometheus
 from tests.observability.promql import need_binary
-from tests.venue.contract import client_config, fault, new_rfq
+from tests.venue.contract import client_config, control, fault, new_rfq
 
 PLAN = {"daily_quota": BIG_QUOTA, "withdraw_reserve_daily": 250, "submit_reserve_daily": 500}
 DELIVERY_S = 20.0  # the bound on each delivery (it takes about a second: see alerting.py)
@@ -141,6 +141,9 @@ async def test_a_kill_and_a_clock_skew_page_the_desk_and_resolve(tmp_path: Path)
                 kill = await hook.until("QuoterKillSwitchActive", "firing", killed_s, DELIVERY_S)
                 kill_delivery_s = kill.at_s - killed_s
                 await _suppressed(alertmanager, "QuoterQuotesRefused", "QuoterKillSwitchActive")
+                # The cause fixed before the resume, as the runbook says: the RFQs declined
+                # under the kill are priced again, and would be refused and killed again.
+                await control(sandbox, "DELETE", "/faults")
                 deps.killswitch.resume()
                 resumed_s = time.monotonic()
                 await hook.until("QuoterKillSwitchActive", "resolved", resumed_s, DELIVERY_S)

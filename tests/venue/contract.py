@@ -25,7 +25,8 @@ async def control(sandbox: RunningSandbox, method: str, path: str, body: object 
         session.request(method, f"{sandbox.base_url}/_sandbox{path}", json=body) as answer,
     ):
         assert answer.status < 300, await answer.text()
-        return await answer.json() if answer.content_length != 0 else None
+        no_body = answer.status == 204 or answer.content_length == 0
+        return None if no_body else await answer.json()
 
 
 async def counters(sandbox: RunningSandbox) -> dict[str, Any]:
