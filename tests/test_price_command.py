@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +224,22 @@ def test_the_collar_measures_from_the_curve_mid_not_the_one_the_strategy_reports
     assert out["reason"] == "collar"
     assert out["price"] == pytest.approx(out["mid"], abs=1e-3)  # its own figures, kept
     assert out["risk"]["checks"]["collar"].startswith("refused: 100.000 from mid")
+
+
+def test_a_curve_the_bot_would_refuse_is_not_priced_from(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The same curves in EUR/kWh: `quoter price` quoted 0.339 from them, every check "ok".
+    curves = make_curves()
+    in_kwh = tmp_path / "kwh.csv"
+    write_curve_set(
+        type(curves)({k: replace(s, prices=s.prices / 1000) for k, s in curves.series.items()}),
+        in_kwh,
+    )
+    code, out, err = _run(capsys, CAL27, "--curves", in_kwh)
+    assert code == 0
+    assert (out["decision"], out["reason"]) == ("decline", "no-curve")
+    assert "curve refused" in err
+    assert "is the file in EUR/kWh?" in err
+    assert main(["curves", "check", str(in_kwh)]) == 1  # and `curves check` says so too
+    assert "is the file in EUR/kWh?" in capsys.readouterr().err

@@ -5,6 +5,7 @@ filesystem), and every worker needs quoter installed (`pip install -e '.[cluster
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,12 +19,13 @@ from quoter.backtest.fills import fill_model
 from quoter.backtest.results import concat, tables
 from quoter.backtest.tape import Tape, read_tape
 from quoter.engine.config import EngineConfig
-from quoter.pricing.curve_files import load_curve_set
+from quoter.pricing.curve_checks import load_vetted
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.strategy_paths import add_strategy_folders
 from quoter.venue.config import UsagePlanConfig
 
 Tables = dict[str, pd.DataFrame]
+log = logging.getLogger(__name__)
 
 
 DEFAULT_ENGINE = EngineConfig()
@@ -62,9 +64,13 @@ def settings_for(job: Job) -> ReplaySettings:
 def curves_for(job: Job, tape: Tape) -> StaticCurves | DailyCurves:
     if job.curves is None:
         return DailyCurves(None, tape.start.date(), seed=0)
-    loaded = load_curve_set(job.curves)
+    # As the bot would have read them at the tape's end: a curve in EUR/kWh or out of its band
+    # is refused, and so is one dated after the tape (it prices the past from the future).
+    loaded = load_vetted(job.curves, tape.end)
     if loaded.problems and not len(loaded.curve_set):
         raise CurveFilesError("; ".join(str(p) for p in loaded.problems))
+    for problem in loaded.problems:
+        log.warning("curve refused, its RFQs are declined (no-curve): %s", problem)
     return StaticCurves(loaded.curve_set)
 
 

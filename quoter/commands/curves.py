@@ -13,8 +13,8 @@ from quoter.clock import SystemClock
 from quoter.commands._flags import NOT_NEGATIVE, Range, number, whole
 from quoter.pricing.builder import build_curve_set
 from quoter.pricing.curve import CurveError, CurveSet
+from quoter.pricing.curve_checks import load_vetted
 from quoter.pricing.curve_export import write_curve_set
-from quoter.pricing.curve_files import load_curve_set
 from quoter.pricing.curve_inputs import parse_products, parse_shape
 from quoter.pricing.synthetic import synthetic_curve_set
 
@@ -111,7 +111,9 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    load = load_curve_set(args.path)
+    # As the bot would read the files now: a curve in EUR/kWh, out of its band or dated ahead
+    # of now is refused here too, not "ok".
+    load = load_vetted(args.path, SystemClock().now())
     for (commodity, area), s in sorted(load.curve_set.items()):
         print(f"ok {commodity}/{area}: {s.prices.size} x {s.step_s // 60} min, as_of {s.as_of}")
     for problem in load.problems:

@@ -26,7 +26,7 @@ from quoter.domain import Load, LoadShape, Rfq
 from quoter.engine.decide import proposal_of, risk_declined
 from quoter.engine.desk import empty_book
 from quoter.pricing.curve import CurveSet
-from quoter.pricing.curve_files import load_curve_set
+from quoter.pricing.curve_checks import load_vetted
 from quoter.pricing.delivery import Delivery, delivery_of
 from quoter.pricing.synthetic import synthetic_curve_set
 from quoter.pricing.valuation import price_delivery
@@ -267,7 +267,7 @@ def _curves(path: Path | None, now: datetime) -> CurveSet:
         return synthetic_curve_set(as_of=now)
     if not path.exists():
         raise InputError(f"{path}: no such curve file or folder")
-    load = load_curve_set(path)
+    load = load_vetted(path, now)  # refused as the bot would refuse it, then not used
     for problem in load.problems:
         print(f"quoter price: curve refused: {problem}", file=sys.stderr)
     return load.curve_set

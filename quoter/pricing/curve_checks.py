@@ -10,13 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
 from quoter.domain.market import AREAS, Commodity
 from quoter.pricing.config import CurveBand, CurvesConfig
 from quoter.pricing.curve import CurveSeries, SeriesKey
-from quoter.pricing.curve_files import Finding, RefusalReason, SeriesVet
+from quoter.pricing.curve_files import (
+    CurveLoad,
+    Finding,
+    RefusalReason,
+    SeriesVet,
+    load_curve_set,
+)
 
 JUMP_FLOOR_EUR_MWH = 1.0  # a month's mean near zero moves by any share: measure from this
 
@@ -35,6 +42,14 @@ def plausibility(
         )
 
     return vet
+
+
+def load_vetted(path: Path, now: datetime, config: CurvesConfig | None = None) -> CurveLoad:
+    """A curve file or folder read as the bot reads it at `now`: every series through the same
+    plausibility checks (unit, band, a date ahead of `now`), for the offline commands (`quoter
+    price`, `curves check`, a backtest's `--curves`), so that none of them prices from a curve
+    the bot would refuse. Offline there is no last good version: no jump check."""
+    return load_curve_set(path, plausibility(config or CurvesConfig(), {}, now))
 
 
 def check_as_of(series: CurveSeries, now: datetime, tolerance_s: float) -> Finding | None:

@@ -243,3 +243,39 @@ def test_each_action_takes_its_own_options_each_with_help() -> None:
         if name == "record":
             assert next(a for a in options if a.dest == "end").metavar == "ISO"  # --to: a time
     assert "(default: var/backtest)" in actions.choices["replay"].format_help()
+
+
+def _synthetic_curves(tmp_path: Path, name: str, as_of: str, scale: float) -> Path:
+    """The synthetic curves dated `as_of`, their prices times `scale` (1/1000: in EUR/kWh)."""
+    written = tmp_path / f"{name}-eur-mwh.csv"
+    assert main(["curves", "synth", "--as-of", as_of, "--out", str(written)]) == 0
+    frame = pd.read_csv(written)
+    frame["price"] = frame["price"] * scale
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("as_of", "scale", "said"),
+    [
+        ("2026-03-01T18:00:00+01:00", 1 / 1000, "is the file in EUR/kWh?"),  # the wrong unit
+        ("2026-03-01T18:00:00+01:00", 60.0, "outside the plausible band"),  # thousands
+        ("2026-06-01T18:00:00+02:00", 1.0, "after now"),  # dated after the tape: look-ahead
+    ],
+)
+def test_curves_the_bot_would_refuse_are_refused_by_a_backtest_too(
+    tape: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    as_of: str,
+    scale: float,
+    said: str,
+) -> None:
+    curves = _synthetic_curves(tmp_path, "curves", as_of, scale)
+    capsys.readouterr()
+    assert main(["backtest", "replay", str(tape), "--curves", str(curves)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"quoter backtest: {curves}")
+    assert said in err
+    assert err.count("\n") == 1  # one line, no traceback
