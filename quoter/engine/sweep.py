@@ -45,6 +45,9 @@ class SweepResult:
     # Why the venue refuses every request, if it does (credentials, the day's quota): another
     # pass within minutes would be refused the same way.
     refused: str | None = None
+    # Items of the last list that could not be read as quotes (set aside by the parser): the
+    # venue lists them as ours and active, so they may be live; never "none live" then.
+    unreadable: int = 0
 
     def describe(self) -> str:
         """One line for people: what the sweep did and whether it is sure."""
@@ -53,6 +56,11 @@ class SweepResult:
             text += f", {len(self.not_active)} already inactive"
         if self.complete:
             return text + "; the venue lists none live"
+        if self.unreadable:
+            return text + (
+                f"; {self.unreadable} quote(s) the venue lists as active could not be read: "
+                "possibly live, check the venue"
+            )
         if self.refused is not None:
             return text + f"; the venue refuses us ({self.refused})"
         if self.left:
@@ -75,12 +83,12 @@ async def sweep(
     withdrawn: list[Quote] = []
     not_active: list[Quote] = []
     targets: list[Quote] = []
-    lists, failures, complete = 0, 0, False
+    lists, failures, complete, unreadable = 0, 0, False, 0
     refused: str | None = None
     while True:
         listed = True
         try:
-            found, pages = await list_active(venue)
+            found, pages, unreadable = await list_active(venue)
         except errors.VenueError as error:
             lists += 1
             failures += 1
@@ -93,7 +101,7 @@ async def sweep(
             lists += pages
             targets = [q for q in found if covers(q)]
             if not targets:
-                complete = True
+                complete = not unreadable  # set-aside items may be live: not "none live"
                 break
         if clock.monotonic() >= deadline:
             break
@@ -111,12 +119,13 @@ async def sweep(
             failures += 1
         await clock.sleep(min(RETRY_PAUSE_S * 2**failures, MAX_PAUSE_S, _left(clock, deadline)))
     return SweepResult(
-        tuple(withdrawn), tuple(not_active), tuple(targets), lists, complete, refused
+        tuple(withdrawn), tuple(not_active), tuple(targets), lists, complete, refused, unreadable
     )
 
 
-async def list_active(venue: Venue) -> tuple[list[Quote], int]:
-    """Every quote the venue lists as ours and active, and how many pages that took."""
+async def list_active(venue: Venue) -> tuple[list[Quote], int, int]:
+    """Every quote the venue lists as ours and active, how many pages that took, and how many
+    listed items could not be read as quotes (set aside: they may be live)."""
     found: list[Quote] = []
     paged = Paged(
         lambda limit, skip: venue.list_quotes(
@@ -126,9 +135,11 @@ async def list_active(venue: Venue) -> tuple[list[Quote], int]:
         max_pages=MAX_PAGES,
         what="list_quotes",
     )
+    unreadable = 0
     async for page in paged:
         found.extend(q for q in page.items if q.status is QuoteStatus.ACTIVE)
-    return found, paged.pages
+        unreadable += len(page.rejected)
+    return found, paged.pages, unreadable
 
 
 async def _withdraw(venue: Venue, quote: Quote) -> Withdrawal:

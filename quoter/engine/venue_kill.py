@@ -78,7 +78,7 @@ async def scope_filter(venue: Venue, scope: Scope, notes: list[str]) -> Callable
     if not (scope.areas or scope.products):
         return lambda quote: True
     try:
-        found, _ = await list_active(venue)
+        found, _, _ = await list_active(venue)
     except errors.VenueError as error:
         notes.append(f"our quotes could not be listed ({type(error).__name__}): none read")
         found = []
