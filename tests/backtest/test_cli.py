@@ -274,8 +274,10 @@ def test_curves_the_bot_would_refuse_are_refused_by_a_backtest_too(
 ) -> None:
     curves = _synthetic_curves(tmp_path, "curves", as_of, scale)
     capsys.readouterr()
-    assert main(["backtest", "replay", str(tape), "--curves", str(curves)]) == 2
+    out = tmp_path / "out"  # not var/backtest in the checkout, should the refusal regress
+    assert main(["backtest", "replay", str(tape), "--curves", str(curves), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"quoter backtest: {curves}")
     assert said in err
+    assert not out.exists()
     assert err.count("\n") == 1  # one line, no traceback
