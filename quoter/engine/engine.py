@@ -294,6 +294,9 @@ class Engine:
             if record is None or desk.quotes.get(rfq_id) is not None or rfq_id in self._queued:
                 continue
             if self._pipeline.passes_now(record, curves.id):
+                # Released as it goes back to pricing: a decline holds it anew, and a quote the
+                # venue then refuses is not sent again every poll.
+                desk.rfqs.hold(record, None)
                 record.seen_at_s = now_s
                 due.append(record.rfq)
         return due

@@ -412,3 +412,27 @@ async def test_an_rfq_declined_for_want_of_a_curve_is_priced_once_the_curve_come
         assert bot.desk.stats.declined["no-curve"] == 1
         curves.current = CURVES
         await eventually(lambda: bot.desk.stats.quotes_sent == 1, "quoted on the new curves")
+
+
+@virtual
+async def test_an_rfq_priced_again_after_a_hold_is_not_resent_each_poll_when_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Held under a kill, resumed, priced again, and the venue refuses the quote: one submit,
+    # not one every poll for as long as the RFQ is open (the hold is released as it is priced).
+    venue = sim_venue([arriving(0, at_s=5, deadline_s=1800)])
+    submits: list[str] = []
+
+    async def refused(request: QuoteRequest) -> object:
+        submits.append(request.client_quote_id)
+        raise errors.QuoteRejected("submit_quote: 422 INVALID_QUOTE", status=422)
+
+    async with sim_engine(tmp_path, venue) as bot:
+        bot.engine.kill(Kill(reason="desk", by="test", at=bot.deps.clock.now()))
+        await eventually(lambda: bot.desk.stats.declined["killed"] == 1, "declined, killed")
+        monkeypatch.setattr(venue, "submit_quote", refused)
+        bot.engine.resume("test")
+        await eventually(lambda: len(submits) == 1, "priced again after the resume")
+        started = bot.deps.clock.monotonic()
+        await eventually(lambda: bot.deps.clock.monotonic() > started + 120, "two minutes", 200)
+        assert len(submits) == 1
