@@ -48,6 +48,9 @@ class Verification:
     breaks: list[Problem] = field(default_factory=list)
     anchor: Anchor | None = None
     torn: Problem | None = None
+    # The first record only the audit key can check (given none): the verdict is not BROKEN
+    # but "not verified", as a record sealed under a key and an edited one look alike without it.
+    needs_key: Problem | None = None
     notes: list[str] = field(default_factory=list)
 
     def see_time(self, at: str) -> None:
@@ -61,6 +64,12 @@ class Verification:
     @property
     def intact(self) -> bool:
         return self.problem is None
+
+    @property
+    def found_nothing(self) -> bool:
+        """No record at all, and nothing (an anchor, a head) saying there were any: no trail
+        here to call intact."""
+        return self.intact and self.records == 0
 
     @property
     def unkeyed(self) -> bool:
@@ -78,6 +87,14 @@ class Verification:
         return "\n".join(lines)
 
     def _verdict(self) -> str:
+        if self.needs_key is not None:
+            return (
+                f"NOT VERIFIED: no audit key to check {self.needs_key}\n"
+                f"checked before it: {self.records} records, up to seq {self.last_seq}"
+            )
+        if self.found_nothing:
+            where = f"no records in its {self.files} files" if self.files else "no day files"
+            return f"NO AUDIT TRAIL found: {where} (audit-YYYY-MM-DD.jsonl); nothing verified"
         if self.problem is not None:
             return (
                 f"BROKEN at {self.problem}\n"

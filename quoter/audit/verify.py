@@ -20,6 +20,7 @@ from quoter.audit.findings import Problem, Verification, fail
 
 HEAD_FILE = "audit-head.json"
 BREAK_KIND = "audit-chain-break"
+NEEDS_KEY = "not a plain SHA-256 seal: sealed under a key, or edited; only the key can tell"
 __all__ = [
     "BREAK_KIND",
     "HEAD_FILE",
@@ -148,7 +149,10 @@ class _Walk:
         if why is not None and why.startswith("removed") and self.expected_seq in seqs:
             why = f"reordered: expected seq {self.expected_seq}, found {seq} (it comes later)"
         if why is not None:
-            self.fail(Problem(name, line.number, seq, why))
+            problem = Problem(name, line.number, seq, why)
+            if why == NEEDS_KEY and self.result.needs_key is None:
+                self.result.needs_key = problem
+            self.fail(problem)
             return
         assert record is not None
         self._take(record, self.sealed)
@@ -215,8 +219,8 @@ class _Walk:
         record, seq, prev = line.record, self.expected_seq, self.prev
         sealed = self.sealed = sealed_by(record, self.key)
         if sealed is None:
-            if self.key is None and self.result.records == 0:
-                return "cannot check: not a plain SHA-256 seal, and no audit key given to try"
+            if self._may_be_keyed(record):
+                return NEEDS_KEY
             if self.key is None:
                 return "edited: the record's hash does not match its content"
             return "edited: the record's MAC does not match its content (edited, or another key)"
@@ -241,6 +245,14 @@ class _Walk:
                 f"(since seq {keyed_since})"
             )
         return None
+
+    def _may_be_keyed(self, record: dict[str, Any]) -> bool:
+        """Given no key, whether a record sealed neither way may be sealed under one: the
+        chain's first record, or one from the seq the anchor says the chain is keyed from."""
+        if self.key is not None:
+            return False
+        keyed_from = self.keyed_from
+        return self.result.records == 0 or (keyed_from is not None and record["seq"] >= keyed_from)
 
     def _take(self, record: dict[str, Any], sealed: str | None) -> None:
         result = self.result

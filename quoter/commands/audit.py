@@ -13,8 +13,10 @@ from quoter.audit.story import load_records, render_json, render_text, run_start
 from quoter.audit.verify import verify
 from quoter.config import load_config
 
-# `verify` exits 0 intact and keyed, 1 broken, 2 unusable arguments or key, 3 intact but
-# legacy, unkeyed (plain SHA-256: anyone could have rewritten it consistently).
+# `verify` exits 0 intact and keyed, 1 broken, 2 unusable arguments or key (no trail at the
+# path, a keyed trail and no key), 3 intact but legacy, unkeyed (plain SHA-256: anyone could
+# have rewritten it consistently).
+UNUSABLE = 2
 UNKEYED = 3
 
 
@@ -55,7 +57,7 @@ def handle_verify(args: argparse.Namespace) -> int:
     path: Path = args.path or load_config(args.config).engine.audit_dir
     if not path.exists():
         print(f"quoter audit verify: {path}: no such file or directory", file=sys.stderr)
-        return 2
+        return UNUSABLE
     engine = load_config(args.config).engine
     if args.config is None and path.is_dir():
         engine = engine.model_copy(update={"audit_dir": path})  # its key and anchor beside it
@@ -64,12 +66,27 @@ def handle_verify(args: argparse.Namespace) -> int:
         key = load_key(key_file, path if path.is_dir() else path.parent, create=False)
     except AuditKeyError as error:
         print(f"quoter audit verify: {error}", file=sys.stderr)
-        return 2
+        return UNUSABLE
     anchor = None if args.no_anchor else (args.anchor or engine.audit_anchor_path)
     result = verify(path, key=key, anchor_path=anchor)
+    if result.found_nothing:
+        where = "no records in its day files" if result.files else "no day files"
+        print(
+            f"quoter audit verify: {path}: no audit trail there ({where}, "
+            "audit-YYYY-MM-DD.jsonl); nothing verified",
+            file=sys.stderr,
+        )
+        return UNUSABLE
     print(result.summary())
+    looked = f"{KEY_VARIABLE} unset, no {key_file}"
+    if result.needs_key is not None:
+        print(
+            f"cannot verify without the audit key ({looked}): neither intact nor broken is "
+            f"known; set {KEY_VARIABLE} or give --key-file"
+        )
+        return UNUSABLE
     if key is None:
-        print(f"note: no audit key ({KEY_VARIABLE} unset, no {key_file}): MACs not checked")
+        print(f"note: no audit key ({looked}): MACs not checked")
     if not result.intact or (args.strict and result.torn is not None):
         return 1
     return UNKEYED if result.unkeyed else 0
