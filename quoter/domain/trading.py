@@ -78,7 +78,9 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Trade:
-    """A done trade. `action` is our side."""
+    """A done trade. `action` is our side. `product_named`: whether the instrument's product
+    (type and label) is the venue's word. The contract's trade carries none; its instrument's
+    product is then the wire's placeholder, to be shown as not known, never as the product."""
 
     id: str
     short_id: str
@@ -91,6 +93,7 @@ class Trade:
     quantity_mw: float
     price: Price
     counterparty_name: str
+    product_named: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -248,11 +248,12 @@ class Watcher:
         if recorder is None:
             return
         try:
+            quoted = mine.rfq.instrument  # its product: the venue's trade names none
             if trade is not None:
-                recorder.record(trade)
+                recorder.record(trade, quoted)
             else:
                 at, quote_id = self._deps.clock.now(), mine.quote_id or ""
-                recorder.record_fill(mine.rfq.id, side, price, at, quote_id=quote_id)
+                recorder.record_fill(mine.rfq.id, side, price, at, quote_id=quote_id, quoted=quoted)
         except TradeFileError as error:
             # The fill stands (the book, the trail): only the desk's copy of it is missing, and
             # the venue keeps the trade for `quoter trades export` once the file is fixed.

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from quoter.domain.market import Action
+from quoter.domain.market import Action, Instrument
 from quoter.domain.trading import Trade
 from quoter.trades.rows import Row, TradeFileError, fill_row, trade_row
 
@@ -33,9 +33,10 @@ class TradeRecorder:
             return str(error)
         return None
 
-    def record(self, trade: Trade) -> bool:
-        """The venue's trade; whether it was new."""
-        return self.record_all([trade]) == 1
+    def record(self, trade: Trade, quoted: Instrument | None = None) -> bool:
+        """The venue's trade (`quoted`: the instrument of the RFQ quoted, for the product the
+        trade does not name); whether it was new."""
+        return self._store.merge([trade_row(trade, quoted=quoted)]) == 1
 
     def record_all(self, trades: Iterable[Trade]) -> int:
         return self._store.merge(trade_row(t) for t in trades)
@@ -49,8 +50,9 @@ class TradeRecorder:
         *,
         quote_id: str = "",
         venue: str = "entender",
+        quoted: Instrument | None = None,
     ) -> bool:
         """A won one-way quote, known before the venue's trade: kept as pending until the trade
-        for its RFQ replaces it."""
-        row: Row = fill_row(rfq_id, side, price, at, quote_id=quote_id, venue=venue)
+        for its RFQ replaces it, with the product of `quoted`, the RFQ's instrument."""
+        row: Row = fill_row(rfq_id, side, price, at, quote_id=quote_id, venue=venue, quoted=quoted)
         return self._store.merge([row]) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from quoter.domain.market import Action
+from quoter.domain.market import Action, Instrument
 from quoter.domain.trading import Trade
 
 SUFFIXES = (".csv", ".parquet")  # the trade file's formats, by its name
@@ -48,8 +48,18 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def trade_row(trade: Trade, source: str = "venue") -> Row:
+def product_of(instrument: Instrument | None) -> tuple[str, str]:
+    """The product type and label columns: empty where it is not known."""
+    if instrument is None:
+        return "", ""
+    return str(instrument.product_type), instrument.product_label
+
+
+def trade_row(trade: Trade, source: str = "venue", quoted: Instrument | None = None) -> Row:
+    """`quoted`: the instrument of the RFQ the bot quoted, where it knows it; its product fills
+    the row when the venue's trade names none (the contract's trade does not)."""
     i = trade.instrument
+    product_type, product_label = product_of(i if trade.product_named else quoted)
     return {
         "trade-id": trade.id,
         "short-id": trade.short_id,
@@ -62,8 +72,8 @@ def trade_row(trade: Trade, source: str = "venue") -> Row:
         "market-area": i.market_area,
         "load": str(i.load),
         "settlement": i.settlement,
-        "product-type": str(i.product_type),
-        "product-label": i.product_label,
+        "product-type": product_type,
+        "product-label": product_label,
         "delivery-start": iso(i.start),
         "delivery-end": iso(i.end),
         "quantity-mw": float(trade.quantity_mw),
@@ -75,11 +85,20 @@ def trade_row(trade: Trade, source: str = "venue") -> Row:
 
 
 def fill_row(
-    rfq_id: str, side: Action, price: float, at: datetime, *, quote_id: str = "", venue: str = ""
+    rfq_id: str,
+    side: Action,
+    price: float,
+    at: datetime,
+    *,
+    quote_id: str = "",
+    venue: str = "",
+    quoted: Instrument | None = None,
 ) -> Row:
     """What the bot knows of a fill before the venue's trade record: kept as pending until a
-    trade for the same RFQ arrives and takes its place."""
+    trade for the same RFQ arrives and takes its place, handing it the product of the RFQ
+    quoted (`quoted`), which the venue's trade does not name."""
     row: Row = dict.fromkeys(COLUMNS, "")
+    product_type, product_label = product_of(quoted)
     row.update(
         {
             "trade-id": f"{PENDING_PREFIX}{rfq_id}",
@@ -88,6 +107,8 @@ def fill_row(
             "rfq-id": rfq_id,
             "quote-id": quote_id,
             "action": str(side),
+            "product-type": product_type,
+            "product-label": product_label,
             "quantity-mw": float("nan"),
             "price": float(price),
             "source": "bot-fill",

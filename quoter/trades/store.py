@@ -19,6 +19,7 @@ from quoter.trades.rows import (
 )
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("quantity-mw", "price")]
+PRODUCT_COLUMNS = ("product-type", "product-label")
 
 
 class TradeStore:
@@ -75,7 +76,8 @@ class TradeStore:
         existing = self.load()
         merged = merge_rows(existing, _frame(list(rows)))
         added = len(set(merged["trade-id"]) - set(existing["trade-id"]))
-        if added or len(merged) != len(existing) or not self.path.exists():
+        # A product handed over by a pending fill changes a row already kept: written too.
+        if added or not merged.equals(existing) or not self.path.exists():
             self._write(merged)
         return added
 
@@ -100,13 +102,24 @@ def _first(error: Exception) -> str:
 
 def merge_rows(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """Rows already kept win over the same trade id seen again; a pending fill gives way to the
-    venue's trade for its RFQ."""
+    venue's trade for its RFQ, handing it the product the bot quoted where the trade names
+    none (in whichever order the two arrive)."""
     both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
     both = both.drop_duplicates(subset="trade-id", keep="first")
     pending = both["trade-id"].str.startswith(PENDING_PREFIX)
+    _take_products(both, pending)
     settled = set(both.loc[~pending, "rfq-id"])
     both = both[~(pending & both["rfq-id"].isin(settled))]
     return both.sort_values(["traded-at", "trade-id"], kind="stable").reset_index(drop=True)
+
+
+def _take_products(frame: pd.DataFrame, pending: pd.Series[bool]) -> None:
+    """Venue trades without a product take the one of their RFQ's pending fill, if it has one."""
+    known = frame[pending & (frame["product-type"] != "")].drop_duplicates(subset="rfq-id")
+    by_rfq = known.set_index("rfq-id")[list(PRODUCT_COLUMNS)]
+    unknown = ~pending & (frame["product-type"] == "") & frame["rfq-id"].isin(by_rfq.index)
+    for column in PRODUCT_COLUMNS:
+        frame.loc[unknown, column] = frame.loc[unknown, "rfq-id"].map(by_rfq[column])
 
 
 def _frame(rows: list[Row]) -> pd.DataFrame:

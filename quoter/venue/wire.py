@@ -226,6 +226,7 @@ class WireTrade(Wire):
             quantity_mw=self.quantity.amount.value,
             price=self.pricing.price.domain(),
             counterparty_name=self.counterparty.company.name,
+            product_named=self.instrument.product is not None,
         )
 
 

@@ -87,3 +87,16 @@ async def test_a_trade_file_that_cannot_be_written_loses_no_fill(tmp_path: Path)
     assert not path.exists()
     assert audit_records(tmp_path, "fill")
     assert audit_records(tmp_path, "trade-capture-failed")
+
+
+@virtual
+async def test_a_fill_is_kept_with_the_product_of_the_rfq_quoted(tmp_path: Path) -> None:
+    # The venue's trade names no product (the contract's does not): the bot's row hands over
+    # the one it quoted, which the export's trade for the RFQ takes (tests/trades).
+    store = TradeStore(tmp_path / "trades.csv")
+    venue = sim_venue([arriving(1, at_s=1)])
+    async with sim_engine(tmp_path, venue, trades=TradeRecorder(store)) as bot:
+        await eventually(lambda: bot.desk.stats.won >= 1, "the fill", timeout_s=600)
+    (row,) = store.load().to_dict("records")
+    assert (row["rfq-id"], row["source"]) == ("rfq-001", "bot-fill")
+    assert (row["product-type"], row["product-label"]) == ("month", "Apr-26")
