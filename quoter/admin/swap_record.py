@@ -14,6 +14,7 @@ from pathlib import Path
 
 from quoter.basics.private_file import write_private
 from quoter.engine.config import EngineConfig
+from quoter.timefmt import stamp_text
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def reverted(path: Path, name: str, params: Mapping[str, object]) -> str | None:
         path.unlink(missing_ok=True)  # the configuration has taken the swap in
         return None
     return (
-        f"the last run was swapped to {swapped} {_json(swapped_params)} at {at} by {by}; "
-        f"{ours}: `quoter swap` to swap again, or name it in the configuration"
+        f"the last run was swapped to {swapped} {_json(swapped_params)} at {stamp_text(at)} "
+        f"by {by}; {ours}: `quoter swap` to swap again, or name it in the configuration"
     )
 
 

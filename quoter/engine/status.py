@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # not at run time: `quoter status` renders without the engine
 
 
 # The run fact a start carries when it quotes with the configuration's strategy although the
-# last run had been swapped to another (`quoter.admin.swap_record`): shown until the run ends.
+# last run had been swapped to another (`quoter.admin.swap_record`): shown until a swap in
+# this run (the notice would then name a strategy no longer quoting) or the run's end.
 REVERTED_FACT = "strategy-reverted"
 
 
@@ -43,7 +44,9 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "strategy": desk.strategy.name,
         "strategy-params": dict(desk.strategy.params),
         "strategy-version": desk.strategy.version,
-        "strategy-reverted": deps.run_facts.get(REVERTED_FACT),
+        "strategy-reverted": (
+            None if stats.strategy_swaps["done"] else deps.run_facts.get(REVERTED_FACT)
+        ),
         "shadow": None if desk.shadow is None else desk.shadow.describe(),
         "rfqs-seen": stats.rfqs_seen,
         "rfqs-open": len(desk.rfqs),

@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from quoter.admin import swap_record
+from quoter.engine.status import REVERTED_FACT, render_status
+from quoter.timefmt import stamp
+from tests.admin.harness import admin_for, call
 from tests.engine.bots import desk, sandbox, start_output, this_checkout, write_bot_config
+from tests.engine.harness import fast_sandbox, running_engine
 from tests.factories import T0
 
 B: dict[str, object] = {"credit_default_eur_mwh": 0.85}
@@ -36,7 +40,7 @@ def test_a_start_with_another_strategy_than_the_last_swap_says_both(tmp_path: Pa
     note = swap_record.reverted(record, "curve-spread", {})
     assert note == (
         'the last run was swapped to curve_spread {"credit_default_eur_mwh": 0.85} at '
-        f"{T0.isoformat()} by ann (admin); this run quotes with the configuration's "
+        f"{stamp(T0)} by ann (admin); this run quotes with the configuration's "
         "curve-spread {}: `quoter swap` to swap again, or name it in the configuration"
     )
     assert record.exists()  # said again at every start until it is settled
@@ -85,7 +89,7 @@ def test_a_restarted_bot_says_it_reverted_a_swap_in_its_banner_and_status(
     said = [line for line in lines if line.startswith("STRATEGY REVERTED: ")]
     assert said == [
         "STRATEGY REVERTED: the last run was swapped to curve_spread "
-        f'{{"credit_default_eur_mwh": 0.85}} at {T0.isoformat()} by ann (admin); this run '
+        f'{{"credit_default_eur_mwh": 0.85}} at {stamp(T0)} by ann (admin); this run '
         "quotes with the configuration's curve-spread {}: `quoter swap` to swap again, or "
         "name it in the configuration"
     ], "\n".join(lines)
@@ -97,3 +101,25 @@ def test_a_restarted_bot_says_it_reverted_a_swap_in_its_banner_and_status(
         if '"kind":"start"' in line.replace(" ", "")
     ]
     assert starts[-1]["strategy-reverted"] == said[0].removeprefix("STRATEGY REVERTED: ")
+
+
+async def test_a_swap_in_this_run_ends_the_reverted_notice(tmp_path: Path) -> None:
+    record = tmp_path / swap_record.SWAP_FILE
+    _saved(record)  # what the last run's swap left
+    note = swap_record.reverted(record, "curve-spread", {})
+    assert note is not None
+    assert T0.isoformat() not in note  # the desk's format, not the raw record's
+    facts: dict[str, object] = {REVERTED_FACT: note}
+    async with (
+        fast_sandbox() as venue,
+        running_engine(venue, tmp_path, run_facts=facts) as bot,
+        admin_for(bot) as url,
+    ):
+        _, before = await call(url, "GET", "/status")
+        assert before["strategy-reverted"] == note
+        assert f"\nREVERTED {note}\n" in render_status(before)
+        assert (await call(url, "POST", "/swap", {"name": "curve_spread", "params": B}))[0] == 200
+        _, after = await call(url, "GET", "/status")
+    assert after["strategy"] == "curve_spread"
+    assert after["strategy-reverted"] is None
+    assert "REVERTED" not in render_status(after)

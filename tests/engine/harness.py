@@ -90,6 +90,7 @@ async def running_engine(
     clock: Clock | None = None,
     curves: Curves | None = None,
     trades: TradeRecorder | None = None,
+    run_facts: dict[str, object] | None = None,
 ) -> AsyncIterator[Running]:
     """The engine quoting `sandbox` over HTTP. A second run on the same sandbox takes another
     `run_id`, as the app draws one per run: client-quote-ids are made from it."""
@@ -112,6 +113,7 @@ async def running_engine(
             run_id=run_id,
             curves=curves,
             trades=trades,
+            run_facts=run_facts,
         ) as running,
     ):
         yield running
@@ -129,6 +131,7 @@ async def engine_on(
     curves: Curves | None = None,
     trades: TradeRecorder | None = None,
     audit: Audit | None = None,
+    run_facts: dict[str, object] | None = None,
 ) -> AsyncIterator[Running]:
     """The engine, wired as `quoter run` wires it, quoting `venue` (over HTTP or simulated),
     writing the audit trail under the config's audit_dir unless another `audit` is given."""
@@ -143,6 +146,7 @@ async def engine_on(
         KillSwitch(config.kill.latch_path),
         run_id=run_id,
         trades=trades,
+        run_facts=run_facts,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
