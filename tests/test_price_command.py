@@ -226,20 +226,72 @@ def test_the_collar_measures_from_the_curve_mid_not_the_one_the_strategy_reports
     assert out["risk"]["checks"]["collar"].startswith("refused: 100.000 from mid")
 
 
-def test_a_curve_the_bot_would_refuse_is_not_priced_from(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    # The same curves in EUR/kWh: `quoter price` quoted 0.339 from them, every check "ok".
+def _scaled_curves(tmp_path: Path, scale: float) -> Path:
+    """The test curves with every price times `scale`."""
     curves = make_curves()
-    in_kwh = tmp_path / "kwh.csv"
+    path = tmp_path / f"curves-x{scale:g}.csv"
     write_curve_set(
-        type(curves)({k: replace(s, prices=s.prices / 1000) for k, s in curves.series.items()}),
-        in_kwh,
+        type(curves)({k: replace(s, prices=s.prices * scale) for k, s in curves.series.items()}),
+        path,
     )
-    code, out, err = _run(capsys, CAL27, "--curves", in_kwh)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("scale", "said"),
+    [
+        (1 / 1000, "is the file in EUR/kWh?"),  # `quoter price` quoted 0.339, every check "ok"
+        (60.0, "outside the plausible band of power/DE [-500, 4000]"),  # about 5000 EUR/MWh
+    ],
+)
+def test_a_curve_the_bot_would_refuse_is_not_priced_from(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, scale: float, said: str
+) -> None:
+    refused = _scaled_curves(tmp_path, scale)
+    code, out, err = _run(capsys, CAL27, "--curves", refused)
     assert code == 0
     assert (out["decision"], out["reason"]) == ("decline", "no-curve")
     assert "curve refused" in err
-    assert "is the file in EUR/kWh?" in err
-    assert main(["curves", "check", str(in_kwh)]) == 1  # and `curves check` says so too
-    assert "is the file in EUR/kWh?" in capsys.readouterr().err
+    assert said in err
+    assert any(said in line for line in out["curves-refused"])  # the decline says why, too
+    assert main(["curves", "check", str(refused)]) == 1  # and `curves check` says so too
+    assert said in capsys.readouterr().err
+
+
+DESK_BAND = """
+[curves.bands.power]
+min_eur_mwh = 0.0
+max_eur_mwh = 60.0
+min_mean_eur_mwh = 1.0
+"""
+
+
+def test_the_desks_curve_bands_are_the_ones_checked_offline(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, curve_file: Path
+) -> None:
+    # A desk that narrowed power's band: the bot it configures refuses these curves, so its
+    # `price --config` and `curves check --config` do too, where the defaults pass them.
+    config = tmp_path / "desk.toml"
+    sample = Path(__file__).parents[1] / "backtests" / "sample-desk.toml"
+    config.write_text(sample.read_text() + DESK_BAND, encoding="utf-8")
+    assert _run(capsys, CAL27, "--curves", curve_file)[1].get("reason") != "no-curve"
+    code, out, err = _run(capsys, CAL27, "--curves", curve_file, "--config", config)
+    assert (code, out["reason"]) == (0, "no-curve")
+    assert "outside the plausible band of power/DE [0, 60]" in err
+    assert main(["curves", "check", str(curve_file)]) == 0
+    capsys.readouterr()
+    assert main(["curves", "check", str(curve_file), "--config", str(config)]) == 1
+    assert "outside the plausible band of power/DE [0, 60]" in capsys.readouterr().err
+
+
+def test_curves_check_refuses_a_bad_configuration_naming_the_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, curve_file: Path
+) -> None:
+    config = tmp_path / "desk.toml"
+    config.write_text("[curves.bands.power]\nmin_eur_mwh = 10.0\n", encoding="utf-8")
+    assert main(["curves", "check", str(curve_file), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("quoter curves check: ")
+    assert str(config) in err
+    assert "curves.bands.power.max_eur_mwh: Field required" in err
+    assert "Traceback" not in err

@@ -137,6 +137,13 @@ def run_notes(row: Mapping[str, object], hours: str) -> list[str]:
     if unseen:
         verb = "was" if unseen == 1 else "were"
         notes.append(f"{_rfqs(unseen)} ended or {verb} withdrawn before a poll read it")
+    refused = row.get("curves_refused")
+    if isinstance(refused, str) and refused:
+        series = refused.split(" | ")
+        notes.append(
+            f"{len(series):,} curve series refused, their RFQs declined no-curve: "
+            + "; ".join(series)
+        )
     killed = row.get("killed_by")
     if isinstance(killed, str) and killed:
         notes.append(f"killed (still latched at the end): {killed}")

@@ -19,12 +19,15 @@ from quoter.backtest.fills import fill_model
 from quoter.backtest.results import concat, tables
 from quoter.backtest.tape import Tape, read_tape
 from quoter.engine.config import EngineConfig
+from quoter.pricing.config import CurvesConfig
 from quoter.pricing.curve_checks import load_vetted
 from quoter.risk.config import DEMO_RISK, RiskConfig
 from quoter.strategy_paths import add_strategy_folders
 from quoter.venue.config import UsagePlanConfig
 
 Tables = dict[str, pd.DataFrame]
+DEFAULT_CURVES = CurvesConfig()
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +53,7 @@ class Job:
     risk: RiskConfig = DEMO_RISK
     usage_plan: UsagePlanConfig = DEFAULT_PLAN
     engine: EngineConfig = DEFAULT_ENGINE  # quoting, polling, hours, kill triggers
+    curves_config: CurvesConfig = DEFAULT_CURVES  # the bands the curves are checked against
     logistic: tuple[float, float] | None = None  # the logistic fill's (a, b); None: default
     # Where the job's strategy modules are found: a worker imports them by name itself.
     strategy_folders: tuple[Path, ...] = ()
@@ -61,25 +65,31 @@ def settings_for(job: Job) -> ReplaySettings:
     return ReplaySettings(job.engine, job.risk, job.usage_plan)
 
 
-def curves_for(job: Job, tape: Tape) -> StaticCurves | DailyCurves:
+def curves_for(job: Job, tape: Tape) -> tuple[StaticCurves | DailyCurves, tuple[str, ...]]:
+    """The curves the replay prices from, and the series refused in them (their RFQs decline
+    `no-curve`; the report says which): all refused is an error, nothing to replay against."""
     if job.curves is None:
-        return DailyCurves(None, tape.start.date(), seed=0)
-    # As the bot would have read them at the tape's end: a curve in EUR/kWh or out of its band
-    # is refused, and so is one dated after the tape (it prices the past from the future).
-    loaded = load_vetted(job.curves, tape.end)
+        return DailyCurves(None, tape.start.date(), seed=0), ()
+    # As the bot would have read them at the tape's first RFQ: a curve in EUR/kWh or out of the
+    # desk's band is refused, and so is one dated after the tape starts (it would price the
+    # tape's RFQs before it from the future).
+    loaded = load_vetted(job.curves, tape.start, job.curves_config)
     if loaded.problems and not len(loaded.curve_set):
         raise CurveFilesError("; ".join(str(p) for p in loaded.problems))
-    for problem in loaded.problems:
+    refused = tuple(str(problem) for problem in loaded.problems)
+    for problem in refused:
         log.warning("curve refused, its RFQs are declined (no-curve): %s", problem)
-    return StaticCurves(loaded.curve_set)
+    return StaticCurves(loaded.curve_set), refused
 
 
 def run_tape(job: Job, tape: Tape, progress: Progress | None = None) -> Tables:
-    curves = curves_for(job, tape)
+    curves, refused = curves_for(job, tape)
     settings = settings_for(job)
     fills = fill_model(job.fill, job.seed, job.logistic)
     run = replay(tape, job.spec, fills, settings, curves, progress)
-    return tables(run, curves)
+    result = tables(run, curves)
+    result["summary"]["curves_refused"] = " | ".join(refused)
+    return result
 
 
 def run_job(job: Job) -> Tables:

@@ -319,10 +319,15 @@ def _results_folder(out: Path) -> None:
 
 
 def _desk(config: QuoterConfig, source: str) -> dict[str, Any]:
-    """The desk's limits, usage plan and engine settings, as `quoter run` reads them (its [risk]
+    """The desk's limits, usage plan, engine settings and curve bands, as `quoter run` reads them (its [risk]
     section is required); a replay without --config keeps the demo's."""
     risk = require_risk(config, source)
-    return {"risk": risk, "usage_plan": config.venue.usage_plan, "engine": config.engine}
+    return {
+        "risk": risk,
+        "usage_plan": config.venue.usage_plan,
+        "engine": config.engine,
+        "curves_config": config.curves,
+    }
 
 
 def _live(config: QuoterConfig) -> tuple[str, Mapping[str, object]]:

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from quoter.basics.errors import ConfigError
 from quoter.clock import SystemClock
 from quoter.commands._flags import NOT_NEGATIVE, Range, number, whole
+from quoter.config import load_config
 from quoter.pricing.builder import build_curve_set
 from quoter.pricing.curve import CurveError, CurveSet
 from quoter.pricing.curve_checks import load_vetted
@@ -55,6 +57,12 @@ def register(subparsers: Any) -> None:
 
     check = actions.add_parser("check", help="read a curve file or folder and list problems")
     check.add_argument("path", type=Path, help="a curve file, or a folder of them")
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="a desk's configuration: its [curves] bands and max_as_of_ahead_s (default: the "
+        "built-in ones)",
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -113,7 +121,12 @@ def run_synth(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     # As the bot would read the files now: a curve in EUR/kWh, out of its band or dated ahead
     # of now is refused here too, not "ok".
-    load = load_vetted(args.path, SystemClock().now())
+    try:
+        config = load_config(args.config).curves
+    except ConfigError as error:
+        print(f"quoter curves check: {error}", file=sys.stderr)
+        return 2
+    load = load_vetted(args.path, SystemClock().now(), config)
     for (commodity, area), s in sorted(load.curve_set.items()):
         print(f"ok {commodity}/{area}: {s.prices.size} x {s.step_s // 60} min, as_of {s.as_of}")
     for problem in load.problems:

@@ -25,6 +25,7 @@ from quoter.config import load_config, require_risk
 from quoter.domain import Load, LoadShape, Rfq
 from quoter.engine.decide import proposal_of, risk_declined
 from quoter.engine.desk import empty_book
+from quoter.pricing.config import CurvesConfig
 from quoter.pricing.curve import CurveSet
 from quoter.pricing.curve_checks import load_vetted
 from quoter.pricing.delivery import Delivery, delivery_of
@@ -112,7 +113,7 @@ def run_price(args: argparse.Namespace) -> int:
             params = updated(config.engine.strategy.params, params)
         strategy = load_strategy(name, params)
         now: datetime = args.now or rfq.created_at
-        curves = _curves(args.curves, now)
+        curves, refused = _curves(args.curves, now, config.curves)
     except (InputError, StrategyLoadError, ConfigError) as error:
         print(f"quoter price: {error}", file=sys.stderr)
         return 2
@@ -122,6 +123,8 @@ def run_price(args: argparse.Namespace) -> int:
     report = describe(rfq, decision, market, name, verdict)
     report["params"] = parameters_in_effect(strategy, params)  # its defaults filled in
     report["version"] = strategy_version(strategy)  # as the trail would record it
+    if refused:  # why an RFQ declined no-curve had none: the curve was there, and refused
+        report["curves-refused"] = refused
     if verdict is not None:
         report["risk"] = {
             "limits": "demo (no --config)" if args.config is None else f"{args.config} [risk]",
@@ -262,15 +265,18 @@ def _delivery_facts(rfq: Rfq, market: MarketSnapshot) -> Mapping[str, object]:
     }
 
 
-def _curves(path: Path | None, now: datetime) -> CurveSet:
+def _curves(path: Path | None, now: datetime, config: CurvesConfig) -> tuple[CurveSet, list[str]]:
+    """The curves to price from, and the series refused in them (with `config`'s bands, as the
+    bot with that configuration would refuse them)."""
     if path is None:
-        return synthetic_curve_set(as_of=now)
+        return synthetic_curve_set(as_of=now), []
     if not path.exists():
         raise InputError(f"{path}: no such curve file or folder")
-    load = load_vetted(path, now)  # refused as the bot would refuse it, then not used
-    for problem in load.problems:
+    load = load_vetted(path, now, config)  # refused as the bot would refuse it, then not used
+    refused = [str(problem) for problem in load.problems]
+    for problem in refused:
         print(f"quoter price: curve refused: {problem}", file=sys.stderr)
-    return load.curve_set
+    return load.curve_set, refused
 
 
 def _parse_shape(data: object, source: str) -> LoadShape:

@@ -281,3 +281,45 @@ def test_curves_the_bot_would_refuse_are_refused_by_a_backtest_too(
     assert said in err
     assert not out.exists()
     assert err.count("\n") == 1  # one line, no traceback
+
+
+def test_a_curve_dated_during_the_tape_is_look_ahead_and_refused(
+    tape: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Dated a quarter of an hour into a 30-minute tape: its first RFQs would be priced from a
+    # curve the bot could not have read yet. Checked against the tape's end, it was used.
+    start = read_tape(tape).start
+    during = (start + pd.Timedelta(minutes=15)).isoformat()
+    curves = _synthetic_curves(tmp_path, "curves", during, 1.0)
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["backtest", "replay", str(tape), "--curves", str(curves), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "after now" in err
+    assert start.astimezone(pd.Timestamp(during).tzinfo).isoformat()[:19] in err.replace(" ", "T")
+    assert not out.exists()
+
+
+def test_a_desks_curve_bands_are_the_ones_a_backtest_checks_and_its_report_says_so(
+    tape: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The desk narrowed power's band: its bot refuses these power curves, so its backtest
+    # does (the defaults passed them), and the report says so, not only a log line.
+    start = read_tape(tape).start
+    curves = _synthetic_curves(tmp_path, "curves", start.isoformat(), 1.0)
+    config = tmp_path / "desk.toml"
+    narrow = (
+        "\n[curves.bands.power]\nmin_eur_mwh = 0.0\nmax_eur_mwh = 1.0\nmin_mean_eur_mwh = 0.5\n"
+    )
+    config.write_text(DESK + narrow)
+    out = tmp_path / "out"
+    argv = ["backtest", "replay", str(tape), "--curves", str(curves), "--out", str(out)]
+    assert main([*argv, "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    assert "curve series refused, their RFQs declined no-curve: " in printed
+    assert "outside the plausible band of power/DE [0, 1]" in printed
+    summary = pd.read_csv(out / "summary.csv")
+    assert "power/DE" in summary.curves_refused.iloc[0]
+    assert summary["declines:no-curve"].iloc[0] > 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "outside the plausible band of power/DE [0, 1]" in report
