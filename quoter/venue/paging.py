@@ -1,11 +1,16 @@
 """Reading a list endpoint page by page with `limit`/`skip`: the one paging loop every caller
 (the RFQ poll, reconciliation, the sweep, trade capture, the recorder) goes through.
 
-The end is the first short page (fewer entries than `limit`, malformed ones counted). `total`
-does not end it: the contract makes it optional (the parser then fills in what was seen), and
-on an `updated-since` list it moves between pages; a short page is the one signal both honest
-venues and lying totals agree on. A venue that does not advance (it echoes another `skip`, or
-serves the previous page again) is refused with MalformedResponse rather than read forever."""
+The next page starts after the entries served (malformed ones counted), not after `limit`: a
+venue may serve fewer than asked per page (the contract assumes a maximum of 100; one that caps
+at 50 says so in its `limit`, or not at all). The end is an empty page, or a page short of the
+venue's own page size (the smaller of the `limit` asked and the one it answered) with no
+`total` saying more are left. A `total` the venue sends that says more are left is read on
+until an empty page, within `max_pages`: an item left unread (an open RFQ, a trade in the
+position rebuild) is the dangerous case, one empty page the cost of a total that is wrong.
+Without a `total` (it is optional; the parser then fills in what was seen) a short page ends
+it. A venue that does not advance (it echoes another `skip`, or serves the previous page again)
+is refused with MalformedResponse rather than read forever."""
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ class Paged(Generic[T]):
         self._max_pages = max_pages
         self._what = what
         self._previous: Page[T] | None = None
+        self._skip = 0  # the entries served so far
         self.pages = 0
         self.complete = False
 
@@ -43,12 +49,15 @@ class Paged(Generic[T]):
     async def __anext__(self) -> Page[T]:
         if self.complete or (self._max_pages is not None and self.pages >= self._max_pages):
             raise StopAsyncIteration
-        skip = self.pages * self._limit
+        skip = self._skip
         page = await self._read(self._limit, skip)
         self._check_advances(page, skip)
+        served = len(page.items) + len(page.rejected)
         self.pages += 1
         self._previous = page
-        self.complete = len(page.items) + len(page.rejected) < self._limit
+        self._skip = skip + served
+        page_size = min(self._limit, page.limit) if page.limit >= 1 else self._limit
+        self.complete = served == 0 or (served < page_size and page.total <= self._skip)
         return page
 
     def _check_advances(self, page: Page[T], skip: int) -> None:

@@ -1,5 +1,6 @@
-"""The one paging loop: it reads until a short page, stops at `max_pages` saying so, and
-refuses a venue whose pages do not advance. Pure against a list; then against the sandbox."""
+"""The one paging loop: it reads until a short page (short of the venue's own page size, with
+no total saying more), stops at `max_pages` saying so, and refuses a venue whose pages do not
+advance. Pure against a list; then against the sandbox."""
 
 from __future__ import annotations
 
@@ -19,19 +20,34 @@ class Listing:
     """A venue's list in memory; `total`, the echoed `skip` and skip itself can be made to lie."""
 
     def __init__(
-        self, n: int, *, total: int | None = None, echo_skip: int | None = None, stuck: bool = False
+        self,
+        n: int,
+        *,
+        total: int | None = None,
+        echo_skip: int | None = None,
+        stuck: bool = False,
+        cap: int | None = None,
+        says_cap: bool = True,
+        has_total: bool = True,
     ) -> None:
         self.items = [f"item-{i}" for i in range(n)]
         self.total = n if total is None else total
         self.echo_skip = echo_skip
         self.stuck = stuck
+        self.cap = cap  # the most a page holds, whatever is asked
+        self.says_cap = says_cap  # whether the answer's limit is the cap or the limit asked
+        self.has_total = has_total  # without: what was seen, as the parser fills it in
         self.asked: list[tuple[int, int]] = []
 
     async def read(self, limit: int, skip: int) -> Page[str]:
         self.asked.append((limit, skip))
         start = 0 if self.stuck else skip
         shown = skip if self.echo_skip is None else self.echo_skip
-        return Page(tuple(self.items[start : start + limit]), self.total, limit, shown)
+        size = limit if self.cap is None else min(limit, self.cap)
+        answered = size if self.says_cap else limit
+        items = tuple(self.items[start : start + size])
+        total = self.total if self.has_total else skip + len(items)
+        return Page(items, total, answered, shown)
 
 
 async def _read_all(paged: Paged[str]) -> list[str]:
@@ -59,12 +75,34 @@ async def test_an_exact_multiple_of_the_limit_ends_on_an_empty_page() -> None:
     assert (paged.complete, [skip for _, skip in listing.asked]) == (True, [0, 3, 6])
 
 
-@pytest.mark.parametrize("total", [2, 100])
-async def test_a_lying_total_neither_cuts_the_list_short_nor_runs_it_on(total: int) -> None:
+@pytest.mark.parametrize(("total", "asked"), [(2, 3), (100, 4)])
+async def test_a_lying_total_neither_cuts_the_list_short_nor_runs_it_on(
+    total: int, asked: int
+) -> None:
+    # Too low: full pages read on regardless. Too high: read on past the short page, to the
+    # empty one, and no further (an unread item is the danger, one empty page the cost).
     listing = Listing(7, total=total)
     paged = Paged(listing.read, limit=3, max_pages=5, what="list_rfqs")
     assert await _read_all(paged) == listing.items
-    assert (paged.complete, paged.pages) == (True, 3)
+    assert (paged.complete, paged.pages) == (True, asked)
+
+
+@pytest.mark.parametrize("says_cap", [True, False])
+async def test_a_venue_serving_fewer_than_asked_per_page_is_read_whole(says_cap: bool) -> None:
+    # It caps its pages at 2 where 3 were asked, saying so in its limit or not at all (its
+    # total says how many there are): ended at its first page, the rest went unread.
+    listing = Listing(7, cap=2, says_cap=says_cap)
+    paged = Paged(listing.read, limit=3, max_pages=10, what="list_trades")
+    assert await _read_all(paged) == listing.items
+    assert paged.complete
+    assert [skip for _, skip in listing.asked][:4] == [0, 2, 4, 6]
+
+
+async def test_a_capped_venue_without_a_total_is_read_on_while_its_pages_are_full() -> None:
+    listing = Listing(5, cap=2, has_total=False)  # it says its cap in its limit
+    paged = Paged(listing.read, limit=3, max_pages=10, what="list_rfqs")
+    assert await _read_all(paged) == listing.items
+    assert (paged.complete, [skip for _, skip in listing.asked]) == (True, [0, 2, 4])
 
 
 async def test_more_pages_than_allowed_stop_at_the_guard_and_say_so() -> None:
