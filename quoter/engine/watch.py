@@ -106,9 +106,13 @@ class Watcher:
                     )
                 )
             received_at = deps.clock.now()
+            # The cursor never passes our clock: an RFQ stamped ahead of it (a venue's clock, a
+            # bad row a day ahead) would move it there, and every RFQ and fill changed before
+            # then would go unseen. Held back, it costs re-reading rows a later poll has seen.
             for rfq in page.items:
-                if cursor is None or rfq.updated_at > cursor:
-                    cursor = rfq.updated_at
+                at = min(rfq.updated_at, received_at)
+                if cursor is None or at > cursor:
+                    cursor = at
                 if rfq.updated_at > received_at:
                     self._answers.rfq_seen(rfq.updated_at, received_at)
                 if self._on_rfq(rfq):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -291,3 +292,19 @@ async def test_a_refused_requote_keeps_the_live_quote_in_hand(tmp_path: Path) ->
         bot.engine.kill(Kill(reason="check", by="test", at=sandbox.clock.now()))
         await eventually(lambda: bot.desk.stats.withdrawn == 1, "the original withdrawn")
         assert (await counters(sandbox))["live-quotes"] == 0
+
+
+async def test_an_rfq_stamped_far_ahead_does_not_blind_the_watch(tmp_path: Path) -> None:
+    # A row whose updated-at is a day ahead of our clock (the venue's clock, a bad row) moved
+    # the poll cursor there: every RFQ changed before then went unseen for the day.
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        first = await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: first in bot.desk.rfqs, "the first RFQ seen")
+        held = sandbox.state.rfqs[first]
+        ahead = held.rfq.updated_at + timedelta(days=1)
+        sandbox.state.put_rfq(replace(held, rfq=replace(held.rfq, updated_at=ahead)))
+        await eventually(
+            lambda: any(r.rfq.updated_at == ahead for r in bot.desk.rfqs), "the stamp read"
+        )
+        second = await new_rfq(sandbox, **month_ahead("Apr-26 again"))
+        await eventually(lambda: second in bot.desk.rfqs, "the RFQ after it seen")
