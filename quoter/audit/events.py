@@ -183,6 +183,7 @@ class PositionsLoaded:
     kind: ClassVar[str] = "positions-loaded"
     trades: int = key("trades", INT)
     skipped: tuple[str, ...] = key("skipped", TEXTS)
+    unreadable: tuple[str, ...] | Absent = key("unreadable", TEXTS, omitted=True)
     since: str = key("since", TEXT)
     credit_used_eur: Json = key("credit-used-eur", OBJECT)
     beyond_limit: tuple[str, ...] = key("beyond-limit", TEXTS)

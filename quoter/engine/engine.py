@@ -22,6 +22,7 @@ from quoter.engine.hours import OpenSpans
 from quoter.engine.killswitch import Kill, LatchError, Scope, kill_label
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
+from quoter.engine.positions import PositionsRetry
 from quoter.engine.quotes import QuoteState
 from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineDeps, StrategySlot
@@ -56,6 +57,7 @@ class Engine:
         self._withdrawer = Withdrawer(deps.venue, deps.clock, deps.audit, deps.killswitch, desk)
         self._pipeline = Pipeline(deps, desk, halt, self._answers, self._withdrawer)
         self._watcher = Watcher(deps, desk, halt, self._answers)
+        self._positions = PositionsRetry(deps, desk)
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(deps.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
@@ -276,6 +278,7 @@ class Engine:
         now, curves = self.deps.clock.now(), self.deps.curves.current  # the poll's, read once
         self._kill_stale_curves(now, curves)
         self._answers.lift()  # a clock-skew hold that is over: the next answer measures again
+        await self._positions.maybe()  # an incomplete start's trades read again, now and then
         for rfq in [*to_price, *self._requotes_due(now, curves), *self._holds_passed(curves)]:
             self._enqueue(rfq)
 

@@ -6,25 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from typing import NoReturn
 
 from quoter.audit import events
 from quoter.clock import Clock
-from quoter.domain import Action, Load, Quote, QuoteStatus, Rfq
+from quoter.domain import Quote, QuoteStatus, Rfq
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, ledger_failsafe
+from quoter.engine.positions import read_positions, record_read
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineDeps
 from quoter.engine.withdraw import Withdrawer, everything
-from quoter.pricing.delivery import delivery_of, instrument_delivery
+from quoter.pricing.delivery import delivery_of
 from quoter.pricing.reasons import Decline
-from quoter.risk.checks import Proposal, RiskVerdict, bucket_name, check_exposure
+from quoter.risk.checks import Proposal, RiskVerdict, check_exposure
 from quoter.venue import errors
 from quoter.venue.paging import Paged
 
-MAX_TRADE_PAGES = 50
 START_RETRY_FIRST_S = 0.5
 START_RETRY_MAX_S = 30.0
 
@@ -101,9 +100,11 @@ class Reconciler:
         """Before quoting: read our live quotes at the venue, adopt or withdraw them by policy,
         and quote only once the venue's view and ours agree."""
         deps, desk = self._deps, self._desk
-        await self._load_positions()
+        read = await read_positions(deps)
+        record_read(deps, desk, read)
         live = await self._venue_live_quotes()
-        adopt = deps.config.quoting.reconcile == "adopt"
+        # A book short of trades cannot say what a live quote adds to it: none is adopted.
+        adopt = deps.config.quoting.reconcile == "adopt" and read.complete
         refused: dict[str, str] = {}  # RFQ id: the limits its quote is beyond
         for quote in live:
             rfq = await deps.venue.get_rfq(quote.rfq_id)
@@ -135,53 +136,6 @@ class Reconciler:
             refused=refused,
         )
         deps.audit.write(reconciled, deps.clock.now())
-
-    async def _load_positions(self) -> None:
-        """The desk's position per delivery month, and the credit its counterparties use,
-        from our trades at the venue."""
-        deps, desk = self._deps, self._desk
-        now = deps.clock.now()
-        since = now - timedelta(days=deps.config.quoting.positions_since_days)
-        trades, skipped, complete = 0, [], True
-        paged = Paged(
-            lambda limit, skip: deps.venue.list_trades(traded_from=since, limit=limit, skip=skip),
-            limit=100,
-            max_pages=MAX_TRADE_PAGES,
-            what="list_trades",
-        )
-        async for page in paged:
-            for trade in page.items:
-                shape = None
-                if trade.instrument.load is Load.CUSTOM:
-                    shape = await deps.venue.get_load_shape(trade.rfq_id)
-                delivery = instrument_delivery(trade.instrument, trade.quantity_mw, shape)
-                if isinstance(delivery, Decline):
-                    skipped.append(f"{trade.id}: {delivery.detail}")
-                    continue
-                sign = 1.0 if trade.action is Action.BUY else -1.0
-                buckets = dict(delivery.buckets())
-                desk.book.add_trade(buckets, sign, trade.counterparty_name, trade.price.value)
-                trades += 1
-        if not paged.complete:
-            complete = False
-            log.error(
-                "more than %d trades since %s: positions and credit read in part", trades, since
-            )
-        desk.book.settle(now)
-        beyond = [bucket_name(b) for b in desk.book.beyond(deps.risk.max_position_mwh)]
-        if beyond:
-            # Not a kill: the pre-trade check quotes nothing there that ends beyond the limit
-            # (reductions that still end beyond it included), and other months may trade.
-            log.error("positions beyond max_position_mwh at start: %s", ", ".join(beyond))
-        loaded = events.PositionsLoaded(
-            trades=trades,
-            skipped=tuple(skipped),
-            since=since.isoformat(),
-            credit_used_eur=desk.book.credit_used_eur,
-            beyond_limit=tuple(beyond),
-            complete=complete,  # False: more trades than MAX_TRADE_PAGES pages hold
-        )
-        deps.audit.write(loaded, now)
 
     async def _reserve_adopted(self, quote: Quote, rfq: Rfq) -> RiskVerdict | None:
         """Count a quote found live against the limits, as if just sent, and whether it is within

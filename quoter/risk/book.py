@@ -114,6 +114,16 @@ class RiskBook:
             self._positions[bucket] += sign * mwh
         self._use_credit(counterparty, price_eur_mwh, buckets_mwh)
 
+    def take_trades(self, rebuilt: RiskBook) -> None:
+        """The positions and credit of `rebuilt` (a book of the venue's trades alone) replace
+        this book's; its quotes' reservations and its windows stay. Only while no quote of ours
+        is open: a fill of one would be counted by the rebuild and again by its record."""
+        if self._open:
+            raise ValueError(f"{len(self._open)} quote(s) open: the rebuild would miscount")
+        self._positions = defaultdict(float, rebuilt._positions)
+        self._credit = defaultdict(float, rebuilt._credit)
+        self._unpaid = list(rebuilt._unpaid)
+
     def record_fill(self, fill: Fill, now_s: float) -> tuple[DeliveryBucket, ...]:
         """Our quote was taken: pending exposure becomes position and credit use. Returns the
         buckets whose position moved."""
