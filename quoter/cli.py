@@ -34,6 +34,7 @@ start here:
 # Each command and the module in `quoter.commands` that registers it; a test checks that the
 # modules register exactly these.
 COMMANDS: Mapping[str, str] = {
+    "alert-inbox": "alert_inbox",
     "audit": "audit",
     "backtest": "backtest",
     "curves": "curves",

@@ -62,6 +62,10 @@ NOT_HERE = {
         "no Docker engine; tests/observability check the compose file offline and run its "
         "services as processes"
     ),
+    "docker compose logs -f alert-inbox": (
+        "no Docker engine; tests/observability/test_alert_inbox.py runs the inbox, and "
+        "test_live_alerts.py has a real Alertmanager deliver to it"
+    ),
     "docker compose exec quoter quoter status --config config/compose/quoter.toml": (
         "no Docker engine; tests/admin run status against a configured bot"
     ),

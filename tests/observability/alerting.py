@@ -1,24 +1,25 @@
-"""A real Alertmanager on loopback and a webhook receiver for it, for the end-to-end alert test.
+"""A real Alertmanager on loopback delivering to the alert inbox, for the end-to-end alert test.
 
 The Alertmanager runs the repository's routes and inhibition rules, with its receivers pointed
-at the test's webhook and its timings cut to GROUP_TIMING; the rules are the repository's, with
+at the inbox and its timings cut to GROUP_TIMING; the rules are the repository's, with
 every `for` cut to TEST_FOR, so an alert's path (rule, Prometheus, Alertmanager, webhook) is
 what the stack runs, in about a second rather than minutes."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
-from aiohttp import web
 
+from quoter.metrics.alert_inbox import AlertInbox, Delivery, serve_inbox
 from tests.observability.live import serving
 from tests.observability.promql import ROOT, RULES
 
@@ -28,22 +29,19 @@ ALERTMANAGER_CONFIG = ROOT / "config/alertmanager/alertmanager.yml"
 TEST_FOR = "500ms"
 # The routes' group_wait and group_interval.
 GROUP_TIMING = "250ms"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    at_s: float  # time.monotonic() when the webhook received it
-    path: str  # which receiver: /quoter/critical or /quoter/warning
-    status: str  # "firing" or "resolved", the alert's own
-    labels: dict[str, str]
-    annotations: dict[str, str]
+POLL_S = 0.02  # how often a wait for a delivery looks at the inbox
 
 
 @dataclass
 class Webhook:
+    """The product's alert inbox (`quoter alert-inbox`) as the test's receiver."""
+
+    inbox: AlertInbox
     url: str = ""
-    deliveries: list[Delivery] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        return list(self.inbox.history)
 
     async def until(
         self, alertname: str, status: str, since_s: float, timeout_s: float = 20.0
@@ -55,46 +53,20 @@ class Webhook:
                 if (
                     delivery.at_s >= since_s
                     and delivery.status == status
-                    and delivery.labels.get("alertname") == alertname
+                    and (delivery.labels.get("alertname") == alertname)
                 ):
                     return delivery
-            left = give_up - time.monotonic()
-            if left <= 0:
+            if time.monotonic() >= give_up:
                 seen = [(d.labels.get("alertname"), d.status) for d in self.deliveries]
                 raise AssertionError(f"no {status} {alertname} delivered; got {seen}")
-            self.arrived.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), left)
+            await asyncio.sleep(POLL_S)
 
 
 @asynccontextmanager
 async def running_webhook() -> AsyncIterator[Webhook]:
-    hook = Webhook()
-
-    async def receive(request: web.Request) -> web.Response:
-        body: dict[str, Any] = await request.json()
-        now_s = time.monotonic()
-        for alert in body["alerts"]:
-            hook.deliveries.append(
-                Delivery(
-                    now_s, request.path, alert["status"], alert["labels"], alert["annotations"]
-                )
-            )
-        hook.arrived.set()
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/quoter/{severity}", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    hook.url = f"http://127.0.0.1:{port}"
-    try:
-        yield hook
-    finally:
-        await runner.cleanup()
+    inbox = AlertInbox(out=io.StringIO())
+    async with serve_inbox(inbox, "127.0.0.1", 0) as url:
+        yield Webhook(inbox, url)
 
 
 def alertmanager_config(webhook: str) -> dict[str, Any]:

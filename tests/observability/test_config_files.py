@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,18 @@ def test_alertmanager_config_is_valid_and_routes_by_severity() -> None:
             if name == "alertname":  # every alert an inhibition names exists
                 assert set(value.lstrip("~").strip('"').split("|")) <= alerts, matcher
         assert "instance" in rule["equal"] or rule["equal"] == ["job"]
+    # Every receiver delivers to a service of the stack (the alert inbox), or an alert that
+    # fires the moment the stack is up reaches nobody.
+    compose = _yaml(ROOT / "docker-compose.yml")["services"]
+    for receiver in config["receivers"]:
+        for hook in receiver["webhook_configs"]:
+            where = urllib.parse.urlsplit(hook["url"])
+            assert where.hostname in compose, f"{receiver['name']} posts to {hook['url']}"
+            published = [str(p).rsplit(":", 1)[-1] for p in compose[where.hostname]["ports"]]
+            assert str(where.port) in published, hook["url"]
+    assert compose["alertmanager"]["depends_on"] == {
+        "alert-inbox": {"condition": "service_healthy"}
+    }
     prometheus = _yaml(PROMETHEUS / "prometheus.yml")["alerting"]["alertmanagers"]
     assert [t for a in prometheus for c in a["static_configs"] for t in c["targets"]] == [
         "alertmanager:9093"
@@ -147,7 +160,7 @@ def test_compose_runs_the_stack_with_health_checks_and_files_that_exist() -> Non
     compose = _yaml(ROOT / "docker-compose.yml")
     services = compose["services"]
     assert set(services) == {
-        "sandbox", "quoter", "deadman", "prometheus", "alertmanager", "grafana"
+        "sandbox", "quoter", "deadman", "prometheus", "alertmanager", "alert-inbox", "grafana"
     }  # fmt: skip
     for name, service in services.items():
         assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name

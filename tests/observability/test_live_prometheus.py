@@ -75,6 +75,8 @@ NOT_IN_THIS_RUN = {
     # a series from the first skew on (test_live_alerts.py makes one and fires the alert)
     'quoter_trading_condition{code="clock-skew"}': "no clock skew in this run",
     "quoter_admin_refused_total": "no admin call refused in this run",
+    # tests/engine/test_positions_incomplete.py holds quoting on an unreadable trade
+    'quoter_trading_condition{code="positions-incomplete"}': "every trade read in this run",
 }
 
 
