@@ -32,6 +32,8 @@ from tests.conftest import SANDBOX_START, sandbox_config
 from tests.venue.contract import client
 
 BIG_QUOTA = 1_000_000
+WIN = {"competitor-price": 3000.0}  # the requester buys; a competitor this dear means we win
+DEADLINE_S = 300  # the sandbox's default time to quote: advancing past it settles the RFQ
 CURVES = synthetic_curve_set(SANDBOX_START)
 
 

@@ -20,7 +20,9 @@ from quoter.engine.reconcile import StartRefused
 from quoter.risk.config import DEMO_RISK
 from quoter.sandbox.server import RunningSandbox
 from tests.engine.harness import (
+    DEADLINE_S,
     SHORT_STOP,
+    WIN,
     Running,
     audit_records,
     engine_config,
@@ -31,9 +33,6 @@ from tests.engine.harness import (
     running_engine,
 )
 from tests.venue.contract import advance, control, counters, fault, new_rfq
-
-WIN = {"competitor-price": 3000.0}  # the requester buys; a competitor this dear means we win
-DEADLINE_S = 300  # the sandbox's default time to quote: advancing past it settles the RFQ
 
 
 def _reasons(bot: Running) -> list[str]:

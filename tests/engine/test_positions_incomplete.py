@@ -10,6 +10,8 @@ from pathlib import Path
 from quoter.engine.positions import CONDITION, RETRY_S
 from quoter.sandbox.server import RunningSandbox
 from tests.engine.harness import (
+    DEADLINE_S,
+    WIN,
     audit_records,
     engine_config,
     eventually,
@@ -19,9 +21,6 @@ from tests.engine.harness import (
     running_engine,
 )
 from tests.venue.contract import advance, counters, new_rfq
-
-WIN = {"competitor-price": 3000.0}  # the requester buys; a competitor this dear means we win
-DEADLINE_S = 300
 
 
 async def _a_trade(sandbox: RunningSandbox, tmp_path: Path) -> str:
