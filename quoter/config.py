@@ -6,9 +6,9 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from quoter.admin.config import AdminConfig
@@ -21,6 +21,8 @@ from quoter.risk.config import RiskConfig
 from quoter.sandbox.config import SandboxConfig
 from quoter.strategy_paths import CONFIG_DIR, StrategiesConfig
 from quoter.venue.config import VenueConfig
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class QuoterConfig(Frozen):
@@ -79,18 +81,39 @@ def _problem(item: ErrorDetails) -> str:
 def parse_config(
     data: Mapping[str, object], source: str = "<config>", config_dir: Path | None = None
 ) -> QuoterConfig:
-    """`data` validated; relative `[strategies] paths` are taken from `config_dir`."""
+    """`data` validated; every relative path in it is taken from `config_dir` (see
+    `from_config_dir`)."""
     try:
-        return QuoterConfig.model_validate(data, context={CONFIG_DIR: config_dir})
+        config = QuoterConfig.model_validate(data, context={CONFIG_DIR: config_dir})
     except ValidationError as error:
         raise ConfigError(_describe(error, source)) from None
+    return config if config_dir is None else from_config_dir(config, config_dir)
+
+
+def from_config_dir(config: M, base: Path) -> M:
+    """`config` with every relative path it holds (the state files: audit trail, key and
+    anchor, quota ledger, kill latch, heartbeat, trades, admin token; the curves; the
+    sandbox's credentials file), given or defaulted, taken from `base`, the configuration
+    file's folder: every command reading the file finds the same files from any working
+    directory. `quoter kill --config /desk/desk.toml` run from elsewhere latched its kill in
+    a var/ of its own that a restarted bot never read."""
+    update: dict[str, object] = {}
+    for name in type(config).model_fields:
+        value = getattr(config, name)
+        if isinstance(value, Path) and not value.is_absolute():
+            update[name] = base / value
+        elif isinstance(value, BaseModel):
+            moved = from_config_dir(value, base)
+            if moved is not value:
+                update[name] = moved
+    return config.model_copy(update=update) if update else config
 
 
 def load_config(path: Path | None) -> QuoterConfig:
     """The configuration in `path`, or the demo's (the built-in sandbox) when there is none."""
     if path is None:
         return demo_config()
-    return parse_config(read_toml(path), str(path), path.parent)
+    return parse_config(read_toml(path), str(path), path.absolute().parent)
 
 
 def load_config_for(path: Path | None, needed: tuple[str, ...]) -> tuple[QuoterConfig, list[str]]:
@@ -109,7 +132,8 @@ def load_config_for(path: Path | None, needed: tuple[str, ...]) -> tuple[QuoterC
     left_out: list[str] = []
     for _ in range(MAX_LENIENT_PASSES):
         try:
-            return QuoterConfig.model_validate(data, context={CONFIG_DIR: path.parent}), left_out
+            config = QuoterConfig.model_validate(data, context={CONFIG_DIR: path.parent})
+            return from_config_dir(config, path.absolute().parent), left_out
         except ValidationError as error:
             for item in error.errors():
                 where = [str(part) for part in item["loc"]]
@@ -118,7 +142,9 @@ def load_config_for(path: Path | None, needed: tuple[str, ...]) -> tuple[QuoterC
                     raise ConfigError(_describe(error, str(path))) from None
                 left_out.append(_problem(item))
                 _drop(data, where[:-1] if item["type"] == "missing" else where)
-    return parse_config(data, str(path), path.parent), left_out  # what is left, or why not
+    return parse_config(
+        data, str(path), path.absolute().parent
+    ), left_out  # what is left, or why not
 
 
 MAX_LENIENT_PASSES = 20

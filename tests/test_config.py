@@ -3,8 +3,10 @@ from pathlib import Path
 import pytest
 
 from quoter.basics.errors import ConfigError
-from quoter.config import load_config, parse_config
+from quoter.config import load_config, load_config_for, parse_config
 from quoter.venue.config import load_credentials
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_need_no_file() -> None:
@@ -78,3 +80,35 @@ def test_a_trade_file_the_bot_cannot_write_is_refused_as_the_config_loads(
     """An empty name was the current folder, and a .txt file failed only as the bot started."""
     with pytest.raises(ConfigError, match=rf"engine\.trades_file: .*{says}"):
         parse_config({"engine": {"trades_file": name}})
+
+
+def test_relative_paths_are_taken_from_the_files_folder_wherever_a_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`quoter kill --config /desk/desk.toml` from another folder latched its kill in a var/
+    of its own there, which the bot, started in /desk, never read; the same for the ledger,
+    the trail and the trades."""
+    desk, elsewhere = tmp_path / "desk", tmp_path / "elsewhere"
+    desk.mkdir()
+    elsewhere.mkdir()
+    risk = (ROOT / "config/compose/quoter.toml").read_text(encoding="utf-8").split("[risk]")[1]
+    (desk / "desk.toml").write_text(
+        '[engine]\naudit_dir = "state/audit"\n[engine.kill]\nlatch_path = "/abs/latch.json"\n'
+        f"[risk]{risk}",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(elsewhere)
+    for config in (
+        load_config(Path("../desk/desk.toml")),
+        load_config_for(Path("../desk/desk.toml"), ())[0],
+    ):
+        folder = Path("../desk").absolute()  # said in full wherever it is shown
+        assert config.engine.audit_dir == folder / "state/audit"  # given
+        assert config.engine.audit_key_path == folder / "state/audit-key"
+        assert config.engine.kill.latch_path == Path("/abs/latch.json")  # absolute: as given
+        assert config.venue.usage_plan.ledger_path == folder / "var/quota-ledger.json"  # default
+        assert config.engine.deadman.heartbeat_path == folder / "var/heartbeat.json"
+        assert config.engine.trades_file == folder / "var/trades.parquet"
+        assert config.admin.token_file == folder / "var/admin-token"
+    # The demo (no file) keeps its state under var/demo of the folder it runs in.
+    assert load_config(None).engine.audit_dir == Path("var/demo/audit")

@@ -10,7 +10,7 @@
 # container) before it watches anew, so a dead bot is fired on once, not once a restart.
 set -u
 CONFIG=${QUOTER_CONFIG:-config/compose/quoter.toml}
-BEAT=${QUOTER_HEARTBEAT:-var/heartbeat.json}
+BEAT=${QUOTER_HEARTBEAT:-/app/var/heartbeat.json}
 while :; do
     quoter deadman --config "$CONFIG" --pid 1
     seen=$(stat -c %Y.%s "$BEAT" 2>/dev/null || echo none)

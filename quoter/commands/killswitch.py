@@ -187,19 +187,19 @@ def handle_kill(args: argparse.Namespace) -> int:
 
 
 def not_the_bots_latch(latch: Path) -> str | None:
-    """Why the configured latch is no bot's, or None. A relative latch path is read from the
+    """Why the configured latch is no bot's, or None. A configuration file's paths are taken
+    from its folder (absolute, then); the demo's (no --config) are relative, read from the
     folder the command runs in: every bot leaves its run lock beside its latch from its first
-    start on, so a relative latch with neither is one no bot has read, most often the command
-    run from another folder than the bot's. A kill written there would say "latched" and be
-    lost; a resume there would lift nothing the bot holds. An absolute path means one file
-    wherever the command runs: a kill may be latched there before a bot's first start."""
+    start on, so a relative latch with neither is one no demo has read, most often the command
+    run from another folder than the demo's. A kill written there would say "latched" and be
+    lost; a resume there would lift nothing the bot holds."""
     if latch.is_absolute() or latch.exists() or lock_path(latch).exists():
         return None
     return (
         f"no bot has used the kill latch {latch} here (no {latch.absolute()}, no run lock "
-        f"beside it): relative state paths are read from the folder a command runs in "
-        f"({Path.cwd()}); run this from the folder the bot was started in, or give "
-        "[engine.kill] latch_path absolute"
+        f"beside it): the demo's state is read from the folder a command runs in "
+        f"({Path.cwd()}); run this from the folder the demo was started in, or give the "
+        "bot's --config"
     )
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from quoter.admin.config import TOKEN_VARIABLE
 from quoter.audit.events import Unknown
-from quoter.basics.state_lock import hold_states
 from quoter.cli import main
 from quoter.commands import _venue_kill
 from quoter.config import load_config
@@ -225,11 +224,12 @@ async def test_the_shadow_report_names_a_record_it_cannot_read(tmp_path: Path) -
     assert "): strategy is missing" in refused["error"]
 
 
-def test_a_kill_run_from_another_folder_than_the_bots_is_not_said_latched(
+def test_a_kill_run_from_another_folder_than_the_bots_latches_the_bots_latch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A relative latch path is read from the folder a command runs in: from any other folder
-    than the bot's, `quoter kill` wrote a latch no bot reads and said "latched"."""
+    """A relative latch path was read from the folder a command ran in: from any other folder
+    than the bot's, `quoter kill` wrote a latch no bot reads. A configuration's relative paths
+    are now taken from its own folder: the kill is the bot's from anywhere."""
     for variable in CREDENTIAL_VARIABLES.values():
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
@@ -242,22 +242,33 @@ def test_a_kill_run_from_another_folder_than_the_bots_is_not_said_latched(
         f'[admin]\nport = {free_port()}\ntoken_file = "{tmp_path / "no-token"}"\n',
         encoding="utf-8",
     )
-    monkeypatch.chdir(desk)
-    with hold_states([("kill latch", Path("var/kill.json"))], "today"):  # as a bot's start
-        pass
     monkeypatch.chdir(elsewhere)
-    assert main(["kill", "--config", str(config)]) == 1
-    said = capsys.readouterr()
-    assert "NOT LATCHED: no bot has used the kill latch var/kill.json here" in said.err
-    assert str(elsewhere) in said.err
-    assert "latched as kill" not in said.out
-    assert "takes it in within a second" not in said.err
-    assert not (elsewhere / "var" / "kill.json").exists()
-    assert main(["resume", "--config", str(config)]) == 2
-    assert "nothing lifted: no bot has used the kill latch" in capsys.readouterr().err
-    assert main(["status", "--config", str(config)]) == 1  # not "no kill latched"
-    assert "quoter status: no bot has used the kill latch" in capsys.readouterr().err
-    monkeypatch.chdir(desk)  # the bot's folder: its latch
-    assert main(["kill", "--config", str(config)]) == 1  # latched; no credentials to withdraw
+    assert main(["kill", "--config", "../desk/bot.toml"]) == 1  # no credentials to withdraw
     assert "latched as kill 1" in capsys.readouterr().out
     assert KillSwitch(desk / "var" / "kill.json").state is TradingState.HALTED
+    assert not (elsewhere / "var").exists()
+    assert main(["status", "--config", "../desk/bot.toml"]) == 1  # no bot answers
+    assert "manual kill" in capsys.readouterr().err
+    assert main(["resume", "--config", str(config)]) == 0
+    assert KillSwitch(desk / "var" / "kill.json").state is TradingState.ACTIVE
+
+
+def test_a_demo_kill_run_from_another_folder_than_the_demos_is_not_said_latched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo (no --config) keeps its state under var/demo of the folder it runs in: a kill
+    from another folder, where no demo has run, would write a latch no bot reads."""
+    for variable in CREDENTIAL_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["kill"]) == 1
+    said = capsys.readouterr()
+    assert "NOT LATCHED: no bot has used the kill latch var/demo/kill-latch.json here" in said.err
+    assert str(tmp_path) in said.err
+    assert "latched as kill" not in said.out
+    assert not (tmp_path / "var" / "demo" / "kill-latch.json").exists()
+    assert main(["resume"]) == 2
+    assert "nothing lifted: no bot has used the kill latch" in capsys.readouterr().err
+    assert main(["status"]) == 1  # not "no kill latched"
+    assert "quoter status: no bot has used the kill latch" in capsys.readouterr().err

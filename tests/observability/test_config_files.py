@@ -188,15 +188,16 @@ def test_compose_keeps_the_desks_state_and_runs_a_switch_that_outlives_the_bot()
     quoter, deadman = services["quoter"], services["deadman"]
     command = quoter["command"]
     config = load_config(ROOT / command[command.index("--config") + 1])
-    # Everything the bot keeps is under var/, and var/ is a named volume both share.
+    # Everything the bot keeps is under /app/var, a named volume both share.
+    engine = config.engine
     kept = [
-        config.engine.audit_dir, config.engine.kill.latch_path,
-        config.engine.deadman.heartbeat_path, config.venue.usage_plan.ledger_path,
+        engine.audit_dir, engine.audit_key_path, engine.audit_anchor_path, engine.trades_file,
+        engine.kill.latch_path, engine.deadman.heartbeat_path,
+        config.venue.usage_plan.ledger_path, config.admin.token_file,
     ]  # fmt: skip
     for path in kept:
         assert path is not None
-        assert not path.is_absolute()
-        assert path.parts[0] == "var", path
+        assert path.parts[:3] == ("/", "app", "var"), path
     assert "quoter-var:/app/var" in quoter["volumes"]
     assert "quoter-var:/app/var" in deadman["volumes"]
     assert "quoter-var" in compose["volumes"]
