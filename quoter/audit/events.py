@@ -209,6 +209,18 @@ class RfqRefused:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RfqReopened:
+    """An RFQ the venue had listed ended (`ended`), listed open again: refused, never quoted."""
+
+    kind: ClassVar[str] = "rfq-reopened"
+    rfq_id: str = key("rfq-id", TEXT)
+    ended: str = key("ended", TEXT)
+    updated_at: str = key("updated-at", TEXT)
+    reason: str = key("reason", TEXT)
+    extra: Json = extra()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteIntent:
     """The quote about to be sent, with all that made it; durable before it goes."""
 
@@ -476,6 +488,7 @@ EVENTS: tuple[type[Any], ...] = (
     PositionsLoaded,
     RfqSeen,
     RfqRefused,
+    RfqReopened,
     QuoteIntent,
     QuoteDeclined,
     QuoteAnswered,
@@ -508,6 +521,7 @@ Event = (
     | PositionsLoaded
     | RfqSeen
     | RfqRefused
+    | RfqReopened
     | QuoteIntent
     | QuoteDeclined
     | QuoteAnswered

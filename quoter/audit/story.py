@@ -188,6 +188,8 @@ def _say(event: events.Event | events.Unknown, *, requote: bool) -> str:
             return _received(q)
         case events.RfqRefused(reason=reason):
             return f"the venue's item was refused as malformed: {reason}"
+        case events.RfqReopened(reason=reason):
+            return f"the venue's listing was refused: {reason}"
         case events.QuoteIntent():
             return _intent(event, requote)
         case events.QuoteDeclined():

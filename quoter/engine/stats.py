@@ -56,6 +56,7 @@ class Samples(deque[float]):
 class EngineStats:
     rfqs_seen: int = 0
     rfqs_malformed: int = 0
+    rfqs_reopened: int = 0  # listed open after the venue had listed them ended: refused
     quotes_sent: int = 0
     requotes_sent: int = 0
     quotes_refused: int = 0

@@ -51,6 +51,7 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "rfqs-seen": stats.rfqs_seen,
         "rfqs-open": len(desk.rfqs),
         "rfqs-malformed": stats.rfqs_malformed,
+        "rfqs-reopened": stats.rfqs_reopened,
         "quotes-sent": stats.quotes_sent,
         "requotes-sent": stats.requotes_sent,
         "quotes-live": desk.quotes.live_count(),
@@ -112,7 +113,8 @@ def render_status(status: dict[str, object]) -> str:
         *_reverted_line(status.get("strategy-reverted")),
         *_shadow_line(status.get("shadow")),
         *_condition_lines(status),
-        f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}",
+        f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}"
+        f"  reopened {status.get('rfqs-reopened', 0)} (refused)",
         f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
         f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}"
         f" (possibly live {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",

@@ -45,6 +45,11 @@ def activity(desk: Desk) -> Iterator[Metric]:
     yield counter(
         "quoter_rfqs_malformed", "RFQs the venue sent that failed validation.", s.rfqs_malformed
     )
+    yield counter(
+        "quoter_rfqs_reopened",
+        "Listings refused for saying open an RFQ the venue had listed ended (never quoted).",
+        s.rfqs_reopened,
+    )
     yield counter("quoter_rfqs_shed", "RFQs dropped because the pricing queue was full.", s.shed)
     yield labelled_counter(
         "quoter_rfqs_declined", "RFQs declined, by reason code.", "reason", dict(s.declined)

@@ -1,0 +1,89 @@
+"""The venue's bad answers, injected over HTTP against the real sandbox: each is refused by
+name (what, and where it came from), counted, audited, and never quoted on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from quoter.domain import MyQuoteStatus, QuoteStatus, RfqStatus
+from quoter.engine.desk import Desk
+from quoter.engine.quotes import QuoteState
+from quoter.engine.status import render_status, status_of
+from quoter.metrics.engine_metrics import activity
+from quoter.sandbox.server import RunningSandbox
+from tests.engine.harness import (
+    audit_records,
+    eventually,
+    fast_sandbox,
+    month_ahead,
+    running_engine,
+)
+from tests.venue.contract import new_rfq
+
+
+def _end(sandbox: RunningSandbox, rfq_id: str, status: RfqStatus, mine: MyQuoteStatus) -> None:
+    """The RFQ ends at the venue as the market would end it: our quote with it."""
+    sim = sandbox.state.rfqs[rfq_id]
+    quote = sandbox.state.active_quote(sim)
+    assert quote is not None
+    ended = QuoteStatus.LOST if mine is MyQuoteStatus.LOST else QuoteStatus.EXPIRED
+    sandbox.state.put_quote(replace(quote, status=ended))
+    at = sim.rfq.updated_at + timedelta(seconds=1)
+    rfq = replace(sim.rfq, status=status, my_quote_status=mine, updated_at=at)
+    sandbox.state.put_rfq(replace(sim, rfq=rfq))
+
+
+def _reopen(sandbox: RunningSandbox, rfq_id: str) -> None:
+    """The venue lists the ended RFQ open again, stamped later (a venue bug, a replayed row)."""
+    sim = sandbox.state.rfqs[rfq_id]
+    at = sim.rfq.updated_at + timedelta(seconds=1)
+    rfq = replace(
+        sim.rfq, status=RfqStatus.OPEN, my_quote_status=MyQuoteStatus.NOT_QUOTED, updated_at=at
+    )
+    sandbox.state.put_rfq(replace(sim, rfq=rfq))
+
+
+def _live(desk: Desk, rfq_id: str) -> bool:
+    mine = desk.quotes.get(rfq_id)
+    return mine is not None and mine.state is QuoteState.LIVE
+
+
+def _metric(desk: Desk, name: str) -> float:
+    [family] = [m for m in activity(desk) if m.name == name]
+    return float(sum(s.value for s in family.samples if s.name == f"{name}_total"))
+
+
+@pytest.mark.parametrize(
+    ("status", "mine"),
+    [(RfqStatus.TRADED, MyQuoteStatus.LOST), (RfqStatus.EXPIRED, MyQuoteStatus.EXPIRED)],
+)
+async def test_an_rfq_listed_open_after_it_ended_is_refused_not_quoted_again(
+    tmp_path: Path, status: RfqStatus, mine: MyQuoteStatus
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        first = await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: bot.desk.stats.quotes_sent == 1, "the first quote")
+        _end(sandbox, first, status, mine)
+        await eventually(lambda: first not in bot.desk.rfqs, f"the RFQ seen {status}")
+        _reopen(sandbox, first)
+        # The poll reads oldest change first: once the later RFQ is quoted, the row saying
+        # the first is open again has been read, and anything it led to was sent before.
+        second = await new_rfq(sandbox, **month_ahead("Apr-26 again"))
+        await eventually(lambda: _live(bot.desk, second), "the later RFQ quoted")
+        intents = [r["rfq-id"] for r in audit_records(tmp_path, "quote-intent")]
+        assert intents == [first, second]
+        assert first not in bot.desk.rfqs
+        assert bot.desk.stats.rfqs_reopened == 1
+        assert bot.desk.stats.rfqs_seen == 2
+        assert _metric(bot.desk, "quoter_rfqs_reopened") == 1
+        shown = render_status(status_of(bot.deps, bot.desk, bot.engine.last_plan))
+        assert "reopened 1 (refused)" in shown
+    [refused] = audit_records(tmp_path, "rfq-reopened")
+    assert (refused["rfq-id"], refused["ended"]) == (first, status)
+    assert refused["reason"].startswith(
+        f"list_rfqs: RFQ {first} listed open after it ended {status}"
+    )
