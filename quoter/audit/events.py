@@ -221,6 +221,18 @@ class RfqReopened:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BadAnswer:
+    """A venue answer refused whole as not the contract's: the call, the field (None: the body
+    as a whole, not JSON) and the error as the desk sees it."""
+
+    kind: ClassVar[str] = "bad-answer"
+    endpoint: str = key("endpoint", TEXT)
+    field: str | None = key("field", OPT_TEXT)
+    error: str = key("error", TEXT)
+    extra: Json = extra()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteIntent:
     """The quote about to be sent, with all that made it; durable before it goes."""
 
@@ -489,6 +501,7 @@ EVENTS: tuple[type[Any], ...] = (
     RfqSeen,
     RfqRefused,
     RfqReopened,
+    BadAnswer,
     QuoteIntent,
     QuoteDeclined,
     QuoteAnswered,
@@ -522,6 +535,7 @@ Event = (
     | RfqSeen
     | RfqRefused
     | RfqReopened
+    | BadAnswer
     | QuoteIntent
     | QuoteDeclined
     | QuoteAnswered

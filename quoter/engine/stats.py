@@ -70,6 +70,9 @@ class EngineStats:
     shed: int = 0
     declined: Counter[str] = field(default_factory=Counter)
     venue_errors: Counter[str] = field(default_factory=Counter)
+    # Venue answers refused whole (not JSON, a field wrong), by endpoint, and the last one said.
+    bad_answers: Counter[str] = field(default_factory=Counter)
+    bad_answer_last: str | None = None
     kills: int = 0
     conditions_seen: set[str] = field(default_factory=set)  # for the metric: 0, not gone
     # How far our clock is ahead of the venue's (negative: behind), at least, by its answers.

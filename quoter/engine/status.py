@@ -65,6 +65,8 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "withdrawn": stats.withdrawn,
         "shed": stats.shed,
         "venue-errors": dict(stats.venue_errors),
+        "bad-answers": dict(stats.bad_answers),
+        "bad-answer-last": stats.bad_answer_last,
         "quota-spent": quota.spent_today,
         "quota-left": quota.daily_quota - quota.spent_today,
         "quota-left-for-polling": quota.left_today[Lane.POLL],
@@ -125,6 +127,7 @@ def render_status(status: dict[str, object]) -> str:
         f"latency ({clock}) seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms"
         f"  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
     ]
+    lines += _bad_answer_line(status.get("bad-answers"), status.get("bad-answer-last"))
     failsafe = status.get("quota-ledger-failsafe")
     if failsafe:
         lines.append(f"FAIL-SAFE {failsafe}: only withdrawals go (fix or remove the file)")
@@ -167,6 +170,13 @@ def _plain(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     return str(value)
+
+
+def _bad_answer_line(counts: object, last: object) -> list[str]:
+    """`venue   bad answers 2, last: list_rfqs: the body is not JSON (...)`, once there is one."""
+    if not isinstance(counts, dict) or not counts:
+        return []
+    return [f"venue   bad answers {sum(counts.values())}, last: {last}"]
 
 
 def _reverted_line(note: object) -> list[str]:

@@ -13,16 +13,19 @@ from quoter.domain import MyQuoteStatus, QuoteStatus, RfqStatus
 from quoter.engine.desk import Desk
 from quoter.engine.quotes import QuoteState
 from quoter.engine.status import render_status, status_of
+from quoter.metrics import venue_metrics
 from quoter.metrics.engine_metrics import activity
 from quoter.sandbox.server import RunningSandbox
+from quoter.venue.http import HttpVenue
 from tests.engine.harness import (
+    Running,
     audit_records,
     eventually,
     fast_sandbox,
     month_ahead,
     running_engine,
 )
-from tests.venue.contract import new_rfq
+from tests.venue.contract import fault, new_rfq
 
 
 def _end(sandbox: RunningSandbox, rfq_id: str, status: RfqStatus, mine: MyQuoteStatus) -> None:
@@ -87,3 +90,65 @@ async def test_an_rfq_listed_open_after_it_ended_is_refused_not_quoted_again(
     assert refused["reason"].startswith(
         f"list_rfqs: RFQ {first} listed open after it ended {status}"
     )
+
+
+def _venue_metric(bot: Running, name: str, endpoint: str) -> float:
+    venue = bot.deps.venue
+    assert isinstance(venue, HttpVenue)
+    families = venue_metrics.requests(venue.stats)
+    [family] = [m for m in families if m.name == name]
+    return sum(s.value for s in family.samples if s.labels.get("endpoint") == endpoint)
+
+
+async def test_a_submit_answered_2xx_with_a_field_missing_is_named_by_endpoint_and_field(
+    tmp_path: Path,
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await fault(sandbox, "malformed-quote", method="POST", path="/quotes")
+        rfq_id = await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: bot.desk.stats.outcomes_unknown == 1, "the broken answer")
+        shown = render_status(status_of(bot.deps, bot.desk, bot.engine.last_plan))
+        counted = _venue_metric(bot, "quoter_venue_malformed_responses", "submit_quote")
+    [answered] = audit_records(tmp_path, "quote-answer")
+    assert answered["rfq-id"] == rfq_id
+    assert answered["answer"].startswith("outcome-unknown: submit_quote: ")
+    assert "valid-until: field required" in answered["answer"]
+    [bad] = audit_records(tmp_path, "bad-answer")
+    assert (bad["endpoint"], bad["field"]) == ("submit_quote", "valid-until")
+    assert "bad answers 1, last: submit_quote: " in shown
+    assert "valid-until: field required" in shown
+    assert counted == 1
+
+
+async def test_a_submit_answered_2xx_with_a_body_not_json_is_named_by_endpoint(
+    tmp_path: Path,
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await fault(sandbox, "invalid-json", method="POST", path="/quotes")
+        await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: bot.desk.stats.outcomes_unknown == 1, "the garbled answer")
+    [answered] = audit_records(tmp_path, "quote-answer")
+    assert answered["answer"].startswith("outcome-unknown: submit_quote: ")
+    assert "body is not JSON" in answered["answer"]
+    [bad] = audit_records(tmp_path, "bad-answer")
+    assert (bad["endpoint"], bad["field"]) == ("submit_quote", None)
+
+
+async def test_a_poll_answered_with_a_body_not_json_is_named_by_endpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
+        await fault(sandbox, "invalid-json", method="GET", path="/rfqs")
+        await eventually(
+            lambda: bot.desk.stats.venue_errors["MalformedResponse"] == 1, "the garbled poll"
+        )
+        shown = render_status(status_of(bot.deps, bot.desk, bot.engine.last_plan))
+        counted = _venue_metric(bot, "quoter_venue_malformed_responses", "list_rfqs")
+    [bad] = audit_records(tmp_path, "bad-answer")
+    assert (bad["endpoint"], bad["field"]) == ("list_rfqs", None)
+    assert bad["error"].startswith("list_rfqs: the body is not JSON")
+    assert "bad answers 1, last: list_rfqs: the body is not JSON" in shown
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("quoter")]
+    assert any("list_rfqs: the body is not JSON" in m for m in said)
+    assert counted == 1
