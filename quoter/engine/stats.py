@@ -61,6 +61,11 @@ class EngineStats:
     requotes_sent: int = 0
     quotes_refused: int = 0
     outcomes_unknown: int = 0
+    # What reading our quotes found of those: live, ended (not active), not-found (given up
+    # past valid-until). Never counted as sent: no answer acknowledged them.
+    unknown_resolved: Counter[str] = field(
+        default_factory=lambda: Counter({"live": 0, "ended": 0, "not-found": 0})
+    )
     won: int = 0
     lost: int = 0
     expired: int = 0

@@ -57,6 +57,7 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "quotes-live": desk.quotes.live_count(),
         "quotes-refused": stats.quotes_refused,
         "outcomes-unknown": stats.outcomes_unknown,
+        "unknown-found-live": stats.unknown_resolved["live"],
         "quotes-possibly-live": len(desk.quotes.unknown()),
         "declined": dict(stats.declined.most_common()),
         "won": stats.won,
@@ -119,7 +120,8 @@ def render_status(status: dict[str, object]) -> str:
         f"  reopened {status.get('rfqs-reopened', 0)} (refused)",
         f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
         f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}"
-        f" (possibly live {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",
+        f" (found live {status.get('unknown-found-live', 0)}, possibly live"
+        f" {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",
         f"results won {status['won']}  lost {status['lost']}  fill rate {fill_text}",
         f"declined {reasons}",
         f"quota   spent {status['quota-spent']}  left {status['quota-left']}"

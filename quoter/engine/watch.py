@@ -338,10 +338,12 @@ class Watcher:
                 continue
             self._looks.forget(mine.client_quote_id)
             if venue_quote.status is QuoteStatus.ACTIVE:
+                desk.stats.unknown_resolved["live"] += 1
                 tracked = desk.quotes.confirmed(mine.rfq.id, venue_quote)
                 if tracked is not None and must_withdraw(deps.killswitch, tracked):
                     desk.withdraw_wanted.set()  # killed while its outcome was unknown
             else:
+                desk.stats.unknown_resolved["ended"] += 1
                 desk.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
             self._audit(
                 events.OutcomeResolved(
@@ -367,6 +369,7 @@ class Watcher:
             desk.quotes.remove(mine.rfq.id)
             desk.book.release(mine.rfq.id)
             self._looks.forget(mine.client_quote_id)
+            desk.stats.unknown_resolved["not-found"] += 1
             self._audit(
                 events.OutcomeResolved(
                     rfq_id=mine.rfq.id, client_quote_id=mine.client_quote_id, found=None

@@ -92,6 +92,11 @@ async def test_an_rfq_listed_open_after_it_ended_is_refused_not_quoted_again(
     )
 
 
+def _metric_by(desk: Desk, name: str, label: str) -> dict[str, float]:
+    [family] = [m for m in activity(desk) if m.name == name]
+    return {s.labels[label]: s.value for s in family.samples if s.name == f"{name}_total"}
+
+
 def _venue_metric(bot: Running, name: str, endpoint: str) -> float:
     venue = bot.deps.venue
     assert isinstance(venue, HttpVenue)
@@ -152,3 +157,22 @@ async def test_a_poll_answered_with_a_body_not_json_is_named_by_endpoint(
     said = [r.getMessage() for r in caplog.records if r.name.startswith("quoter")]
     assert any("list_rfqs: the body is not JSON" in m for m in said)
     assert counted == 1
+
+
+async def test_a_quote_found_live_after_an_unknown_outcome_is_shown_so_by_status_and_metrics(
+    tmp_path: Path,
+) -> None:
+    """Not counted as sent (no answer acknowledged it): the status says why one is live."""
+    async with fast_sandbox() as sandbox, running_engine(sandbox, tmp_path) as bot:
+        await fault(sandbox, "malformed-quote", method="POST", path="/quotes")
+        rfq_id = await new_rfq(sandbox, **month_ahead())
+        await eventually(lambda: _live(bot.desk, rfq_id), "the quote found live")
+        status = status_of(bot.deps, bot.desk, bot.engine.last_plan)
+        [line] = [x for x in render_status(status).splitlines() if x.startswith("quotes")]
+        assert "sent 0  requotes 0  live 1" in line
+        assert "unknown 1 (found live 1, possibly live 0)" in line
+        assert (status["quotes-sent"], status["outcomes-unknown"]) == (0, 1)
+        assert status["unknown-found-live"] == 1
+        resolved = _metric_by(bot.desk, "quoter_quotes_unknown_resolved", "found")
+        assert resolved == {"live": 1, "ended": 0, "not-found": 0}
+        assert _metric_by(bot.desk, "quoter_quotes_sent", "kind") == {"new": 0, "requote": 0}
