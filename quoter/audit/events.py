@@ -210,6 +210,30 @@ class RfqRefused:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RfqReopened:
+    """An RFQ the venue had listed ended (`ended`), listed open again: refused, never quoted."""
+
+    kind: ClassVar[str] = "rfq-reopened"
+    rfq_id: str = key("rfq-id", TEXT)
+    ended: str = key("ended", TEXT)
+    updated_at: str = key("updated-at", TEXT)
+    reason: str = key("reason", TEXT)
+    extra: Json = extra()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BadAnswer:
+    """A venue answer refused whole as not the contract's: the call, the field (None: the body
+    as a whole, not JSON) and the error as the desk sees it."""
+
+    kind: ClassVar[str] = "bad-answer"
+    endpoint: str = key("endpoint", TEXT)
+    field: str | None = key("field", OPT_TEXT)
+    error: str = key("error", TEXT)
+    extra: Json = extra()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuoteIntent:
     """The quote about to be sent, with all that made it; durable before it goes."""
 
@@ -477,6 +501,8 @@ EVENTS: tuple[type[Any], ...] = (
     PositionsLoaded,
     RfqSeen,
     RfqRefused,
+    RfqReopened,
+    BadAnswer,
     QuoteIntent,
     QuoteDeclined,
     QuoteAnswered,
@@ -509,6 +535,8 @@ Event = (
     | PositionsLoaded
     | RfqSeen
     | RfqRefused
+    | RfqReopened
+    | BadAnswer
     | QuoteIntent
     | QuoteDeclined
     | QuoteAnswered

@@ -188,6 +188,10 @@ def _say(event: events.Event | events.Unknown, *, requote: bool) -> str:
             return _received(q)
         case events.RfqRefused(reason=reason):
             return f"the venue's item was refused as malformed: {reason}"
+        case events.RfqReopened(reason=reason):
+            return f"the venue's listing was refused: {reason}"
+        case events.BadAnswer(error=error):
+            return f"the venue's answer was refused: {error}"
         case events.QuoteIntent():
             return _intent(event, requote)
         case events.QuoteDeclined():

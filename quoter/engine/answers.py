@@ -10,7 +10,7 @@ from datetime import datetime
 
 from quoter.audit import events
 from quoter.clock import Clock
-from quoter.engine.audit import Audit
+from quoter.engine.audit import Audit, AuditError
 from quoter.engine.config import KillConfig
 from quoter.engine.halt import Halt
 from quoter.engine.killswitch import KillSwitch
@@ -68,6 +68,18 @@ class VenueAnswers:
             self._halt.auto_kill(
                 f"venue refused {round(rate * submits)}/{submits} quotes, last: {error}"
             )
+
+    def bad(self, error: errors.MalformedResponse) -> None:
+        """An answer refused whole (not JSON, a field wrong): counted by its endpoint, kept for
+        the status, audited with its field. The caller handles what it meant for the call."""
+        endpoint = error.endpoint or "unknown"
+        self._stats.bad_answers[endpoint] += 1
+        self._stats.bad_answer_last = str(error)
+        event = events.BadAnswer(endpoint=endpoint, field=error.field, error=str(error))
+        try:
+            self._audit.write(event, self._clock.now())
+        except AuditError as failed:
+            self._halt.auto_kill(f"audit write failed: {failed}")
 
     def rfq_seen(self, venue_updated_at: datetime, received_at: datetime) -> None:
         """An RFQ's last change, by the venue's clock, cannot be later than our receiving it."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from quoter.domain import LoadShape, Rfq
+from quoter.domain import LoadShape, Rfq, RfqStatus
 from quoter.engine.quotes import QuoteBook
 from quoter.engine.state import StrategySlot
 from quoter.engine.stats import EngineStats
@@ -43,16 +43,29 @@ class OpenRfq:
     hold: Hold | None = None
 
 
-class OpenRfqs:
-    """The RFQs the engine follows, by id: `add` and `forget` are the one way in and out, so
-    nothing of a forgotten RFQ (its listing, version, shape, when seen) is left behind."""
+@dataclass(slots=True)
+class EndedRfq:
+    """An RFQ the venue listed ended: how, and its quote deadline (it is remembered past it).
+    `refused` is the listing that said it was open again, once one has (refused once)."""
 
-    __slots__ = ("_by_id", "get", "held")
+    status: RfqStatus
+    quote_deadline: datetime
+    refused: Version | None = None
+
+
+class OpenRfqs:
+    """The RFQs the engine follows, by id: `add` and `forget` (or `end`) are the one way in and
+    out, so nothing of a forgotten RFQ (its listing, version, shape, when seen) is left behind.
+    The ids of RFQs seen ended are kept a while apart: an ended RFQ never opens again."""
+
+    __slots__ = ("_by_id", "_ended", "ended", "get", "held")
 
     def __init__(self) -> None:
         self._by_id: dict[str, OpenRfq] = {}
         self.get = self._by_id.get  # bound once: asked for every RFQ of every poll
         self.held: set[str] = set()  # the ids of the records with a hold: empty nearly always
+        self._ended: dict[str, EndedRfq] = {}
+        self.ended = self._ended.get
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -70,6 +83,18 @@ class OpenRfqs:
     def forget(self, rfq_id: str) -> OpenRfq | None:
         self.held.discard(rfq_id)
         return self._by_id.pop(rfq_id, None)
+
+    def end(self, rfq: Rfq) -> OpenRfq | None:
+        """`rfq` is listed ended: forgotten, and its end remembered (the first end seen)."""
+        if rfq.id not in self._ended:
+            self._ended[rfq.id] = EndedRfq(rfq.status, rfq.quote_deadline)
+        return self.forget(rfq.id)
+
+    def forget_ended(self, deadline_before: datetime) -> None:
+        """Stop remembering the ended RFQs whose quote deadline is before `deadline_before`."""
+        gone = [i for i, e in self._ended.items() if e.quote_deadline < deadline_before]
+        for rfq_id in gone:
+            del self._ended[rfq_id]
 
     def hold(self, record: OpenRfq, hold: Hold | None) -> None:
         """Set `record`'s hold (None: released, it was quoted or declined for good)."""

@@ -265,14 +265,14 @@ class Engine:
         try:
             to_price = await self._watcher.poll()
         except errors.VenueError as error:
-            self._health.poll_failed(error)
+            self._poll_failed(error)
             return
         try:
             await self._watcher.resolve_unknown()
         except errors.VenueError as error:
             # The RFQs read are priced all the same: a quote whose outcome is still unknown
             # blocks only its own RFQ's requote.
-            self._health.poll_failed(error)
+            self._poll_failed(error)
         else:
             self._health.poll_succeeded()
         now, curves = self.deps.clock.now(), self.deps.curves.current  # the poll's, read once
@@ -281,6 +281,11 @@ class Engine:
         await self._positions.maybe()  # an incomplete start's trades read again, now and then
         for rfq in [*to_price, *self._requotes_due(now, curves), *self._holds_passed(curves)]:
             self._enqueue(rfq)
+
+    def _poll_failed(self, error: errors.VenueError) -> None:
+        if isinstance(error, errors.MalformedResponse):
+            self._answers.bad(error)
+        self._health.poll_failed(error)
 
     def _holds_passed(self, curves: CurveSet) -> list[Rfq]:
         """Open RFQs declined for what has passed since (a kill lifted, a condition cleared,

@@ -172,6 +172,8 @@ class Pipeline:
         try:
             shape = await self._deps.venue.get_load_shape(rfq.id)
         except errors.VenueError as error:
+            if isinstance(error, errors.MalformedResponse):
+                self._answers.bad(error)
             return Decline(DeclineCode.SHAPE_UNAVAILABLE, f"{type(error).__name__}: {error}")
         if record is not None:
             record.shape = shape  # forgotten meanwhile (closed): the shape goes with it
@@ -300,10 +302,12 @@ class Pipeline:
             # withdrawal looks it up by its client-quote-id instead of waiting for an answer.
             desk.quotes.mark(rfq.id, QuoteState.UNKNOWN)
             raise
-        except errors.SubmitOutcomeUnknown:
+        except errors.SubmitOutcomeUnknown as unknown:
             desk.quotes.mark(rfq.id, QuoteState.UNKNOWN)
             desk.stats.outcomes_unknown += 1
-            self._audit_answer(rfq, request.client_quote_id, "outcome-unknown")
+            if unknown.bad_answer is not None:
+                self._answers.bad(unknown.bad_answer)
+            self._audit_answer(rfq, request.client_quote_id, f"outcome-unknown: {unknown}")
             return
         except (
             errors.RfqNotOpen,
@@ -326,6 +330,8 @@ class Pipeline:
                 desk.book.release(rfq.id)
             desk.stats.quotes_refused += 1
             desk.stats.venue_errors[type(error).__name__] += 1
+            if isinstance(error, errors.MalformedResponse):
+                self._answers.bad(error)
             self._audit_answer(
                 rfq, request.client_quote_id, f"refused: {type(error).__name__}: {error}"
             )

@@ -56,10 +56,16 @@ class Samples(deque[float]):
 class EngineStats:
     rfqs_seen: int = 0
     rfqs_malformed: int = 0
+    rfqs_reopened: int = 0  # listed open after the venue had listed them ended: refused
     quotes_sent: int = 0
     requotes_sent: int = 0
     quotes_refused: int = 0
     outcomes_unknown: int = 0
+    # What reading our quotes found of those: live, ended (not active), not-found (given up
+    # past valid-until). Never counted as sent: no answer acknowledged them.
+    unknown_resolved: Counter[str] = field(
+        default_factory=lambda: Counter({"live": 0, "ended": 0, "not-found": 0})
+    )
     won: int = 0
     lost: int = 0
     expired: int = 0
@@ -69,6 +75,9 @@ class EngineStats:
     shed: int = 0
     declined: Counter[str] = field(default_factory=Counter)
     venue_errors: Counter[str] = field(default_factory=Counter)
+    # Venue answers refused whole (not JSON, a field wrong), by endpoint, and the last one said.
+    bad_answers: Counter[str] = field(default_factory=Counter)
+    bad_answer_last: str | None = None
     kills: int = 0
     conditions_seen: set[str] = field(default_factory=set)  # for the metric: 0, not gone
     # How far our clock is ahead of the venue's (negative: behind), at least, by its answers.

@@ -51,11 +51,13 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "rfqs-seen": stats.rfqs_seen,
         "rfqs-open": len(desk.rfqs),
         "rfqs-malformed": stats.rfqs_malformed,
+        "rfqs-reopened": stats.rfqs_reopened,
         "quotes-sent": stats.quotes_sent,
         "requotes-sent": stats.requotes_sent,
         "quotes-live": desk.quotes.live_count(),
         "quotes-refused": stats.quotes_refused,
         "outcomes-unknown": stats.outcomes_unknown,
+        "unknown-found-live": stats.unknown_resolved["live"],
         "quotes-possibly-live": len(desk.quotes.unknown()),
         "declined": dict(stats.declined.most_common()),
         "won": stats.won,
@@ -64,6 +66,8 @@ def status_of(deps: EngineDeps, desk: Desk, plan: PollPlan) -> dict[str, object]
         "withdrawn": stats.withdrawn,
         "shed": stats.shed,
         "venue-errors": dict(stats.venue_errors),
+        "bad-answers": dict(stats.bad_answers),
+        "bad-answer-last": stats.bad_answer_last,
         "quota-spent": quota.spent_today,
         "quota-left": quota.daily_quota - quota.spent_today,
         "quota-left-for-polling": quota.left_today[Lane.POLL],
@@ -112,10 +116,12 @@ def render_status(status: dict[str, object]) -> str:
         *_reverted_line(status.get("strategy-reverted")),
         *_shadow_line(status.get("shadow")),
         *_condition_lines(status),
-        f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}",
+        f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}"
+        f"  reopened {status.get('rfqs-reopened', 0)} (refused)",
         f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
         f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}"
-        f" (possibly live {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",
+        f" (found live {status.get('unknown-found-live', 0)}, possibly live"
+        f" {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",
         f"results won {status['won']}  lost {status['lost']}  fill rate {fill_text}",
         f"declined {reasons}",
         f"quota   spent {status['quota-spent']}  left {status['quota-left']}"
@@ -123,6 +129,7 @@ def render_status(status: dict[str, object]) -> str:
         f"latency ({clock}) seen→sent p50 {_fmt(status['seen-to-sent-ms-p50'])} ms"
         f"  p99 {_fmt(status['seen-to-sent-ms-p99'])} ms  pricing p50 {_fmt(status['pricing-ms-p50'])} ms",
     ]
+    lines += _bad_answer_line(status.get("bad-answers"), status.get("bad-answer-last"))
     failsafe = status.get("quota-ledger-failsafe")
     if failsafe:
         lines.append(f"FAIL-SAFE {failsafe}: only withdrawals go (fix or remove the file)")
@@ -165,6 +172,13 @@ def _plain(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     return str(value)
+
+
+def _bad_answer_line(counts: object, last: object) -> list[str]:
+    """`venue   bad answers 2, last: list_rfqs: the body is not JSON (...)`, once there is one."""
+    if not isinstance(counts, dict) or not counts:
+        return []
+    return [f"venue   bad answers {sum(counts.values())}, last: {last}"]
 
 
 def _reverted_line(note: object) -> list[str]:

@@ -11,7 +11,7 @@ from quoter.audit import events
 from quoter.domain import Action, MyQuoteStatus, QuoteStatus, Rfq, RfqStatus, Trade
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
-from quoter.engine.desk import Desk
+from quoter.engine.desk import Desk, EndedRfq, Version
 from quoter.engine.halt import Halt, must_withdraw
 from quoter.engine.quotes import OurQuote, QuoteState
 from quoter.engine.state import EngineDeps
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # updated-since is inclusive and clocks differ: look back a little and skip what was seen.
 CURSOR_OVERLAP = timedelta(seconds=1)
+# An RFQ is forgotten this long after its quote deadline: one whose end was never seen, and
+# one seen ended (kept so that a later listing saying it is open is refused, not quoted).
 FORGET_AFTER = timedelta(hours=1)
 # A possibly-live quote is given up on this long after its valid-until: the venue's clock may
 # be behind ours.
@@ -130,8 +132,8 @@ class Watcher:
         self._audit(events.StartCutShort(read=read))
 
     def _prune(self) -> None:
-        """Forget RFQs long past their deadline whose end we never saw, so state stays bounded;
-        at most once a minute, since it looks at every open RFQ."""
+        """Forget RFQs long past their deadline, whose end we never saw or saw, so state stays
+        bounded; at most once a minute, since it looks at every RFQ remembered."""
         deps, desk = self._deps, self._desk
         now = deps.clock.now()
         if now < self._next_prune:
@@ -144,6 +146,7 @@ class Watcher:
                 desk.rfqs.forget(rfq_id)
                 if desk.quotes.remove(rfq_id) is not None:
                     desk.book.release(rfq_id)  # expired with its RFQ's deadline
+        desk.rfqs.forget_ended(horizon)
 
     async def _capture_trades(self) -> None:
         """A won two-way quote: the trade says which side we took and at what price."""
@@ -166,6 +169,10 @@ class Watcher:
             self._close(rfq)
             return False
         if record is None:
+            ended = desk.rfqs.ended(rfq.id)
+            if ended is not None:
+                self._reopened(rfq, ended, version)
+                return False
             desk.rfqs.add(rfq, version, deps.clock.monotonic())
             desk.stats.rfqs_seen += 1
             if self._keeps_seen:
@@ -198,6 +205,27 @@ class Watcher:
             )
         return False
 
+    def _reopened(self, rfq: Rfq, ended: EndedRfq, version: Version) -> None:
+        """The venue lists open an RFQ it listed ended (a venue bug, a replayed row): a bad
+        answer, refused once per listing. Quoted, it would be sent a second time."""
+        if ended.refused == version:
+            return  # the same listing read again (the cursor's overlap)
+        ended.refused = version
+        self._desk.stats.rfqs_reopened += 1
+        reason = (
+            f"list_rfqs: RFQ {rfq.id} listed open after it ended {ended.status} "
+            f"(status open, updated-at {rfq.updated_at.isoformat()}): refused, not quoted"
+        )
+        log.error("%s", reason)
+        self._audit(
+            events.RfqReopened(
+                rfq_id=rfq.id,
+                ended=ended.status,
+                updated_at=rfq.updated_at.isoformat(),
+                reason=reason,
+            )
+        )
+
     def _ended_live(self, mine: OurQuote) -> None:
         """Our quote on an RFQ still open ended at the venue: forgotten, its limits freed."""
         desk, rfq_id = self._desk, mine.rfq.id
@@ -207,7 +235,7 @@ class Watcher:
 
     def _close(self, rfq: Rfq) -> None:
         desk = self._desk
-        desk.rfqs.forget(rfq.id)
+        desk.rfqs.end(rfq)
         mine = desk.quotes.remove(rfq.id)
         if mine is None:
             return
@@ -310,10 +338,12 @@ class Watcher:
                 continue
             self._looks.forget(mine.client_quote_id)
             if venue_quote.status is QuoteStatus.ACTIVE:
+                desk.stats.unknown_resolved["live"] += 1
                 tracked = desk.quotes.confirmed(mine.rfq.id, venue_quote)
                 if tracked is not None and must_withdraw(deps.killswitch, tracked):
                     desk.withdraw_wanted.set()  # killed while its outcome was unknown
             else:
+                desk.stats.unknown_resolved["ended"] += 1
                 desk.quotes.mark(mine.rfq.id, QuoteState.WITHDRAWING)  # the RFQ poll closes it
             self._audit(
                 events.OutcomeResolved(
@@ -339,6 +369,7 @@ class Watcher:
             desk.quotes.remove(mine.rfq.id)
             desk.book.release(mine.rfq.id)
             self._looks.forget(mine.client_quote_id)
+            desk.stats.unknown_resolved["not-found"] += 1
             self._audit(
                 events.OutcomeResolved(
                     rfq_id=mine.rfq.id, client_quote_id=mine.client_quote_id, found=None

@@ -45,6 +45,11 @@ def activity(desk: Desk) -> Iterator[Metric]:
     yield counter(
         "quoter_rfqs_malformed", "RFQs the venue sent that failed validation.", s.rfqs_malformed
     )
+    yield counter(
+        "quoter_rfqs_reopened",
+        "Listings refused for saying open an RFQ the venue had listed ended (never quoted).",
+        s.rfqs_reopened,
+    )
     yield counter("quoter_rfqs_shed", "RFQs dropped because the pricing queue was full.", s.shed)
     yield labelled_counter(
         "quoter_rfqs_declined", "RFQs declined, by reason code.", "reason", dict(s.declined)
@@ -54,7 +59,8 @@ def activity(desk: Desk) -> Iterator[Metric]:
     )
     yield labelled_counter(
         "quoter_quotes_sent",
-        "Quotes the venue acknowledged: first quotes (new) and requotes.",
+        "Quotes the venue's answer acknowledged: first quotes (new) and requotes (one found "
+        "live after an unknown outcome is in quoter_quotes_unknown_resolved).",
         "kind",
         {"new": s.quotes_sent, "requote": s.requotes_sent},
     )
@@ -71,6 +77,13 @@ def activity(desk: Desk) -> Iterator[Metric]:
             "refused": s.quotes_refused,
             "unknown": s.outcomes_unknown,
         },
+    )
+    yield labelled_counter(
+        "quoter_quotes_unknown_resolved",
+        "Quotes sent without an answer (outcome unknown), by what reading our quotes later "
+        "found: live (then tracked, not counted as sent), ended, or not-found by valid-until.",
+        "found",
+        dict(s.unknown_resolved),
     )
     yield counter("quoter_quote_withdraw_failures", "Withdrawals that failed.", s.withdraw_failures)
     yield counter(

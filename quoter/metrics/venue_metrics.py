@@ -66,7 +66,7 @@ def requests(stats: VenueStats) -> Iterator[Metric]:
     )
     yield labelled_counter(
         "quoter_venue_malformed_responses",
-        "Answers that were not valid JSON, by endpoint.",
+        "Answers refused whole, by endpoint: not JSON, or a field not the contract's.",
         "endpoint",
         dict(stats.malformed_responses),
     )

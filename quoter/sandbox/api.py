@@ -160,7 +160,10 @@ async def post_quote(request: web.Request) -> web.Response:
         )
         if fault is not None:
             return gateway_response(504, "Endpoint request timed out")
-    return json_response(quote_json(quote, prefix), 201 if created else 200)
+    answer = quote_json(quote, prefix)
+    if sandbox.faults.take(frozenset({FaultKind.MALFORMED_QUOTE}), request.method, request.path_qs):
+        del answer["valid-until"]  # stored all the same: only the answer is broken
+    return json_response(answer, 201 if created else 200)
 
 
 async def delete_quote(request: web.Request) -> web.Response:

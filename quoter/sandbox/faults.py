@@ -1,7 +1,7 @@
 """Faults queued by the controls and spent by matching public requests: gateway errors, added
 latency, 429 storms, revoked tokens, malformed RFQs in lists, quotes stored but answered 504,
-quotes answered 504 and stored only seconds later, quotes refused as invalid, and bodies that
-are not JSON."""
+quotes answered 504 and stored only seconds later, quotes refused as invalid, quotes stored but
+answered with a field missing, and bodies that are not JSON."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class FaultKind(StrEnum):
     QUOTE_504 = "quote-504"
     QUOTE_504_LATE = "quote-504-late"  # answered 504 at once, stored `store-after-s` later
     INVALID_QUOTE = "invalid-quote"  # a quote refused 422 INVALID_QUOTE, whatever it holds
+    MALFORMED_QUOTE = "malformed-quote"  # a quote stored, its 2xx answer without valid-until
     INVALID_JSON = "invalid-json"
 
 

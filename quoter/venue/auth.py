@@ -70,13 +70,21 @@ def parse_token(body: object, issued_at: datetime) -> AccessToken:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
         # The message names the field only: the input may be the token itself.
-        raise MalformedResponse(f"authenticate answer: {where}: {first['type']}") from None
+        raise MalformedResponse(
+            f"{where}: {first['type']}", endpoint="authenticate", field=where
+        ) from None
     value = answer.dashed or answer.underscored
     if value is None:
-        raise MalformedResponse("authenticate answer has no access-token")
+        raise MalformedResponse(
+            "access-token: missing", endpoint="authenticate", field="access-token"
+        )
     token_type = answer.token_type or answer.token_type_underscored
     if token_type is not None and token_type.lower() != "bearer":
-        raise MalformedResponse(f"authenticate answer has token-type {token_type[:20]!r}")
+        raise MalformedResponse(
+            f"token-type: {token_type[:20]!r}, not Bearer",
+            endpoint="authenticate",
+            field="token-type",
+        )
     expires = answer.expires_at or answer.expires_at_underscored
     expires_at = berlin_midnight_after(issued_at) if expires is None else expires.astimezone(UTC)
     return AccessToken(value=value, issued_at=issued_at, expires_at=expires_at)

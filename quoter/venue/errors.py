@@ -12,9 +12,11 @@
         ├── RfqNotOpen                 409 RFQ_NOT_OPEN
         ├── QuoteNotActive             409 QUOTE_NOT_ACTIVE
         ├── QuoteRejected              422 INVALID_QUOTE (or any other 4xx the contract does not name)
-        ├── MalformedResponse          the body is not the JSON the contract promises
-        └── SubmitOutcomeUnknown       a quote submit whose answer never came, retries spent:
-                                       it may be live; resolve it by reading our quotes, never resend blind
+        ├── MalformedResponse          the body is not the JSON the contract promises: says the
+        │                              endpoint and the field (none: the body as a whole)
+        └── SubmitOutcomeUnknown       a quote submit whose answer never came, retries spent, or
+                                       came unreadable: it may be live; resolve it by reading our
+                                       quotes, never resend blind
 
 Messages never carry the API key, the client secret or a token.
 """
@@ -76,13 +78,42 @@ class QuoteRejected(Final):
 
 
 class MalformedResponse(Final):
-    pass
+    """An answer that is not what the contract promises, said as `endpoint: field: problem`.
+    The parsers know the field, not the call: the client names the endpoint (`at`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        field: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        said = message if endpoint is None else f"{endpoint}: {message}"
+        super().__init__(said, status=status, code=code)
+        self.problem = message
+        self.endpoint = endpoint
+        self.field = field
+
+    def at(self, endpoint: str) -> MalformedResponse:
+        """This error, said of `endpoint` (one that names an endpoint already is kept)."""
+        if self.endpoint is not None:
+            return self
+        return MalformedResponse(
+            self.problem, endpoint=endpoint, field=self.field, status=self.status, code=self.code
+        )
 
 
 class SubmitOutcomeUnknown(Final):
-    def __init__(self, message: str, *, client_quote_id: str) -> None:
+    """`bad_answer`: the 2xx answer that could not be read, when that is why it is unknown."""
+
+    def __init__(
+        self, message: str, *, client_quote_id: str, bad_answer: MalformedResponse | None = None
+    ) -> None:
         super().__init__(message)
         self.client_quote_id = client_quote_id
+        self.bad_answer = bad_answer
 
 
 def is_limit_exceeded(message: str) -> bool:
@@ -94,10 +125,10 @@ def venue_error(status: int, code: str | None, message: str, endpoint: str) -> V
     """The port's exception for a venue's error answer: one mapping for every transport (the
     HTTP client and the replay's simulated venue), so a venue answer means the same to the
     engine whichever carries it. 401 reaches here only after the one re-authentication."""
-    detail = (
-        f"{endpoint}: {status}" + (f" {code}" if code else "") + (f" {message}" if message else "")
-    )
-    detail = detail.rstrip()
+    said = (
+        f"{status}" + (f" {code}" if code else "") + (f" {message}" if message else "")
+    ).rstrip()
+    detail = f"{endpoint}: {said}"
     kind: type[VenueError]
     if status == 429:
         kind = QuotaExhausted if is_limit_exceeded(message) else RateLimited
@@ -113,6 +144,6 @@ def venue_error(status: int, code: str | None, message: str, endpoint: str) -> V
         kind = QuoteNotActive
     elif 400 <= status < 500:
         kind = QuoteRejected
-    else:
-        kind = MalformedResponse
+    else:  # a status the contract does not name (a redirect): the answer is not the contract's
+        return MalformedResponse(said, endpoint=endpoint, status=status, code=code)
     return kind(detail, status=status, code=code)

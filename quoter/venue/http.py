@@ -116,12 +116,13 @@ class HttpVenue:
 
     async def get_rfq(self, rfq_id: str) -> Rfq:
         raw = await self._read(Lane.POLL, "get_rfq", f"/rfqs/{path_segment(rfq_id)}")
-        return parse_rfq(raw)
+        return self._parsed("get_rfq", parse_rfq, raw)
 
     async def get_load_shape(self, rfq_id: str) -> LoadShape:
         # Only a quote needs a shape, so the read takes the SUBMIT lane.
         path = f"/rfqs/{path_segment(rfq_id)}/load-shape"
-        return parse_load_shape(await self._read(Lane.SUBMIT, "get_load_shape", path))
+        raw = await self._read(Lane.SUBMIT, "get_load_shape", path)
+        return self._parsed("get_load_shape", parse_load_shape, raw)
 
     async def submit_quote(self, request: QuoteRequest) -> Quote:
         path = f"/rfqs/{path_segment(request.rfq_id)}/quotes"
@@ -142,28 +143,46 @@ class HttpVenue:
                 rng=self._rng,
                 on_retry=self._on_retry("submit_quote"),
             )
-        except SubmitOutcomeUnknown:
-            self._unknown(request)
+        except SubmitOutcomeUnknown as lost:
+            self._unknown(lost)
             raise
         try:
-            quote = parse_quote(self._session.json(answer, "submit_quote"))
+            quote = self._parsed(
+                "submit_quote", parse_quote, self._session.json(answer, "submit_quote")
+            )
             if (quote.client_quote_id, quote.rfq_id) != (request.client_quote_id, request.rfq_id):
-                raise MalformedResponse("submit_quote: the venue answered with another quote")
+                self._stats.malformed_responses["submit_quote"] += 1
+                raise MalformedResponse(
+                    f"client-quote-id: the answer is quote {quote.client_quote_id} of RFQ "
+                    f"{quote.rfq_id}, not ours",
+                    endpoint="submit_quote",
+                    field="client-quote-id",
+                )
         except MalformedResponse as error:
             # A 2xx: the venue took the request, so the quote may well be live. Fail safe.
-            self._unknown(request)
-            raise SubmitOutcomeUnknown(
-                f"quote {request.client_quote_id}: answered {answer.status} but {error}; "
-                "read our quotes before quoting this RFQ again",
+            unknown = SubmitOutcomeUnknown(
+                f"submit_quote: quote {request.client_quote_id} answered {answer.status}, its "
+                f"body refused ({error.problem}); read our quotes before quoting this RFQ again",
                 client_quote_id=request.client_quote_id,
-            ) from error
+                bad_answer=error,
+            )
+            self._unknown(unknown)
+            raise unknown from error
         if answer.status == 200:
             log.info("quote %s was already stored; the venue returned it", quote.client_quote_id)
         return quote
 
-    def _unknown(self, request: QuoteRequest) -> None:
+    def _unknown(self, unknown: SubmitOutcomeUnknown) -> None:
         self._stats.submit_outcome_unknown += 1
-        log.error("quote %s: outcome unknown", request.client_quote_id)
+        log.error("%s", unknown)
+
+    def _parsed(self, endpoint: str, parse: Callable[[object], T], raw: object) -> T:
+        """`raw` parsed; an answer refused whole is counted and said of `endpoint`."""
+        try:
+            return parse(raw)
+        except MalformedResponse as error:
+            self._stats.malformed_responses[endpoint] += 1
+            raise error.at(endpoint) from None
 
     async def withdraw_quote(self, rfq_id: str, quote_id: str) -> None:
         path = f"/rfqs/{path_segment(rfq_id)}/quotes/{path_segment(quote_id)}"
@@ -213,7 +232,11 @@ class HttpVenue:
         if not 1 <= limit <= self._config.max_page_items or skip < 0:
             raise ValueError(f"limit must be 1..{self._config.max_page_items}, skip >= 0")
         raw = await self._read(lane, endpoint, path, {**query, "limit": limit, "skip": skip})
-        page = parse_page(raw, parse_item, max_items=limit, limit=limit, skip=skip)
+        page = self._parsed(
+            endpoint,
+            lambda body: parse_page(body, parse_item, max_items=limit, limit=limit, skip=skip),
+            raw,
+        )
         if page.rejected:
             self._stats.malformed_items[endpoint] += len(page.rejected)
             for item in page.rejected:

@@ -63,8 +63,10 @@ class Paged(Generic[T]):
     def _check_advances(self, page: Page[T], skip: int) -> None:
         if page.skip != skip:
             raise MalformedResponse(
-                f"{self._what}: asked for skip {skip}, the venue answered skip {page.skip}: "
-                "it does not page, and reading on would repeat the same items"
+                f"asked for skip {skip}, the venue answered skip {page.skip}: "
+                "it does not page, and reading on would repeat the same items",
+                endpoint=self._what,
+                field="skip",
             )
         previous = self._previous
         if (
@@ -73,6 +75,8 @@ class Paged(Generic[T]):
             and (page.items, page.rejected) == (previous.items, previous.rejected)
         ):
             raise MalformedResponse(
-                f"{self._what}: the page at skip {skip} repeats the page before it: "
-                "the venue ignores skip, and reading on would never end"
+                f"the page at skip {skip} repeats the page before it: "
+                "the venue ignores skip, and reading on would never end",
+                endpoint=self._what,
+                field="items",
             )

@@ -1,7 +1,8 @@
 """Answers to domain values: one object, a page of them, a load shape.
 
-Pure functions. A whole answer that is not what the contract promises raises MalformedResponse;
-a malformed item of a list lands in `Page.rejected` and the rest of the page stands.
+Pure functions. A whole answer that is not what the contract promises raises MalformedResponse
+naming the field (the client adds the endpoint); a malformed item of a list lands in
+`Page.rejected` and the rest of the page stands.
 """
 
 from __future__ import annotations
@@ -29,19 +30,26 @@ def _constant(name: str) -> float:
 
 
 def decode_json(body: bytes) -> object:
-    """The JSON in `body`; MalformedResponse if it is not JSON."""
+    """The JSON in `body`; MalformedResponse if it is not JSON (where it stops being JSON: the
+    parser's words, never the body's)."""
     try:
         return json.loads(body.decode("utf-8"), parse_constant=_constant)
+    except json.JSONDecodeError as error:
+        where = f"{error.msg}, line {error.lineno} column {error.colno}"
+        raise MalformedResponse(f"the body is not JSON: {where}") from None
     except (UnicodeDecodeError, ValueError) as error:
-        raise MalformedResponse(f"answer is not JSON ({type(error).__name__})") from None
+        raise MalformedResponse(f"the body is not JSON: {type(error).__name__}") from None
+
+
+def field_of(error: ValidationError) -> str:
+    """The path of the field of the first problem (`instrument.maturity.start`)."""
+    return ".".join(str(part) for part in error.errors(include_url=False)[0]["loc"]) or "(item)"
 
 
 def describe(error: ValidationError) -> str:
     """`field.path: what is wrong` for the first problem, as a person would read it."""
-    first = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(item)"
-    message = first["msg"]
-    return f"{where}: {message[:1].lower()}{message[1:]}"
+    message = error.errors(include_url=False)[0]["msg"]
+    return f"{field_of(error)}: {message[:1].lower()}{message[1:]}"
 
 
 def _validated(model: type[M], raw: object) -> M:
@@ -49,7 +57,7 @@ def _validated(model: type[M], raw: object) -> M:
         return model.model_validate(raw)
     except ValidationError as error:
         what = model.__name__.removeprefix("Wire").lower()
-        raise MalformedResponse(f"{what}: {describe(error)}") from None
+        raise MalformedResponse(f"{what}: {describe(error)}", field=field_of(error)) from None
 
 
 def _domain(make: Callable[[], T], what: str) -> T:
@@ -106,7 +114,9 @@ def parse_page(
     """A list answer: each item parsed on its own; the envelope itself must be sound."""
     envelope = _validated(WireEnvelope, raw)
     if len(envelope.items) > max_items:
-        raise MalformedResponse(f"page holds {len(envelope.items)} items, more than {max_items}")
+        raise MalformedResponse(
+            f"items: the page holds {len(envelope.items)}, more than {max_items}", field="items"
+        )
     items: list[T] = []
     rejected: list[RejectedItem] = []
     for index, item in enumerate(envelope.items):

@@ -91,7 +91,7 @@ async def submitted(
 
 def _unknown(client_quote_id: str, error: VenueError) -> SubmitOutcomeUnknown:
     return SubmitOutcomeUnknown(
-        f"quote {client_quote_id}: outcome unknown after {type(error).__name__}; "
+        f"quote {client_quote_id}: outcome unknown after {type(error).__name__} ({error}); "
         "read our quotes before quoting this RFQ again",
         client_quote_id=client_quote_id,
     )

@@ -68,9 +68,9 @@ class VenueSession:
     def json(self, answer: Answer, endpoint: str) -> object:
         try:
             return decode_json(answer.body)
-        except MalformedResponse:
+        except MalformedResponse as error:
             self._stats.malformed_responses[endpoint] += 1
-            raise
+            raise error.at(endpoint) from None
 
     async def call(
         self,

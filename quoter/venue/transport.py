@@ -56,18 +56,18 @@ class Redactor:
         return text[:MAX_MESSAGE_CHARS]
 
 
-async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int, what: str) -> bytes:
     declared = response.content_length
     if declared is not None and declared > max_bytes:
-        raise ExchangeFailed(
-            MalformedResponse(f"answer of {declared} bytes exceeds {max_bytes}"), TOO_LARGE
-        )
+        too_large = f"the body of {declared} bytes exceeds {max_bytes}"
+        raise ExchangeFailed(MalformedResponse(too_large, endpoint=what), TOO_LARGE)
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(65536):
         size += len(chunk)
         if size > max_bytes:
-            raise ExchangeFailed(MalformedResponse(f"answer exceeds {max_bytes} bytes"), TOO_LARGE)
+            too_large = f"the body exceeds {max_bytes} bytes"
+            raise ExchangeFailed(MalformedResponse(too_large, endpoint=what), TOO_LARGE)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -96,7 +96,7 @@ async def exchange(
                 timeout=client_timeout,
                 allow_redirects=False,
             ) as response:
-                body = await _read_bounded(response, max_bytes)
+                body = await _read_bounded(response, max_bytes, what)
                 return Answer(response.status, body)
     except TimeoutError:
         raise ExchangeFailed(VenueUnavailable(f"{what}: timed out"), TIMEOUT) from None

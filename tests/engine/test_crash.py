@@ -259,7 +259,10 @@ def test_sigterm_withdraws_a_quote_whose_submit_outcome_is_unknown(tmp_path: Pat
             _post(faults, {"kind": "latency", "method": "GET", "path": "/quotes", "latency-s": 8})
             _post(sandbox.base_url + "/_sandbox/rfqs", {})
             wait_for(
-                lambda: any(r.get("answer") == "outcome-unknown" for r in audit_records(audit)),
+                lambda: any(
+                    str(r.get("answer")).startswith("outcome-unknown: ")
+                    for r in audit_records(audit)
+                ),
                 QUOTE_TIMEOUT_S,
                 "a submit with an unknown outcome",
                 bot_log,

@@ -3,6 +3,10 @@ forgotten in one place, so nothing of a forgotten RFQ is left behind."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
+from quoter.domain import RfqStatus
 from quoter.engine.desk import OpenRfqs
 from tests.factories import make_rfq
 from tests.strategies.factories import make_shape
@@ -23,3 +27,20 @@ def test_forgetting_an_rfq_takes_its_listing_version_shape_and_seen_time_at_once
     assert [r.rfq.id for r in rfqs] == ["kept"]
     assert len(rfqs) == 1
     assert rfqs.forget("gone") is None  # twice is nothing
+
+
+def test_an_ended_rfq_is_forgotten_and_its_end_remembered_until_past_its_deadline() -> None:
+    rfqs = OpenRfqs()
+    rfq = make_rfq(id="ended")
+    record = rfqs.add(rfq, ("v1",), seen_at_s=1.0)
+    traded = replace(rfq, status=RfqStatus.TRADED)
+    assert rfqs.end(traded) is record
+    assert "ended" not in rfqs
+    assert rfqs.end(replace(rfq, status=RfqStatus.EXPIRED)) is None  # the first end is kept
+    remembered = rfqs.ended("ended")
+    assert remembered is not None
+    assert (remembered.status, remembered.quote_deadline) == (RfqStatus.TRADED, rfq.quote_deadline)
+    rfqs.forget_ended(rfq.quote_deadline)  # a deadline not before: kept
+    assert rfqs.ended("ended") is not None
+    rfqs.forget_ended(rfq.quote_deadline + timedelta(seconds=1))
+    assert rfqs.ended("ended") is None

@@ -126,3 +126,29 @@ async def test_a_slow_submit_is_retried_with_the_same_id(
     seen = await counters(sandbox)
     assert seen["quotes-created"] == 1
     assert seen["duplicate-live"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "says"),
+    [
+        ("malformed-quote", "valid-until", "valid-until: field required"),
+        ("invalid-json", None, "the body is not JSON: "),
+    ],
+)
+async def test_a_2xx_submit_answer_refused_names_the_endpoint_and_the_field(
+    sandbox: RunningSandbox, tmp_path: Path, kind: str, field: str | None, says: str
+) -> None:
+    rfq_id = await new_rfq(sandbox)
+    await fault(sandbox, kind, path="/quotes", method="POST")
+    async with client(sandbox, tmp_path) as venue:
+        rfq = await venue.get_rfq(rfq_id)
+        with pytest.raises(SubmitOutcomeUnknown) as caught:
+            await venue.submit_quote(quote_for(rfq, "q-garbled", sandbox.clock.now()))
+        assert str(caught.value).startswith("submit_quote: quote q-garbled answered 201, ")
+        assert says in str(caught.value)
+        bad = caught.value.bad_answer
+        assert bad is not None
+        assert (bad.endpoint, bad.field) == ("submit_quote", field)
+        assert venue.stats.malformed_responses["submit_quote"] == 1
+        live = await venue.list_quotes(status=QuoteStatus.ACTIVE)  # stored all the same
+        assert [q.client_quote_id for q in live.items] == ["q-garbled"]

@@ -83,8 +83,11 @@ async def test_malformed_items_are_set_aside(sandbox: RunningSandbox, tmp_path: 
 async def test_invalid_json_is_malformed(sandbox: RunningSandbox, tmp_path: Path) -> None:
     await fault(sandbox, "invalid-json", path="/rfqs")
     async with client(sandbox, tmp_path) as venue:
-        with pytest.raises(MalformedResponse, match="not JSON"):
+        with pytest.raises(
+            MalformedResponse, match=r"^list_rfqs: the body is not JSON: "
+        ) as caught:
             await venue.list_rfqs()
+        assert (caught.value.endpoint, caught.value.field) == ("list_rfqs", None)
         await venue.list_rfqs()
 
 

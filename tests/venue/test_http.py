@@ -285,7 +285,9 @@ async def test_a_submit_answered_with_another_quote_may_be_live(
         "POST /rfqs/r1/quotes", Reply(201, payloads.quote(rfq_id="r1", client_quote_id="other"))
     )
     async with open_venue() as venue:
-        with pytest.raises(SubmitOutcomeUnknown, match="another quote"):
+        with pytest.raises(
+            SubmitOutcomeUnknown, match="client-quote-id: the answer is quote other"
+        ):
             await venue.submit_quote(make_request())
 
 
