@@ -57,6 +57,7 @@ class Heartbeat:
         self._clock = clock
         self._pid = os.getpid() if pid is None else pid
         self._count = 0
+        self.said_stopped = False
 
     def beat(self) -> None:
         self._count += 1
@@ -69,3 +70,4 @@ class Heartbeat:
 
     def stopped(self) -> None:
         write_beat(self.path, Beat(self._pid, self._count + 1, BeatState.STOPPED))
+        self.said_stopped = True
