@@ -19,11 +19,12 @@ from quoter.engine.curve_report import CurveReporter
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
+from quoter.engine.heartbeat import Unsettled
 from quoter.engine.hours import OpenSpans
 from quoter.engine.killswitch import Kill, LatchError, Scope, kill_label
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
-from quoter.engine.quotes import QuoteState
+from quoter.engine.quotes import UNKNOWN_GRACE, QuoteState
 from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineDeps, StrategySlot
 from quoter.engine.stop import StopWithdrawal
@@ -375,6 +376,15 @@ class Engine:
                 self._handling -= 1
                 if not self._handling:
                     self._idle.set()
+
+    def unsettled(self) -> tuple[Unsettled, ...]:
+        """The quotes whose submit's outcome is not known (in flight, unanswered), each with
+        the instant after which it cannot be live, as the watcher gives it up: its valid-until
+        plus the venue clock's margin. For the heartbeat: the dead-man's switch's to look for."""
+        return tuple(
+            Unsettled(q.client_quote_id, q.valid_until + UNKNOWN_GRACE)
+            for q in self.desk.quotes.unsettled()
+        )
 
     def kill(self, kill: Kill) -> None:
         self.halt.kill(kill)

@@ -13,7 +13,7 @@ from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt, must_withdraw
-from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.quotes import LOOK_FIRST, LOOK_MAX, UNKNOWN_GRACE, OurQuote, QuoteState
 from quoter.engine.state import EngineDeps
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill
@@ -27,12 +27,7 @@ log = logging.getLogger(__name__)
 # updated-since is inclusive and clocks differ: look back a little and skip what was seen.
 CURSOR_OVERLAP = timedelta(seconds=1)
 FORGET_AFTER = timedelta(hours=1)
-# A possibly-live quote is given up on this long after its valid-until: the venue's clock may
-# be behind ours.
-UNKNOWN_GRACE = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(minutes=1)
-LOOK_FIRST = timedelta(seconds=0.5)
-LOOK_MAX = timedelta(seconds=30)
 
 
 class Watcher:
