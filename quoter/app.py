@@ -181,8 +181,12 @@ def _stopped(heartbeat: Heartbeat | None, bot: Bot, *, start_refused: bool = Fal
     nothing, the most the bot can know, and the switch's sweep would be refused alike."""
     engine = bot.engine
     left = len(engine.desk.quotes) if start_refused else engine.left_live
-    if heartbeat is not None and left == 0:
+    if heartbeat is None:
+        return
+    if left == 0:
         heartbeat.stopped()
+    else:  # the last word: the quotes whose outcome the switch is to look for once it fires
+        heartbeat.beat()
 
 
 async def _run_tasks(
@@ -201,7 +205,7 @@ async def _run_tasks(
             group.create_task(ticker()),
         ]
         if heartbeat is not None:
-            helpers.append(group.create_task(heartbeat.run()))
+            helpers.append(group.create_task(heartbeat.run(bot.engine.unsettled)))
         if admin is not None and admin.config_path is not None:
             watch = watch_config(admin.config_path, bot.engine, clock, admin.config_poll_s)
             helpers.append(group.create_task(watch))

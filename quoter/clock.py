@@ -9,8 +9,11 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -27,6 +30,21 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
         ...
+
+
+async def within(clock: Clock, seconds: float, work: Coroutine[Any, Any, T]) -> T | None:
+    """`work`'s result, or None once `seconds` of `clock` have passed first: `work` is then
+    cancelled (a request to the venue in flight with it), and its `finally` blocks have run
+    when this returns. On the clock, not the loop: a stop's window is the engine's time."""
+    task = asyncio.create_task(work)
+    timer = asyncio.create_task(clock.sleep(seconds))
+    try:
+        await asyncio.wait((task, timer), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        task.cancel()  # nothing, if it is done
+        timer.cancel()
+        await asyncio.wait((task, timer))
+    return None if task.cancelled() else task.result()
 
 
 class SystemClock:

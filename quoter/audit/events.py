@@ -343,6 +343,21 @@ class WithdrawalPass:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StopWithdrawal:
+    """The stop's withdrawal as it ended: how long it took from the stop, within which window,
+    and the RFQs whose quote may still be live (none if clean)."""
+
+    kind: ClassVar[str] = "stop-withdrawal"
+    why: str = key("why", TEXT)
+    elapsed_s: float = key("elapsed-s", NUMBER)
+    timeout_s: float = key("timeout-s", NUMBER)
+    clean: bool = key("clean", BOOL)
+    result: str = key("result", TEXT)
+    possibly_live: tuple[str, ...] = key("possibly-live", TEXTS)
+    extra: Json = extra()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KillChanged:
     """The kill switch latched or lifted: its state and the kills in force."""
 
@@ -512,6 +527,7 @@ EVENTS: tuple[type[Any], ...] = (
     TradeCaptureFailed,
     QuoteWithdrawal,
     WithdrawalPass,
+    StopWithdrawal,
     KillChanged,
     Resumed,
     StrategySwapped,
@@ -546,6 +562,7 @@ Event = (
     | TradeCaptureFailed
     | QuoteWithdrawal
     | WithdrawalPass
+    | StopWithdrawal
     | KillChanged
     | Resumed
     | StrategySwapped

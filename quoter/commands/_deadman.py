@@ -43,8 +43,10 @@ async def deadman_beside(
         env=dict(os.environ),
         start_new_session=True,
     )
-    yield Heartbeat(deadman.heartbeat_path, deadman.beat_s, SystemClock())
+    heartbeat = Heartbeat(deadman.heartbeat_path, deadman.beat_s, SystemClock())
+    yield heartbeat
     # Reached on a return only: the bot ended and wrote its stop (nothing live) or did not
     # (then the switch fires once we are gone, and is not waited for).
-    with suppress(subprocess.TimeoutExpired):
-        await asyncio.to_thread(child.wait, CLEAN_EXIT_WAIT_S)
+    if heartbeat.said_stopped:
+        with suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(child.wait, CLEAN_EXIT_WAIT_S)

@@ -71,7 +71,12 @@ class KillConfig(Frozen):
         2.0, gt=0, description="our clock against the venue's timestamps: beyond, no new quotes"
     )
     stop_withdraw_timeout_s: float = Field(
-        10.0, gt=0, le=60, description="at a stop: how long withdrawing every quote keeps trying"
+        10.0,
+        gt=0,
+        le=60,
+        description="at a stop: how long, from the stop, waiting for the answers of submits "
+        "sent (half of it at most) and withdrawing every quote may take; a request to the venue "
+        "still unanswered then is cut off",
     )
 
 

@@ -8,7 +8,13 @@ along. `quoter run --config FILE` starts it; by hand: `python -m quoter.engine.d
 
 Credentials come from the environment (QUOTER_CLIENT_ID, ...), never the command line. It
 ends when the bot stops cleanly or is gone; a bot it fired on for silence that beats again is
-watched again. The next `quoter run` starts a new one."""
+watched again. The next `quoter run` starts a new one.
+
+A quote whose submit's outcome the bot did not know when last heard (in flight, unanswered:
+its heartbeat names them) may be stored by the venue after the switch's sweep: having fired,
+the switch keeps reading the venue's list of our active quotes, withdrawing what it lists, as
+the bot would have, until each such quote is found or past its valid-until (plus the venue
+clock's margin), or the bot beats again."""
 
 from __future__ import annotations
 
@@ -18,15 +24,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 from quoter.basics.errors import ConfigError
 from quoter.clock import Clock, SystemClock
 from quoter.config import QuoterConfig, load_config
-from quoter.engine.heartbeat import Beat, BeatState, read_beat
+from quoter.engine.heartbeat import Beat, BeatState, Unsettled, read_beat
 from quoter.engine.killswitch import Kill, KillSwitch, LatchError
-from quoter.engine.venue_kill import VenueKill, withdraw_at_venue
+from quoter.engine.quotes import LOOK_FIRST, LOOK_MAX
+from quoter.engine.sweep import SweepResult, sweep
+from quoter.engine.venue_kill import VenueKill, venue_for_kill, withdraw_at_venue
 from quoter.venue.config import VenueCredentials, load_credentials
 
 LOOK_S = 0.1  # how often the heartbeat is read: the delay added to a dead bot's kill
@@ -49,6 +58,7 @@ class Observer:
     timeout_s: float
     count: int | None = None
     changed_at_s: float = 0.0
+    unsettled: tuple[Unsettled, ...] = ()  # as the bot's last beat named them
 
     def look(self, alive: bool, beat: Beat | None, now_s: float) -> tuple[Verdict, str]:
         """`alive` must be read before `beat`: a bot that wrote its stop and then exited is
@@ -58,6 +68,7 @@ class Observer:
             return Verdict.CLEAN, "the bot stopped cleanly"
         if mine is not None and mine.count != self.count:
             self.count, self.changed_at_s = mine.count, now_s
+            self.unsettled = mine.unsettled
         if self.count is None:
             if alive:
                 return Verdict.WATCH, "waiting for the first beat"
@@ -134,9 +145,63 @@ async def supervise(
             _say(note)
         _say(f"kill latched; {done.describe()} ({clock.monotonic() - started_s:.1f} s)")
         code = max(code, 0 if done.result.complete else 1)
+        waiting = still_unsettled(observer.unsettled, done.result, clock.now())
+        if waiting:
+            await look_for(config, credentials, waiting, observer, clock)
         if not await beats_again(path, observer, clock, alive):
             return code  # gone: nothing of it can quote any more
         _say(f"bot pid {bot_pid} beats again: watching it again")
+
+
+async def look_for(
+    config: QuoterConfig,
+    credentials: VenueCredentials,
+    waiting: list[Unsettled],
+    observer: Observer,
+    clock: Clock,
+) -> None:
+    """Read the venue's list of our active quotes and withdraw what it lists, after 0.5 s,
+    1 s, 2 s, ... up to 30 s apart, until every quote of `waiting` is found or past its
+    look-until; or until the bot beats again (running, it looks for its own)."""
+    path, sweep_s = config.engine.deadman.heartbeat_path, config.engine.deadman.sweep_timeout_s
+    until = max(u.look_until for u in waiting)
+    _say(f"looking for {len(waiting)} quote(s) whose submit's outcome is unknown, until {until}")
+    notes: list[str] = []
+    withdrawn, pause_s = 0, LOOK_FIRST.total_seconds()
+    async with venue_for_kill(config.venue, credentials, clock, notes) as venue:
+        while True:
+            await clock.sleep(min(pause_s, (until - clock.now()).total_seconds()))
+            pause_s = min(pause_s * 2, LOOK_MAX.total_seconds())
+            if heard_again(read_beat(path), observer):
+                _say("the bot beats again: it looks for its own quotes")
+                return
+            waiting = still_unsettled(waiting, None, clock.now())
+            if not waiting:
+                break
+            result = await sweep(venue, clock, timeout_s=sweep_s)
+            withdrawn += len(result.withdrawn)
+            waiting = still_unsettled(waiting, result, clock.now())
+            if not waiting:
+                break
+    for note in notes:
+        _say(note)
+    _say(f"done looking: {withdrawn} withdrawn since the firing; the rest found gone or expired")
+
+
+def still_unsettled(
+    waiting: Sequence[Unsettled], result: SweepResult | None, now: datetime
+) -> list[Unsettled]:
+    """Those of `waiting` the sweep's `result` did not find (withdrawn, or gone already),
+    and not yet past their look-until."""
+    found = set() if result is None else {q.client_quote_id for q in result.withdrawn}
+    if result is not None:
+        found |= {q.client_quote_id for q in result.not_active}
+    return [u for u in waiting if u.client_quote_id not in found and now < u.look_until]
+
+
+def heard_again(beat: Beat | None, observer: Observer) -> bool:
+    """A beat of the bot's since the last one the observer saw: it runs (or stopped) again."""
+    return beat is not None and beat.pid == observer.bot_pid and beat.count != observer.count
 
 
 async def beats_again(

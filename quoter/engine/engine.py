@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from quoter.audit import events
+from quoter.clock import within
 from quoter.domain import Rfq
 from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
@@ -18,14 +19,16 @@ from quoter.engine.curve_report import CurveReporter
 from quoter.engine.desk import Desk
 from quoter.engine.halt import Halt
 from quoter.engine.health import LEDGER_LOOK_S, VenueHealth, ledger_failsafe
+from quoter.engine.heartbeat import Unsettled
 from quoter.engine.hours import OpenSpans
 from quoter.engine.killswitch import Kill, LatchError, Scope, kill_label
 from quoter.engine.pipeline import Pipeline, refresh_due
 from quoter.engine.planner import PollPacer, PollPlan
 from quoter.engine.positions import PositionsRetry
-from quoter.engine.quotes import QuoteState
+from quoter.engine.quotes import UNKNOWN_GRACE, QuoteState
 from quoter.engine.reconcile import StartRefused, reconcile_at_start
 from quoter.engine.state import EngineDeps, StrategySlot
+from quoter.engine.stop import StopWithdrawal
 from quoter.engine.watch import Watcher
 from quoter.engine.withdraw import Withdrawer, everything
 from quoter.pricing.curve import CurveSet
@@ -35,8 +38,8 @@ from quoter.venue import errors
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_LOOK_S = 0.5  # at shutdown: how often the venue is read for an unanswered submit
 DRAIN_TIMEOUT_S = 15.0  # long enough for a submit's answer, its timeout and retries included
+DRAIN_SHARE = 0.5  # of the stop's window, at most: the rest is the withdrawal's
 LATCH_POLL_S = 0.2
 
 
@@ -58,6 +61,7 @@ class Engine:
         self._pipeline = Pipeline(deps, desk, halt, self._answers, self._withdrawer)
         self._watcher = Watcher(deps, desk, halt, self._answers)
         self._positions = PositionsRetry(deps, desk)
+        self._stop = StopWithdrawal(self._withdrawer, self._watcher, desk, deps.clock, deps.audit)
         self._queue: asyncio.Queue[Rfq] = asyncio.Queue(deps.config.quoting.queue_size)
         self._queued: set[str] = set()  # RFQs waiting or being handled: one at a time each
         self._curve_id = ""
@@ -72,6 +76,7 @@ class Engine:
         self._napping: asyncio.Task[None] | None = None
         self._nap_cut = False
         self._draining = False
+        self._stop_asked_s: float | None = None  # on the clock's monotonic time
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -116,14 +121,15 @@ class Engine:
 
     async def _stop_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
+        clock = self.deps.clock
+        self._stop_asked_s = clock.monotonic()  # the stop's window starts here
         # A submit cancelled on its way may still go live, and then no one learns its id:
-        # take no new RFQ and let the submits already sent be answered before ending.
+        # take no new RFQ and let the submits already sent be answered before ending, within
+        # a share of the stop's window (the rest withdraws; one cut off is looked for).
+        drain_s = min(DRAIN_TIMEOUT_S, DRAIN_SHARE * self.deps.config.kill.stop_withdraw_timeout_s)
         self._draining = True
-        try:
-            async with asyncio.timeout(DRAIN_TIMEOUT_S):
-                await self._idle.wait()
-        except TimeoutError:
-            log.error("stopping with submits unanswered after %s s", DRAIN_TIMEOUT_S)
+        if await within(clock, drain_s, self._idle.wait()) is None:
+            log.error("stopping with submits unanswered after %.1f s", drain_s)
         raise _Stopping
 
     async def _watch_latch(self) -> None:
@@ -158,38 +164,13 @@ class Engine:
             self._napping.cancel()  # told apart from a real cancel in _nap
 
     async def _withdraw_all(self, why: str) -> None:
-        """Sweep until the venue lists none of our quotes live and no submit's outcome is
-        unknown, or the time is up; said loudly if it is."""
-        deps, desk = self.deps, self.desk
-        for quote in desk.quotes:
-            if quote.state is QuoteState.IN_FLIGHT:
-                # Its submit was cut off: no answer will bring the id, read the venue instead.
-                desk.quotes.mark(quote.rfq.id, QuoteState.UNKNOWN)
-        timeout_s = deps.config.kill.stop_withdraw_timeout_s
-        deadline = deps.clock.monotonic() + timeout_s
-        while True:
-            left_s = deadline - deps.clock.monotonic()
-            result = await self._withdrawer.sweep(why, everything, timeout_s=max(left_s, 0.0))
-            possibly_live = self._watcher.forget_expired_unknown()
-            left_s = deadline - deps.clock.monotonic()
-            if (result.complete and not possibly_live) or left_s <= 0:
-                break
-            if result.refused is not None:
-                break  # the venue refuses every request (credentials, quota): said once, below
-            await deps.clock.sleep(min(UNKNOWN_LOOK_S, left_s))
-        clean = result.complete and not possibly_live
-        # What the book still tracks (a quote the venue answered not-active, its RFQ's end never
-        # polled) counts only when the venue could not confirm that none of ours is live.
-        self.left_live = (
-            0 if clean else max(len(desk.quotes), len(result.left) + len(possibly_live), 1)
-        )
-        if not clean:
-            log.error(
-                "stopping with quotes possibly live after %.1f s: %s; %d submits unanswered",
-                timeout_s - max(0.0, deadline - deps.clock.monotonic()),
-                result.describe(),
-                len(possibly_live),
-            )
+        """Withdraw every live quote within the stop's window, from the stop (its drain
+        included) or from now if the run ended otherwise; said loudly if any may be live."""
+        clock = self.deps.clock
+        started_s = clock.monotonic() if self._stop_asked_s is None else self._stop_asked_s
+        timeout_s = self.deps.config.kill.stop_withdraw_timeout_s
+        stopped = await self._stop.run(why, started_s, timeout_s)
+        self.left_live = stopped.left_live
 
     def _record_start(self) -> None:
         """The limits, strategy and settings this run quotes under: a change of limits between
@@ -403,6 +384,15 @@ class Engine:
                 self._handling -= 1
                 if not self._handling:
                     self._idle.set()
+
+    def unsettled(self) -> tuple[Unsettled, ...]:
+        """The quotes whose submit's outcome is not known (in flight, unanswered), each with
+        the instant after which it cannot be live, as the watcher gives it up: its valid-until
+        plus the venue clock's margin. For the heartbeat: the dead-man's switch's to look for."""
+        return tuple(
+            Unsettled(q.client_quote_id, q.valid_until + UNKNOWN_GRACE)
+            for q in self.desk.quotes.unsettled()
+        )
 
     def kill(self, kill: Kill) -> None:
         self.halt.kill(kill)

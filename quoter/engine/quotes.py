@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from quoter.domain import Quote, Rfq
+
+# A possibly-live quote (its submit's outcome unknown) is looked for in our quotes at once, then
+# after 0.5 s, 1 s, 2 s, ... up to LOOK_MAX apart, and given up on UNKNOWN_GRACE after its
+# valid-until (the venue's clock may be behind ours): by the engine, and by the dead-man's
+# switch for a bot gone with such a quote.
+LOOK_FIRST = timedelta(seconds=0.5)
+LOOK_MAX = timedelta(seconds=30)
+UNKNOWN_GRACE = timedelta(seconds=5)
 
 
 class QuoteState(StrEnum):
@@ -88,6 +96,11 @@ class QuoteBook:
 
     def unknown(self) -> list[OurQuote]:
         return [self._quotes[i] for i in self._by_state[QuoteState.UNKNOWN]]
+
+    def unsettled(self) -> list[OurQuote]:
+        """The quotes whose submit's outcome is not known yet: in flight, or unanswered."""
+        ids = self._by_state[QuoteState.IN_FLIGHT] | self._by_state[QuoteState.UNKNOWN]
+        return [self._quotes[i] for i in ids]
 
     def live_count(self) -> int:
         return len(self._quotes) - len(self._by_state[QuoteState.WITHDRAWING])

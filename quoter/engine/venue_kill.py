@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,19 @@ async def withdraw_at_venue(
     lane; lists again until none is left or `timeout_s` has passed. Never raises a VenueError."""
     deadline = clock.monotonic() + timeout_s
     notes: list[str] = []
+    async with venue_for_kill(config, credentials, clock, notes) as venue:
+        covers = await scope_filter(venue, scope or Scope(), notes)
+        left_s = max(0.0, deadline - clock.monotonic())
+        result = await sweep(venue, clock, timeout_s=left_s, covers=covers)
+    return VenueKill(result, tuple(notes))
+
+
+@asynccontextmanager
+async def venue_for_kill(
+    config: VenueConfig, credentials: VenueCredentials, clock: Clock, notes: list[str]
+) -> AsyncIterator[HttpVenue]:
+    """A venue client on the bot's usage plan and quota ledger, or on a ledger of its own
+    beside it if a process holds the bot's lock and does not let go (said in `notes`)."""
     ledger = config.usage_plan.ledger_path
     if not await lock_free(ledger.with_name(ledger.name + ".lock"), clock, LEDGER_WAIT_S):
         own = ledger.with_name(ledger.name + ".kill")
@@ -61,10 +75,7 @@ async def withdraw_at_venue(
         plan = config.usage_plan.model_copy(update={"ledger_path": own})
         config = config.model_copy(update={"usage_plan": plan})
     async with HttpVenue.open(config, credentials, clock) as venue:
-        covers = await scope_filter(venue, scope or Scope(), notes)
-        left_s = max(0.0, deadline - clock.monotonic())
-        result = await sweep(venue, clock, timeout_s=left_s, covers=covers)
-    return VenueKill(result, tuple(notes))
+        yield venue
 
 
 async def scope_filter(venue: Venue, scope: Scope, notes: list[str]) -> Callable[[Quote], bool]:

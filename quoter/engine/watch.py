@@ -13,7 +13,7 @@ from quoter.engine.answers import VenueAnswers
 from quoter.engine.audit import AuditError
 from quoter.engine.desk import Desk, EndedRfq, Version
 from quoter.engine.halt import Halt, must_withdraw
-from quoter.engine.quotes import OurQuote, QuoteState
+from quoter.engine.quotes import LOOK_FIRST, LOOK_MAX, UNKNOWN_GRACE, OurQuote, QuoteState
 from quoter.engine.state import EngineDeps
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill
@@ -29,12 +29,7 @@ CURSOR_OVERLAP = timedelta(seconds=1)
 # An RFQ is forgotten this long after its quote deadline: one whose end was never seen, and
 # one seen ended (kept so that a later listing saying it is open is refused, not quoted).
 FORGET_AFTER = timedelta(hours=1)
-# A possibly-live quote is given up on this long after its valid-until: the venue's clock may
-# be behind ours.
-UNKNOWN_GRACE = timedelta(seconds=5)
 PRUNE_EVERY = timedelta(minutes=1)
-LOOK_FIRST = timedelta(seconds=0.5)
-LOOK_MAX = timedelta(seconds=30)
 
 
 class Watcher:

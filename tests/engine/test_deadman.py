@@ -24,11 +24,13 @@ from tests.engine.bots import (
     supervisor_pid,
     write_bot_config,
 )
-from tests.engine.processes import QUOTER, reap, spawn, tail, wait_exit, wait_for
+from tests.engine.processes import QUOTER, get_json, reap, spawn, tail, wait_exit, wait_for
+from tests.engine.test_crash import _post
 
 QUOTES = 5
 WITHDRAWN_WITHIN_S = 8.0  # the switch's 3 s timeout is not in play after a SIGKILL
 SUPERVISOR_EXIT_S = 15.0  # its sweep gives up after 10 s
+STORED_AFTER_S = 8.0  # the late quote: past the bot's stop (2 s here) and the switch's sweep
 
 
 def test_quoter_kill_withdraws_at_the_venue_when_the_bot_is_hung(tmp_path: Path) -> None:
@@ -141,3 +143,39 @@ def test_a_start_the_venue_refuses_is_a_stop_the_switch_leaves_alone(tmp_path: P
     assert len(reasons) == 1, reasons
     assert reasons[0].startswith("start failed: AuthenticationFailed"), reasons
     assert "the bot stopped cleanly: nothing to do" in d.log.read_text(encoding="utf-8")
+
+
+def test_a_quote_the_venue_stores_after_the_stop_is_withdrawn_by_the_switch(
+    tmp_path: Path,
+) -> None:
+    # Every attempt at the submit is answered 504 and the venue stores the quote 8 s later:
+    # the bot stops (SIGTERM) with its outcome unknown, not clean; the switch fires on the bot
+    # gone, sweeps and finds nothing yet, and must keep looking for the quote until its
+    # valid-until, not give up: once stored, it is withdrawn, and then the switch ends.
+    d = desk(tmp_path)
+    with sandbox(tmp_path, d.env) as venue:
+        write_bot_config(d, venue.base_url, deadman=True)
+        text = d.config.read_text(encoding="utf-8")
+        d.config.write_text(
+            text.replace("[engine.kill]\n", "[engine.kill]\nstop_withdraw_timeout_s = 2.0\n"),
+            encoding="utf-8",
+        )
+        with quoting_bot(venue, d, 0) as bot:
+            supervisor = supervisor_pid(d)
+            try:
+                late = {"kind": "quote-504-late", "count": 3, "store-after-s": STORED_AFTER_S}
+                _post(venue.base_url + "/_sandbox/faults", {**late, "method": "POST"})
+                post_rfq(venue)
+                wait_for(lambda: "outcome unknown" in d.log.read_text(), 10.0, "unknown", d.log)
+                bot.send_signal(signal.SIGTERM)
+                assert wait_exit(bot, 10.0, d.log) == 1, tail(d.log)  # possibly live: said
+                time.sleep(STORED_AFTER_S + 1.0)
+                get_json(venue.base_url + "/_sandbox/clock")  # the sandbox stores what is due
+                assert venue.counters()["quotes-created"] == 1, tail(d.log)
+                wait_for(lambda: live_quotes(venue) == 0, 40.0, "the late quote withdrawn", d.log)
+            finally:
+                ended = reap_pid(supervisor, SUPERVISOR_EXIT_S)
+        assert ended, f"the switch did not end once the quote was withdrawn\n{tail(d.log)}"
+    said = d.log.read_text(encoding="utf-8")
+    assert "looking for 1 quote" in said, tail(d.log)
+    assert [k["by"] for k in d.kills()] == ["dead-man's switch"], tail(d.log)
