@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from quoter.clock import Clock
+from quoter.clock import Clock, within
 from quoter.domain import Quote, QuoteStatus
 from quoter.venue import errors
 from quoter.venue.paging import Paged
@@ -88,7 +88,11 @@ async def sweep(
     while True:
         listed = True
         try:
-            found, pages, unreadable = await list_active(venue)
+            listing = await within(clock, _left(clock, deadline), list_active(venue))
+            if listing is None:  # the time ran out on a list in flight (a venue that hangs)
+                lists += 1
+                break
+            found, pages, unreadable = listing
         except errors.VenueError as error:
             lists += 1
             failures += 1
@@ -106,7 +110,7 @@ async def sweep(
         if clock.monotonic() >= deadline:
             break
         if listed:
-            outcomes = await asyncio.gather(*(_withdraw(venue, q) for q in targets))
+            outcomes = await _withdraw_within(venue, clock, targets, _left(clock, deadline))
             for quote, outcome in zip(targets, outcomes, strict=True):
                 if outcome is Withdrawal.WITHDRAWN:
                     withdrawn.append(quote)
@@ -140,6 +144,23 @@ async def list_active(venue: Venue) -> tuple[list[Quote], int, int]:
         found.extend(q for q in page.items if q.status is QuoteStatus.ACTIVE)
         unreadable += len(page.rejected)
     return found, paged.pages, unreadable
+
+
+async def _withdraw_within(
+    venue: Venue, clock: Clock, quotes: list[Quote], seconds: float
+) -> list[Withdrawal]:
+    """Withdraw `quotes` concurrently for at most `seconds` of `clock`: a withdrawal still
+    unanswered then is cancelled and FAILED (its quote may be live: listed again, or left)."""
+    done: dict[int, Withdrawal] = {}
+
+    async def one(index: int, quote: Quote) -> None:
+        done[index] = await _withdraw(venue, quote)
+
+    async def every() -> None:
+        await asyncio.gather(*(one(n, q) for n, q in enumerate(quotes)))
+
+    await within(clock, seconds, every())
+    return [done.get(n, Withdrawal.FAILED) for n in range(len(quotes))]
 
 
 async def _withdraw(venue: Venue, quote: Quote) -> Withdrawal:

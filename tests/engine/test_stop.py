@@ -4,11 +4,15 @@ and says how long it took and which RFQs' quotes may still be live."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from quoter.clock import SystemClock
+from quoter.domain import Price, QuoteRequest
 from quoter.engine.quotes import QuoteState
+from quoter.engine.sweep import sweep
 from tests.engine.harness import (
     audit_records,
     engine_config,
@@ -17,7 +21,7 @@ from tests.engine.harness import (
     month_ahead,
     running_engine,
 )
-from tests.venue.contract import fault, new_rfq
+from tests.venue.contract import client, fault, new_rfq
 
 WINDOW_S = 3.0
 # Past the client's 5 s request timeout, each of its retries alike; short, as the sandbox's
@@ -57,3 +61,27 @@ async def test_a_stop_against_a_hanging_venue_ends_within_its_window(
     assert stop["possibly-live"] == [rfq_id]
     assert "cut off" in stop["result"]
     assert bot.engine.left_live == 1
+
+
+@pytest.mark.parametrize("hangs", ["the list", "the withdrawal"])
+async def test_a_sweep_against_a_hanging_venue_ends_within_its_time(
+    tmp_path: Path, hangs: str
+) -> None:
+    """The sweep `quoter kill` runs when no bot answers, and the dead-man's switch when the
+    bot's heartbeat stops: its time was checked only between requests, so a venue that hangs
+    held it for the client's timeouts and retries (about 22 s a request) past the time given."""
+    async with fast_sandbox() as sandbox, client(sandbox, tmp_path) as http:
+        rfq_id = await new_rfq(sandbox, **month_ahead())
+        valid_until = sandbox.clock.now() + timedelta(minutes=4)  # within its 5 min deadline
+        await http.submit_quote(QuoteRequest(rfq_id, "left-live", valid_until, Price(40.0)))
+        where = {"method": "DELETE"} if hangs == "the withdrawal" else {"method": "GET"}
+        await fault(sandbox, "latency", count=10_000, **where, **HANG)
+        clock = SystemClock()
+        started = clock.monotonic()
+        result = await sweep(http, clock, timeout_s=WINDOW_S)
+        took_s = clock.monotonic() - started
+    assert took_s < ENDS_WITHIN_S
+    assert not result.complete
+    assert "none live" not in result.describe()
+    if hangs == "the withdrawal":
+        assert [q.rfq_id for q in result.left] == [rfq_id]  # listed, and maybe live still
