@@ -98,11 +98,13 @@ class Trade:
 
 @dataclass(frozen=True, slots=True)
 class RejectedItem:
-    """A list item the venue sent that failed validation: where it was and what was wrong."""
+    """A list item the venue sent that failed validation: where it was and what was wrong;
+    its id and its RFQ's, where they could be read (a quote is withdrawn by the two)."""
 
     index: int
     item_id: str | None
     reason: str
+    rfq_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

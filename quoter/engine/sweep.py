@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from quoter.clock import Clock, within
 from quoter.domain import Quote, QuoteStatus
+from quoter.domain.trading import RejectedItem
 from quoter.venue import errors
 from quoter.venue.paging import Paged
 from quoter.venue.port import Venue
@@ -48,10 +49,15 @@ class SweepResult:
     # Items of the last list that could not be read as quotes (set aside by the parser): the
     # venue lists them as ours and active, so they may be live; never "none live" then.
     unreadable: int = 0
+    # Unreadable ones withdrawn by their ids (the quote's and its RFQ's), whatever the scope:
+    # a quote the bot cannot read is one it cannot account for.
+    unreadable_withdrawn: int = 0
 
     def describe(self) -> str:
         """One line for people: what the sweep did and whether it is sure."""
         text = f"{len(self.withdrawn)} withdrawn"
+        if self.unreadable_withdrawn:
+            text += f" and {self.unreadable_withdrawn} unreadable one(s) by id"
         if self.not_active:
             text += f", {len(self.not_active)} already inactive"
         if self.complete:
@@ -83,6 +89,7 @@ async def sweep(
     withdrawn: list[Quote] = []
     not_active: list[Quote] = []
     targets: list[Quote] = []
+    strays_withdrawn, tried = 0, set()  # unreadable quotes withdrawn, and each one tried
     lists, failures, complete, unreadable = 0, 0, False, 0
     refused: str | None = None
     while True:
@@ -92,7 +99,7 @@ async def sweep(
             if listing is None:  # the time ran out on a list in flight (a venue that hangs)
                 lists += 1
                 break
-            found, pages, unreadable = listing
+            found, pages, rejected = listing
         except errors.VenueError as error:
             lists += 1
             failures += 1
@@ -104,14 +111,22 @@ async def sweep(
         else:
             lists += pages
             targets = [q for q in found if covers(q)]
-            if not targets:
+            unreadable = len(rejected)
+            strays = [(r.rfq_id, r.item_id) for r in rejected if r.rfq_id and r.item_id]
+            strays = [s for s in strays if s not in tried]  # one answered: not tried again
+            if not targets and not strays:
                 complete = not unreadable  # set-aside items may be live: not "none live"
                 break
         if clock.monotonic() >= deadline:
             break
         if listed:
-            outcomes = await _withdraw_within(venue, clock, targets, _left(clock, deadline))
-            for quote, outcome in zip(targets, outcomes, strict=True):
+            ids = [(q.rfq_id, q.id) for q in targets] + strays
+            outcomes = await _withdraw_within(venue, clock, ids, _left(clock, deadline))
+            for stray, outcome in zip(strays, outcomes[len(targets) :], strict=True):
+                if outcome is not Withdrawal.FAILED:
+                    tried.add(stray)
+                    strays_withdrawn += outcome is Withdrawal.WITHDRAWN
+            for quote, outcome in zip(targets, outcomes, strict=False):
                 if outcome is Withdrawal.WITHDRAWN:
                     withdrawn.append(quote)
                 elif outcome is Withdrawal.NOT_ACTIVE:
@@ -123,13 +138,20 @@ async def sweep(
             failures += 1
         await clock.sleep(min(RETRY_PAUSE_S * 2**failures, MAX_PAUSE_S, _left(clock, deadline)))
     return SweepResult(
-        tuple(withdrawn), tuple(not_active), tuple(targets), lists, complete, refused, unreadable
+        tuple(withdrawn),
+        tuple(not_active),
+        tuple(targets),
+        lists,
+        complete,
+        refused,
+        unreadable,
+        strays_withdrawn,
     )
 
 
-async def list_active(venue: Venue) -> tuple[list[Quote], int, int]:
-    """Every quote the venue lists as ours and active, how many pages that took, and how many
-    listed items could not be read as quotes (set aside: they may be live)."""
+async def list_active(venue: Venue) -> tuple[list[Quote], int, list[RejectedItem]]:
+    """Every quote the venue lists as ours and active, how many pages that took, and the
+    listed items that could not be read as quotes (set aside: they may be live)."""
     found: list[Quote] = []
     paged = Paged(
         lambda limit, skip: venue.list_quotes(
@@ -139,22 +161,22 @@ async def list_active(venue: Venue) -> tuple[list[Quote], int, int]:
         max_pages=MAX_PAGES,
         what="list_quotes",
     )
-    unreadable = 0
+    unreadable: list[RejectedItem] = []
     async for page in paged:
         found.extend(q for q in page.items if q.status is QuoteStatus.ACTIVE)
-        unreadable += len(page.rejected)
+        unreadable.extend(page.rejected)
     return found, paged.pages, unreadable
 
 
 async def _withdraw_within(
-    venue: Venue, clock: Clock, quotes: list[Quote], seconds: float
+    venue: Venue, clock: Clock, quotes: list[tuple[str, str]], seconds: float
 ) -> list[Withdrawal]:
-    """Withdraw `quotes` concurrently for at most `seconds` of `clock`: a withdrawal still
-    unanswered then is cancelled and FAILED (its quote may be live: listed again, or left)."""
+    """Withdraw `quotes` (RFQ id, quote id) concurrently for at most `seconds` of `clock`: a
+    withdrawal still unanswered then is cancelled and FAILED (its quote may be live)."""
     done: dict[int, Withdrawal] = {}
 
-    async def one(index: int, quote: Quote) -> None:
-        done[index] = await _withdraw(venue, quote)
+    async def one(index: int, quote: tuple[str, str]) -> None:
+        done[index] = await _withdraw(venue, *quote)
 
     async def every() -> None:
         await asyncio.gather(*(one(n, q) for n, q in enumerate(quotes)))
@@ -163,13 +185,13 @@ async def _withdraw_within(
     return [done.get(n, Withdrawal.FAILED) for n in range(len(quotes))]
 
 
-async def _withdraw(venue: Venue, quote: Quote) -> Withdrawal:
+async def _withdraw(venue: Venue, rfq_id: str, quote_id: str) -> Withdrawal:
     try:
-        await venue.withdraw_quote(quote.rfq_id, quote.id)
+        await venue.withdraw_quote(rfq_id, quote_id)
     except (errors.QuoteNotActive, errors.NotFound):
         return Withdrawal.NOT_ACTIVE
     except errors.VenueError as error:
-        log.warning("withdrawal of quote %s failed (%s)", quote.id, type(error).__name__)
+        log.warning("withdrawal of quote %s failed (%s)", quote_id, type(error).__name__)
         return Withdrawal.FAILED
     return Withdrawal.WITHDRAWN
 

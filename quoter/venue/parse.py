@@ -100,9 +100,11 @@ def parse_load_shape(raw: object) -> LoadShape:
     )
 
 
-def _item_id(raw: object) -> str | None:
+def _item_id(raw: object, key: str = "id") -> str | None:
+    """An item's `key` (its id, its RFQ's), if it is one: a quote the rest of which cannot be
+    read can still be withdrawn by its ids."""
     if isinstance(raw, dict):
-        value = raw.get("id")
+        value = raw.get(key)
         if isinstance(value, str) and 0 < len(value) <= 200:
             return value
     return None
@@ -124,7 +126,9 @@ def parse_page(
             items.append(parse_item(item))
         except MalformedResponse as error:
             reason = str(error).split(": ", 1)[-1]
-            rejected.append(RejectedItem(index=index, item_id=_item_id(item), reason=reason))
+            rejected.append(
+                RejectedItem(index, _item_id(item), reason, rfq_id=_item_id(item, "rfq-id"))
+            )
     seen = skip + len(envelope.items)
     return Page(
         items=tuple(items),

@@ -96,6 +96,15 @@ def test_a_bad_item_is_set_aside_and_the_page_stands() -> None:
     assert result.rejected[0].reason == "quote-deadline: field required"
 
 
+def test_a_quote_set_aside_keeps_its_ids_to_be_withdrawn_by() -> None:
+    items = [
+        without(payloads.quote(id="q-1", rfq_id="r-1"), "valid-until"),
+        without(payloads.quote(id="q-2"), "rfq-id"),
+    ]
+    result = parse_page(page(items), parse_quote, max_items=100, limit=100, skip=0)
+    assert [(r.item_id, r.rfq_id) for r in result.rejected] == [("q-1", "r-1"), ("q-2", None)]
+
+
 def test_page_envelopes_are_checked() -> None:
     with pytest.raises(MalformedResponse, match="items"):
         parse_page({"total": 1}, parse_rfq, max_items=10, limit=10, skip=0)
