@@ -117,11 +117,11 @@ def render_status(status: dict[str, object]) -> str:
         *_shadow_line(status.get("shadow")),
         *_condition_lines(status),
         f"RFQs    seen {status['rfqs-seen']}  open {status['rfqs-open']}  malformed {status['rfqs-malformed']}"
-        f"  reopened {status.get('rfqs-reopened', 0)} (refused)",
+        f"{_reopened(status)}",
         f"quotes  sent {status['quotes-sent']}  requotes {status['requotes-sent']}  live {status['quotes-live']}"
         f"  refused {status['quotes-refused']}  unknown {status['outcomes-unknown']}"
-        f" (found live {status.get('unknown-found-live', 0)}, possibly live"
-        f" {status['quotes-possibly-live']})  withdrawn {status['withdrawn']}",
+        f" ({_found_live(status)}possibly live {status['quotes-possibly-live']})"
+        f"  withdrawn {status['withdrawn']}",
         f"results won {status['won']}  lost {status['lost']}  fill rate {fill_text}",
         f"declined {reasons}",
         f"quota   spent {status['quota-spent']}  left {status['quota-left']}"
@@ -190,6 +190,18 @@ def _shadow_line(shadow: object) -> list[str]:
         return []
     shown = _strategy(shadow.get("name"), shadow.get("params"), shadow.get("version"))
     return [f"shadow  {shown}: prices, sends nothing"]
+
+
+def _reopened(status: dict[str, object]) -> str:
+    """RFQs the venue listed open after they ended: said once there are any."""
+    reopened = status.get("rfqs-reopened", 0)
+    return f"  reopened {reopened} (refused)" if reopened else ""
+
+
+def _found_live(status: dict[str, object]) -> str:
+    """Unknown submits a lookup found live (counted live, never as sent): once there are any."""
+    found = status.get("unknown-found-live", 0)
+    return f"found live {found}, " if found else ""
 
 
 def _condition_lines(status: dict[str, object]) -> list[str]:
