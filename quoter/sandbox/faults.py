@@ -23,7 +23,10 @@ GATEWAY_MESSAGES = {
     503: "Service Unavailable",
     504: "Endpoint request timed out",
 }
-FAULT_KEYS = frozenset({"kind", "count", "path", "method", "status", "latency-s", "store-after-s"})
+FAULT_KEYS = frozenset(
+    {"kind", "count", "path", "method", "status", "latency-s", "store-after-s", "retry-after"}
+)
+MAX_RETRY_AFTER_CHARS = 100
 
 
 class FaultKind(StrEnum):
@@ -47,6 +50,7 @@ class Fault:
     status: int = 503
     latency_s: float = 0.0
     store_after_s: float = 0.0
+    retry_after: str | None = None  # a rate-limit's Retry-After header, sent as given
 
     def matches(self, method: str, path: str) -> bool:
         """`path` is the request's path with its query: a fault's `path` may name either part
@@ -64,6 +68,7 @@ class Fault:
             "status": self.status,
             "latency-s": self.latency_s,
             "store-after-s": self.store_after_s,
+            "retry-after": self.retry_after,
         }
 
 
@@ -88,6 +93,9 @@ def parse_fault(raw: object) -> Fault:
         store_after_s = fields.number(body.get("store-after-s"), "store-after-s")
         if not 0 < store_after_s <= MAX_LATENCY_S:
             raise fields.FieldError(f"store-after-s must be within (0, {MAX_LATENCY_S:g}]")
+    retry_after = None
+    if kind is FaultKind.RATE_LIMIT and "retry-after" in body:
+        retry_after = _header_value(body["retry-after"], "retry-after")
     return Fault(
         kind=kind,
         remaining=count,
@@ -96,7 +104,18 @@ def parse_fault(raw: object) -> Fault:
         status=status,
         latency_s=latency_s,
         store_after_s=store_after_s,
+        retry_after=retry_after,
     )
+
+
+def _header_value(value: object, where: str) -> str:
+    """A header to send as given, garbage included (a test's point), but one line of text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    text = fields.text(value, where, MAX_RETRY_AFTER_CHARS)
+    if not (text.isascii() and text.isprintable()):
+        raise fields.FieldError(f"{where} must be printable ASCII")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,12 +278,13 @@ class UsageGuard:
         self._known = replace(known, spent=known.spent + taken)
         self._entry = self._effective(self._known)
 
-    def venue_bucket_empty(self) -> None:
-        """The venue answered 429 Too Many Requests: it knows better, so empty our bucket."""
+    def venue_bucket_empty(self, hold_s: float = 0.0) -> None:
+        """The venue answered 429 Too Many Requests: it knows better, so empty our bucket, and
+        send nothing in any lane for `hold_s` (its Retry-After): the bucket is the key's."""
         t_s = self._clock.monotonic()
         self._rate_limited += 1
         self._rate_limited_at.append(t_s)
-        self._bucket = arith.emptied(self._bucket, t_s)
+        self._bucket = arith.emptied(self._bucket, t_s, hold_s)
 
     def rate_limited_answers(self, window_s: float) -> tuple[int, int]:
         """The venue's 429 Too Many Requests answers: how many since the guard began, and how

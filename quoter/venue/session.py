@@ -19,6 +19,7 @@ from quoter.venue.encode import JSON_CONTENT_TYPE, QueryValue, json_bytes, query
 from quoter.venue.errors import AuthenticationFailed, MalformedResponse
 from quoter.venue.guard import UsageGuard
 from quoter.venue.parse import decode_json
+from quoter.venue.retry import retry_after_s
 from quoter.venue.stats import VenueStats
 from quoter.venue.transport import (
     Answer,
@@ -178,14 +179,26 @@ class VenueSession:
         self._stats.count_request(lane.name, endpoint, answer.status, seconds=elapsed)
         log.debug("%s %s -> %d", method, endpoint, answer.status)
         if answer.status == 429:
-            self._note_429(answer)
+            self._note_429(answer, endpoint)
         return answer
 
-    def _note_429(self, answer: Answer) -> None:
+    def _note_429(self, answer: Answer, endpoint: str) -> None:
         if is_limit_exceeded(answer.body):
             self._stats.quota_exceeded += 1
             self._guard.venue_day_spent()
-        else:
-            self._stats.rate_limited += 1
-            log.warning("venue says Too Many Requests; emptying our bucket")
-            self._guard.venue_bucket_empty()
+            return
+        self._stats.rate_limited += 1
+        asked = retry_after_s(answer.retry_after, self._clock.now(), self._config.max_retry_after_s)
+        if asked.problem is not None:
+            self._stats.retry_after_unusable += 1
+            log.warning(
+                "%s: 429 %s: holding %g s",
+                endpoint,
+                self._redactor.clean(asked.problem),
+                asked.hold_s,
+            )
+        log.warning(
+            "venue says Too Many Requests; emptying our bucket%s",
+            f", nothing sent for {asked.hold_s:g} s (Retry-After)" if asked.hold_s else "",
+        )
+        self._guard.venue_bucket_empty(asked.hold_s)

@@ -25,6 +25,7 @@ class StatsSnapshot:
 
     requests: Mapping[tuple[str, str, str], int]
     rate_limited: int
+    retry_after_unusable: int
     quota_exceeded: int
     retries: Mapping[str, int]
     reauths: int
@@ -55,6 +56,7 @@ class VenueStats:
 
     requests: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     rate_limited: int = 0
+    retry_after_unusable: int = 0  # a 429's Retry-After neither seconds nor a date, or too long
     quota_exceeded: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     reauths: int = 0
@@ -89,6 +91,7 @@ class VenueStats:
         return StatsSnapshot(
             requests=MappingProxyType(dict(self.requests)),
             rate_limited=self.rate_limited,
+            retry_after_unusable=self.retry_after_unusable,
             quota_exceeded=self.quota_exceeded,
             retries=MappingProxyType(dict(self.retries)),
             reauths=self.reauths,
