@@ -62,6 +62,11 @@ def requests(stats: VenueStats) -> Iterator[Metric]:
     yield counter(
         "quoter_venue_reauthentications", "Re-authentications after a 401.", stats.reauths
     )
+    yield counter(
+        "quoter_venue_token_expiry_refused",
+        "Authenticate answers whose expires-at had passed when they came (not taken).",
+        stats.token_expiry_refused,
+    )
     yield counter("quoter_venue_authentications", "Authentication requests.", stats.authentications)
     yield labelled_counter(
         "quoter_venue_malformed_items",

@@ -1,7 +1,7 @@
 """Faults queued by the controls and spent by matching public requests: gateway errors, added
 latency, 429 storms, revoked tokens, malformed RFQs in lists, quotes stored but answered 504,
-quotes answered 504 and stored only seconds later, quotes refused as invalid, and bodies that
-are not JSON."""
+quotes answered 504 and stored only seconds later, quotes refused as invalid, bodies that
+are not JSON, and token answers whose expires-at lies (the token itself keeps its real expiry)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,19 @@ GATEWAY_MESSAGES = {
     504: "Endpoint request timed out",
 }
 FAULT_KEYS = frozenset(
-    {"kind", "count", "path", "method", "status", "latency-s", "store-after-s", "retry-after"}
+    {
+        "kind",
+        "count",
+        "path",
+        "method",
+        "status",
+        "latency-s",
+        "store-after-s",
+        "retry-after",
+        "expires-in-s",
+    }
 )
+MAX_EXPIRES_IN_S = 400 * 86400.0
 MAX_RETRY_AFTER_CHARS = 100
 
 
@@ -39,6 +50,7 @@ class FaultKind(StrEnum):
     QUOTE_504_LATE = "quote-504-late"  # answered 504 at once, stored `store-after-s` later
     INVALID_QUOTE = "invalid-quote"  # a quote refused 422 INVALID_QUOTE, whatever it holds
     INVALID_JSON = "invalid-json"
+    TOKEN_EXPIRY = "token-expiry"  # an /authenticate answer says expires-at = now + expires-in-s
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,7 @@ class Fault:
     latency_s: float = 0.0
     store_after_s: float = 0.0
     retry_after: str | None = None  # a rate-limit's Retry-After header, sent as given
+    expires_in_s: float = 0.0  # a token-expiry's expires-at from issue; negative: in the past
 
     def matches(self, method: str, path: str) -> bool:
         """`path` is the request's path with its query: a fault's `path` may name either part
@@ -69,6 +82,7 @@ class Fault:
             "latency-s": self.latency_s,
             "store-after-s": self.store_after_s,
             "retry-after": self.retry_after,
+            "expires-in-s": self.expires_in_s,
         }
 
 
@@ -93,6 +107,11 @@ def parse_fault(raw: object) -> Fault:
         store_after_s = fields.number(body.get("store-after-s"), "store-after-s")
         if not 0 < store_after_s <= MAX_LATENCY_S:
             raise fields.FieldError(f"store-after-s must be within (0, {MAX_LATENCY_S:g}]")
+    expires_in_s = 0.0
+    if kind is FaultKind.TOKEN_EXPIRY:
+        expires_in_s = fields.number(body.get("expires-in-s"), "expires-in-s")
+        if not abs(expires_in_s) <= MAX_EXPIRES_IN_S:
+            raise fields.FieldError(f"expires-in-s must be within ±{MAX_EXPIRES_IN_S:g}")
     retry_after = None
     if kind is FaultKind.RATE_LIMIT and "retry-after" in body:
         retry_after = _header_value(body["retry-after"], "retry-after")
@@ -105,6 +124,7 @@ def parse_fault(raw: object) -> Fault:
         latency_s=latency_s,
         store_after_s=store_after_s,
         retry_after=retry_after,
+        expires_in_s=expires_in_s,
     )
 
 

@@ -61,6 +61,7 @@ class VenueSession:
         )
         self._access: AccessToken | None = None
         self._reauth_due = False
+        self._expiry_said = False  # a run of answers with a past expires-at: warned of once
         self._auth_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -133,8 +134,24 @@ class VenueSession:
             raise error_for(answer, "authenticate", self._redactor)
         token = parse_token(self.json(answer, "authenticate"), self._clock.now())
         self._redactor.add(token.value)
+        self._note_expiry(token)
         log.info("authenticated; token valid until %s", token.expires_at.isoformat())
         return token
+
+    def _note_expiry(self, token: AccessToken) -> None:
+        """A past expires-at is a bad answer: counted each time, warned of once in a run."""
+        if token.expiry_refused is None:
+            self._expiry_said = False
+            return
+        self._stats.token_expiry_refused += 1
+        if not self._expiry_said:
+            self._expiry_said = True
+            log.warning(
+                "%s: the token is used until %s (the venue's rule: midnight Berlin), or "
+                "until the venue refuses it (401)",
+                token.expiry_refused,
+                token.expires_at.isoformat(),
+            )
 
     async def _send(
         self,

@@ -30,6 +30,7 @@ class StatsSnapshot:
     retries: Mapping[str, int]
     reauths: int
     token_renewals: int
+    token_expiry_refused: int
     authentications: int
     guard_waits: Mapping[str, int]
     guard_wait_s: Mapping[str, float]
@@ -61,6 +62,7 @@ class VenueStats:
     retries: Counter[str] = field(default_factory=Counter)
     reauths: int = 0
     token_renewals: int = 0
+    token_expiry_refused: int = 0  # authenticate answers whose expires-at had already passed
     authentications: int = 0
     guard_waits: Counter[str] = field(default_factory=Counter)
     guard_wait_s: dict[str, float] = field(default_factory=dict)
@@ -96,6 +98,7 @@ class VenueStats:
             retries=MappingProxyType(dict(self.retries)),
             reauths=self.reauths,
             token_renewals=self.token_renewals,
+            token_expiry_refused=self.token_expiry_refused,
             authentications=self.authentications,
             guard_waits=MappingProxyType(dict(self.guard_waits)),
             guard_wait_s=MappingProxyType(dict(self.guard_wait_s)),

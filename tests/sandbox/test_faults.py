@@ -153,6 +153,7 @@ async def test_faults_can_be_listed_cleared_and_are_checked(venue: Venue) -> Non
         {"kind": "rate-limit", "colour": "red"},
         {"kind": "rate-limit", "retry-after": "two\nlines"},
         {"kind": "rate-limit", "retry-after": -1},
+        {"kind": "token-expiry"},
     ):
         reply = await venue.control("POST", "/faults", bad)
         assert (reply.status, reply.body["error"]["code"]) == (400, "INVALID_CONTROL")

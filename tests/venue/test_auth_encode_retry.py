@@ -44,6 +44,22 @@ def test_expires_at_any_offset_and_token_type() -> None:
     assert token.needs_renewal(datetime(2026, 3, 2, 15, 59, 30, tzinfo=UTC), 60)
 
 
+@pytest.mark.parametrize("expires_at", ["2026-03-02T08:00:00Z", "2026-03-02T09:00:00Z"])
+def test_an_expires_at_passed_on_arrival_gives_way_to_the_venues_rule(expires_at: str) -> None:
+    token = parse_token({"access-token": "t", "expires-at": expires_at}, ISSUED)
+    assert token.expires_at == berlin_midnight_after(ISSUED)
+    assert token.expiry_refused is not None
+    assert expires_at[:16] in token.expiry_refused
+    assert not token.needs_renewal(ISSUED, 60)
+
+
+def test_a_token_come_inside_its_margin_is_renewed_at_its_expiry_not_at_once() -> None:
+    token = parse_token({"access-token": "t", "expires-at": "2026-03-02T09:00:30Z"}, ISSUED)
+    assert token.expiry_refused is None
+    assert not token.needs_renewal(ISSUED + timedelta(seconds=29), 60)
+    assert token.needs_renewal(ISSUED + timedelta(seconds=30), 60)
+
+
 @pytest.mark.parametrize(
     "body",
     [
