@@ -75,6 +75,9 @@ class TimedVenue:
     def poll_allowance(self) -> tuple[date, int]:
         return self.inner.poll_allowance()
 
+    def rate_limited_answers(self, window_s: float) -> tuple[int, int]:
+        return self.inner.rate_limited_answers(window_s)
+
     async def list_rfqs(
         self,
         *,

@@ -64,6 +64,7 @@ class SimVenue:
         # the guard's own methods, bound here: no call of the venue's in between.
         self.ledger_failsafe: Callable[[], str | None] = guard.ledger_failsafe
         self.poll_allowance: Callable[[], tuple[date, int]] = partial(guard.allowance, Lane.POLL)
+        self.rate_limited_answers: Callable[[float], tuple[int, int]] = guard.rate_limited_answers
 
     def guard_state(self) -> GuardState:
         return self.guard.state()

@@ -62,7 +62,12 @@ class KillConfig(Frozen):
     latch_path: Path = Field(Path("var/kill-latch.json"))
     window: int = Field(50, gt=0, description="recent venue calls / decisions the rates look at")
     max_venue_error_rate: float = Field(0.5, gt=0, le=1)
-    max_rate_limited: int = Field(3, gt=0, description="429s within the window")
+    max_rate_limited: int = Field(
+        3,
+        gt=0,
+        le=1000,
+        description="429 Too Many Requests answers within a minute, retries included",
+    )
     max_strategy_fault_rate: float = Field(0.2, gt=0, le=1)
     max_refusal_rate: float = Field(
         0.5, gt=0, le=1, description="share of recent quotes the venue refused (INVALID_QUOTE)"

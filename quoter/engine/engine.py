@@ -67,7 +67,7 @@ class Engine:
         self._curve_id = ""
         self._priced_by: StrategySlot | None = None  # the strategy the live quotes were priced by
         self._next_refresh = datetime.min.replace(tzinfo=UTC)  # when a live quote may be due
-        self._health = VenueHealth(kill, deps.clock, stats, halt)
+        self._health = VenueHealth(kill, deps.venue, stats, halt)
         self._curve_reporter = CurveReporter(
             deps.curves, deps.risk, deps.clock, deps.audit, stats, halt
         )

@@ -1,12 +1,13 @@
 """The venue's health as the poll loop sees it: every poll is counted, and a lost
-authentication, a spent quota, repeated 429s or too many failed polls halt quoting (a kill)."""
+authentication, a spent quota, repeated 429s or too many failed polls halt quoting (a kill).
+
+The 429s are the venue's answers as the client met them, in any lane and retries included: a
+poll whose retries absorbed three 429s is three, not one failed poll or none."""
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 
-from quoter.clock import Clock
 from quoter.engine.config import KillConfig
 from quoter.engine.halt import Halt
 from quoter.engine.killswitch import KillSwitch
@@ -34,16 +35,19 @@ def ledger_failsafe(quota: QuotaView, killswitch: KillSwitch) -> bool:
 
 
 class VenueHealth:
-    def __init__(self, config: KillConfig, clock: Clock, stats: EngineStats, halt: Halt) -> None:
+    def __init__(
+        self, config: KillConfig, quota: QuotaView, stats: EngineStats, halt: Halt
+    ) -> None:
         self._config = config
-        self._clock = clock
+        self._quota = quota
         self._stats = stats
         self._halt = halt
         self._failed = RecentShare(config.window)  # of the last polls
-        self._rate_limited: deque[float] = deque(maxlen=64)
+        self._rate_limited_seen = 0  # the venue's 429s since the start, as last looked at
 
     def poll_succeeded(self) -> None:
         self._failed.add(False)
+        self._look_at_rate_limits()
 
     def poll_failed(self, error: errors.VenueError) -> None:
         self._stats.venue_errors[type(error).__name__] += 1
@@ -55,16 +59,18 @@ class VenueHealth:
         # GuardRefused: the poll lane's allowance is spent. Not a kill (that would halt quoting
         # until a person resumes, and withdrawals keep their reserve): the plan says "poll
         # budget spent" and the loop waits for the close.
-        if isinstance(error, errors.RateLimited):
-            self._rate_limited_once()
+        self._look_at_rate_limits()
         rate = self._failed.add(True)
         polls, window = len(self._failed), self._config.window
         if polls >= min(window, MIN_POLLS_FOR_RATE) and rate > self._config.max_venue_error_rate:
             self._halt.auto_kill(f"venue error rate {round(rate * polls)}/{polls}")
 
-    def _rate_limited_once(self) -> None:
-        now_s = self._clock.monotonic()
-        self._rate_limited.append(now_s)
-        within = sum(1 for t in self._rate_limited if now_s - t < RATE_LIMITED_WINDOW_S)
+    def _look_at_rate_limits(self) -> None:
+        """A kill once `max_rate_limited` 429s came within a minute, judged when a new one has
+        come: a resume right after a kill is not undone by the same 429s."""
+        total, within = self._quota.rate_limited_answers(RATE_LIMITED_WINDOW_S)
+        if total == self._rate_limited_seen:
+            return
+        self._rate_limited_seen = total
         if within >= self._config.max_rate_limited:
             self._halt.auto_kill(f"{within} rate-limit answers within a minute")

@@ -39,6 +39,11 @@ class QuotaView(Protocol):
         building the whole state: asked every poll."""
         ...
 
+    def rate_limited_answers(self, window_s: float) -> tuple[int, int]:
+        """The venue's 429 Too Many Requests answers: since the start, and in the last
+        `window_s` seconds (each answer, not each failed call: retries absorb some)."""
+        ...
+
 
 class QuotedVenue(Venue, QuotaView, Protocol):
     """A venue port that also reports its usage guard (HttpVenue, SimVenue): the engine reads

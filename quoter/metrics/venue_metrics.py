@@ -44,6 +44,11 @@ def requests(stats: VenueStats) -> Iterator[Metric]:
     )
     yield counter("quoter_venue_rate_limited", "429 Too Many Requests answers.", stats.rate_limited)
     yield counter(
+        "quoter_venue_retry_after_unusable",
+        "429 Retry-After values that were not seconds nor a date, or asked past the bound.",
+        stats.retry_after_unusable,
+    )
+    yield counter(
         "quoter_venue_quota_exceeded",
         "429 Limit Exceeded answers (daily quota).",
         stats.quota_exceeded,
@@ -56,6 +61,11 @@ def requests(stats: VenueStats) -> Iterator[Metric]:
     )
     yield counter(
         "quoter_venue_reauthentications", "Re-authentications after a 401.", stats.reauths
+    )
+    yield counter(
+        "quoter_venue_token_expiry_refused",
+        "Authenticate answers whose expires-at had passed when they came (not taken).",
+        stats.token_expiry_refused,
     )
     yield counter("quoter_venue_authentications", "Authentication requests.", stats.authentications)
     yield labelled_counter(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aiohttp import web
@@ -75,6 +75,11 @@ async def authenticate(request: web.Request) -> web.Response:
         return gateway_response(401, "Unauthorized")
     token, expires_at = sandbox.tokens.issue(client_id, now)
     sandbox.counters.authentications += 1
+    skewed = sandbox.faults.take(
+        frozenset({FaultKind.TOKEN_EXPIRY}), request.method, request.path_qs
+    )
+    if skewed is not None:  # the answer lies; the token still verifies until its real expiry
+        expires_at = now + timedelta(seconds=skewed.expires_in_s)
     return json_response(
         {"access-token": token, "token-type": "Bearer", "expires-at": iso(expires_at)}
     )

@@ -5,7 +5,8 @@
     POST   /_sandbox/clock     {"advance-s": N}                   -> {"now": ISO} (market stepped)
     GET    /_sandbox/faults                                       -> {"pending": [...]}
     POST   /_sandbox/faults    {"kind", "count", "path", "method", "status", "latency-s",
-                                "store-after-s"}
+                                "store-after-s", "retry-after" (rate-limit: the header),
+                                "expires-in-s" (token-expiry: the answer's expires-at)}
                                                                   -> 201 {"fault": ..., "pending": [...]}
                                kind revoke-tokens acts at once    -> 200 {"revoked-tokens": n}
     DELETE /_sandbox/faults                                       -> 204

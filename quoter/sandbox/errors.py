@@ -50,5 +50,8 @@ def api_error_response(error: ApiError) -> web.Response:
     return json_response({"error": {"code": error.code, "message": error.message}}, error.status)
 
 
-def gateway_response(status: int, message: str) -> web.Response:
-    return json_response({"message": message}, status)
+def gateway_response(status: int, message: str, retry_after: str | None = None) -> web.Response:
+    response = json_response({"message": message}, status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response

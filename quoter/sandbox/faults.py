@@ -1,7 +1,8 @@
 """Faults queued by the controls and spent by matching public requests: gateway errors, added
 latency, 429 storms, revoked tokens, malformed RFQs in lists, quotes stored but answered 504,
 quotes answered 504 and stored only seconds later, quotes refused as invalid, quotes stored but
-answered with a field missing, and bodies that are not JSON."""
+answered with a field missing, bodies that are not JSON, and token answers whose expires-at
+lies (the token itself keeps its real expiry)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,21 @@ GATEWAY_MESSAGES = {
     503: "Service Unavailable",
     504: "Endpoint request timed out",
 }
-FAULT_KEYS = frozenset({"kind", "count", "path", "method", "status", "latency-s", "store-after-s"})
+FAULT_KEYS = frozenset(
+    {
+        "kind",
+        "count",
+        "path",
+        "method",
+        "status",
+        "latency-s",
+        "store-after-s",
+        "retry-after",
+        "expires-in-s",
+    }
+)
+MAX_EXPIRES_IN_S = 400 * 86400.0
+MAX_RETRY_AFTER_CHARS = 100
 
 
 class FaultKind(StrEnum):
@@ -37,6 +52,7 @@ class FaultKind(StrEnum):
     INVALID_QUOTE = "invalid-quote"  # a quote refused 422 INVALID_QUOTE, whatever it holds
     MALFORMED_QUOTE = "malformed-quote"  # a quote stored, its 2xx answer without valid-until
     INVALID_JSON = "invalid-json"
+    TOKEN_EXPIRY = "token-expiry"  # an /authenticate answer says expires-at = now + expires-in-s
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +64,8 @@ class Fault:
     status: int = 503
     latency_s: float = 0.0
     store_after_s: float = 0.0
+    retry_after: str | None = None  # a rate-limit's Retry-After header, sent as given
+    expires_in_s: float = 0.0  # a token-expiry's expires-at from issue; negative: in the past
 
     def matches(self, method: str, path: str) -> bool:
         """`path` is the request's path with its query: a fault's `path` may name either part
@@ -65,6 +83,8 @@ class Fault:
             "status": self.status,
             "latency-s": self.latency_s,
             "store-after-s": self.store_after_s,
+            "retry-after": self.retry_after,
+            "expires-in-s": self.expires_in_s,
         }
 
 
@@ -89,6 +109,14 @@ def parse_fault(raw: object) -> Fault:
         store_after_s = fields.number(body.get("store-after-s"), "store-after-s")
         if not 0 < store_after_s <= MAX_LATENCY_S:
             raise fields.FieldError(f"store-after-s must be within (0, {MAX_LATENCY_S:g}]")
+    expires_in_s = 0.0
+    if kind is FaultKind.TOKEN_EXPIRY:
+        expires_in_s = fields.number(body.get("expires-in-s"), "expires-in-s")
+        if not abs(expires_in_s) <= MAX_EXPIRES_IN_S:
+            raise fields.FieldError(f"expires-in-s must be within ±{MAX_EXPIRES_IN_S:g}")
+    retry_after = None
+    if kind is FaultKind.RATE_LIMIT and "retry-after" in body:
+        retry_after = _header_value(body["retry-after"], "retry-after")
     return Fault(
         kind=kind,
         remaining=count,
@@ -97,7 +125,19 @@ def parse_fault(raw: object) -> Fault:
         status=status,
         latency_s=latency_s,
         store_after_s=store_after_s,
+        retry_after=retry_after,
+        expires_in_s=expires_in_s,
     )
+
+
+def _header_value(value: object, where: str) -> str:
+    """A header to send as given, garbage included (a test's point), but one line of text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    text = fields.text(value, where, MAX_RETRY_AFTER_CHARS)
+    if not (text.isascii() and text.isprintable()):
+        raise fields.FieldError(f"{where} must be printable ASCII")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

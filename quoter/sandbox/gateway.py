@@ -51,14 +51,16 @@ async def gateway(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _plan_refusal(sandbox: Sandbox) -> web.Response | None:
-    verdict = sandbox.plan.admit(sandbox.clock.monotonic(), sandbox.now())
+    now_s = sandbox.clock.monotonic()
+    verdict = sandbox.plan.admit(now_s, sandbox.now())
     if verdict is Verdict.LIMIT_EXCEEDED:
         sandbox.counters.quota_exceeded += 1
-    elif verdict is Verdict.TOO_MANY_REQUESTS:
+        return gateway_response(429, verdict.value)
+    if verdict is Verdict.TOO_MANY_REQUESTS:
         sandbox.counters.rate_limited += 1
-    else:
-        return None
-    return gateway_response(429, verdict.value)
+        wait_s = sandbox.plan.bucket.retry_after_s(now_s)
+        return gateway_response(429, verdict.value, retry_after=str(wait_s))
+    return None
 
 
 async def _serve(sandbox: Sandbox, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -78,7 +80,7 @@ async def _serve(sandbox: Sandbox, request: web.Request, handler: Handler) -> we
     if early is not None:
         if early.kind is FaultKind.RATE_LIMIT:
             sandbox.counters.rate_limited += 1
-            return gateway_response(429, Verdict.TOO_MANY_REQUESTS.value)
+            return gateway_response(429, Verdict.TOO_MANY_REQUESTS.value, early.retry_after)
         return gateway_response(early.status, GATEWAY_MESSAGES[early.status])
     response = await _behind_gateway(sandbox, request, handler)
     if sandbox.faults.take(frozenset({FaultKind.INVALID_JSON}), method, path) is not None:

@@ -3,11 +3,13 @@ quota that resets at 00:00 UTC. Pure: callers pass the times in.
 
 Every request that names a known key is counted against the day's quota, whatever its fate:
 `/authenticate`, failed requests and the 429s themselves ("every request is counted").
-A request refused for the quota takes no bucket token; one refused by the bucket took none.
+A request refused for the quota takes no bucket token; one refused by the bucket took none, and
+is told in its Retry-After when one is back.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -46,6 +48,11 @@ class TokenBucket:
     def tokens(self, now_s: float) -> float:
         self._refill(now_s)
         return self._tokens
+
+    def retry_after_s(self, now_s: float) -> int:
+        """Whole seconds until a token is back, at least 1: an empty bucket's Retry-After."""
+        missing = 1.0 - self.tokens(now_s)
+        return max(1, math.ceil(missing / self.rate_per_s))
 
     def reshape(self, rate_per_s: float, burst: int, now_s: float) -> None:
         """New limits, and a full bucket: a changed plan starts afresh."""

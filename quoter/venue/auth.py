@@ -1,8 +1,10 @@
 """Access tokens: what an /authenticate answer means, and when a token must be renewed.
 
 A token is reused all day. It expires at its `expires-at` if the venue gives one, otherwise at
-midnight Europe/Berlin of the day it was issued (the venue's published rule). The token's text
-never appears in a repr, a message or a log line.
+midnight Europe/Berlin of the day it was issued (the venue's published rule). An `expires-at`
+already past when the answer came (a venue clock behind ours, a bad answer) is a bad answer:
+the published rule stands in for it, and the venue's 401 says if the token ends sooner. The
+token's text never appears in a repr, a message or a log line.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class AccessToken:
     value: str = field(repr=False)
     issued_at: datetime
     expires_at: datetime
+    # Why the venue's expires-at was not taken (it had passed when the answer came), or None.
+    expiry_refused: str | None = None
 
     def __str__(self) -> str:
         return f"AccessToken(expires_at={self.expires_at.isoformat()})"
@@ -39,7 +43,11 @@ class AccessToken:
         return f"Bearer {self.value}"
 
     def needs_renewal(self, now: datetime, margin_s: float) -> bool:
-        return now >= self.expires_at - timedelta(seconds=margin_s)
+        """Due `margin_s` before its expiry; a token that came already inside that margin (the
+        last minute of a Berlin day, when no token lasts longer) is used until it expires, as
+        renewing it sooner would only fetch another as short."""
+        renew_at = self.expires_at - timedelta(seconds=margin_s)
+        return now >= (renew_at if renew_at > self.issued_at else self.expires_at)
 
 
 class _AuthAnswer(BaseModel):
@@ -86,8 +94,15 @@ def parse_token(body: object, issued_at: datetime) -> AccessToken:
             field="token-type",
         )
     expires = answer.expires_at or answer.expires_at_underscored
-    expires_at = berlin_midnight_after(issued_at) if expires is None else expires.astimezone(UTC)
-    return AccessToken(value=value, issued_at=issued_at, expires_at=expires_at)
+    if expires is None:
+        return AccessToken(value, issued_at, berlin_midnight_after(issued_at))
+    if expires <= issued_at:
+        refused = (
+            f"authenticate answer's expires-at {expires.astimezone(UTC).isoformat()} had "
+            f"passed when it came ({issued_at.astimezone(UTC).isoformat()} by our clock)"
+        )
+        return AccessToken(value, issued_at, berlin_midnight_after(issued_at), refused)
+    return AccessToken(value, issued_at, expires.astimezone(UTC))
 
 
 def auth_body(client_id: str, client_secret: str) -> dict[str, str]:

@@ -107,9 +107,10 @@ def wait_s(plan: BucketPlan, bucket: Bucket, lane: Lane, n: int, t_s: float) -> 
     return max(0.0, bucket.at_s - t_s) + missing / plan.rate_per_s
 
 
-def emptied(bucket: Bucket, t_s: float) -> Bucket:
-    """The bucket after the venue said its own is empty (429 Too Many Requests)."""
-    return replace(bucket, level=0.0, at_s=max(t_s, bucket.at_s))
+def emptied(bucket: Bucket, t_s: float, hold_s: float = 0.0) -> Bucket:
+    """The bucket after the venue said its own is empty (429 Too Many Requests), refilling
+    only from `hold_s` after `t_s` (its Retry-After): no lane takes a token before then."""
+    return replace(bucket, level=0.0, at_s=max(t_s + hold_s, bucket.at_s))
 
 
 @dataclass(frozen=True, slots=True)

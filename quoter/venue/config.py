@@ -74,6 +74,13 @@ class VenueConfig(Frozen):
     submit_retries: int = Field(2, ge=0)
     backoff_base_s: float = Field(0.2, gt=0)
     backoff_max_s: float = Field(5.0, gt=0)
+    max_retry_after_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="longest a 429's Retry-After holds every request (withdrawals too); "
+        "one asking longer is held this long and logged",
+    )
     max_response_bytes: int = Field(5_000_000, gt=0, description="larger bodies are refused")
     max_page_items: int = Field(100, gt=0, le=1000, description="largest page asked or accepted")
     token_renew_margin_s: float = Field(

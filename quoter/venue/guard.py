@@ -17,6 +17,7 @@ import asyncio
 import bisect
 import itertools
 import logging
+from collections import deque
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 LEDGER_RECHECK_S = 5.0  # in fail-safe: how often the ledger is tried again
 LANES = tuple(Lane)  # iterating the enum itself costs more than the work done per lane
+# The latest 429 Too Many Requests answers' times: more than a minute's worth at our rate.
+RATE_LIMITED_KEPT = 1024
 
 
 def plans_of(config: UsagePlanConfig) -> tuple[BucketPlan, DailyPlan]:
@@ -83,6 +86,8 @@ class UsageGuard:
         # The last state() and what it was computed from: the engine asks several times an
         # instant (a replay's clock stands still between its steps).
         self._state: tuple[tuple[object, ...], GuardState] | None = None
+        self._rate_limited_at: deque[float] = deque(maxlen=RATE_LIMITED_KEPT)
+        self._rate_limited = 0
 
     def _today(self) -> date:
         now = self._clock.now()
@@ -273,9 +278,20 @@ class UsageGuard:
         self._known = replace(known, spent=known.spent + taken)
         self._entry = self._effective(self._known)
 
-    def venue_bucket_empty(self) -> None:
-        """The venue answered 429 Too Many Requests: it knows better, so empty our bucket."""
-        self._bucket = arith.emptied(self._bucket, self._clock.monotonic())
+    def venue_bucket_empty(self, hold_s: float = 0.0) -> None:
+        """The venue answered 429 Too Many Requests: it knows better, so empty our bucket, and
+        send nothing in any lane for `hold_s` (its Retry-After): the bucket is the key's."""
+        t_s = self._clock.monotonic()
+        self._rate_limited += 1
+        self._rate_limited_at.append(t_s)
+        self._bucket = arith.emptied(self._bucket, t_s, hold_s)
+
+    def rate_limited_answers(self, window_s: float) -> tuple[int, int]:
+        """The venue's 429 Too Many Requests answers: how many since the guard began, and how
+        many in the last `window_s` seconds; each one, whether a retry absorbed it or not."""
+        since_s = self._clock.monotonic() - window_s
+        recent = sum(1 for t_s in self._rate_limited_at if t_s > since_s)
+        return self._rate_limited, recent
 
     def venue_day_spent(self) -> None:
         """The venue answered 429 Limit Exceeded: nothing more goes out until 00:00 UTC."""

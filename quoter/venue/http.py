@@ -101,6 +101,9 @@ class HttpVenue:
     def poll_allowance(self) -> tuple[date, int]:
         return self._guard.allowance(Lane.POLL)
 
+    def rate_limited_answers(self, window_s: float) -> tuple[int, int]:
+        return self._guard.rate_limited_answers(window_s)
+
     # -- the port ----------------------------------------------------------------------------
 
     async def list_rfqs(

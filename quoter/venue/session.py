@@ -19,6 +19,7 @@ from quoter.venue.encode import JSON_CONTENT_TYPE, QueryValue, json_bytes, query
 from quoter.venue.errors import AuthenticationFailed, MalformedResponse
 from quoter.venue.guard import UsageGuard
 from quoter.venue.parse import decode_json
+from quoter.venue.retry import retry_after_s
 from quoter.venue.stats import VenueStats
 from quoter.venue.transport import (
     Answer,
@@ -60,6 +61,7 @@ class VenueSession:
         )
         self._access: AccessToken | None = None
         self._reauth_due = False
+        self._expiry_said = False  # a run of answers with a past expires-at: warned of once
         self._auth_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -132,8 +134,24 @@ class VenueSession:
             raise error_for(answer, "authenticate", self._redactor)
         token = parse_token(self.json(answer, "authenticate"), self._clock.now())
         self._redactor.add(token.value)
+        self._note_expiry(token)
         log.info("authenticated; token valid until %s", token.expires_at.isoformat())
         return token
+
+    def _note_expiry(self, token: AccessToken) -> None:
+        """A past expires-at is a bad answer: counted each time, warned of once in a run."""
+        if token.expiry_refused is None:
+            self._expiry_said = False
+            return
+        self._stats.token_expiry_refused += 1
+        if not self._expiry_said:
+            self._expiry_said = True
+            log.warning(
+                "%s: the token is used until %s (the venue's rule: midnight Berlin), or "
+                "until the venue refuses it (401)",
+                token.expiry_refused,
+                token.expires_at.isoformat(),
+            )
 
     async def _send(
         self,
@@ -178,14 +196,26 @@ class VenueSession:
         self._stats.count_request(lane.name, endpoint, answer.status, seconds=elapsed)
         log.debug("%s %s -> %d", method, endpoint, answer.status)
         if answer.status == 429:
-            self._note_429(answer)
+            self._note_429(answer, endpoint)
         return answer
 
-    def _note_429(self, answer: Answer) -> None:
+    def _note_429(self, answer: Answer, endpoint: str) -> None:
         if is_limit_exceeded(answer.body):
             self._stats.quota_exceeded += 1
             self._guard.venue_day_spent()
-        else:
-            self._stats.rate_limited += 1
-            log.warning("venue says Too Many Requests; emptying our bucket")
-            self._guard.venue_bucket_empty()
+            return
+        self._stats.rate_limited += 1
+        asked = retry_after_s(answer.retry_after, self._clock.now(), self._config.max_retry_after_s)
+        if asked.problem is not None:
+            self._stats.retry_after_unusable += 1
+            log.warning(
+                "%s: 429 %s: holding %g s",
+                endpoint,
+                self._redactor.clean(asked.problem),
+                asked.hold_s,
+            )
+        log.warning(
+            "venue says Too Many Requests; emptying our bucket%s",
+            f", nothing sent for {asked.hold_s:g} s (Retry-After)" if asked.hold_s else "",
+        )
+        self._guard.venue_bucket_empty(asked.hold_s)

@@ -25,10 +25,12 @@ class StatsSnapshot:
 
     requests: Mapping[tuple[str, str, str], int]
     rate_limited: int
+    retry_after_unusable: int
     quota_exceeded: int
     retries: Mapping[str, int]
     reauths: int
     token_renewals: int
+    token_expiry_refused: int
     authentications: int
     guard_waits: Mapping[str, int]
     guard_wait_s: Mapping[str, float]
@@ -55,10 +57,12 @@ class VenueStats:
 
     requests: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     rate_limited: int = 0
+    retry_after_unusable: int = 0  # a 429's Retry-After neither seconds nor a date, or too long
     quota_exceeded: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     reauths: int = 0
     token_renewals: int = 0
+    token_expiry_refused: int = 0  # authenticate answers whose expires-at had already passed
     authentications: int = 0
     guard_waits: Counter[str] = field(default_factory=Counter)
     guard_wait_s: dict[str, float] = field(default_factory=dict)
@@ -89,10 +93,12 @@ class VenueStats:
         return StatsSnapshot(
             requests=MappingProxyType(dict(self.requests)),
             rate_limited=self.rate_limited,
+            retry_after_unusable=self.retry_after_unusable,
             quota_exceeded=self.quota_exceeded,
             retries=MappingProxyType(dict(self.retries)),
             reauths=self.reauths,
             token_renewals=self.token_renewals,
+            token_expiry_refused=self.token_expiry_refused,
             authentications=self.authentications,
             guard_waits=MappingProxyType(dict(self.guard_waits)),
             guard_wait_s=MappingProxyType(dict(self.guard_wait_s)),

@@ -29,6 +29,7 @@ MAX_MESSAGE_CHARS = 200
 class Answer:
     status: int
     body: bytes
+    retry_after: str | None = None  # the header as sent: a 429's says how long to send nothing
 
 
 class ExchangeFailed(Exception):
@@ -97,7 +98,7 @@ async def exchange(
                 allow_redirects=False,
             ) as response:
                 body = await _read_bounded(response, max_bytes, what)
-                return Answer(response.status, body)
+                return Answer(response.status, body, response.headers.get("Retry-After"))
     except TimeoutError:
         raise ExchangeFailed(VenueUnavailable(f"{what}: timed out"), TIMEOUT) from None
     except aiohttp.ClientError as error:

@@ -137,6 +137,33 @@ async def test_failing_polls_halt_quoting_by_themselves(
         assert failed / polls > 0.5
 
 
+async def test_429s_the_retries_absorb_count_each_toward_the_kill(tmp_path: Path) -> None:
+    # The default retries: a poll rides out two 429s and succeeds, yet the venue sent two.
+    async with (
+        fast_sandbox(**QUICK_REFILL) as sandbox,
+        running_engine(sandbox, tmp_path, venue={"usage_plan": QUICK_REFILL}) as bot,
+    ):
+        await eventually(lambda: bool(audit_records(tmp_path, "reconciled")), "started")
+        assert isinstance(bot.deps.venue, HttpVenue)
+        stats = bot.deps.venue.stats
+        await fault(sandbox, "rate-limit", count=2, path="/rfqs")
+        polled = stats.snapshot().requests_by(endpoint="list_rfqs")
+        # Two polls answered 200 after the two 429s: the poll that met them has been judged.
+        await eventually(
+            lambda: stats.snapshot().requests_by(endpoint="list_rfqs") >= polled + 4,
+            "polls after the 429s",
+        )
+        assert (await counters(sandbox))["rate-limited"] == 2
+        assert not stats.retries.keys() - {"list_rfqs"}
+        assert bot.deps.killswitch.state is TradingState.ACTIVE  # 2 of max_rate_limited 3
+        await fault(sandbox, "rate-limit", count=1, path="/rfqs")
+        await eventually(lambda: bot.deps.killswitch.state is TradingState.HALTED, "a kill")
+        kills = [k.reason for k in bot.deps.killswitch.kills]
+        assert (await counters(sandbox))["rate-limited"] == 3
+    assert kills == ["3 rate-limit answers within a minute"]
+    assert bot.desk.stats.venue_errors.get("RateLimited", 0) == 0  # no poll failed
+
+
 async def test_a_won_rfq_becomes_a_position_and_credit_use_and_a_restart_rebuilds_both(
     tmp_path: Path,
 ) -> None:

@@ -17,6 +17,7 @@ class Reply:
     status: int
     body: Any
     raw: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,7 +60,7 @@ class Venue:
                 parsed = orjson.loads(raw) if raw else None
             except orjson.JSONDecodeError:
                 parsed = None
-            return Reply(response.status, parsed, raw)
+            return Reply(response.status, parsed, raw, dict(response.headers))
 
     async def authenticate(self) -> str:
         reply = await self.send(

@@ -48,7 +48,18 @@ async def test_rate_limit_storm(venue: Venue) -> None:
     replies = [await venue.call("GET", "/rfqs") for _ in range(4)]
     assert [r.status for r in replies] == [429, 429, 429, 200]
     assert replies[0].body == {"message": "Too Many Requests"}
+    assert "Retry-After" not in replies[0].headers  # a storm as the gateway sends it: none
     assert (await venue.counters())["rate-limited"] == 3
+
+
+@pytest.mark.parametrize("retry_after", [2, "2", "soon", "86400"])
+async def test_a_rate_limit_fault_sends_the_retry_after_it_is_given(
+    venue: Venue, retry_after: int | str
+) -> None:
+    await venue.authenticate()
+    await fault(venue, kind="rate-limit", **{"retry-after": retry_after})
+    reply = await venue.call("GET", "/rfqs")
+    assert (reply.status, reply.headers["Retry-After"]) == (429, str(retry_after))
 
 
 async def test_revoke_tokens_invalidates_every_token_so_far(venue: Venue) -> None:
@@ -140,6 +151,9 @@ async def test_faults_can_be_listed_cleared_and_are_checked(venue: Venue) -> Non
         {"kind": "latency"},
         {"kind": "status", "status": 503, "count": 0},
         {"kind": "rate-limit", "colour": "red"},
+        {"kind": "rate-limit", "retry-after": "two\nlines"},
+        {"kind": "rate-limit", "retry-after": -1},
+        {"kind": "token-expiry"},
     ):
         reply = await venue.control("POST", "/faults", bad)
         assert (reply.status, reply.body["error"]["code"]) == (400, "INVALID_CONTROL")

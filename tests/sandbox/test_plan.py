@@ -68,6 +68,7 @@ async def test_burst_then_429_then_refill(venue: Venue) -> None:
     assert statuses == [200, 200, 200, 200, 429]  # authenticate took the first token
     reply = await venue.call("GET", "/rfqs")
     assert (reply.status, reply.body) == (429, TOO_MANY)
+    assert reply.headers["Retry-After"] == "100"  # when a token is back, at 0.01 a second
     await venue.advance(100)  # one token back
     assert (await venue.call("GET", "/rfqs")).status == 200
     assert (await venue.call("GET", "/rfqs")).status == 429

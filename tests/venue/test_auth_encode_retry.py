@@ -21,7 +21,7 @@ from quoter.venue.errors import (
     VenueError,
     VenueUnavailable,
 )
-from quoter.venue.retry import Backoff, retried, submitted
+from quoter.venue.retry import Backoff, RetryAfter, retried, retry_after_s, submitted
 from tests.venue.clocks import InstantClock
 
 ISSUED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -42,6 +42,22 @@ def test_expires_at_any_offset_and_token_type() -> None:
     assert token.expires_at == datetime(2026, 3, 2, 16, tzinfo=UTC)
     assert not token.needs_renewal(ISSUED, 60)
     assert token.needs_renewal(datetime(2026, 3, 2, 15, 59, 30, tzinfo=UTC), 60)
+
+
+@pytest.mark.parametrize("expires_at", ["2026-03-02T08:00:00Z", "2026-03-02T09:00:00Z"])
+def test_an_expires_at_passed_on_arrival_gives_way_to_the_venues_rule(expires_at: str) -> None:
+    token = parse_token({"access-token": "t", "expires-at": expires_at}, ISSUED)
+    assert token.expires_at == berlin_midnight_after(ISSUED)
+    assert token.expiry_refused is not None
+    assert expires_at[:16] in token.expiry_refused
+    assert not token.needs_renewal(ISSUED, 60)
+
+
+def test_a_token_come_inside_its_margin_is_renewed_at_its_expiry_not_at_once() -> None:
+    token = parse_token({"access-token": "t", "expires-at": "2026-03-02T09:00:30Z"}, ISSUED)
+    assert token.expiry_refused is None
+    assert not token.needs_renewal(ISSUED + timedelta(seconds=29), 60)
+    assert token.needs_renewal(ISSUED + timedelta(seconds=30), 60)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +125,36 @@ def test_quote_bodies_are_kebab_case_with_3_decimals() -> None:
     body = quote_body(two_way)
     assert "price" not in body
     assert body["ask"] == {"value": 90.123, "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    ("value", "hold_s", "problem"),
+    [
+        (None, 0.0, None),
+        ("2", 2.0, None),
+        (" 0 ", 0.0, None),
+        ("Mon, 02 Mar 2026 09:00:03 GMT", 3.0, None),
+        ("Mon, 02 Mar 2026 08:00:00 GMT", 0.0, None),  # passed already
+        ("86400", 5.0, "Retry-After '86400' is past max_retry_after_s 5"),
+        ("9" * 400, 5.0, "is past max_retry_after_s 5"),
+        ("soon", 1.0, "Retry-After 'soon' is neither seconds nor an HTTP date"),
+        ("-1", 1.0, "neither seconds nor an HTTP date"),
+        ("1.5", 1.0, "neither seconds nor an HTTP date"),
+        ("Mon, 02 Mar 2026 09:00:03", 1.0, "neither seconds nor an HTTP date"),  # no zone
+        ("", 1.0, "neither seconds nor an HTTP date"),
+    ],
+)
+def test_a_retry_after_is_read_and_bounded(
+    value: str | None, hold_s: float, problem: str | None
+) -> None:
+    asked = retry_after_s(value, ISSUED, max_s=5.0)
+    assert asked.hold_s == pytest.approx(hold_s)
+    if problem is None:
+        assert asked == RetryAfter(hold_s)
+    else:
+        assert asked.problem is not None
+        assert problem in asked.problem
+        assert len(asked.problem) < 120
 
 
 @given(attempt=st.integers(0, 100), seed=st.integers(0, 2**32))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from quoter.venue.config import UsagePlanConfig
 from quoter.venue.errors import GuardRefused, NotFound, QuotaExhausted, RateLimited
 from quoter.venue.guard import plans_of
 from tests.conftest import sandbox_config
+from tests.engine.harness import eventually
 from tests.venue.contract import client, counters, fault
 
 # A fast plan so a real-time test can exhaust the burst quickly: 50/s, burst 20.
@@ -62,6 +64,44 @@ async def test_a_429_storm_is_ridden_out(sandbox: RunningSandbox, tmp_path: Path
         await fault(sandbox, "rate-limit", count=5, path="/rfqs")
         with pytest.raises(RateLimited):
             await venue.list_rfqs()
+
+
+async def test_a_retry_after_holds_every_lane_until_it_has_passed(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    await fault(sandbox, "rate-limit", count=1, path="/rfqs", **{"retry-after": "2"})
+    async with client(sandbox, tmp_path, read_retries=1) as venue:
+        read = asyncio.create_task(venue.list_rfqs())
+        await eventually(lambda: venue.stats.rate_limited == 1, "the 429")
+        # A withdrawal, the lane that waits least for our bucket, waits out the venue's pause
+        # as the read's retry does: the bucket is the key's, not a lane's.
+        with pytest.raises(NotFound):
+            await venue.withdraw_quote("r", "q")
+        await read
+    seen = await counters(sandbox)
+    assert seen["by-status"] == {"200": 2, "429": 1, "404": 1}
+    _authenticated, refused, *after = seen["request-times"]
+    assert len(after) == 2
+    assert min(after) - refused >= 2.0
+
+
+@pytest.mark.parametrize(("retry_after", "hold_s"), [("86400", 1.5), ("in a while", 1.0)])
+async def test_a_retry_after_too_long_or_unreadable_is_bounded_and_named(
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    retry_after: str,
+    hold_s: float,
+) -> None:
+    await fault(sandbox, "rate-limit", count=1, path="/rfqs", **{"retry-after": retry_after})
+    caplog.set_level(logging.WARNING, logger="quoter.venue.session")
+    async with client(sandbox, tmp_path, read_retries=1, max_retry_after_s=1.5) as venue:
+        await venue.list_rfqs()
+        assert venue.stats.retry_after_unusable == 1
+    _, refused, retried = (await counters(sandbox))["request-times"]
+    assert retried - refused >= hold_s
+    named = [r.getMessage() for r in caplog.records if "Retry-After" in r.getMessage()]
+    assert any(f"list_rfqs: 429 Retry-After {retry_after!r}" in m for m in named), named
 
 
 async def test_the_venues_quota_stops_us_for_the_day(tmp_path: Path) -> None:
