@@ -9,7 +9,7 @@ from quoter.audit import events
 from quoter.audit.codec import ABSENT
 from quoter.domain import Price, QuoteRequest, Rfq
 from quoter.engine.state import StrategySlot
-from quoter.risk.checks import PASSED, CheckResult, RiskVerdict
+from quoter.risk.checks import ALL_PASSED, PASSED, CheckResult, RiskVerdict
 from quoter.strategies_api import Decline, QuoteDecision
 
 
@@ -81,6 +81,8 @@ def decision_fields(decision: QuoteDecision) -> events.DecisionFields:
 
 
 def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, ...]:
+    if results is ALL_PASSED.results:
+        return _ALL_PASSED_FIELDS  # nearly every quote's: its parts made once
     passed = _PASSED_FIELDS
     return tuple(
         [
@@ -97,6 +99,7 @@ def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, 
 _PASSED_FIELDS = {
     id(r): events.CheckFields(code=r.code, passed=True, detail=r.detail) for r in PASSED.values()
 }
+_ALL_PASSED_FIELDS = tuple(_PASSED_FIELDS[id(r)] for r in ALL_PASSED.results)
 
 
 def _value(price: Price | None) -> float | None:
