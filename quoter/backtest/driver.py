@@ -215,11 +215,11 @@ class _Stepper:
         if self._progress is not None and self.steps % 256 == 0:
             self._progress(market.settled, len(market.tape))
         market.catch_up()  # arrivals due now are stamped; the next one is in the future
-        desk = self._desk
-        if clock.now() >= self._end or (market.done() and not desk.rfqs and not desk.quotes):
+        desk, now, end = self._desk, clock.now(), self._end
+        if now >= end or (market.done() and not desk.rfqs and not desk.quotes):
             self._stop.set()  # the engine's waiters are ready: the loop is no longer idle
             return True
-        clock.advance(_next_step_s(clock, self._end, wake_in_s))
+        clock.advance(_next_step_s(now, end, wake_in_s))
         return True
 
 
@@ -244,11 +244,12 @@ def _fewer_full_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _next_step_s(clock: ManualClock, end: datetime, wake_in_s: float | None) -> float:
-    """To the engine's next wake (`wake_in_s` from now: a timer or a sleeper) or the end.
-    Arrivals and ends in between need no stop: the venue stamps each with its own instant when
-    the engine next calls."""
-    until_end_s = (end - clock.now()).total_seconds()
-    if wake_in_s is None:
-        return max(0.0, until_end_s)
-    return max(0.0, min(wake_in_s, until_end_s))
+def _next_step_s(now: datetime, end: datetime, wake_in_s: float | None) -> float:
+    """From `now` to the engine's next wake (`wake_in_s` from now: a timer or a sleeper) or the
+    end. Arrivals and ends in between need no stop: the venue stamps each with its own instant
+    when the engine next calls. (`max(0.0, min(wake_in_s, until_end_s))` spelled as the
+    comparisons it makes: this runs on every step.)"""
+    step_s = (end - now).total_seconds()
+    if wake_in_s is not None and wake_in_s <= step_s:
+        step_s = wake_in_s
+    return step_s if step_s > 0.0 else 0.0

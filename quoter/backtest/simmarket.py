@@ -114,20 +114,19 @@ class SimMarket:
     def changed(
         self, changes: Iterator[tuple[datetime, str]], status: RfqStatus | None
     ) -> list[Rfq]:
-        """The RFQs of a change-log read, each once, in its latest version."""
-        rows: list[Rfq] = []
-        seen: set[str] = set()
+        """The RFQs of a change-log read, each once, in its latest version: an RFQ forgotten
+        (ended long ago) is left out, and so is a change of one that changed again later. One
+        comprehension, keyed by id (the first of an RFQ's changes at its latest instant sets its
+        place), rather than a set and a list asked for each change of every poll."""
         rfqs = self.rfqs
-        for at, rfq_id in changes:
-            rfq = rfqs.get(rfq_id)
-            if rfq is None:
-                continue  # ended long ago and forgotten
-            if rfq.updated_at != at or rfq_id in seen:
-                continue  # a later change of the same RFQ comes further on
-            if status is None or rfq.status is status:
-                seen.add(rfq_id)
-                rows.append(rfq)
-        return rows
+        latest = {
+            rfq_id: rfq
+            for at, rfq_id in changes
+            if (rfq := rfqs.get(rfq_id)) is not None
+            and rfq.updated_at == at
+            and (status is None or rfq.status is status)
+        }
+        return list(latest.values())
 
     def shown(self, rfqs: Iterable[Rfq]) -> None:
         """These RFQs were listed to the engine: the ended ones may be forgotten in their turn."""

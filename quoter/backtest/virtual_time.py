@@ -19,9 +19,12 @@ import selectors
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quoter.clock import ManualClock, SystemClock
+
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
 
 IdleStep = Callable[[float | None], bool]  # the seconds to the next wake -> time stepped
 THREAD_WAIT_S = 0.001  # a replay's real wait for a thread's answer, between looks
@@ -79,6 +82,19 @@ class VirtualSelector(selectors.DefaultSelector):
     through it), virtual time for every other wait."""
 
     loop: VirtualTimeLoop
+    _registered = 0  # file objects registered: counted, not asked of the map on every wait
+
+    def register(
+        self, fileobj: FileDescriptorLike, events: int, data: Any = None
+    ) -> selectors.SelectorKey:
+        key = super().register(fileobj, events, data)
+        self._registered += 1
+        return key
+
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
+        key = super().unregister(fileobj)
+        self._registered -= 1
+        return key
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout == 0:
@@ -86,7 +102,7 @@ class VirtualSelector(selectors.DefaultSelector):
             # call_soon_threadsafe); the pipe's wake-up byte is read when the loop is idle.
             return []
         loop = self.loop
-        if len(self.get_map()) > 1:
+        if self._registered > 1:  # more than the loop's own wake-up pipe
             self._refuse_real_io()
         # Busy first: a thread that finished after this wrote its answer to the pipe before
         # it stopped counting, so the select below sees it.

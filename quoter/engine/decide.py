@@ -78,17 +78,14 @@ def quote_request(
     """The quote to send: valid for `validity_s`, never past the RFQ's deadline."""
     valid_until = min(now + timedelta(seconds=config.validity_s), rfq.quote_deadline)
     currency = rfq.currency
-
-    def price(value: float | None) -> Price | None:
-        return None if value is None else Price(value, currency)
-
+    price, bid, ask = decision.price, decision.bid, decision.ask  # spelled out: once a quote
     return QuoteRequest(
         rfq_id=rfq.id,
         client_quote_id=client_quote_id,
         valid_until=valid_until,
-        price=price(decision.price),
-        bid=price(decision.bid),
-        ask=price(decision.ask),
+        price=None if price is None else Price(price, currency),
+        bid=None if bid is None else Price(bid, currency),
+        ask=None if ask is None else Price(ask, currency),
     )
 
 

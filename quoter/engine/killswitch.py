@@ -252,7 +252,9 @@ class KillSwitch:
         self._conditions[code] = detail
 
     def clear_condition(self, code: str) -> None:
-        self._conditions.pop(code, None)
+        conditions = self._conditions
+        if code in conditions:  # nearly never: asked three times a poll, and a pop is a call
+            del conditions[code]
 
     def _update(self, change: Callable[[_Latch], _Latch]) -> None:
         """Read the latch, add the kills it lacks, change it and write it, under a lock, so no

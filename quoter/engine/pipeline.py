@@ -207,7 +207,8 @@ class Pipeline:
         fault = reason in STRATEGY_FAULTS or reason == DeclineCode.STRATEGY_TIMEOUT
         rate = self._faults.add(fault)
         kill = self._deps.config.kill
-        if len(self._faults) >= min(kill.window, 10) and rate > kill.max_strategy_fault_rate:
+        # The rate first: nearly always 0, and then the count is not asked for.
+        if rate > kill.max_strategy_fault_rate and len(self._faults) >= min(kill.window, 10):
             self._halt.auto_kill(f"strategy fault rate {rate:.0%}")
 
     async def _check_and_send(

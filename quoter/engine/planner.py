@@ -147,7 +147,8 @@ class PollPacer:
             opens, closes = self._calendar.session_at(now)
             # Kept in UTC, the clock's zone: comparing across zones asks Berlin's offset.
             session = self._session = (opens.astimezone(UTC), closes.astimezone(UTC))
-        return max(0.0, (session[1] - now).total_seconds())
+        left_s = (session[1] - now).total_seconds()
+        return left_s if left_s > 0.0 else 0.0  # max(0.0, left_s), without the call each poll
 
     def _nearest_deadline_s(self, now: datetime) -> float | None:
         """Seconds to the nearest deadline of an open RFQ still ahead: a heap of the deadlines
@@ -163,5 +164,6 @@ class PollPacer:
         stats = self._desk.stats
         sent = stats.quotes_sent + stats.requotes_sent + stats.quotes_refused
         sent += stats.outcomes_unknown
-        elapsed_s = max(600.0, self._clock.monotonic() - self._started_s)
+        elapsed_s = self._clock.monotonic() - self._started_s
+        elapsed_s = elapsed_s if elapsed_s > 600.0 else 600.0  # max(600.0, ...), each poll
         return int(1.5 * sent / elapsed_s * seconds_left)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from quoter.audit import events
 from quoter.audit.codec import ABSENT
-from quoter.domain import Price, QuoteRequest, Rfq
+from quoter.domain import QuoteRequest, Rfq
 from quoter.engine.state import StrategySlot
-from quoter.risk.checks import PASSED, CheckResult, RiskVerdict
+from quoter.risk.checks import ALL_PASSED, PASSED, CheckResult, RiskVerdict
 from quoter.strategies_api import Decline, QuoteDecision
 
 
@@ -22,6 +22,7 @@ def intent(
     requote: bool,
     curve_age_s: float,
 ) -> events.QuoteIntent:
+    price, bid, ask = request.price, request.bid, request.ask  # spelled out: once a quote
     return events.QuoteIntent(
         rfq_id=rfq.id,
         client_quote_id=request.client_quote_id,
@@ -32,9 +33,9 @@ def intent(
         decision=decision_fields(decision),
         checks=check_fields(verdict.results),
         sent=events.SentFields(
-            price=_value(request.price),
-            bid=_value(request.bid),
-            ask=_value(request.ask),
+            price=None if price is None else price.value,
+            bid=None if bid is None else bid.value,
+            ask=None if ask is None else ask.value,
             requote=requote,
         ),
         valid_until=request.valid_until.isoformat(),
@@ -81,6 +82,8 @@ def decision_fields(decision: QuoteDecision) -> events.DecisionFields:
 
 
 def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, ...]:
+    if results is ALL_PASSED.results:
+        return _ALL_PASSED_FIELDS  # nearly every quote's: its parts made once
     passed = _PASSED_FIELDS
     return tuple(
         [
@@ -97,7 +100,4 @@ def check_fields(results: tuple[CheckResult, ...]) -> tuple[events.CheckFields, 
 _PASSED_FIELDS = {
     id(r): events.CheckFields(code=r.code, passed=True, detail=r.detail) for r in PASSED.values()
 }
-
-
-def _value(price: Price | None) -> float | None:
-    return None if price is None else price.value
+_ALL_PASSED_FIELDS = tuple(_PASSED_FIELDS[id(r)] for r in ALL_PASSED.results)

@@ -22,19 +22,24 @@ class RecentShare:
 
     def __init__(self, size: int) -> None:
         self._recent: deque[bool] = deque(maxlen=size)
+        self._size = size
+        self._n = 0  # outcomes in the window: counted, not asked of the deque twice an outcome
         self._true = 0
 
     def __len__(self) -> int:
-        return len(self._recent)
+        return self._n
 
     def add(self, outcome: bool) -> float:
         """Count `outcome`; the share of True in the window now."""
         recent = self._recent
-        if len(recent) == recent.maxlen:
+        n = self._n
+        if n == self._size:
             self._true -= recent[0]  # about to leave the window
+        else:
+            n = self._n = n + 1
         recent.append(outcome)
         self._true += outcome
-        return self._true / len(recent)
+        return self._true / n
 
 
 class Samples(deque[float]):

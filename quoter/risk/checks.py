@@ -56,11 +56,12 @@ class RiskVerdict:
 
     @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.results)
+        return not self.failures
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
-        return tuple(r for r in self.results if not r.passed)
+        # A list comprehension, one call: a generator is resumed once per check.
+        return tuple([r for r in self.results if not r.passed])
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +263,35 @@ EXPOSURE_CHECKS: tuple[Check, ...] = (
 REASON_CODES: frozenset[DeclineCode] = RISK_CODES
 
 
+# The verdict of a quote every check passes, each with its shared result: nearly every quote's.
+# `check` returns this one object for it, so what is made of it (the audit record's check parts)
+# can be made once. In the order of CHECKS, each check's code on a pass.
+ALL_PASSED = RiskVerdict(
+    tuple(
+        PASSED[code]
+        for code in (
+            DeclineCode.PRODUCT_NOT_ALLOWED,
+            DeclineCode.PRICE_BAND,
+            DeclineCode.CURVE_STALE,
+            DeclineCode.COLLAR,
+            DeclineCode.DRIFT,
+            DeclineCode.MAX_VOLUME,
+            DeclineCode.MAX_NOTIONAL,
+            DeclineCode.MAX_OPEN_QUOTES,
+            DeclineCode.MAX_QUOTES_PER_MINUTE,
+            DeclineCode.POSITION_LIMIT,
+            DeclineCode.CREDIT_LIMIT,
+            DeclineCode.FILL_THROTTLE,
+        )
+    )
+)
+
+
 def check(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:
-    """Run every check; all results are kept so the audit trail shows each one."""
-    return RiskVerdict(tuple([c(config, book, proposal) for c in CHECKS]))
+    """Run every check; all results are kept so the audit trail shows each one. A pass of
+    every check is `ALL_PASSED` (the same results, compared by identity first)."""
+    results = tuple([c(config, book, proposal) for c in CHECKS])
+    return ALL_PASSED if results == ALL_PASSED.results else RiskVerdict(results)
 
 
 def check_exposure(config: RiskConfig, book: BookView, proposal: Proposal) -> RiskVerdict:

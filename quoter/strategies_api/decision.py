@@ -44,7 +44,8 @@ class QuoteDecision(NamedTuple):
 
     def prices(self) -> tuple[float, ...]:
         """The prices we would send."""
-        return tuple(p for p in (self.price, self.bid, self.ask) if p is not None)
+        # A list comprehension: one call, where a generator is resumed once per price.
+        return tuple([p for p in (self.price, self.bid, self.ask) if p is not None])
 
 
 _SELL = Action.SELL  # a module constant: an enum member look-up costs four times as much

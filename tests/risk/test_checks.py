@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quoter.domain import Action, Commodity, Load, ProductType, QuoteType
+from quoter.engine.records import check_fields
 from quoter.pricing.delivery import DeliveryBucket
 from quoter.risk.book import Fill, MidWindow, RiskBook, payment_date
-from quoter.risk.checks import Proposal, check, check_positions
+from quoter.risk.checks import ALL_PASSED, PASSED, Proposal, check, check_positions
 from quoter.risk.config import CollarConfig, RiskConfig
 from tests.factories import make_instrument, make_rfq
 
@@ -67,6 +68,23 @@ def test_a_plain_quote_passes_every_check() -> None:
     )
     assert verdict.passed
     assert len(verdict.results) == 12
+    # The shared verdict of a full pass, whose audit parts are made once: the same results.
+    assert verdict is ALL_PASSED
+
+
+def test_a_verdict_with_a_failure_or_a_note_is_its_own_and_audited_as_such() -> None:
+    config = make_config(max_volume_mw=1.0)
+    p = make_proposal()
+    failed = check(config, make_book(config).view(p, now_s=0, curve_age_s=1), p)
+    assert failed is not ALL_PASSED
+    assert [r.code for r in failed.failures] == ["max-volume"]
+    fields = check_fields(failed.results)
+    assert [(f.code, f.passed, f.detail) for f in fields] == [
+        (r.code, r.passed, r.detail) for r in failed.results
+    ]
+    # Every part of a full pass is the shared pass of its code, as built one by one.
+    assert all(r is PASSED[r.code] for r in ALL_PASSED.results)
+    assert check_fields(ALL_PASSED.results) == check_fields(tuple(list(ALL_PASSED.results)))
 
 
 @pytest.mark.parametrize(

@@ -59,13 +59,7 @@ def _http(status: int, code: str | None, message: str, endpoint: str) -> errors.
 
 def _sim(status: int, code: str, message: str, endpoint: str) -> errors.VenueError:
     """What the simulated venue raises when the sandbox's core refuses the call."""
-
-    def refuse() -> None:
-        raise ApiError(status, code, message)
-
-    with pytest.raises(errors.VenueError) as caught:
-        _translated(refuse, endpoint)
-    return caught.value
+    return _translated(ApiError(status, code, message), endpoint)
 
 
 @pytest.mark.parametrize(("status", "code", "message", "kind"), CONTRACT)
