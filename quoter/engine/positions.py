@@ -141,6 +141,8 @@ class PositionsRetry:
         deps, desk = self._deps, self._desk
         if not deps.killswitch.has_condition(CONDITION) or len(desk.quotes):
             return
+        if desk.book.quotes_open:  # reserved, though the quote book holds none: not yet
+            return
         now_s = deps.clock.monotonic()
         if now_s < self._next_s:
             return

@@ -114,6 +114,11 @@ class RiskBook:
             self._positions[bucket] += sign * mwh
         self._use_credit(counterparty, price_eur_mwh, buckets_mwh)
 
+    @property
+    def quotes_open(self) -> int:
+        """Quotes counted against the limits now (sent, live, or not yet known gone)."""
+        return len(self._open)
+
     def take_trades(self, rebuilt: RiskBook) -> None:
         """The positions and credit of `rebuilt` (a book of the venue's trades alone) replace
         this book's; its quotes' reservations and its windows stay. Only while no quote of ours

@@ -209,6 +209,21 @@ def test_trades_read_at_start_use_their_company_s_credit_until_paid_for() -> Non
     assert failures(config, book, make_proposal(rfq=same_company, mwh=1000.0)) == set()
 
 
+def test_a_rebuild_of_trades_replaces_positions_and_credit_and_only_while_nothing_is_open() -> None:
+    config = make_config(max_position_mwh=1e9)
+    book, rebuilt = make_book(config), make_book(config)
+    name = make_rfq().requester_name
+    book.add_trade({BUCKET: 500.0}, 1.0, name, 90.0)  # the part read before
+    rebuilt.add_trade({BUCKET: 1000.0}, -1.0, name, 90.0)  # the whole, read again
+    book.take_trades(rebuilt)
+    assert book.positions_mwh == {BUCKET: -1000.0}  # replaced, not added to
+    assert book.credit_used_eur == {name: 90_000.0}
+    book.reserve(make_proposal(), now_s=0.0)
+    assert book.quotes_open == 1
+    with pytest.raises(ValueError, match="1 quote"):
+        book.take_trades(rebuilt)  # a fill of the open quote would be counted twice, or not
+
+
 def test_the_payment_day_is_a_day_every_month_has() -> None:
     with pytest.raises(ValueError, match="credit_payment_day"):
         make_config(credit_payment_day=31)
